@@ -1,0 +1,3 @@
+module limitprobe
+
+go 1.26

@@ -1,0 +1,166 @@
+package units
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseRate(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    float64
+		wantErr string
+	}{
+		{"50/s", 50, ""},
+		{"50", 50, ""},
+		{" 600/m ", 10, ""},
+		{"3600/h", 1, ""},
+		{"86400/d", 1, ""},
+		{"0.5/s", 0.5, ""},
+		{"100/10s", 10, ""},
+		{"30/min", 0.5, ""},
+		{"20/x", 0, "unknown period"},
+		{"", 0, "empty rate"},
+		{"abc", 0, "is not a rate"},
+		{"-5/s", 0, "greater than zero"},
+		{"0/s", 0, "greater than zero"},
+		{"NaN", 0, "is not a rate"},
+		{"Inf/s", 0, "is not a rate"},
+		{"1e12/s", 0, "out of range"},
+		{"5/-1s", 0, "unknown period"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseRate(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseRate(%q) error = %v, want it to contain %q", tt.in, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseRate(%q): %v", tt.in, err)
+			}
+			if math.Abs(got-tt.want) > 1e-9 {
+				t.Errorf("ParseRate(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFormatRateRoundTrips(t *testing.T) {
+	for _, rps := range []float64{2000, 50, 1, 0.5, 1.0 / 60, 1.0 / 3600, 1.0 / 86400} {
+		s := FormatRate(rps)
+		got, err := ParseRate(s)
+		if err != nil {
+			t.Fatalf("ParseRate(FormatRate(%v) = %q): %v", rps, s, err)
+		}
+		if math.Abs(got-rps)/rps > 0.001 {
+			t.Errorf("ParseRate(FormatRate(%v) = %q) = %v", rps, s, got)
+		}
+	}
+}
+
+func TestParseShare(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    float64
+		wantErr bool
+	}{
+		{"1%", 0.01, false},
+		{"0.01", 0.01, false},
+		{"2.5 %", 0.025, false},
+		{"100%", 1, false},
+		{"0", 0, false},
+		{"150%", 0, true},
+		{"-1%", 0, true},
+		{"1.5", 0, true},
+		{"x%", 0, true},
+		{"", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseShare(tt.in)
+		if (err != nil) != tt.wantErr {
+			t.Fatalf("ParseShare(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+		}
+		if err == nil && math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("ParseShare(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr string
+	}{
+		{"10s", 10 * time.Second, ""},
+		{"1m30s", 90 * time.Second, ""},
+		{"250ms", 250 * time.Millisecond, ""},
+		{"10", 0, "has no unit"},
+		{"-1s", 0, "greater than zero"},
+		{"0s", 0, "greater than zero"},
+		{"soon", 0, "is not a duration"},
+	}
+	for _, tt := range tests {
+		got, err := ParseDuration(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("ParseDuration(%q) error = %v, want it to contain %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func FuzzParseRate(f *testing.F) {
+	for _, s := range []string{"50/s", "600/m", "1000/h", "0.5/s", "50", "100/10s", "1e3/d", "/s", "5/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rps, err := ParseRate(s)
+		if err != nil {
+			return
+		}
+		if !(rps > 0) || rps > MaxRate {
+			t.Fatalf("ParseRate(%q) = %v, outside (0, MaxRate]", s, rps)
+		}
+		back, err := ParseRate(FormatRate(rps))
+		if err != nil {
+			t.Fatalf("FormatRate(%v) = %q does not parse: %v", rps, FormatRate(rps), err)
+		}
+		if math.Abs(back-rps)/rps > 0.01 && math.Abs(back-rps) > 0.001 {
+			t.Fatalf("round trip of %q: %v -> %q -> %v", s, rps, FormatRate(rps), back)
+		}
+	})
+}
+
+func FuzzParseShare(f *testing.F) {
+	for _, s := range []string{"1%", "0.01", "100%", "150%", "-0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseShare(s)
+		if err == nil && (v < 0 || v > 1) {
+			t.Fatalf("ParseShare(%q) = %v, outside [0,1]", s, v)
+		}
+	})
+}
+
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"10s", "1m30s", "10", "-1s", "1h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDuration(s)
+		if err == nil && d <= 0 {
+			t.Fatalf("ParseDuration(%q) = %v, want > 0", s, d)
+		}
+	})
+}
