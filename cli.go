@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+
+	"github.com/spf13/pflag"
+
+	"limitprobe/scenarios"
+)
+
+// Exit codes, as documented in the README.
+const (
+	exitOK          = 0   // ran; every expectation held
+	exitExpectation = 1   // an expectation failed (CI gate)
+	exitUsage       = 2   // bad usage or bad scenario; nothing was sent
+	exitTarget      = 3   // the target could not be probed
+	exitInterrupted = 130 // interrupted; the partial report was still written
+)
+
+// toolVersion is limitprobe's version, recorded in every report.
+const toolVersion = "0.1.0"
+
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+// commands lists the subcommands in the order help shows them.
+func commands() []command {
+	return []command{
+		{"plan", "SCENARIO...", "dry run: the steps, max rate, requests and time; sends nothing", cmdPlan},
+		{"version", "", "print the version", cmdVersion},
+		{"help", "[COMMAND]", "show help for limitprobe or one command", cmdHelp},
+	}
+}
+
+const usageHead = `limitprobe finds the real rate limit of an HTTP API and recommends client settings.
+
+Usage:
+  limitprobe COMMAND [flags] [args]
+
+Commands:
+`
+
+const usageTail = `
+Examples:
+  limitprobe plan scenarios/examples/mock-token-bucket.yaml
+  limitprobe help plan
+
+Exit codes: 0 ok, 1 an expectation failed, 2 bad usage or scenario (nothing sent),
+3 target could not be probed, 130 interrupted (partial report written).
+`
+
+// run is the whole program: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		writeUsage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help":
+		writeUsage(stdout)
+		return exitOK
+	case "--version", "-v":
+		return cmdVersion(ctx, nil, stdout, stderr)
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "limitprobe: unknown command %q%s\nRun 'limitprobe --help' for the list of commands.\n", name, didYouMean(name))
+	return exitUsage
+}
+
+func writeUsage(w io.Writer) {
+	io.WriteString(w, usageHead)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %-13s %s\n", c.name, c.args, c.summary)
+	}
+	io.WriteString(w, usageTail)
+}
+
+func didYouMean(name string) string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	if s := scenarios.Suggest(name, names); s != "" {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return ""
+}
+
+func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "limitprobe version: takes no arguments")
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "limitprobe %s (%s %s/%s)\n", toolVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return exitOK
+}
+
+func cmdHelp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		writeUsage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] && c.name != "help" {
+			return c.run(ctx, []string{"--help"}, stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "limitprobe help: unknown command %q\n", args[0])
+	return exitUsage
+}
+
+// flagSet is a subcommand's flags and the help it prints for --help.
+type flagSet struct {
+	*pflag.FlagSet
+	help func()
+}
+
+// newFlags returns a flag set for a subcommand whose help shows the
+// synopsis, the flags and the examples.
+func newFlags(name, synopsis, examples string, stdout io.Writer) *flagSet {
+	fs := &flagSet{FlagSet: pflag.NewFlagSet(name, pflag.ContinueOnError)}
+	fs.SortFlags = false
+	fs.SetOutput(io.Discard)
+	// pflag calls Usage on every parse error; parse prints the help only when
+	// it was asked for.
+	fs.Usage = func() {}
+	fs.help = func() {
+		fmt.Fprintf(stdout, "Usage: limitprobe %s %s\n", name, synopsis)
+		if flags := fs.FlagUsages(); flags != "" {
+			fmt.Fprintf(stdout, "\nFlags:\n%s", flags)
+		}
+		if examples != "" {
+			fmt.Fprintf(stdout, "\nExamples:\n%s", examples)
+		}
+	}
+	return fs
+}
+
+// parse parses args; it returns done with the exit code when the command
+// should stop (help was asked for, or the flags were wrong).
+func (fs *flagSet) parse(args []string, stderr io.Writer) (code int, done bool) {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, pflag.ErrHelp):
+		fs.help()
+		return exitOK, true
+	case err != nil:
+		fmt.Fprintf(stderr, "limitprobe %s: %v\nRun 'limitprobe %s --help' for usage.\n", fs.Name(), err, fs.Name())
+		return exitUsage, true
+	}
+	return 0, false
+}

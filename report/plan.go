@@ -1,0 +1,78 @@
+// Package report turns a probe's measurements into what people read and
+// act on: terminal tables, JSON, Markdown and HTML, the recommended client
+// settings, comparisons between reports and the CI gate. It computes from
+// plain data and writes only to the writers it is given.
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"limitprobe/scenarios"
+	"limitprobe/units"
+)
+
+// WritePlan writes the dry run of a scenario: its steps, the highest rate,
+// the most requests and time, and the caps that bound them.
+func WritePlan(w io.Writer, sc *scenarios.Scenario, pl scenarios.Plan) error {
+	fmt.Fprintf(w, "scenario %s: %s %s, strategy %s\n", sc.Name, sc.Target.Method, sc.DisplayURL(), pl.Strategy)
+	if pl.Adaptive {
+		fmt.Fprintln(w, "auto chooses its steps from what it sees; the steps below are its worst case")
+	}
+	t := newTable(w, "step", "phase", "offered", "workers", "duration", "≤ requests")
+	for _, st := range pl.Steps {
+		rate := "—"
+		switch {
+		case st.Concurrency > 0:
+		case st.StartRate != st.Rate:
+			rate = units.FormatRate(st.StartRate) + "→" + units.FormatRate(st.Rate)
+		default:
+			rate = units.FormatRate(st.Rate)
+		}
+		workers, reqs := "—", "by caps"
+		if st.Concurrency > 0 {
+			workers = strconv.Itoa(st.Concurrency)
+		}
+		if st.Requests >= 0 {
+			reqs = strconv.Itoa(st.Requests)
+		}
+		dur := roundDur(st.Duration)
+		if st.Truncated {
+			dur += " (cut)"
+		}
+		if err := t.Append([]string{strconv.Itoa(st.Index + 1), st.Phase, rate, workers, dur, reqs}); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	l := sc.Limits
+	if pl.MaxRate > 0 {
+		fmt.Fprintf(w, "max rate:    %s (cap limits.max_rate %s)\n", units.FormatRate(pl.MaxRate), units.FormatRate(l.MaxRate))
+	}
+	fmt.Fprintf(w, "requests:    at most %d (cap limits.max_requests %d)\n", pl.Requests, l.MaxRequests)
+	fmt.Fprintf(w, "time:        %s with the shortest cooldowns, at most %s (cap limits.max_duration %s)\n",
+		roundDur(pl.Duration), roundDur(pl.MaxTime), roundDur(l.MaxDuration))
+	fmt.Fprintf(w, "cooldown:    %s between steps\n", pl.Cooldown)
+	if len(pl.CappedBy) > 0 {
+		fmt.Fprintf(w, "cut by:      %s\n", strings.Join(pl.CappedBy, ", "))
+	}
+	_, err := fmt.Fprintln(w, "nothing was sent (dry run)")
+	return err
+}
+
+// roundDur prints a duration without spurious precision.
+func roundDur(d time.Duration) string {
+	switch {
+	case d >= time.Minute:
+		return d.Round(time.Second).String()
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	default:
+		return d.Round(time.Millisecond).String()
+	}
+}

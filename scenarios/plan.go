@@ -1,0 +1,178 @@
+package scenarios
+
+import (
+	"math"
+	"time"
+)
+
+// Phases a planned step can belong to.
+const (
+	PhaseRamp        = "ramp"
+	PhaseConcurrency = "concurrency"
+	PhaseQuota       = "quota"
+)
+
+// PlannedStep is one step of a plan. A rate step offers Rate requests per
+// second for Duration (a linear step ramps from StartRate to Rate); a
+// concurrency step runs Concurrency workers back to back.
+type PlannedStep struct {
+	Index       int
+	Phase       string
+	StartRate   float64 // requests per second at the start of a linear step; equals Rate otherwise
+	Rate        float64 // requests per second; 0 for concurrency steps
+	Concurrency int     // workers; 0 for rate steps
+	Duration    time.Duration
+	Requests    int  // most requests the step can send; -1 when only the caps bound it
+	Truncated   bool // a cap cuts this step short
+}
+
+// Plan is what a probe would do if the target never throttled: the worst
+// case in requests and time, after the safety caps.
+type Plan struct {
+	Strategy string
+	Steps    []PlannedStep
+	MaxRate  float64       // highest offered rate, requests per second; 0 for concurrency
+	Requests int           // most requests the run can send
+	Duration time.Duration // longest the run can take with the shortest cooldowns
+	MaxTime  time.Duration // longest the run can take, cooldowns included; never above limits.max_duration
+	Cooldown string        // how steps are separated: "auto (1s..1m0s)" or a duration
+	CappedBy []string      // the caps that cut the plan ("limits.max_requests", ...)
+	Adaptive bool          // the strategy chooses its steps from what it sees; Steps is its worst case
+}
+
+// MakePlan computes the plan of a scenario that has its defaults applied.
+func MakePlan(sc *Scenario) Plan {
+	pr, l := sc.Probe, sc.Limits
+	pl := Plan{Strategy: pr.Strategy, Cooldown: pr.Cooldown.String()}
+	cool, maxCool := pr.Cooldown, pr.Cooldown
+	if pr.CooldownAuto {
+		cool, maxCool = MinCooldown, MaxCooldown
+		pl.Cooldown = "auto (" + MinCooldown.String() + ".." + MaxCooldown.String() + ")"
+	}
+	var steps []PlannedStep
+	switch pr.Strategy {
+	case StrategyConcurrency:
+		for c := pr.StartConcurrency; ; {
+			steps = append(steps, PlannedStep{Phase: PhaseConcurrency, Concurrency: c, Duration: pr.Step, Requests: -1})
+			if c >= pr.MaxConcurrency || len(steps) >= maxPlanSteps {
+				break
+			}
+			c = int(min(float64(pr.MaxConcurrency), max(float64(c+1), grow(float64(c), pr))))
+		}
+	case StrategyQuota:
+		d := time.Duration(float64(l.MaxRequests) / pr.Max * float64(time.Second))
+		steps = append(steps, PlannedStep{Phase: PhaseQuota, StartRate: pr.Max, Rate: pr.Max, Duration: min(d, l.MaxDuration), Requests: l.MaxRequests})
+	case StrategyLinear:
+		slope := pr.Increment // requests per second gained per step
+		if slope == 0 {
+			slope = (pr.Max - pr.Start) / 8
+		}
+		for r := pr.Start; ; {
+			next := min(pr.Max, r+slope)
+			if slope <= 0 {
+				next = pr.Max
+			}
+			steps = append(steps, PlannedStep{Phase: PhaseRamp, StartRate: r, Rate: next, Duration: pr.Step, Requests: requests((r+next)/2, pr.Step)})
+			if next >= pr.Max || len(steps) >= maxPlanSteps {
+				break
+			}
+			r = next
+		}
+	default: // steps, and auto until it has a plan of its own
+		for r := pr.Start; ; {
+			steps = append(steps, PlannedStep{Phase: PhaseRamp, StartRate: r, Rate: r, Duration: pr.Step, Requests: requests(r, pr.Step)})
+			if r >= pr.Max || len(steps) >= maxPlanSteps {
+				break
+			}
+			r = min(pr.Max, grow(r, pr))
+		}
+	}
+	pl.Adaptive = pr.Strategy == StrategyAuto
+	pl.applyCaps(steps, l, cool, maxCool)
+	return pl
+}
+
+// grow is the next rate (or worker count) after v; always above v.
+func grow(v float64, pr Probe) float64 {
+	next := v + pr.Increment
+	if pr.Increment <= 0 {
+		next = roundSig(v * pr.Factor)
+		if next <= v {
+			next = v * pr.Factor
+		}
+	}
+	if !(next > v) {
+		return math.Inf(1)
+	}
+	return next
+}
+
+// maxPlanSteps bounds a plan's length whatever the growth: a ramp of more
+// steps than this is a mistake in the scenario, not a probe.
+const maxPlanSteps = 200
+
+// roundSig rounds v to three significant digits, so planned rates read
+// 33.8/s rather than 33.75/s.
+func roundSig(v float64) float64 {
+	if v <= 0 {
+		return v
+	}
+	scale := math.Pow(10, 2-math.Floor(math.Log10(v)))
+	return math.Round(v*scale) / scale
+}
+
+func requests(rps float64, d time.Duration) int {
+	return int(math.Ceil(rps * d.Seconds()))
+}
+
+// applyCaps keeps the steps that fit the caps, cutting the last one short.
+func (pl *Plan) applyCaps(steps []PlannedStep, l Limits, cool, maxCool time.Duration) {
+	var reqs int
+	var dur, worst time.Duration
+	capped := func(name string) {
+		for _, c := range pl.CappedBy {
+			if c == name {
+				return
+			}
+		}
+		pl.CappedBy = append(pl.CappedBy, name)
+	}
+	for i, st := range steps {
+		if i > 0 {
+			dur += cool
+			worst += maxCool
+		}
+		if dur >= l.MaxDuration || (st.Requests >= 0 && reqs >= l.MaxRequests) {
+			if dur >= l.MaxDuration {
+				capped("limits.max_duration")
+			} else {
+				capped("limits.max_requests")
+			}
+			break
+		}
+		st.Index = i
+		if left := l.MaxDuration - dur; st.Duration > left {
+			st.Duration, st.Truncated = left, true
+			if st.Requests > 0 {
+				st.Requests = requests(st.Rate, left)
+			}
+			capped("limits.max_duration")
+		}
+		if st.Requests > l.MaxRequests-reqs {
+			st.Requests, st.Truncated = l.MaxRequests-reqs, true
+			capped("limits.max_requests")
+		}
+		if st.Requests < 0 {
+			reqs = l.MaxRequests // a closed loop is bounded only by the caps
+		} else {
+			reqs += st.Requests
+		}
+		dur += st.Duration
+		worst += st.Duration
+		pl.MaxRate = max(pl.MaxRate, st.Rate)
+		pl.Steps = append(pl.Steps, st)
+	}
+	pl.Requests = min(reqs, l.MaxRequests)
+	pl.Duration = min(dur, l.MaxDuration)
+	pl.MaxTime = min(worst, l.MaxDuration)
+}

@@ -1,0 +1,173 @@
+// Package scenarios reads limitprobe's scenario files (YAML or JSON), checks
+// them, expands ${VAR} secrets from the environment and computes the plan a
+// probe would follow. It sends nothing and imports nothing of limitprobe but
+// the leaf package units.
+//
+// A scenario has fixed top-level sections: name, target, probe, limits,
+// demand, price and expect. The README is the reference for every key.
+package scenarios
+
+import (
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Strategies a probe can follow.
+const (
+	StrategyAuto        = "auto"
+	StrategySteps       = "steps"
+	StrategyLinear      = "linear"
+	StrategyConcurrency = "concurrency"
+	StrategyQuota       = "quota"
+)
+
+// Scenario is one validated scenario. Rates are in requests per second,
+// shares are fractions in [0, 1]. The zero value is not valid; use Load or
+// Parse.
+type Scenario struct {
+	Name   string
+	File   string // path the scenario was read from; "" for one built from flags
+	Target Target
+	Probe  Probe
+	Limits Limits
+	Demand float64 // requests per second the service will need; 0 when unset
+	Price  Price   // cost of the tier; zero when unset
+	Expect Expect
+
+	secrets []secret // expanded ${VAR} values, for redaction
+}
+
+// Target says where requests go and what a throttled response looks like.
+type Target struct {
+	URL            string // absolute http(s) URL; "" when Mock is set
+	Mock           *Mock  // the embedded mock; nil when URL is set
+	Method         string // default GET
+	Headers        []Header
+	Body           []byte
+	Timeout        time.Duration // per request; default 10s
+	ThrottleStatus []int         // statuses that mean "slow down"; default [429]
+	ThrottleBody   string        // when set, a response is throttled only if its body contains this text
+}
+
+// Header is one request header, its value already expanded from the
+// environment. Secret is true when the value came from a ${VAR}.
+type Header struct {
+	Name, Value string
+	Secret      bool
+}
+
+// Mock is the embedded mock's configuration as written: keys and values in
+// the mock's own vocabulary (see package mock), checked by the Options.Mock
+// hook when Load is given one.
+type Mock struct {
+	Params []Param
+	Line   int // line of the mock: key
+}
+
+// Param is one key: value of a mock section, with its line.
+type Param struct {
+	Key, Value string
+	Line       int
+}
+
+// Probe is how load ramps.
+type Probe struct {
+	Strategy string
+	// Start and Max bound the offered rate (requests per second) of the rate
+	// strategies.
+	Start, Max float64
+	// Increment (requests per second) or Factor grows the rate between steps;
+	// exactly one is non-zero. For concurrency they grow the worker count.
+	Increment, Factor float64
+	// StartConcurrency and MaxConcurrency bound the concurrency strategy.
+	StartConcurrency, MaxConcurrency int
+	Step         time.Duration // length of one step
+	Cooldown     time.Duration // pause between steps; see CooldownAuto
+	CooldownAuto bool          // honour Retry-After and reset headers, at least MinCooldown
+	Threshold    float64       // throttled share that marks onset
+	Precision    float64       // relative width of the limit's band the auto strategy aims for
+	StopAfter    int           // steps over the threshold before the ramp stops
+}
+
+// MinCooldown is the pause an automatic cooldown takes when the target
+// advertises no Retry-After or reset.
+const MinCooldown = time.Second
+
+// MaxCooldown bounds one automatic cooldown, whatever the target advertises.
+const MaxCooldown = time.Minute
+
+// Limits are the safety caps every run enforces.
+type Limits struct {
+	MaxRate     float64 // requests per second, never exceeded by any step
+	MaxRequests int
+	MaxDuration time.Duration
+}
+
+// Price is what the tier costs, for comparisons.
+type Price struct {
+	Amount float64       // in the user's currency
+	Per    time.Duration // per hour, per month...
+}
+
+// Expect holds the CI gate. Zero values are unset.
+type Expect struct {
+	MinEffectiveLimit float64 // requests per second
+	MinOnset          float64 // requests per second
+	MinBurst          int
+	MaxErrors         float64 // share of requests that failed
+	Algorithm         string
+	MeetsDemand       bool // the effective limit, at the recommended margin, covers Demand
+}
+
+// Loopback reports whether the target is the embedded mock or an address on
+// this machine (127.0.0.0/8, ::1, localhost).
+func (t Target) Loopback() bool {
+	if t.Mock != nil {
+		return true
+	}
+	u, err := url.Parse(t.URL)
+	if err != nil {
+		return false
+	}
+	return IsLoopbackHost(u.Hostname())
+}
+
+// IsLoopbackHost reports whether host is localhost or a loopback IP.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+type secret struct{ name, value string }
+
+// Redact replaces every secret the scenario expanded from the environment,
+// and any credentials in URLs, with a placeholder. Use it on anything that is
+// about to be printed or written.
+func (s *Scenario) Redact(text string) string {
+	for _, sec := range s.secrets {
+		if sec.value != "" {
+			text = strings.ReplaceAll(text, sec.value, "${"+sec.name+"}")
+		}
+	}
+	return text
+}
+
+// DisplayURL is the target URL fit to print: credentials and secrets removed.
+func (s *Scenario) DisplayURL() string {
+	if s.Target.Mock != nil && s.Target.URL == "" {
+		return "mock"
+	}
+	u, err := url.Parse(s.Target.URL)
+	if err != nil {
+		return s.Redact(s.Target.URL)
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	return s.Redact(u.String())
+}

@@ -1,0 +1,220 @@
+package scenarios
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+}
+
+func mustParse(t *testing.T, src string, opt Options) *Scenario {
+	t.Helper()
+	sc, err := Parse("test.yaml", []byte(src), opt)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return sc
+}
+
+func TestDefaultsRemoteAndLoopback(t *testing.T) {
+	tests := []struct {
+		name, url string
+		want      Limits
+		wantMax   float64
+	}{
+		{"remote", "https://api.example.com/v1", RemoteDefaults, RemoteDefaults.MaxRate},
+		{"loopback ip", "http://127.0.0.1:8080/", LoopbackDefaults, DefaultLoopbackMax},
+		{"localhost", "http://localhost:8080/", LoopbackDefaults, DefaultLoopbackMax},
+		{"ipv6 loopback", "http://[::1]:8080/", LoopbackDefaults, DefaultLoopbackMax},
+		{"private address is not loopback", "http://10.0.0.5/", RemoteDefaults, RemoteDefaults.MaxRate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := mustParse(t, "name: x\ntarget:\n  url: "+tt.url+"\n", Options{})
+			if sc.Limits != tt.want {
+				t.Errorf("limits = %+v, want %+v", sc.Limits, tt.want)
+			}
+			if sc.Probe.Max != tt.wantMax {
+				t.Errorf("probe.max = %v, want %v", sc.Probe.Max, tt.wantMax)
+			}
+			if sc.Target.Method != "GET" || sc.Target.Timeout != DefaultTimeout || len(sc.Target.ThrottleStatus) != 1 || sc.Target.ThrottleStatus[0] != 429 {
+				t.Errorf("target defaults = %+v", sc.Target)
+			}
+			if sc.Probe.Strategy != StrategyAuto || !sc.Probe.CooldownAuto || sc.Probe.Threshold != DefaultThreshold {
+				t.Errorf("probe defaults = %+v", sc.Probe)
+			}
+		})
+	}
+}
+
+func TestExplicitLimitsRaiseRemoteCaps(t *testing.T) {
+	src := `name: x
+target: {url: "https://api.example.com/"}
+probe: {max: 200/s}
+limits: {max_rate: 300/s, max_requests: 50000, max_duration: 10m}
+`
+	sc := mustParse(t, src, Options{})
+	if sc.Probe.Max != 200 || sc.Limits.MaxRate != 300 || sc.Limits.MaxRequests != 50000 || sc.Limits.MaxDuration != 10*time.Minute {
+		t.Errorf("got probe.max %v, limits %+v", sc.Probe.Max, sc.Limits)
+	}
+}
+
+func TestSecretsExpandedAndRedacted(t *testing.T) {
+	src := `name: x
+target:
+  url: "https://user:pw@api.example.com/v1?key=${KEY}"
+  headers: {Authorization: "Bearer ${TOKEN}", Accept: application/json}
+  body: '{"k":"${KEY}"}'
+`
+	sc := mustParse(t, src, Options{LookupEnv: env(map[string]string{"TOKEN": "tok-123", "KEY": "key-456"})})
+	if got := sc.Target.Headers[0]; got.Value != "Bearer tok-123" || !got.Secret {
+		t.Errorf("Authorization = %+v, want expanded and secret", got)
+	}
+	if got := sc.Target.Headers[1]; got.Secret {
+		t.Errorf("Accept marked secret: %+v", got)
+	}
+	if string(sc.Target.Body) != `{"k":"key-456"}` {
+		t.Errorf("body = %s", sc.Target.Body)
+	}
+	shown := sc.DisplayURL() + " " + sc.Redact("auth failed for Bearer tok-123")
+	for _, leak := range []string{"tok-123", "key-456", "pw@"} {
+		if strings.Contains(shown, leak) {
+			t.Errorf("%q leaks %q", shown, leak)
+		}
+	}
+	if !strings.Contains(shown, "${TOKEN}") || !strings.Contains(shown, "${KEY}") {
+		t.Errorf("redaction should name the variables: %q", shown)
+	}
+}
+
+func TestBodyFileRelativeToScenario(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "body.json"), []byte(`{"inputs":"hi"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(path, []byte("name: x\ntarget:\n  url: http://127.0.0.1/\n  method: post\n  body_file: body.json\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := Load(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(sc.Target.Body) != `{"inputs":"hi"}` || sc.Target.Method != "POST" {
+		t.Errorf("body %q method %q", sc.Target.Body, sc.Target.Method)
+	}
+}
+
+func TestEveryProblemReportedAtOnce(t *testing.T) {
+	src := `name: x
+target:
+  url: http://127.0.0.1/
+  method: FETCH
+probe:
+  max: 20/x
+  stpe: 10s
+limits:
+  max_requests: -3
+`
+	_, err := Parse("f.yaml", []byte(src), Options{})
+	ps, ok := err.(Problems)
+	if !ok {
+		t.Fatalf("error %v is %T, want Problems", err, err)
+	}
+	var lines []int
+	for _, p := range ps {
+		lines = append(lines, p.Line)
+	}
+	want := []int{4, 6, 7, 9}
+	if len(lines) != len(want) {
+		t.Fatalf("problems on lines %v, want %v:\n%v", lines, want, err)
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Fatalf("problems on lines %v, want %v", lines, want)
+		}
+	}
+}
+
+func TestMockSectionCheckedWithItsLine(t *testing.T) {
+	src := "name: x\ntarget:\n  mock:\n    algorithm: token-bucket\n    rate: 20/x\n"
+	check := func(params map[string]string) (string, error) {
+		if params["rate"] == "20/x" {
+			return "rate", os.ErrInvalid
+		}
+		return "", nil
+	}
+	_, err := Parse("m.yaml", []byte(src), Options{CheckMock: check})
+	if err == nil || !strings.HasPrefix(err.Error(), "m.yaml:5: target.mock:") {
+		t.Fatalf("got %v, want a problem at m.yaml:5", err)
+	}
+	sc := mustParse(t, "name: x\ntarget:\n  mock: openai\n", Options{CheckMock: check})
+	if sc.Target.Mock == nil || sc.Target.Mock.Params[0] != (Param{Key: "preset", Value: "openai", Line: 3}) {
+		t.Errorf("mock shorthand = %+v", sc.Target.Mock)
+	}
+	if !sc.Target.Loopback() {
+		t.Error("a mock target must count as loopback")
+	}
+}
+
+func TestConcurrencyStartMaxAreWorkers(t *testing.T) {
+	sc := mustParse(t, "name: x\ntarget: {url: http://127.0.0.1/}\nprobe: {strategy: concurrency, start: 2, max: 16}\n", Options{})
+	if sc.Probe.StartConcurrency != 2 || sc.Probe.MaxConcurrency != 16 {
+		t.Errorf("concurrency %d..%d, want 2..16", sc.Probe.StartConcurrency, sc.Probe.MaxConcurrency)
+	}
+}
+
+func TestJSONScenario(t *testing.T) {
+	src := `{"name": "j", "target": {"url": "http://127.0.0.1/", "throttle_status": [429, 503]}, "probe": {"start": "10/s", "max": "600/m"}}`
+	sc := mustParse(t, src, Options{})
+	if sc.Probe.Start != 10 || sc.Probe.Max != 10 || len(sc.Target.ThrottleStatus) != 2 {
+		t.Errorf("got %+v %+v", sc.Probe, sc.Target)
+	}
+}
+
+func TestParsePrice(t *testing.T) {
+	for in, want := range map[string]Price{"0.06/h": {0.06, time.Hour}, "$20/month": {20, 730 * time.Hour}, "1.5/d": {1.5, 24 * time.Hour}} {
+		got, err := ParsePrice(in)
+		if err != nil || got != want {
+			t.Errorf("ParsePrice(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"cheap", "5", "-1/h", "3/fortnight"} {
+		if _, err := ParsePrice(bad); err == nil {
+			t.Errorf("ParsePrice(%q) accepted", bad)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	seeds, _ := filepath.Glob("examples/*.yaml")
+	more, _ := filepath.Glob("../testdata/invalid/*.*")
+	for _, p := range append(seeds, more...) {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := Parse("fuzz.yaml", data, Options{LookupEnv: env(map[string]string{"HF_TOKEN": "t", "API_TOKEN": "t"})})
+		if err != nil {
+			ps, ok := err.(Problems)
+			if !ok || len(ps) == 0 {
+				t.Fatalf("error %v (%T) is not a non-empty Problems", err, err)
+			}
+			return
+		}
+		// A scenario that parses must be safe to run: bounded and planable.
+		if sc.Limits.MaxRequests <= 0 || sc.Limits.MaxDuration <= 0 || sc.Limits.MaxRate <= 0 {
+			t.Fatalf("unbounded scenario accepted: %+v", sc.Limits)
+		}
+		pl := MakePlan(sc)
+		if pl.Requests > sc.Limits.MaxRequests || pl.Duration > sc.Limits.MaxDuration || pl.MaxRate > sc.Limits.MaxRate {
+			t.Fatalf("plan %+v exceeds caps %+v", pl, sc.Limits)
+		}
+	})
+}

@@ -1,0 +1,166 @@
+package scenarios
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+
+	"limitprobe/units"
+)
+
+// Safety caps applied when a scenario sets none. A target off this machine
+// is someone's production quota: the defaults there are small.
+var (
+	RemoteDefaults   = Limits{MaxRate: 50, MaxRequests: 5000, MaxDuration: 2 * time.Minute}
+	LoopbackDefaults = Limits{MaxRate: 20000, MaxRequests: 1_000_000, MaxDuration: 10 * time.Minute}
+)
+
+// Probe defaults applied when a scenario leaves a key out.
+const (
+	DefaultStep      = 5 * time.Second
+	MinStep          = 200 * time.Millisecond
+	DefaultTimeout   = 10 * time.Second
+	DefaultThreshold = 0.01
+	DefaultPrecision = 0.03
+	DefaultStopAfter = 2
+	DefaultFactor    = 2.0
+	DefaultStart     = 5.0 // requests per second
+	// DefaultLoopbackMax is the default top rate against this machine.
+	DefaultLoopbackMax = 1000.0
+	// DefaultMaxConcurrency is the default top worker count.
+	DefaultMaxConcurrency = 64
+)
+
+// defaults fills every key the file left out.
+func (p *parser) defaults() { ApplyDefaults(p.sc) }
+
+// ApplyDefaults fills the zero fields of a scenario built in code (from
+// flags, say) with the same defaults a file gets. Call Check after it.
+func ApplyDefaults(sc *Scenario) {
+	t, pr, l := &sc.Target, &sc.Probe, &sc.Limits
+	if t.Method == "" {
+		t.Method = "GET"
+	}
+	if t.Timeout == 0 {
+		t.Timeout = DefaultTimeout
+	}
+	if len(t.ThrottleStatus) == 0 {
+		t.ThrottleStatus = []int{429}
+	}
+	caps := RemoteDefaults
+	if t.Loopback() {
+		caps = LoopbackDefaults
+	}
+	if l.MaxRate == 0 {
+		l.MaxRate = caps.MaxRate
+	}
+	if l.MaxRequests == 0 {
+		l.MaxRequests = caps.MaxRequests
+	}
+	if l.MaxDuration == 0 {
+		l.MaxDuration = caps.MaxDuration
+	}
+	if pr.Strategy == "" {
+		pr.Strategy = StrategyAuto
+	}
+	if pr.Step == 0 {
+		pr.Step = DefaultStep
+	}
+	if pr.Cooldown == 0 {
+		pr.CooldownAuto = true
+	}
+	if pr.Threshold == 0 {
+		pr.Threshold = DefaultThreshold
+	}
+	if pr.Precision == 0 {
+		pr.Precision = DefaultPrecision
+	}
+	if pr.StopAfter == 0 {
+		pr.StopAfter = DefaultStopAfter
+	}
+	if pr.Increment == 0 && pr.Factor == 0 {
+		pr.Factor = DefaultFactor
+	}
+	if pr.Strategy == StrategyConcurrency {
+		if pr.StartConcurrency == 0 {
+			pr.StartConcurrency = 1
+		}
+		if pr.MaxConcurrency == 0 {
+			pr.MaxConcurrency = max(DefaultMaxConcurrency, pr.StartConcurrency)
+		}
+		return
+	}
+	if pr.Max == 0 {
+		pr.Max = l.MaxRate
+		if t.Loopback() {
+			pr.Max = min(l.MaxRate, DefaultLoopbackMax)
+		}
+		pr.Max = max(pr.Max, pr.Start)
+	}
+	if pr.Start == 0 {
+		pr.Start = min(DefaultStart, pr.Max)
+	}
+}
+
+// validate checks what no single key can: relations between keys.
+func (p *parser) validate() {
+	for _, prob := range Check(p.sc) {
+		prob.File = p.file
+		if prob.Line == 0 {
+			prob.Line = p.line(prob.Key)
+		}
+		p.problems = append(p.problems, prob)
+	}
+}
+
+// Check returns the problems between keys of a scenario with its defaults
+// applied. Problems carry keys but no file or line.
+func Check(sc *Scenario) Problems {
+	var ps Problems
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{File: sc.File, Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	t, pr, l := sc.Target, sc.Probe, sc.Limits
+	if t.URL == "" && t.Mock == nil {
+		add("target", "has neither url nor mock; write a url such as http://127.0.0.1:8080/api or a mock")
+	}
+	if pr.Strategy == StrategyConcurrency {
+		if pr.MaxConcurrency < pr.StartConcurrency {
+			add("probe.max", "max %d is below start %d; raise max or lower start", pr.MaxConcurrency, pr.StartConcurrency)
+		}
+	} else {
+		if pr.Max < pr.Start {
+			add("probe.max", "max %s is below start %s; raise max or lower start", units.FormatRate(pr.Max), units.FormatRate(pr.Start))
+		}
+		if pr.Max > l.MaxRate {
+			where := "this machine"
+			if !t.Loopback() {
+				where = "a target off this machine"
+			}
+			add("probe.max", "max %s is above the safety cap limits.max_rate %s for %s; lower max, or raise limits.max_rate explicitly if the target's owner agrees",
+				units.FormatRate(pr.Max), units.FormatRate(l.MaxRate), where)
+		}
+	}
+	if pr.Step < MinStep {
+		add("probe.step", "a step of %v is too short to measure a rate; write at least %v, typically 3s to 10s", pr.Step, MinStep)
+	}
+	if pr.Step > l.MaxDuration {
+		add("probe.step", "one step (%v) is longer than limits.max_duration (%v); shorten the step or raise max_duration", pr.Step, l.MaxDuration)
+	}
+	if t.Timeout > l.MaxDuration {
+		add("target.timeout", "timeout %v is longer than limits.max_duration %v; lower the timeout", t.Timeout, l.MaxDuration)
+	}
+	if sc.Expect.MeetsDemand && sc.Demand == 0 {
+		add("expect.meets_demand", "needs a demand; add `demand: 40/s` at the top level")
+	}
+	return ps
+}
+
+// checkURL returns what is wrong with a target URL, or "".
+func checkURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Sprintf("%q is not an absolute http(s) URL; write for example http://127.0.0.1:8080/api", raw)
+	}
+	return ""
+}
