@@ -257,7 +257,7 @@ func (p *parser) target(n *yaml.Node) {
 		p.add(p.line("target"), "target", "has neither url nor mock; write `url: http://127.0.0.1:8080/api` or `mock: {preset: openai}`")
 	}
 	if p.set["target.url"] && t.URL != "" {
-		if msg := checkURL(t.URL); msg != "" {
+		if msg := CheckURL(t.URL); msg != "" {
 			p.add(p.line("target.url"), "target.url", "%s", msg)
 		}
 	}

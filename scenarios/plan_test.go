@@ -19,7 +19,9 @@ func TestMakePlan(t *testing.T) {
 		wantRequests int
 		wantCapped   string
 	}{
-		{"factor 2", base(func(s *Scenario) { s.Probe = Probe{Strategy: StrategySteps, Start: 10, Max: 100, Step: 2 * time.Second} }),
+		{"factor 2", base(func(s *Scenario) {
+			s.Probe = Probe{Strategy: StrategySteps, Start: 10, Max: 100, Step: 2 * time.Second}
+		}),
 			[]float64{10, 20, 40, 80, 100}, 500, ""},
 		{"increment", base(func(s *Scenario) {
 			s.Probe = Probe{Strategy: StrategySteps, Start: 10, Max: 30, Increment: 10, Step: time.Second}

@@ -83,12 +83,12 @@ type Probe struct {
 	Increment, Factor float64
 	// StartConcurrency and MaxConcurrency bound the concurrency strategy.
 	StartConcurrency, MaxConcurrency int
-	Step         time.Duration // length of one step
-	Cooldown     time.Duration // pause between steps; see CooldownAuto
-	CooldownAuto bool          // honour Retry-After and reset headers, at least MinCooldown
-	Threshold    float64       // throttled share that marks onset
-	Precision    float64       // relative width of the limit's band the auto strategy aims for
-	StopAfter    int           // steps over the threshold before the ramp stops
+	Step                             time.Duration // length of one step
+	Cooldown                         time.Duration // pause between steps; see CooldownAuto
+	CooldownAuto                     bool          // honour Retry-After and reset headers, at least MinCooldown
+	Threshold                        float64       // throttled share that marks onset
+	Precision                        float64       // relative width of the limit's band the auto strategy aims for
+	StopAfter                        int           // steps over the threshold before the ramp stops
 }
 
 // MinCooldown is the pause an automatic cooldown takes when the target
@@ -170,4 +170,12 @@ func (s *Scenario) DisplayURL() string {
 		u.User = url.User("REDACTED")
 	}
 	return s.Redact(u.String())
+}
+
+// AddSecret marks value as secret under name, so Redact hides it. Use it
+// for values that came from flags or files rather than ${VAR}.
+func (s *Scenario) AddSecret(name, value string) {
+	if value != "" {
+		s.secrets = append(s.secrets, secret{name, value})
+	}
 }

@@ -156,8 +156,8 @@ func Check(sc *Scenario) Problems {
 	return ps
 }
 
-// checkURL returns what is wrong with a target URL, or "".
-func checkURL(raw string) string {
+// CheckURL returns what is wrong with a target URL, or "".
+func CheckURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Sprintf("%q is not an absolute http(s) URL; write for example http://127.0.0.1:8080/api", raw)

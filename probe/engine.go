@@ -1,0 +1,446 @@
+// Package probe runs a scenario's plan against a target with vegeta's
+// library, turns the results into per-step measurements and a timeline,
+// reads what the target advertises about its limit, and estimates the
+// effective limit, burst, window and algorithm from what it measured.
+//
+// Execute is the only function that sends traffic. Everything it returns is
+// plain data; estimation and recording are pure functions of that data.
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"limitprobe/scenarios"
+	"limitprobe/units"
+)
+
+// ErrUnusable is wrapped by Execute's error when the target could not be
+// probed: unreachable, or most requests failed without any throttling.
+var ErrUnusable = errors.New("target could not be probed")
+
+// Options adjust a run. The zero value runs quietly with a fresh client.
+type Options struct {
+	// Raw receives every result in vegeta's encoding (vegeta report, plot
+	// and encode read it), bodies and headers left out. Nil writes nothing.
+	Raw io.Writer
+	// Progress is called from the run's goroutine at most every
+	// ProgressEvery while requests flow, and at each step's start and end.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+	// Client sends the requests; nil builds one for the scenario. Share one
+	// between runs so connections survive.
+	Client *http.Client
+}
+
+// Progress is a snapshot of a run for a progress display.
+type Progress struct {
+	Step, Steps  int // 1-based current step; Steps is the planned count (auto: its worst case)
+	Phase        string
+	OfferedRPS   float64
+	Concurrency  int
+	Elapsed      time.Duration // since the run started
+	StepElapsed  time.Duration
+	StepDuration time.Duration
+	Cooldown     time.Duration // > 0 while waiting between steps
+	Sent, OK     int64         // run totals
+	Throttled    int64
+	Errors       int64
+	MaxRequests  int
+	MaxDuration  time.Duration
+	Finished     *Step // the step that just ended, if any
+}
+
+// NewClient returns the HTTP client a run uses for sc: keep-alive
+// connections, the scenario's timeout, no redirects followed.
+func NewClient(sc *scenarios.Scenario) *http.Client {
+	tr := &http.Transport{
+		Proxy:               nil, // a probe measures the target, not a proxy
+		DialContext:         (&net.Dialer{Timeout: min(sc.Target.Timeout, 10*time.Second), KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        10000,
+		MaxIdleConnsPerHost: 10000,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   true,
+		TLSHandshakeTimeout: 10 * time.Second,
+	}
+	return &http.Client{
+		Transport:     tr,
+		Timeout:       sc.Target.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// ctxTransport ties every request to the run's context, so an interrupt
+// cancels requests in flight instead of waiting out their timeouts.
+type ctxTransport struct {
+	ctx  context.Context
+	next http.RoundTripper
+}
+
+func (t ctxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return t.next.RoundTrip(req.WithContext(t.ctx))
+}
+
+// engine is one run in progress.
+type engine struct {
+	sc      *scenarios.Scenario
+	opt     Options
+	client  *http.Client
+	targets vegeta.Targeter
+	rec     *recorder
+	start   time.Time
+	steps   int // planned step count, for progress
+	raw     vegeta.Encoder
+	last    time.Time // last progress call
+}
+
+// Execute probes sc's target following its plan and returns what it measured.
+// sc must be valid (see scenarios.Load); its target URL must be set (the
+// caller starts the embedded mock). On cancellation of ctx, Execute stops
+// sending within a second and returns the partial run with Interrupted set
+// and a nil error. An error wrapping ErrUnusable comes with the partial run.
+func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, error) {
+	if sc.Target.URL == "" {
+		return nil, errors.New("probe: the scenario has no target URL; start the mock first")
+	}
+	if opt.ProgressEvery == 0 {
+		opt.ProgressEvery = 200 * time.Millisecond
+	}
+	client := opt.Client
+	if client == nil {
+		client = NewClient(sc)
+	}
+	ctxClient := *client
+	base := ctxClient.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	ctxClient.Transport = ctxTransport{ctx: ctx, next: base}
+
+	plan := scenarios.MakePlan(sc)
+	e := &engine{sc: sc, opt: opt, client: &ctxClient, targets: targeter(sc), steps: len(plan.Steps)}
+	if opt.Raw != nil {
+		e.raw = vegeta.NewEncoder(opt.Raw)
+	}
+	e.start = time.Now()
+	e.rec = newRecorder(e.start, resolution(plan), newClassifier(sc.Target.ThrottleStatus, sc.Target.ThrottleBody))
+
+	var err error
+	switch sc.Probe.Strategy {
+	case scenarios.StrategyLinear:
+		err = e.runLinear(ctx, plan)
+	case scenarios.StrategyQuota:
+		err = e.runQuota(ctx, plan)
+	default: // steps, concurrency, and auto until it has its own
+		err = e.runSteps(ctx, plan)
+	}
+	run := e.finish(ctx)
+	if err == nil && run.RequestsSent > 0 && run.ErrorsTotal == run.RequestsSent {
+		err = fmt.Errorf("%w: every request failed (%s)", ErrUnusable, errorSummary(run.Steps))
+	}
+	return run, err
+}
+
+// resolution picks the timeline's bucket width: 100 ms, coarser for runs so
+// long that the timeline would pass ~6000 buckets.
+func resolution(pl scenarios.Plan) time.Duration {
+	return max(100*time.Millisecond, (pl.MaxTime / 6000).Round(100*time.Millisecond))
+}
+
+func targeter(sc *scenarios.Scenario) vegeta.Targeter {
+	h := http.Header{}
+	for _, hd := range sc.Target.Headers {
+		h.Add(hd.Name, hd.Value)
+	}
+	h.Set("User-Agent", "limitprobe")
+	return vegeta.NewStaticTargeter(vegeta.Target{Method: sc.Target.Method, URL: sc.Target.URL, Body: sc.Target.Body, Header: h})
+}
+
+func (e *engine) elapsed() time.Duration { return time.Since(e.start) }
+
+// budget is what the caps leave: requests and time.
+func (e *engine) budget() (int64, time.Duration) {
+	return int64(e.sc.Limits.MaxRequests) - e.rec.sent, e.sc.Limits.MaxDuration - e.elapsed()
+}
+
+// stepSpec is one step the engine is about to send.
+type stepSpec struct {
+	index       int
+	phase       string
+	rate, slope float64 // requests per second, and its growth per second
+	concurrency int
+	duration    time.Duration
+	// stopOnThrottle ends the step at the first throttled response (quota).
+	stopOnThrottle bool
+}
+
+// runStep sends one step and returns its measurement. ok is false when the
+// caps or ctx left nothing to send.
+func (e *engine) runStep(ctx context.Context, sp stepSpec) (Step, bool) {
+	reqLeft, timeLeft := e.budget()
+	if reqLeft <= 0 || timeLeft <= 0 || ctx.Err() != nil {
+		return Step{}, false
+	}
+	dur := min(sp.duration, timeLeft)
+	p := pacer{Start: sp.rate, Slope: sp.slope, Max: uint64(reqLeft)}
+	opts := []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(vegeta.NoFollow), vegeta.MaxBody(maxBody(e.sc))}
+	if sp.concurrency > 0 {
+		p.Start, p.Slope = 0, 0
+		opts = append(opts, vegeta.Workers(uint64(sp.concurrency)), vegeta.MaxWorkers(uint64(sp.concurrency)))
+	}
+	atk := vegeta.NewAttacker(opts...)
+	stop := context.AfterFunc(ctx, func() { atk.Stop() })
+	defer stop()
+
+	begin := time.Now()
+	offered := sp.rate
+	if sp.slope != 0 {
+		offered = sp.rate + sp.slope*dur.Seconds()/2
+	}
+	w := e.rec.open(Step{Index: sp.index, Phase: sp.phase, OfferedRPS: offered, Concurrency: sp.concurrency}, begin, begin.Add(dur), e.sc.Target.Timeout)
+	e.progress(sp, begin, 0, nil, true)
+	for res := range atk.Attack(e.targets, p, dur, e.sc.Name) {
+		out := e.rec.add(res)
+		if out == outcomeThrottled && sp.stopOnThrottle {
+			atk.Stop()
+		}
+		e.encode(res)
+		e.progress(sp, begin, 0, nil, false)
+	}
+	sent := min(time.Since(begin), dur)
+	if ctx.Err() == nil && !sp.stopOnThrottle && sent < dur && e.rec.sent < int64(e.sc.Limits.MaxRequests) {
+		sent = dur
+	}
+	st := e.rec.close(w, sent)
+	e.progress(sp, begin, 0, &st, true)
+	return st, true
+}
+
+func maxBody(sc *scenarios.Scenario) int64 {
+	if sc.Target.ThrottleBody != "" {
+		return 4096
+	}
+	return 0
+}
+
+func (e *engine) encode(res *vegeta.Result) {
+	if e.raw == nil {
+		return
+	}
+	res.Body, res.Headers = nil, nil
+	_ = e.raw.Encode(res) // a failing raw file must not stop the probe
+}
+
+func (e *engine) progress(sp stepSpec, begin time.Time, cool time.Duration, done *Step, force bool) {
+	if e.opt.Progress == nil {
+		return
+	}
+	now := time.Now()
+	if !force && now.Sub(e.last) < e.opt.ProgressEvery {
+		return
+	}
+	e.last = now
+	e.opt.Progress(Progress{
+		Step: sp.index + 1, Steps: max(e.steps, sp.index+1), Phase: sp.phase, OfferedRPS: sp.rate, Concurrency: sp.concurrency,
+		Elapsed: now.Sub(e.start), StepElapsed: now.Sub(begin), StepDuration: sp.duration, Cooldown: cool,
+		Sent: e.rec.sent, OK: e.rec.ok, Throttled: e.rec.throttled, Errors: e.rec.errors,
+		MaxRequests: e.sc.Limits.MaxRequests, MaxDuration: e.sc.Limits.MaxDuration, Finished: done,
+	})
+}
+
+// cooldown waits between steps: the scenario's fixed pause, or with
+// cooldown auto the longest Retry-After or reset the last step saw, at
+// least MinCooldown and at most MaxCooldown. It returns false when ctx
+// ended or the time cap would be passed.
+func (e *engine) cooldown(ctx context.Context, prev Step, next stepSpec) bool {
+	d := e.sc.Probe.Cooldown
+	if e.sc.Probe.CooldownAuto {
+		d = scenarios.MinCooldown
+		if prev.RetryAfterS > 0 {
+			d = max(d, time.Duration(prev.RetryAfterS*float64(time.Second)))
+		}
+		d = min(d, scenarios.MaxCooldown)
+	}
+	if _, left := e.budget(); d >= left {
+		return false
+	}
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	e.progress(next, time.Now(), d, nil, true)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// runSteps sends the plan's steps in order, stopping once throttling has
+// stayed above the threshold for StopAfter steps, or on an error storm.
+func (e *engine) runSteps(ctx context.Context, plan scenarios.Plan) error {
+	over := 0
+	var prev Step
+	for i, ps := range plan.Steps {
+		sp := stepSpec{index: i, phase: ps.Phase, rate: ps.Rate, concurrency: ps.Concurrency, duration: ps.Duration}
+		if i > 0 && !e.cooldown(ctx, prev, sp) {
+			return nil
+		}
+		st, ok := e.runStep(ctx, sp)
+		if !ok {
+			return nil
+		}
+		if err := errorStorm(st); err != nil {
+			return err
+		}
+		if st.ThrottledRatio > e.sc.Probe.Threshold {
+			over++
+		} else {
+			over = 0
+		}
+		if over >= e.sc.Probe.StopAfter {
+			return nil
+		}
+		prev = st
+	}
+	return nil
+}
+
+// runLinear ramps continuously from start to max, one attack cut into
+// step-long windows, stopping once StopAfter windows crossed the threshold.
+func (e *engine) runLinear(ctx context.Context, plan scenarios.Plan) error {
+	// The ramp is sent as consecutive steps without pauses: each step's
+	// pacer starts where the last one ended, so the offered rate is a
+	// continuous line.
+	over := 0
+	for i, ps := range plan.Steps {
+		slope := (ps.Rate - ps.StartRate) / ps.Duration.Seconds()
+		st, ok := e.runStep(ctx, stepSpec{index: i, phase: ps.Phase, rate: ps.StartRate, slope: slope, duration: ps.Duration})
+		if !ok {
+			return nil
+		}
+		if err := errorStorm(st); err != nil {
+			return err
+		}
+		if st.ThrottledRatio > e.sc.Probe.Threshold {
+			over++
+		} else {
+			over = 0
+		}
+		if over >= e.sc.Probe.StopAfter {
+			return nil
+		}
+	}
+	return nil
+}
+
+// runQuota spends requests at the scenario's max rate until the first
+// throttled response, then stops: a window of hours or days is read from
+// its reset, never ramped through.
+func (e *engine) runQuota(ctx context.Context, plan scenarios.Plan) error {
+	ps := plan.Steps[0]
+	st, ok := e.runStep(ctx, stepSpec{index: 0, phase: ps.Phase, rate: ps.Rate, duration: e.sc.Limits.MaxDuration, stopOnThrottle: true})
+	if !ok {
+		return nil
+	}
+	return errorStorm(st)
+}
+
+// errorStorm returns an ErrUnusable error when most of a step's requests
+// failed without the target throttling any: the target is down or
+// misconfigured, and more load would say nothing about its limit.
+func errorStorm(st Step) error {
+	if st.Requests < 10 || st.Errors*2 <= st.Requests || st.Throttled > 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %d of %d requests in step %d failed without throttling (%s)",
+		ErrUnusable, st.Errors, st.Requests, st.Index+1, kinds(st.ErrorKinds))
+}
+
+func errorSummary(steps []Step) string {
+	all := map[string]int64{}
+	for _, s := range steps {
+		for k, n := range s.ErrorKinds {
+			all[k] += n
+		}
+	}
+	return kinds(all)
+}
+
+// kinds renders error counts as "412 refused, 3 timeout", most first.
+func kinds(m map[string]int64) string {
+	type kv struct {
+		k string
+		n int64
+	}
+	var l []kv
+	for k, n := range m {
+		l = append(l, kv{k, n})
+	}
+	sort.Slice(l, func(i, j int) bool { return l[i].n > l[j].n || l[i].n == l[j].n && l[i].k < l[j].k })
+	parts := make([]string, len(l))
+	for i, x := range l {
+		parts[i] = fmt.Sprintf("%d %s", x.n, x.k)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// finish closes what is open and assembles the Run.
+func (e *engine) finish(ctx context.Context) *Run {
+	end := time.Now()
+	for len(e.rec.windows) > 0 {
+		e.rec.close(e.rec.windows[0], end.Sub(e.rec.windows[0].begin))
+	}
+	sc := e.sc
+	run := &Run{
+		Scenario: ScenarioRef{Name: sc.Name, Target: TargetRef{URL: sc.DisplayURL(), Method: sc.Target.Method},
+			Strategy: sc.Probe.Strategy, Threshold: sc.Probe.Threshold, DemandRPS: sc.Demand},
+		StartedAt:      e.start.UTC(),
+		DurationS:      end.Sub(e.start).Seconds(),
+		Interrupted:    ctx.Err() != nil,
+		RequestsSent:   e.rec.sent,
+		ThrottledTotal: e.rec.throttled,
+		ErrorsTotal:    e.rec.errors,
+		Advertised:     e.rec.adv,
+		Steps:          e.rec.done,
+		Timeline:       e.rec.timeline(end),
+	}
+	if run.Steps == nil {
+		run.Steps = []Step{}
+	}
+	run.StopReason = e.stopReason(run)
+	return run
+}
+
+func (e *engine) stopReason(run *Run) string {
+	reqLeft, timeLeft := e.budget()
+	switch {
+	case run.Interrupted:
+		return "interrupted"
+	case reqLeft <= 0:
+		return fmt.Sprintf("reached limits.max_requests (%d)", e.sc.Limits.MaxRequests)
+	case timeLeft <= 0:
+		return fmt.Sprintf("reached limits.max_duration (%v)", e.sc.Limits.MaxDuration)
+	}
+	n := len(run.Steps)
+	if n > 0 && run.Steps[n-1].ThrottledRatio > e.sc.Probe.Threshold {
+		return fmt.Sprintf("throttled above %s in the last steps", fmtShare(e.sc.Probe.Threshold))
+	}
+	if n > 0 {
+		return fmt.Sprintf("finished the plan at %s", units.FormatRate(run.Steps[n-1].OfferedRPS))
+	}
+	return "nothing sent"
+}
+
+func fmtShare(f float64) string { return fmt.Sprintf("%g%%", f*100) }
