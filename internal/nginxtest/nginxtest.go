@@ -1,0 +1,166 @@
+// Package nginxtest runs a real nginx with limit_req on a loopback port, for
+// limitprobe's tests and benchmarks: a limiter none of us wrote, configured
+// with a known truth.
+package nginxtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Binary returns the path of nginx, looking in PATH and the usual sbin
+// directories (Debian installs it in /usr/sbin, often not in a user's PATH).
+func Binary() (string, bool) {
+	if p, err := exec.LookPath("nginx"); err == nil {
+		return p, true
+	}
+	for _, p := range []string{"/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"} {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// Required reports whether a missing nginx must fail the tests rather than
+// skip them: in CI, and when LIMITPROBE_REQUIRE_NGINX is set.
+func Required() bool {
+	return os.Getenv("CI") != "" || os.Getenv("LIMITPROBE_REQUIRE_NGINX") != ""
+}
+
+// Config is one limit_req setup.
+type Config struct {
+	Rate    string // limit_req_zone rate, such as "50r/s" or "600r/m"
+	Burst   int    // limit_req burst; 0 for none
+	NoDelay bool   // limit_req nodelay
+	Status  int    // limit_req_status; 0 keeps nginx's default 503
+	Workers int    // worker processes; 0 means 1
+}
+
+// Server is a running nginx.
+type Server struct {
+	URL string // http://127.0.0.1:PORT/api
+	cmd *exec.Cmd
+	dir string
+}
+
+// Start writes a configuration for cfg into dir and starts nginx in the
+// foreground on a free loopback port. Stop it with Stop.
+func Start(ctx context.Context, dir string, cfg Config) (*Server, error) {
+	bin, ok := Binary()
+	if !ok {
+		return nil, errors.New("nginx is not installed (Debian: apt-get install nginx-light)")
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []string{"html", "tmp", "logs"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "html", "api"), []byte("ok\n"), 0o644); err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(conf, []byte(render(dir, port, cfg)), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "logs", "error.log"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting nginx: %w", err)
+	}
+	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d/api", port), cmd: cmd, dir: dir}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return s, nil
+		}
+		if time.Now().After(deadline) {
+			s.Stop()
+			log, _ := os.ReadFile(filepath.Join(dir, "logs", "error.log"))
+			return nil, fmt.Errorf("nginx did not listen on port %d: %s %s", port, out.String(), log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop ends nginx and its workers.
+func (s *Server) Stop() {
+	if s.cmd.Process != nil {
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	}
+}
+
+func render(dir string, port int, cfg Config) string {
+	workers := max(cfg.Workers, 1)
+	var limit strings.Builder
+	limit.WriteString("limit_req zone=api")
+	if cfg.Burst > 0 {
+		fmt.Fprintf(&limit, " burst=%d", cfg.Burst)
+	}
+	if cfg.NoDelay {
+		limit.WriteString(" nodelay")
+	}
+	limit.WriteString(";")
+	if cfg.Status != 0 {
+		fmt.Fprintf(&limit, " limit_req_status %d;", cfg.Status)
+	}
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "user root;" // workers must read files in a private temp dir
+	}
+	return fmt.Sprintf(`%s
+daemon off;
+worker_processes %d;
+pid %[3]s/nginx.pid;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    client_body_temp_path %[3]s/tmp/body;
+    proxy_temp_path %[3]s/tmp/proxy;
+    fastcgi_temp_path %[3]s/tmp/fastcgi;
+    uwsgi_temp_path %[3]s/tmp/uwsgi;
+    scgi_temp_path %[3]s/tmp/scgi;
+    keepalive_requests 1000000;
+    limit_req_zone $binary_remote_addr zone=api:1m rate=%[4]s;
+    server {
+        listen 127.0.0.1:%[5]d;
+        root %[3]s/html;
+        default_type text/plain;
+        location = /api { %[6]s }
+    }
+}
+`, user, workers, dir, cfg.Rate, port, limit.String())
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
