@@ -32,6 +32,7 @@ type command struct {
 // commands lists the subcommands in the order help shows them.
 func commands() []command {
 	return []command{
+		{"mock", "[flags]", "serve the mock limiter on loopback (known truth, for trying limitprobe)", cmdMock},
 		{"plan", "SCENARIO...", "dry run: the steps, max rate, requests and time; sends nothing", cmdPlan},
 		{"version", "", "print the version", cmdVersion},
 		{"help", "[COMMAND]", "show help for limitprobe or one command", cmdHelp},
@@ -48,7 +49,8 @@ Commands:
 
 const usageTail = `
 Examples:
-  limitprobe plan scenarios/examples/mock-token-bucket.yaml
+  limitprobe plan scenarios/examples/nginx-limit-req.yaml
+  limitprobe mock --preset openai --listen 127.0.0.1:8429
   limitprobe help plan
 
 Exit codes: 0 ok, 1 an expectation failed, 2 bad usage or scenario (nothing sent),

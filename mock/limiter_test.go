@@ -1,0 +1,383 @@
+package mock
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// t0 is an instant aligned to every window the tests use (a whole hour).
+var t0 = time.Unix(1_800_000_000, 0)
+
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+
+func mustLimiter(t testing.TB, cfg Config) *limiter {
+	t.Helper()
+	if err := cfg.validate(); err != nil {
+		t.Fatalf("validate %+v: %v", cfg, err)
+	}
+	return newLimiter(&cfg)
+}
+
+// step sends n requests at t0+at and expects ok of them admitted.
+type step struct {
+	at time.Duration
+	n  int
+	ok int
+	// retryAfter, when set, is the expected retry-after of the last denied
+	// request of the step.
+	retryAfter time.Duration
+}
+
+func runSteps(t *testing.T, l *limiter, steps []step) {
+	t.Helper()
+	for i, s := range steps {
+		ok := 0
+		var last decision
+		for range s.n {
+			d := l.Admit("", t0.Add(s.at))
+			if d.ok {
+				ok++
+			} else {
+				last = d
+			}
+		}
+		if ok != s.ok {
+			t.Errorf("step %d (%d at %v): got %d admitted, want %d", i, s.n, s.at, ok, s.ok)
+		}
+		if s.retryAfter != 0 && last.retryAfter != s.retryAfter {
+			t.Errorf("step %d (%d at %v): got retry-after %v, want %v", i, s.n, s.at, last.retryAfter, s.retryAfter)
+		}
+	}
+}
+
+func TestAlgorithmsAdmitByDefinition(t *testing.T) {
+	bucket := []step{
+		{at: 0, n: 6, ok: 5, retryAfter: ms(100)}, // the burst, from idle
+		{at: ms(50), n: 1, ok: 0, retryAfter: ms(50)},
+		{at: ms(100), n: 2, ok: 1, retryAfter: ms(100)}, // then one per 100 ms
+		{at: ms(200), n: 2, ok: 1},
+		{at: ms(300), n: 2, ok: 1},
+		{at: ms(350), n: 1, ok: 0},
+		{at: ms(1300), n: 10, ok: 5}, // refilled, but never beyond the burst
+		{at: 5 * time.Second, n: 10, ok: 5},
+	}
+	tests := []struct {
+		name  string
+		cfg   Config
+		steps []step
+	}{
+		{"token-bucket rate 10 burst 5", Config{Algorithm: AlgTokenBucket, Rate: 10, Burst: 5}, bucket},
+		{"gcra rate 10 burst 5", Config{Algorithm: AlgGCRA, Rate: 10, Burst: 5}, bucket},
+		{"token-bucket burst defaults to 1", Config{Algorithm: AlgTokenBucket, Rate: 2}, []step{
+			{at: 0, n: 3, ok: 1}, {at: ms(499), n: 1, ok: 0}, {at: ms(500), n: 2, ok: 1},
+		}},
+		{"fixed-window 100/10s", Config{Algorithm: AlgFixedWindow, Limit: 100, Window: 10 * time.Second}, []step{
+			{at: 0, n: 101, ok: 100, retryAfter: 10 * time.Second},
+			{at: ms(4000), n: 5, ok: 0, retryAfter: 6 * time.Second},
+			{at: ms(9999), n: 5, ok: 0, retryAfter: ms(1)}, // throttled until the boundary
+			{at: ms(10000), n: 150, ok: 100},
+		}},
+		{"fixed-window passes 2L around a boundary", Config{Algorithm: AlgFixedWindow, Limit: 100, Window: 10 * time.Second}, []step{
+			{at: ms(9900), n: 100, ok: 100},
+			{at: ms(10000), n: 100, ok: 100},
+			{at: ms(10100), n: 1, ok: 0},
+		}},
+		{"sliding-log 5/1s", Config{Algorithm: AlgSlidingLog, Limit: 5, Window: time.Second}, []step{
+			{at: 0, n: 3, ok: 3},
+			{at: ms(400), n: 3, ok: 2, retryAfter: ms(600)},
+			{at: ms(999), n: 1, ok: 0, retryAfter: ms(1)},
+			{at: ms(1000), n: 4, ok: 3, retryAfter: ms(400)}, // the three slots used at 0 come back
+			{at: ms(1400), n: 3, ok: 2},                      // the two used at 400 ms
+			{at: ms(2400), n: 9, ok: 5},
+		}},
+		{"sliding-log 40/1s grows its ring", Config{Algorithm: AlgSlidingLog, Limit: 40, Window: time.Second}, []step{
+			{at: 0, n: 10, ok: 10},
+			{at: ms(500), n: 40, ok: 30, retryAfter: ms(500)},
+			{at: ms(1000), n: 15, ok: 10},
+			{at: ms(1500), n: 40, ok: 30},
+			{at: ms(1999), n: 1, ok: 0, retryAfter: ms(1)},
+		}},
+		{"sliding-counter 10/1s", Config{Algorithm: AlgSlidingCounter, Limit: 10, Window: time.Second}, []step{
+			{at: 0, n: 12, ok: 10, retryAfter: time.Second + 1}, // full until the next window
+			{at: ms(1000), n: 1, ok: 0, retryAfter: 1},          // 10·(1-0) + 0: full, draining
+			{at: ms(1500), n: 6, ok: 5},                         // 10·0.5 + 5 = 10
+			{at: ms(2000), n: 6, ok: 5},                         // 5·1 + 5
+			{at: ms(3500), n: 12, ok: 8},                        // 5·0.5 + 8 > 10
+			{at: ms(6000), n: 12, ok: 10},                       // two windows idle: empty
+		}},
+		{"queue rate 10 burst 2 (immediate count)", Config{Algorithm: AlgQueue, Rate: 10, Burst: 2}, []step{
+			{at: 0, n: 4, ok: 3, retryAfter: ms(100)}, // one served, two waiting, one rejected
+			{at: ms(100), n: 2, ok: 1},
+			{at: ms(10000), n: 4, ok: 3},
+		}},
+		{"queue burst 0 is nginx's default: nothing waits", Config{Algorithm: AlgQueue, Rate: 50}, []step{
+			{at: 0, n: 2, ok: 1, retryAfter: ms(20)},
+			{at: ms(19), n: 1, ok: 0},
+			{at: ms(20), n: 2, ok: 1},
+		}},
+		{"none never limits", Config{Algorithm: AlgNone}, []step{{at: 0, n: 10000, ok: 10000}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runSteps(t, mustLimiter(t, tt.cfg), tt.steps)
+		})
+	}
+}
+
+func TestQueueDelaysThenRejects(t *testing.T) {
+	l := mustLimiter(t, Config{Algorithm: AlgQueue, Rate: 10, Burst: 3})
+	want := []struct {
+		ok    bool
+		delay time.Duration
+	}{{true, 0}, {true, ms(100)}, {true, ms(200)}, {true, ms(300)}, {false, 0}, {false, 0}}
+	for i, w := range want {
+		d := l.Admit("", t0)
+		if d.ok != w.ok || d.delay != w.delay {
+			t.Errorf("request %d at t0: got ok=%v delay=%v, want ok=%v delay=%v", i, d.ok, d.delay, w.ok, w.delay)
+		}
+	}
+	// 150 ms later the slots at 0 and 100 ms have been served: the next
+	// request queues behind the one at 300 ms.
+	if d := l.Admit("", t0.Add(ms(150))); !d.ok || d.delay != ms(250) {
+		t.Errorf("at 150ms: got ok=%v delay=%v, want ok=true delay=250ms", d.ok, d.delay)
+	}
+	if d := l.Admit("", t0.Add(ms(150))); d.ok {
+		t.Errorf("at 150ms, queue full again: got admitted with delay %v, want rejected", d.delay)
+	}
+}
+
+func TestConcurrencyAdmitsNThenThrottles(t *testing.T) {
+	l := mustLimiter(t, Config{Algorithm: AlgConcurrency, MaxInFlight: 3, Latency: Latency{Dist: LatencyFixed, Min: ms(100)}})
+	var held []decision
+	for i := range 3 {
+		d := l.Admit("", t0)
+		if !d.ok {
+			t.Fatalf("request %d of 3: got throttled, want admitted", i+1)
+		}
+		held = append(held, d)
+	}
+	if d := l.Admit("", t0); d.ok {
+		t.Fatalf("request 4 with 3 in flight: got admitted, want throttled")
+	} else if d.retryAfter != ms(100) {
+		t.Errorf("retry-after: got %v, want the mean latency 100ms", d.retryAfter)
+	}
+	held[0].st.release()
+	if d := l.Admit("", t0); !d.ok {
+		t.Errorf("after one finished: got throttled, want admitted")
+	}
+	if d := l.Admit("", t0); d.ok {
+		t.Errorf("cap reached again: got admitted, want throttled")
+	}
+}
+
+func TestLockoutStaysLockedWhileHammered(t *testing.T) {
+	cfg := Config{Algorithm: AlgLockout, Limit: 10, Window: time.Second}
+	lock := mustLimiter(t, cfg)
+	cfg.Algorithm = AlgSlidingCounter
+	slide := mustLimiter(t, cfg)
+
+	// Hammer at 40/s (4× the limit) for 5 s, from idle.
+	var lockOK, slideOK, lockLate int
+	for i := range 200 {
+		at := t0.Add(time.Duration(i) * 25 * time.Millisecond)
+		if lock.Admit("", at).ok {
+			lockOK++
+			if i >= 40 {
+				lockLate++
+			}
+		}
+		if slide.Admit("", at).ok {
+			slideOK++
+		}
+	}
+	if lockOK != 10 || lockLate != 0 {
+		t.Errorf("lockout hammered at 4x for 5s: got %d admitted (%d after 1s), want the first 10 only", lockOK, lockLate)
+	}
+	// The sliding counter, counting only admitted requests, keeps admitting
+	// about limit per window.
+	if slideOK < 45 || slideOK > 55 {
+		t.Errorf("sliding-counter hammered for 5s: got %d admitted, want about 50", slideOK)
+	}
+
+	// Idle: the count decays and the client recovers.
+	last := t0.Add(199 * 25 * time.Millisecond)
+	d := lock.Admit("", last.Add(ms(1)))
+	if d.ok {
+		t.Fatalf("lockout right after hammering: got admitted, want denied")
+	}
+	back := last.Add(ms(1)).Add(d.retryAfter)
+	if !lock.Admit("", back).ok {
+		t.Errorf("lockout after idling its retry-after %v: got denied, want admitted", d.retryAfter)
+	}
+	if d.retryAfter > 2*time.Second {
+		t.Errorf("lockout retry-after: got %v, want at most two windows", d.retryAfter)
+	}
+
+	// At the limit rate (below it by a hair) nothing is ever denied.
+	calm := mustLimiter(t, Config{Algorithm: AlgLockout, Limit: 10, Window: time.Second})
+	for i := range 100 {
+		at := t0.Add(time.Duration(i) * 101 * time.Millisecond)
+		if !calm.Admit("", at).ok {
+			t.Fatalf("lockout at 9.9/s, request %d: got denied, want admitted", i)
+		}
+	}
+}
+
+// TestWindowInvariants drives every algorithm with random arrivals and checks
+// the invariant of its definition against a brute-force count.
+func TestWindowInvariants(t *testing.T) {
+	w := time.Second
+	tests := []struct {
+		cfg Config
+		// check returns an error when the admitted instants break the
+		// algorithm's definition.
+		check func(admitted []time.Time) error
+	}{
+		{Config{Algorithm: AlgSlidingLog, Limit: 7, Window: w}, func(a []time.Time) error {
+			// Never more than L in any window (t-W, t].
+			for i := range a {
+				n := 0
+				for j := i; j >= 0 && a[j].After(a[i].Add(-w)); j-- {
+					n++
+				}
+				if n > 7 {
+					return fmt.Errorf("%d admitted in the window ending at +%v, want at most 7", n, a[i].Sub(t0))
+				}
+			}
+			return nil
+		}},
+		{Config{Algorithm: AlgFixedWindow, Limit: 7, Window: w}, alignedAtMost(7, w)},
+		{Config{Algorithm: AlgSlidingCounter, Limit: 7, Window: w}, alignedAtMost(7, w)},
+		{Config{Algorithm: AlgLockout, Limit: 7, Window: w}, alignedAtMost(7, w)},
+		{Config{Algorithm: AlgTokenBucket, Rate: 7, Burst: 3}, bucketBound(7, 3)},
+		{Config{Algorithm: AlgGCRA, Rate: 7, Burst: 3}, bucketBound(7, 3)},
+		{Config{Algorithm: AlgQueue, Rate: 7, Burst: 0}, bucketBound(7, 1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cfg.Algorithm, func(t *testing.T) {
+			l := mustLimiter(t, tt.cfg)
+			rng := rand.New(rand.NewPCG(1, 2))
+			var admitted []time.Time
+			at := t0
+			for range 3000 {
+				// Bursty arrivals: mostly close together, sometimes a pause.
+				gap := time.Duration(rng.ExpFloat64() * float64(40*time.Millisecond))
+				if rng.IntN(20) == 0 {
+					gap += time.Duration(rng.IntN(2000)) * time.Millisecond
+				}
+				at = at.Add(gap)
+				if d := l.Admit("", at); d.ok {
+					admitted = append(admitted, at.Add(d.delay))
+				}
+			}
+			if len(admitted) < 100 {
+				t.Fatalf("got %d admitted, want a meaningful sample (≥ 100)", len(admitted))
+			}
+			if err := tt.check(admitted); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// alignedAtMost checks that no clock-aligned window holds more than limit.
+func alignedAtMost(limit int, w time.Duration) func([]time.Time) error {
+	return func(a []time.Time) error {
+		count := map[int64]int{}
+		for _, t := range a {
+			k := t.UnixNano() / int64(w)
+			if count[k]++; count[k] > limit {
+				return fmt.Errorf("%d admitted in the window starting at %v, want at most %d", count[k], time.Unix(0, k*int64(w)), limit)
+			}
+		}
+		return nil
+	}
+}
+
+// bucketBound checks that any interval [a, b] holds at most burst + rate·(b-a)
+// admissions (served instants, for the queue).
+func bucketBound(rate float64, burst int) func([]time.Time) error {
+	return func(a []time.Time) error {
+		a = slices.Clone(a)
+		slices.SortFunc(a, func(x, y time.Time) int { return x.Compare(y) })
+		for i := range a {
+			for j := i; j < len(a) && j < i+200; j++ {
+				n := j - i + 1
+				bound := float64(burst) + rate*a[j].Sub(a[i]).Seconds() + 1e-9
+				if float64(n) > bound {
+					return fmt.Errorf("%d admitted in %v, want at most %.2f", n, a[j].Sub(a[i]), bound)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+func TestKeysAreIndependentAndBounded(t *testing.T) {
+	l := mustLimiter(t, Config{Algorithm: AlgFixedWindow, Limit: 2, Window: time.Minute, KeyBy: "ip"})
+	for _, key := range []string{"10.0.0.1", "10.0.0.2"} {
+		got := 0
+		for range 3 {
+			if l.Admit(key, t0).ok {
+				got++
+			}
+		}
+		if got != 2 {
+			t.Errorf("key %s: got %d admitted, want 2 (its own limit)", key, got)
+		}
+	}
+	for i := range 3 * maxKeys {
+		l.Admit(fmt.Sprint("client-", i), t0)
+	}
+	if n := l.keys(); n > maxKeys {
+		t.Errorf("after %d keys: got %d remembered, want at most %d", 3*maxKeys, n, maxKeys)
+	}
+
+	const big = maxKeyedLogLimit
+	log := mustLimiter(t, Config{Algorithm: AlgSlidingLog, Limit: big, Window: time.Minute, KeyBy: "header:X-Key"})
+	for i := range 200 {
+		log.Admit(fmt.Sprint(i), t0)
+	}
+	if n := log.keys(); n*big > maxLogEntries {
+		t.Errorf("sliding-log with limit %d: got %d keys remembered, want at most %d timestamps", big, n, maxLogEntries)
+	}
+	cfg := Config{Algorithm: AlgSlidingLog, Limit: big + 1, Window: time.Minute, KeyBy: "ip"}
+	if err := cfg.validate(); err == nil || !strings.Contains(err.Error(), "use sliding-counter") {
+		t.Errorf("keyed sliding-log with limit %d: got %v, want an error suggesting sliding-counter", big+1, err)
+	}
+}
+
+func TestDecisionHeadersData(t *testing.T) {
+	// Remaining and reset feed the headers; check them at fixed instants.
+	tests := []struct {
+		name          string
+		cfg           Config
+		warm          int // requests admitted before the one checked
+		at            time.Duration
+		wantRemaining int
+		wantReset     time.Duration
+	}{
+		{"token-bucket", Config{Algorithm: AlgTokenBucket, Rate: 10, Burst: 5}, 1, 0, 3, ms(200)},
+		{"gcra", Config{Algorithm: AlgGCRA, Rate: 10, Burst: 5}, 1, 0, 3, ms(200)},
+		{"fixed-window", Config{Algorithm: AlgFixedWindow, Limit: 10, Window: 10 * time.Second}, 3, ms(2500), 6, ms(7500)},
+		{"sliding-log", Config{Algorithm: AlgSlidingLog, Limit: 10, Window: 10 * time.Second}, 3, 0, 6, 10 * time.Second},
+		{"queue", Config{Algorithm: AlgQueue, Rate: 10, Burst: 5}, 1, 0, 4, ms(200)},
+		{"concurrency", Config{Algorithm: AlgConcurrency, MaxInFlight: 4, Latency: Latency{Dist: LatencyFixed, Min: ms(10)}}, 1, 0, 2, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := mustLimiter(t, tt.cfg)
+			for range tt.warm {
+				l.Admit("", t0.Add(tt.at))
+			}
+			d := l.Admit("", t0.Add(tt.at))
+			if !d.ok || d.remaining != tt.wantRemaining || d.reset != tt.wantReset {
+				t.Errorf("got ok=%v remaining=%d reset=%v, want ok=true remaining=%d reset=%v", d.ok, d.remaining, d.reset, tt.wantRemaining, tt.wantReset)
+			}
+		})
+	}
+}

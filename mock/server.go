@@ -1,0 +1,474 @@
+package mock
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Paths of the control endpoints. They are never limited and not counted.
+const (
+	// TruthPath answers GET with the Truth as JSON.
+	TruthPath = "/_limitprobe/truth"
+	// ResetPath answers POST by resetting limiter state and counters, then
+	// returns the fresh Truth as JSON.
+	ResetPath = "/_limitprobe/reset"
+)
+
+const controlPrefix = "/_limitprobe/"
+
+// Server is an http.Handler that limits requests with one algorithm and
+// reports the truth about its limit. It is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	now     func() time.Time
+	lim     atomic.Pointer[limiter]
+	keyHdr  string // canonical header name when keyed by header
+	keyIP   bool
+	render  renderer
+	done    chan struct{}
+	closeMu sync.Once
+
+	requests, accepted, throttled, errs paddedCounter
+}
+
+// paddedCounter keeps each counter on its own cache line so cores that
+// update different counters do not slow each other down.
+type paddedCounter struct {
+	atomic.Int64
+	_ [56]byte
+}
+
+// Truth is what the mock knows about its own limit, served as JSON at
+// TruthPath.
+type Truth struct {
+	// Algorithm is the configured algorithm.
+	Algorithm string `json:"algorithm"`
+	// EffectiveLimitRPS is the long-run admitted rate, in requests per second
+	// per key, of a client that keeps sending more than that. Zero for none,
+	// which never limits. For lockout it is the highest rate that does not
+	// trigger the lockout; above it goodput falls to about zero.
+	EffectiveLimitRPS float64 `json:"effective_limit_rps"`
+	// Burst is how many requests are admitted at once after idling (for
+	// queue: how many may wait).
+	Burst int `json:"burst"`
+	// WindowS is the counting window in seconds; zero when there is none.
+	WindowS float64 `json:"window_s"`
+	// MaxInFlight is the cap on requests in flight; zero when there is none.
+	MaxInFlight int `json:"max_in_flight"`
+	// KeyBy says what the limit is per: none, ip or header:NAME.
+	KeyBy string `json:"key_by"`
+	// Spec is the configuration in ParseSpec's syntax.
+	Spec string `json:"spec"`
+	// Requests counts requests to limited paths since start or reset.
+	Requests int64 `json:"requests"`
+	// Accepted counts requests answered with success.
+	Accepted int64 `json:"accepted"`
+	// Throttled counts requests answered with the throttle status.
+	Throttled int64 `json:"throttled"`
+	// Errors counts injected faults (5xx, resets, hangs). Requests whose
+	// client went away while they waited are in none of the counters.
+	Errors int64 `json:"errors"`
+}
+
+// New validates cfg (errors are *ParamError values naming the key) and
+// returns a Server that limits with it.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, now: cfg.Now, done: make(chan struct{})}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	switch {
+	case cfg.KeyBy == KeyIP:
+		s.keyIP = true
+	case strings.HasPrefix(cfg.KeyBy, "header:"):
+		s.keyHdr = strings.TrimPrefix(cfg.KeyBy, "header:")
+	}
+	s.lim.Store(newLimiter(&s.cfg))
+	s.render = newRenderer(&s.cfg)
+	return s, nil
+}
+
+// Config returns the validated configuration, defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// Reset forgets all limiter state (every key starts idle) and zeroes the
+// counters, as POST ResetPath does. Requests in flight finish against the old
+// state.
+func (s *Server) Reset() {
+	s.lim.Store(newLimiter(&s.cfg))
+	s.requests.Store(0)
+	s.accepted.Store(0)
+	s.throttled.Store(0)
+	s.errs.Store(0)
+}
+
+// Close ends every wait in progress (hung responses, queue delays, latency)
+// so an http.Server serving s can shut down; later requests are not delayed
+// or hung. It does not close connections.
+func (s *Server) Close() {
+	s.closeMu.Do(func() { close(s.done) })
+}
+
+// Truth returns the ground truth of the limit and the counters.
+func (s *Server) Truth() Truth {
+	c := s.cfg
+	t := Truth{Algorithm: c.Algorithm, KeyBy: c.KeyBy, Spec: c.Spec()}
+	switch c.Algorithm {
+	case AlgTokenBucket, AlgGCRA, AlgQueue:
+		t.EffectiveLimitRPS = c.Rate
+		t.Burst = c.Burst
+	case AlgFixedWindow, AlgSlidingLog, AlgSlidingCounter, AlgLockout:
+		t.EffectiveLimitRPS = float64(c.Limit) / c.Window.Seconds()
+		t.Burst = c.Limit
+		t.WindowS = c.Window.Seconds()
+	case AlgConcurrency:
+		// Little's law: with every slot busy, each serves one request per
+		// mean service time.
+		t.EffectiveLimitRPS = float64(c.MaxInFlight) / c.Latency.Mean().Seconds()
+		t.Burst = c.MaxInFlight
+		t.MaxInFlight = c.MaxInFlight
+	}
+	t.Requests = s.requests.Load()
+	t.Accepted = s.accepted.Load()
+	t.Throttled = s.throttled.Load()
+	t.Errors = s.errs.Load()
+	return t
+}
+
+// ServeHTTP limits the request, or answers a control endpoint.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, controlPrefix) {
+		s.serveControl(w, r)
+		return
+	}
+	s.requests.Add(1)
+	now := s.now()
+	d := s.lim.Load().Admit(s.key(r), now)
+	h := w.Header()
+	if !d.ok {
+		s.throttled.Add(1)
+		s.render.limitHeaders(h, &d, now)
+		s.render.retryAfter(h, &d, now)
+		h["Content-Type"] = s.render.throttleType
+		w.WriteHeader(s.cfg.ThrottleStatus)
+		w.Write(s.render.throttleBody)
+		return
+	}
+	if d.st != nil {
+		defer d.st.release()
+	}
+	ctx := r.Context()
+	if d.delay > 0 && !s.sleep(ctx, d.delay) {
+		return
+	}
+	if f := s.cfg.Faults; f.ErrorRate+f.ResetRate+f.HangRate > 0 {
+		if s.fault(ctx, w, f) {
+			return
+		}
+	}
+	if s.cfg.Latency.Dist != "" {
+		if l := s.cfg.Latency.sample(rand.Float64(), rand.NormFloat64()); l > 0 && !s.sleep(ctx, l) {
+			return
+		}
+	}
+	s.accepted.Add(1)
+	s.render.limitHeaders(h, &d, now)
+	h["Content-Type"] = s.render.okType
+	w.WriteHeader(http.StatusOK)
+	w.Write(s.render.okBody)
+}
+
+// fault injects at most one fault and reports whether it did.
+func (s *Server) fault(ctx context.Context, w http.ResponseWriter, f Faults) bool {
+	u := rand.Float64()
+	switch {
+	case u < f.ErrorRate:
+		s.errs.Add(1)
+		w.Header()["Content-Type"] = jsonType
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write(errorBody)
+	case u < f.ErrorRate+f.ResetRate:
+		s.errs.Add(1)
+		resetConn(w)
+	case u < f.ErrorRate+f.ResetRate+f.HangRate:
+		s.errs.Add(1)
+		select {
+		case <-ctx.Done():
+		case <-s.done:
+		}
+		// Close the connection rather than let net/http send an empty 200.
+		panic(http.ErrAbortHandler)
+	default:
+		return false
+	}
+	return true
+}
+
+// resetConn drops the connection without a response, with a TCP reset when
+// it can.
+func resetConn(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		// HTTP/2 or a recorder: abort the handler, which closes the stream.
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	conn.Close()
+}
+
+// sleep waits for d and reports whether it did, rather than the request
+// ending or the server closing first.
+func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-s.done:
+		return true
+	}
+}
+
+// key returns the limiter key of a request: "" when not keyed.
+func (s *Server) key(r *http.Request) string {
+	switch {
+	case s.keyIP:
+		a := r.RemoteAddr
+		if i := strings.LastIndexByte(a, ':'); i >= 0 {
+			a = a[:i]
+		}
+		return strings.Trim(a, "[]")
+	case s.keyHdr != "":
+		if v := r.Header[s.keyHdr]; len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+	var want string
+	switch r.URL.Path {
+	case TruthPath:
+		want = http.MethodGet
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			writeTruth(w, s.Truth())
+			return
+		}
+	case ResetPath:
+		want = http.MethodPost
+		if r.Method == http.MethodPost {
+			s.Reset()
+			writeTruth(w, s.Truth())
+			return
+		}
+	default:
+		http.Error(w, "unknown control path; use GET "+TruthPath+" or POST "+ResetPath, http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Allow", want)
+	http.Error(w, "use "+want+" "+r.URL.Path, http.StatusMethodNotAllowed)
+}
+
+func writeTruth(w http.ResponseWriter, t Truth) {
+	w.Header()["Content-Type"] = jsonType
+	w.Header()["Cache-Control"] = noStore
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(t)
+}
+
+var (
+	jsonType  = []string{"application/json"}
+	htmlType  = []string{"text/html"}
+	noStore   = []string{"no-store"}
+	errorBody = []byte(`{"error":"Internal Server Error","status":500}` + "\n")
+)
+
+// renderer writes the rate-limit headers, Retry-After and bodies of one
+// configuration. The parts that never change are computed once.
+type renderer struct {
+	style      string
+	retryStyle string
+	limit      int      // the advertised "limit" (bucket or queue capacity, quota, cap)
+	policy     []string // RateLimit-Policy value (ietf, hf-hub)
+	policyQ    int      // ietf quota; remaining is clipped to it
+	ietfReset  bool     // whether RateLimit carries t (not for a concurrency cap)
+	limitStr   []string // decimal limit, shared by every response
+
+	throttleBody, okBody []byte
+	throttleType, okType []string
+}
+
+func newRenderer(c *Config) renderer {
+	rd := renderer{style: c.Headers, retryStyle: c.RetryAfter}
+	if c.Algorithm == AlgNone {
+		rd.style = HeadersNone // nothing to advertise
+	}
+	switch c.Algorithm {
+	case AlgTokenBucket, AlgGCRA:
+		rd.limit = c.Burst
+	case AlgQueue:
+		rd.limit = c.Burst + 1
+	case AlgConcurrency:
+		rd.limit = c.MaxInFlight
+	default:
+		rd.limit = c.Limit
+	}
+	rd.limitStr = []string{strconv.Itoa(rd.limit)}
+	rd.policyQ = rd.limit
+	rd.ietfReset = c.Algorithm != AlgConcurrency
+	switch rd.style {
+	case HeadersIETF:
+		var p string
+		switch c.Algorithm {
+		case AlgTokenBucket, AlgGCRA, AlgQueue:
+			q, w := ratePolicy(c.Rate)
+			rd.policyQ = q
+			p = fmt.Sprintf(`"p";q=%d;w=%d`, q, w)
+		case AlgConcurrency:
+			p = fmt.Sprintf(`"p";q=%d;qu="concurrent-requests"`, c.MaxInFlight)
+		default:
+			p = fmt.Sprintf(`"p";q=%d;w=%d`, c.Limit, ceilSeconds(c.Window))
+		}
+		rd.policy = []string{p}
+	case HeadersHFHub:
+		rd.policy = []string{fmt.Sprintf(`"fixed window";"api";q=%d;w=%d`, rd.limit, ceilSeconds(c.Window))}
+	}
+	status := c.ThrottleStatus
+	switch c.Body {
+	case BodyTGI:
+		rd.throttleBody = []byte(`{"error":"Model is overloaded","error_type":"overloaded"}`)
+		rd.throttleType = jsonType
+		rd.okBody = []byte(`{"generated_text":"limitprobe mock"}`)
+		rd.okType = jsonType
+	case BodyHTML:
+		text := http.StatusText(status)
+		if status == http.StatusServiceUnavailable {
+			text = "Service Temporarily Unavailable" // nginx's wording
+		}
+		rd.throttleBody = fmt.Appendf(nil, "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n", status, text, status, text)
+		rd.throttleType = htmlType
+		rd.okBody = []byte("<html><body>ok</body></html>\r\n")
+		rd.okType = htmlType
+	default:
+		rd.throttleBody = fmt.Appendf(nil, `{"error":"rate limit exceeded","status":%d}`+"\n", status)
+		rd.throttleType = jsonType
+		rd.okBody = []byte(`{"ok":true}` + "\n")
+		rd.okType = jsonType
+	}
+	return rd
+}
+
+// ratePolicy expresses a rate as a whole quota per whole-second window,
+// preferring the shortest of 1 s, 1 min, 1 h and 1 day that makes the quota a
+// whole number; otherwise it rounds the quota per second up.
+func ratePolicy(rps float64) (q, w int) {
+	for _, w := range []int{1, 60, 3600, 86400} {
+		x := rps * float64(w)
+		if r := math.Round(x); r >= 1 && math.Abs(x-r) < 1e-6*x {
+			return int(r), w
+		}
+	}
+	if rps >= 1 {
+		return int(math.Ceil(rps)), 1
+	}
+	return max(1, int(math.Round(rps*86400))), 86400
+}
+
+// ceilSeconds returns d in whole seconds, rounded up; zero for d ≤ 0.
+func ceilSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+// limitHeaders writes the rate-limit headers of the configured style.
+func (rd *renderer) limitHeaders(h http.Header, d *decision, now time.Time) {
+	if rd.style == HeadersNone {
+		return
+	}
+	var buf [64]byte
+	remaining := max(d.remaining, 0)
+	switch rd.style {
+	case HeadersIETF:
+		b := append(buf[:0], `"p";r=`...)
+		b = strconv.AppendInt(b, int64(min(remaining, rd.policyQ)), 10)
+		if rd.ietfReset {
+			b = append(b, ";t="...)
+			b = strconv.AppendInt(b, ceilSeconds(d.reset), 10)
+		}
+		h["RateLimit-Policy"] = rd.policy
+		h["RateLimit"] = []string{string(b)}
+	case HeadersHFHub:
+		b := append(buf[:0], `"api";r=`...)
+		b = strconv.AppendInt(b, int64(remaining), 10)
+		b = append(b, ";t="...)
+		b = strconv.AppendInt(b, ceilSeconds(d.reset), 10)
+		h["RateLimit"] = []string{string(b)}
+		h["RateLimit-Policy"] = rd.policy
+	case HeadersIETFLegacy:
+		h["RateLimit-Limit"] = rd.limitStr
+		h["RateLimit-Remaining"] = []string{strconv.Itoa(remaining)}
+		h["RateLimit-Reset"] = []string{strconv.FormatInt(ceilSeconds(d.reset), 10)}
+	case HeadersXRateLimit:
+		h["x-ratelimit-limit"] = rd.limitStr
+		h["x-ratelimit-remaining"] = []string{strconv.Itoa(remaining)}
+		h["x-ratelimit-used"] = []string{strconv.Itoa(max(rd.limit-remaining, 0))}
+		h["x-ratelimit-reset"] = []string{strconv.FormatInt(ceilUnix(now.Add(d.reset)), 10)}
+		h["x-ratelimit-resource"] = coreResource
+	case HeadersOpenAI:
+		h["x-ratelimit-limit-requests"] = rd.limitStr
+		h["x-ratelimit-remaining-requests"] = []string{strconv.Itoa(remaining)}
+		h["x-ratelimit-reset-requests"] = []string{ceilMillis(d.reset).String()}
+	}
+}
+
+var coreResource = []string{"core"}
+
+// ceilUnix returns t in Unix seconds, rounded up.
+func ceilUnix(t time.Time) int64 {
+	s := t.Unix()
+	if t.Nanosecond() > 0 {
+		s++
+	}
+	return s
+}
+
+// ceilMillis rounds d up to the millisecond, as OpenAI's reset values are.
+func ceilMillis(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return (d + time.Millisecond - 1) / time.Millisecond * time.Millisecond
+}
+
+// retryAfter writes Retry-After on a throttled response: whole seconds,
+// rounded up and at least 1, or the HTTP-date of that instant.
+func (rd *renderer) retryAfter(h http.Header, d *decision, now time.Time) {
+	switch rd.retryStyle {
+	case RetryAfterSeconds:
+		h["Retry-After"] = []string{strconv.FormatInt(max(1, ceilSeconds(d.retryAfter)), 10)}
+	case RetryAfterHTTPDate:
+		at := time.Unix(ceilUnix(now.Add(max(d.retryAfter, time.Second))), 0)
+		h["Retry-After"] = []string{at.UTC().Format(http.TimeFormat)}
+	}
+}
