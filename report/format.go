@@ -1,0 +1,219 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"limitprobe/units"
+)
+
+// Formats Write accepts.
+const (
+	FormatTable    = "table"
+	FormatJSON     = "json"
+	FormatMarkdown = "markdown"
+	FormatHTML     = "html"
+)
+
+// Formats lists the formats Write accepts, in the order help shows them.
+var Formats = []string{FormatTable, FormatJSON, FormatMarkdown, FormatHTML}
+
+// RenderOptions tune Write.
+type RenderOptions struct {
+	// Color adds ANSI colours to the table format. The caller decides: on
+	// a terminal, and only when NO_COLOR is unset. Other formats ignore it.
+	Color bool
+}
+
+// Write renders rep in format: "table" (for a terminal, at most 100
+// columns), "json" (the limitprobe.report/v1 document, indented), "markdown"
+// (GitHub-flavoured, for a pull-request comment) or "html" (one
+// self-contained file with inline CSS and SVG charts).
+func Write(w io.Writer, rep *Report, format string, opt RenderOptions) error {
+	if rep == nil {
+		return fmt.Errorf("write report: no report")
+	}
+	var err error
+	switch format {
+	case FormatTable:
+		err = writeTable(w, rep, opt)
+	case FormatJSON:
+		err = writeJSON(w, rep)
+	case FormatMarkdown:
+		err = writeMarkdown(w, rep)
+	case FormatHTML:
+		err = writeHTML(w, rep)
+	default:
+		return fmt.Errorf("write report: unknown format %q; use one of %s", format, strings.Join(Formats, ", "))
+	}
+	if err != nil {
+		return fmt.Errorf("write report as %s: %w", format, err)
+	}
+	return nil
+}
+
+// The helpers below format numbers the same way in every format, stably
+// (no locale, no exponent), so golden files do not drift.
+
+// sig rounds x to n significant digits.
+func sig(x float64, n int) float64 {
+	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return x
+	}
+	p := math.Pow(10, float64(n)-math.Ceil(math.Log10(math.Abs(x))))
+	return math.Round(x*p) / p
+}
+
+// floorSig rounds x down to n significant digits, so that a rate derived
+// with a margin never rounds up past it.
+func floorSig(x float64, n int) float64 {
+	if x <= 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return x
+	}
+	p := math.Pow(10, float64(n)-math.Ceil(math.Log10(x)))
+	// The epsilon keeps 45.0 from becoming 44.9 when x*p is 449.99999999.
+	return math.Floor(x*p+1e-9) / p
+}
+
+// num prints x with up to 3 significant digits and no exponent: 48.2, 1230, 0.5.
+func num(x float64) string {
+	x = sig(x, 3)
+	if math.Abs(x) >= 1000 {
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(x, 'f', -1, 64)
+}
+
+// fmtRate prints a rate in requests per second, as users write rates:
+// "48.2/s", "30/m". It is "—" for 0.
+func fmtRate(rps float64) string {
+	if rps <= 0 {
+		return "—"
+	}
+	return units.FormatRate(sig(rps, 3))
+}
+
+// fmtPct prints a share in [0, 1] as a percentage with one decimal: "16.7%".
+func fmtPct(x float64) string {
+	return strconv.FormatFloat(x*100, 'f', 1, 64) + "%"
+}
+
+// fmtPctWhole prints a share as a whole percentage for sentences: "23%";
+// a share that is not zero never prints as 0% but as "<1%".
+func fmtPctWhole(x float64) string {
+	p := math.Round(math.Abs(x) * 100)
+	if p == 0 && x != 0 {
+		return "<1%"
+	}
+	return strconv.FormatFloat(p, 'f', 0, 64) + "%"
+}
+
+// fmtMS prints milliseconds: one decimal below 10 ms, whole above.
+func fmtMS(ms float64) string {
+	if ms < 10 {
+		return strconv.FormatFloat(ms, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(ms, 'f', 0, 64)
+}
+
+// fmtDelay prints a delay given in milliseconds with a unit: "25 ms",
+// "1.5 s", "2 min".
+func fmtDelay(ms float64) string {
+	switch {
+	case ms <= 0:
+		return "0 s"
+	case ms < 1000:
+		return num(ms) + " ms"
+	case ms <= 120_000:
+		return num(ms/1000) + " s"
+	case ms < 2*3600_000:
+		return num(ms/60_000) + " min"
+	default:
+		return num(ms/3600_000) + " h"
+	}
+}
+
+// fmtSeconds prints a duration in seconds with a unit; "—" for 0.
+func fmtSeconds(s float64) string {
+	if s <= 0 {
+		return "—"
+	}
+	return fmtDelay(s * 1000)
+}
+
+// fmtBand prints an interval of rates: "48.9–51.5/s"; "—" when empty.
+func fmtBand(b bandLike) string {
+	if b.High <= 0 {
+		return "—"
+	}
+	lo, hi := fmtRate(b.Low), fmtRate(b.High)
+	if b.Low <= 0 {
+		lo = "0/s"
+	}
+	// "48.9/s–51.5/s" reads worse than "48.9–51.5/s" when the units agree.
+	if strings.HasSuffix(lo, "/s") && strings.HasSuffix(hi, "/s") {
+		return strings.TrimSuffix(lo, "/s") + "–" + hi
+	}
+	return lo + "–" + hi
+}
+
+// bandLike is probe.Band by another name, so that fmtBand also serves the
+// comparison's copies.
+type bandLike struct{ Low, High float64 }
+
+// fmtPrice prints a price: "0.6/h", "20/month".
+func fmtPrice(p *Price) string {
+	if p == nil {
+		return "—"
+	}
+	per := p.PerS
+	unit := ""
+	switch per {
+	case 1:
+		unit = "s"
+	case 60:
+		unit = "min"
+	case 3600:
+		unit = "h"
+	case 86400:
+		unit = "day"
+	case 730 * 3600:
+		unit = "month"
+	default:
+		unit = fmtSeconds(per)
+	}
+	return num(p.Amount) + "/" + unit
+}
+
+// plural returns "1 request" or "3 requests".
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.FormatInt(n, 10) + " " + word + "s"
+}
+
+// wrap breaks text into lines of at most width columns (counted in runes).
+func wrap(text string, width int) []string {
+	var lines []string
+	var cur []rune
+	for _, word := range strings.Fields(text) {
+		wr := []rune(word)
+		switch {
+		case len(cur) == 0:
+			cur = wr
+		case len(cur)+1+len(wr) <= width:
+			cur = append(append(cur, ' '), wr...)
+		default:
+			lines = append(lines, string(cur))
+			cur = wr
+		}
+	}
+	if len(cur) > 0 {
+		lines = append(lines, string(cur))
+	}
+	return lines
+}
