@@ -140,7 +140,9 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 		err = e.runLinear(ctx, plan)
 	case scenarios.StrategyQuota:
 		err = e.runQuota(ctx, plan)
-	default: // steps, concurrency, and auto until it has its own
+	case scenarios.StrategyAuto:
+		err = e.runAuto(ctx)
+	default: // steps, concurrency
 		err = e.runSteps(ctx, plan)
 	}
 	run := e.finish(ctx)
@@ -194,7 +196,13 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (Step, bool) {
 	p := pacer{Start: sp.rate, Slope: sp.slope, Max: uint64(reqLeft)}
 	opts := []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(vegeta.NoFollow), vegeta.MaxBody(maxBody(e.sc))}
 	if sp.concurrency > 0 {
-		p.Start, p.Slope = 0, 0
+		// Closed-loop workers, but never faster than twice what they could
+		// do if every request succeeded, nor the safety cap: a target that
+		// rejects instantly would otherwise be hammered.
+		p.Start, p.Slope = e.sc.Limits.MaxRate, 0
+		if lat := e.lastLatency(); lat > 0 {
+			p.Start = min(p.Start, 2*float64(sp.concurrency)/lat.Seconds())
+		}
 		opts = append(opts, vegeta.Workers(uint64(sp.concurrency)), vegeta.MaxWorkers(uint64(sp.concurrency)))
 	}
 	atk := vegeta.NewAttacker(opts...)
@@ -223,6 +231,17 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (Step, bool) {
 	st := e.rec.close(w, sent)
 	e.progress(sp, begin, 0, &st, true)
 	return st, true
+}
+
+// lastLatency is the median latency of successful requests in the most
+// recent step that had any; 0 when none has.
+func (e *engine) lastLatency() time.Duration {
+	for i := len(e.rec.done) - 1; i >= 0; i-- {
+		if s := e.rec.done[i]; s.OK > 0 && s.LatencyMS.P50 > 0 {
+			return time.Duration(s.LatencyMS.P50 * float64(time.Millisecond))
+		}
+	}
+	return 0
 }
 
 func maxBody(sc *scenarios.Scenario) int64 {
@@ -258,12 +277,16 @@ func (e *engine) progress(sp stepSpec, begin time.Time, cool time.Duration, done
 }
 
 // cooldown waits between steps: the scenario's fixed pause, or with
-// cooldown auto the longest Retry-After or reset the last step saw, at
-// least MinCooldown and at most MaxCooldown. It returns false when ctx
+// cooldown auto, after a throttled step, the longest Retry-After or reset
+// it saw, at least MinCooldown and at most MaxCooldown (a step that was
+// never throttled spent nothing that needs to refill). It returns false when ctx
 // ended or the time cap would be passed.
 func (e *engine) cooldown(ctx context.Context, prev Step, next stepSpec) bool {
 	d := e.sc.Probe.Cooldown
 	if e.sc.Probe.CooldownAuto {
+		if prev.Throttled == 0 && prev.RetryAfterS == 0 {
+			return ctx.Err() == nil // nothing was spent that needs to refill
+		}
 		d = scenarios.MinCooldown
 		if prev.RetryAfterS > 0 {
 			d = max(d, time.Duration(prev.RetryAfterS*float64(time.Second)))

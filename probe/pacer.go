@@ -25,7 +25,9 @@ func (p pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if p.Start <= 0 && p.Slope <= 0 {
 		return 0, false
 	}
-	due := p.due(float64(hits))
+	// Request n goes out one slot in (at (n+1)/rate), so a step that follows
+	// another without a pause never sends two requests closer than a slot.
+	due := p.due(float64(hits + 1))
 	if math.IsInf(due, 1) {
 		return 0, true
 	}
@@ -41,8 +43,8 @@ func (p pacer) Rate(elapsed time.Duration) float64 {
 	return p.Start + p.Slope*elapsed.Seconds()
 }
 
-// due is the time, in seconds, at which request n (from 0) is due: the
-// first t with Start·t + Slope·t²/2 ≥ n.
+// due is the time, in seconds, by which n requests are due: the first t
+// with Start·t + Slope·t²/2 ≥ n.
 func (p pacer) due(n float64) float64 {
 	if p.Slope == 0 {
 		return n / p.Start

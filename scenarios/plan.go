@@ -5,12 +5,35 @@ import (
 	"time"
 )
 
-// Phases a planned step can belong to.
+// Phases a step can belong to; they name Step.Phase in reports.
 const (
-	PhaseRamp        = "ramp"
-	PhaseConcurrency = "concurrency"
-	PhaseQuota       = "quota"
+	PhaseBurst       = "burst"       // auto: a fast, short send from idle: how much passes at once
+	PhaseRamp        = "ramp"        // rising rates until throttling
+	PhaseSaturate    = "saturate"    // auto: a sustained overload whose steady goodput is the limit
+	PhaseConcurrency = "concurrency" // closed-loop workers: a cap on requests in flight
+	PhaseQuota       = "quota"       // spend until the first throttle; read the reset
 )
+
+// RampStep is the length of an auto ramp step at rate (requests per
+// second): long enough for about 12 requests, at least a second, at most
+// step.
+func RampStep(rate float64, step time.Duration) time.Duration {
+	return ClampDuration(time.Duration(12/math.Max(rate, 0.01)*float64(time.Second)), time.Second, step)
+}
+
+// SaturateStep is the length of an auto saturation step against a limit
+// (requests per second): about 60 successes, at least 2 s, at most 4 steps.
+func SaturateStep(limit float64, step time.Duration) time.Duration {
+	return ClampDuration(time.Duration(60/math.Max(limit, 0.01)*float64(time.Second)), 2*time.Second, 4*step)
+}
+
+// ClampDuration bounds d to [lo, hi]; hi below lo counts as lo.
+func ClampDuration(d, lo, hi time.Duration) time.Duration {
+	return min(max(d, lo), max(lo, hi))
+}
+
+// BurstStep is the longest the auto strategy's burst phase sends.
+func BurstStep(step time.Duration) time.Duration { return min(step, 2*time.Second) }
 
 // PlannedStep is one step of a plan. A rate step offers Rate requests per
 // second for Duration (a linear step ramps from StartRate to Rate); a
@@ -78,7 +101,21 @@ func MakePlan(sc *Scenario) Plan {
 			}
 			r = next
 		}
-	default: // steps, and auto until it has a plan of its own
+	case StrategyAuto:
+		steps = append(steps, PlannedStep{Phase: PhaseBurst, StartRate: pr.Max, Rate: pr.Max, Duration: BurstStep(pr.Step), Requests: requests(pr.Max, BurstStep(pr.Step))})
+		for r := pr.Start; ; r = min(pr.Max, r*2) {
+			d := RampStep(r, pr.Step)
+			steps = append(steps, PlannedStep{Phase: PhaseRamp, StartRate: r, Rate: r, Duration: d, Requests: requests(r, d)})
+			if r >= pr.Max || len(steps) >= maxPlanSteps {
+				break
+			}
+		}
+		steps = append(steps, PlannedStep{Phase: PhaseSaturate, StartRate: pr.Max, Rate: pr.Max, Duration: pr.Step, Requests: requests(pr.Max, pr.Step)})
+		for range 3 {
+			d := 4 * pr.Step
+			steps = append(steps, PlannedStep{Phase: PhaseSaturate, StartRate: pr.Max, Rate: pr.Max, Duration: d, Requests: requests(pr.Max, d)})
+		}
+	default: // steps
 		for r := pr.Start; ; {
 			steps = append(steps, PlannedStep{Phase: PhaseRamp, StartRate: r, Rate: r, Duration: pr.Step, Requests: requests(r, pr.Step)})
 			if r >= pr.Max || len(steps) >= maxPlanSteps {

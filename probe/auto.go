@@ -1,0 +1,279 @@
+package probe
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"limitprobe/scenarios"
+)
+
+// quotaWindow is the window from which auto stops ramping and reads the
+// limit as a quota: ramping through minutes of window burns the quota.
+const quotaWindow = time.Minute
+
+// runAuto finds the limit with few requests:
+//
+//  1. burst: from idle, send fast until the first throttled response —
+//     the burst, and whether the target advertises a long window;
+//  2. ramp: double the rate in short steps until a step is throttled (at
+//     max, hold a full step so a large burst cannot hide the limit);
+//  3. saturate: straight after, with no pause (the burst is spent), send at
+//     1.3× the goodput seen; its steady goodput is the effective limit,
+//     refined while the band is wider than probe.precision;
+//  4. concurrency: when rejections are instant and track requests in
+//     flight rather than rate, bisect the worker count to the cap;
+//  5. no burst: when goodput rises with the offered rate (a limiter that
+//     refuses any request closer than a slot), bisect its sharp onset.
+func (e *engine) runAuto(ctx context.Context) error {
+	pr := e.sc.Probe
+	idx := 0
+	next := func() int { idx++; return idx - 1 }
+
+	// 1. Burst from idle, at the top rate, stopping at the first throttle.
+	burstRate := pr.Max
+	burst, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseBurst, rate: burstRate,
+		duration: scenarios.BurstStep(pr.Step), stopOnThrottle: true})
+	if !ok {
+		return nil
+	}
+	if err := errorStorm(burst); err != nil {
+		return err
+	}
+	if e.longWindow(burst) {
+		return nil // a quota: what the burst saw, and the reset, is the answer
+	}
+
+	// 2. Geometric ramp. Steps last long enough for ~25 requests, at least
+	// a second, at most the scenario's step.
+	// 2. Geometric ramp from start, after a cooldown. A limiter whose
+	// allowance refills during slow steps shows its burst again; the step
+	// that finally throttles measures the steady rate after it.
+	prev := burst
+	rate := pr.Start
+	var hot Step
+	for {
+		if !e.cooldown(ctx, prev, stepSpec{index: idx, phase: scenarios.PhaseRamp, rate: rate}) {
+			return nil
+		}
+		st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseRamp, rate: rate, duration: scenarios.RampStep(rate, pr.Step)})
+		if !ok {
+			return nil
+		}
+		if err := errorStorm(st); err != nil {
+			return err
+		}
+		prev = st
+		if st.ThrottledRatio > pr.Threshold {
+			hot = st
+			break
+		}
+		if rate >= pr.Max {
+			// Unthrottled at max for one short step: a big burst could be
+			// hiding the limit. Hold max for a full step to drain it.
+			st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: pr.Max, duration: pr.Step})
+			if !ok {
+				return nil
+			}
+			if err := errorStorm(st); err != nil {
+				return err
+			}
+			if st.ThrottledRatio <= pr.Threshold {
+				return nil // never throttled up to max: a lower bound
+			}
+			hot = st
+			break
+		}
+		rate = min(pr.Max, rate*2)
+	}
+
+	// 4 (early). A concurrency cap shows as instant rejections.
+	if instantRejections(hot) {
+		return e.sweepConcurrency(ctx, next, hot)
+	}
+
+	// 3. Saturate straight after the hot step.
+	limit := hot.SteadyRPS
+	if hot.OK-hot.OKBeforeThrottle < 10 || limit <= 0 {
+		limit = hot.GoodputRPS
+	}
+	satRate := min(pr.Max, max(limit*1.3, limit+2))
+	best := limit // the most goodput any saturated step sustained
+	for round := 0; round < 3; round++ {
+		dur := scenarios.SaturateStep(limit, pr.Step)
+		if w := e.windowHint(); w > 0 {
+			dur = max(dur, time.Duration(math.Ceil(w))*time.Second*2)
+		}
+		st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: satRate, duration: dur})
+		if !ok {
+			return nil
+		}
+		if err := errorStorm(st); err != nil {
+			return err
+		}
+		if st.ThrottledRatio <= pr.Threshold {
+			// The hot step's goodput was no limit (noise, a window edge):
+			// keep ramping from here.
+			limit = st.GoodputRPS
+			satRate = min(pr.Max, satRate*2)
+			continue
+		}
+		limit = st.GoodputRPS
+		if st.FirstThrottleS > 0.5 && st.SteadyRPS > 0 {
+			limit = st.SteadyRPS // some burst refilled; count only after it
+		}
+		if best > limit*1.05 {
+			// Less goodput at a lower offered rate: a limiter without burst
+			// (nginx without burst, a bucket of one) rejects any request
+			// closer than a slot to the last, so evenly spaced requests a
+			// little faster than the limit lose every other slot. Its onset
+			// is sharp instead: evenly paced requests pass below the rate
+			// and half fail just above it. Bisect the onset.
+			return e.bisectOnset(ctx, next)
+		}
+		best = max(best, limit)
+		if e.precise(st, limit) {
+			return nil
+		}
+		satRate = min(pr.Max, max(limit*1.3, limit+2))
+	}
+	return nil
+}
+
+// bisectOnset narrows the onset of a limiter without burst between the
+// fastest step that went unthrottled and the slowest that was throttled,
+// until they are within probe.precision of each other. Such a limiter
+// forgets within one slot, so the short steps need no pause.
+func (e *engine) bisectOnset(ctx context.Context, next func() int) error {
+	pr := e.sc.Probe
+	lo, hi := 0.0, math.Inf(1)
+	for _, s := range e.rec.done {
+		if s.Concurrency > 0 || s.Phase == scenarios.PhaseBurst {
+			continue
+		}
+		if s.ThrottledRatio <= pr.Threshold {
+			lo = max(lo, s.OfferedRPS)
+		} else {
+			hi = min(hi, s.OfferedRPS)
+		}
+	}
+	for lo > 0 && !math.IsInf(hi, 1) && (hi-lo)/lo > pr.Precision {
+		mid := (lo + hi) / 2
+		st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseRamp, rate: mid,
+			duration: scenarios.ClampDuration(time.Duration(20/mid*float64(time.Second)), time.Second, pr.Step)})
+		if !ok {
+			return nil
+		}
+		if err := errorStorm(st); err != nil {
+			return err
+		}
+		if st.ThrottledRatio <= pr.Threshold {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return nil
+}
+
+// precise reports whether a saturation step pins the limit within the
+// scenario's precision: the counting error of its successes is within it.
+func (e *engine) precise(st Step, limit float64) bool {
+	n := float64(st.OK)
+	if n < 1 || limit <= 0 {
+		return false
+	}
+	// A limiter admits whole requests: the count is exact to about ±1.5
+	// (one at each end of the step, half a slot of timing).
+	return 1.5/n <= e.sc.Probe.Precision
+}
+
+// instantRejections reports whether throttled responses came back much
+// faster than accepted ones while requests piled up in flight: the
+// signature of a cap on concurrency (TGI answers 429 at once).
+func instantRejections(st Step) bool {
+	if st.Throttled == 0 || st.OK < 5 {
+		return false
+	}
+	return st.ThrottleMS.P50*5 < st.LatencyMS.P50 && st.LatencyMS.P50 >= 5 && st.MaxInFlight >= 2
+}
+
+// sweepConcurrency finds a cap on requests in flight by bisection with
+// closed-loop steps: the cap is at least the most requests the unthrottled
+// steps had in flight, and below the most the throttled step had.
+func (e *engine) sweepConcurrency(ctx context.Context, next func() int, hot Step) error {
+	lo := 1
+	for _, s := range e.rec.done {
+		if s.Throttled == 0 {
+			lo = max(lo, s.MaxInFlight)
+		}
+	}
+	hi := max(lo+1, hot.MaxInFlight) // throttled at hi workers
+	prev := hot
+	for hi-lo > 1 {
+		n := (lo + hi) / 2
+		if prev.RetryAfterS > 0 && !e.cooldown(ctx, prev, stepSpec{index: len(e.rec.done), phase: scenarios.PhaseConcurrency, concurrency: n}) {
+			return nil
+		}
+		st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseConcurrency, concurrency: n,
+			duration: scenarios.ClampDuration(e.sc.Probe.Step/3, time.Second, 2*time.Second)})
+		if !ok {
+			return nil
+		}
+		if err := errorStorm(st); err != nil {
+			return err
+		}
+		prev = st
+		if float64(st.Throttled) > float64(st.Requests)*e.sc.Probe.Threshold {
+			hi = n
+		} else {
+			lo = n
+		}
+	}
+	// Confirm the cap itself and one above it, so the report shows both
+	// sides of the edge.
+	for _, n := range []int{lo, lo + 1} {
+		if e.measuredAt(n) {
+			continue
+		}
+		st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseConcurrency, concurrency: n,
+			duration: scenarios.ClampDuration(e.sc.Probe.Step/3, time.Second, 2*time.Second)})
+		if !ok {
+			return nil
+		}
+		if err := errorStorm(st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// measuredAt reports whether a concurrency step with n workers ran.
+func (e *engine) measuredAt(n int) bool {
+	for _, s := range e.rec.done {
+		if s.Concurrency == n {
+			return true
+		}
+	}
+	return false
+}
+
+// longWindow reports whether the target advertises a window or wait long
+// enough that auto should read the quota instead of ramping.
+func (e *engine) longWindow(burst Step) bool {
+	a := e.rec.adv
+	if a == nil || burst.Throttled == 0 {
+		return false
+	}
+	w := time.Duration(max(a.WindowS, a.ResetS, a.RetryAfterS) * float64(time.Second))
+	return w >= quotaWindow
+}
+
+// windowHint is the advertised window in seconds, when it is short enough
+// to cover in a saturation step.
+func (e *engine) windowHint() float64 {
+	if a := e.rec.adv; a != nil && a.WindowS > 0 && a.WindowS < quotaWindow.Seconds() {
+		return a.WindowS
+	}
+	return 0
+}

@@ -1,0 +1,69 @@
+package probe_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"limitprobe/probe"
+	"limitprobe/scenarios"
+)
+
+// TestAutoFindsTheTruth probes mock limiters with the auto strategy and
+// checks the estimate against the mock's own truth, within bands.
+func TestAutoFindsTheTruth(t *testing.T) {
+	tests := []struct {
+		name, spec string
+		max        float64
+		wantAlgo   string
+		burstTol   int // ±requests; -1 skips the burst check
+	}{
+		{"token bucket with burst", "algorithm=token-bucket,rate=50/s,burst=50", 500, "token-bucket", 5},
+		{"concurrency cap", "algorithm=concurrency,max_in_flight=8,latency=50ms", 1600, "concurrency", -1},
+		{"fixed window", "algorithm=fixed-window,limit=20,window=2s", 100, "", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, url := serveMock(t, tt.spec)
+			sc := scenario(t, url, func(sc *scenarios.Scenario) {
+				sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: tt.max}
+			})
+			run, err := probe.Execute(context.Background(), sc, probe.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := probe.Estimate(probe.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised, Threshold: sc.Probe.Threshold, MaxOfferedRPS: tt.max})
+			truth := srv.Truth()
+			if !within(s.EffectiveLimitRPS, truth.EffectiveLimitRPS, 0.05) {
+				t.Errorf("effective limit %.1f/s, want %.1f/s ±5%% (reasons: %v)", s.EffectiveLimitRPS, truth.EffectiveLimitRPS, s.Reasons)
+			}
+			if tt.wantAlgo != "" && s.Algorithm != tt.wantAlgo {
+				t.Errorf("algorithm %q, want %q", s.Algorithm, tt.wantAlgo)
+			}
+			if tt.burstTol >= 0 && (s.Burst < truth.Burst-tt.burstTol || s.Burst > truth.Burst+tt.burstTol) {
+				t.Errorf("burst %d, want %d ±%d", s.Burst, truth.Burst, tt.burstTol)
+			}
+			if tt.wantAlgo == "concurrency" && s.MaxInFlight != truth.MaxInFlight {
+				t.Errorf("max in flight %d, want the cap %d", s.MaxInFlight, truth.MaxInFlight)
+			}
+			if !s.Limited || s.LowerBoundOnly {
+				t.Errorf("limited %v, lower bound only %v; want a measured limit", s.Limited, s.LowerBoundOnly)
+			}
+		})
+	}
+}
+
+func TestAutoUnlimitedIsALowerBound(t *testing.T) {
+	_, url := serveMock(t, "algorithm=none")
+	sc := scenario(t, url, func(sc *scenarios.Scenario) {
+		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 20, Max: 80, Step: 2 * time.Second}
+	})
+	run, err := probe.Execute(context.Background(), sc, probe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := probe.Estimate(probe.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Threshold: sc.Probe.Threshold, MaxOfferedRPS: 80})
+	if s.Limited || !s.LowerBoundOnly || s.Algorithm != probe.AlgorithmNoneObserved || !within(s.EffectiveLimitRPS, 80, 0.05) {
+		t.Errorf("summary %+v; want none-observed, a lower bound of about 80/s", s)
+	}
+}

@@ -1,0 +1,208 @@
+package probe_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"limitprobe/mock"
+	"limitprobe/probe"
+	"limitprobe/scenarios"
+)
+
+// serveMock starts the mock with spec on a loopback port for one test.
+func serveMock(t *testing.T, spec string) (*mock.Server, string) {
+	t.Helper()
+	cfg, err := mock.ParseSpec(spec)
+	if err != nil {
+		t.Fatalf("mock spec %q: %v", spec, err)
+	}
+	srv, err := mock.New(cfg)
+	if err != nil {
+		t.Fatalf("mock.New: %v", err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() { srv.Close(); ts.Close() })
+	return srv, ts.URL + "/"
+}
+
+// scenario builds a checked scenario aimed at url.
+func scenario(t *testing.T, url string, mod func(*scenarios.Scenario)) *scenarios.Scenario {
+	t.Helper()
+	sc := &scenarios.Scenario{Name: t.Name(), Target: scenarios.Target{URL: url}}
+	mod(sc)
+	scenarios.ApplyDefaults(sc)
+	if ps := scenarios.Check(sc); len(ps) > 0 {
+		t.Fatalf("scenario: %v", ps)
+	}
+	return sc
+}
+
+func within(got, want, tol float64) bool { return math.Abs(got-want) <= tol*want }
+
+func TestStepsAgainstTokenBucket(t *testing.T) {
+	_, url := serveMock(t, "algorithm=token-bucket,rate=40/s,burst=5")
+	sc := scenario(t, url, func(sc *scenarios.Scenario) {
+		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategySteps, Start: 20, Max: 80, Factor: 2, Step: 2 * time.Second, Cooldown: 500 * time.Millisecond, StopAfter: 5}
+	})
+	run, err := probe.Execute(context.Background(), sc, probe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Steps) != 3 {
+		t.Fatalf("got %d steps, want 3 (20, 40, 80/s)", len(run.Steps))
+	}
+	below, above := run.Steps[0], run.Steps[2]
+	if below.Throttled != 0 {
+		t.Errorf("at 20/s (half the rate) %d requests were throttled, want 0", below.Throttled)
+	}
+	// At 80/s against 40/s the bucket passes 40/s plus its burst: about half.
+	if above.ThrottledRatio < 0.4 || above.ThrottledRatio > 0.6 {
+		t.Errorf("at 80/s throttled share = %.2f, want 0.4..0.6", above.ThrottledRatio)
+	}
+	if !within(above.SteadyRPS, 40, 0.1) {
+		t.Errorf("steady goodput at 80/s = %.1f/s, want 40/s ±10%%", above.SteadyRPS)
+	}
+	if above.FirstThrottleS < 0 || above.OKBeforeThrottle < 5 {
+		t.Errorf("first throttle at %.2fs after %d ok, want a throttle after at least the burst of 5", above.FirstThrottleS, above.OKBeforeThrottle)
+	}
+	onset, ok := probe.Onset(run.Steps, sc.Probe.Threshold)
+	if !ok || onset != 80 {
+		t.Errorf("onset = %v (ok %v), want 80/s: the 40/s step is at the rate itself and must stay under 1%%", onset, ok)
+	}
+	if run.RequestsSent != run.Steps[0].Requests+run.Steps[1].Requests+run.Steps[2].Requests {
+		t.Errorf("requests_sent %d is not the sum of the steps", run.RequestsSent)
+	}
+	if run.Advertised != nil {
+		t.Errorf("mock without headers advertised %+v", run.Advertised)
+	}
+	if n := len(run.Timeline.Buckets); n < 50 {
+		t.Errorf("timeline has %d buckets, want ≥ 50 at 100ms over ~7s", n)
+	}
+}
+
+func TestConcurrencyFindsCap(t *testing.T) {
+	_, url := serveMock(t, "algorithm=concurrency,max_in_flight=6,latency=50ms")
+	sc := scenario(t, url, func(sc *scenarios.Scenario) {
+		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyConcurrency, StartConcurrency: 4, MaxConcurrency: 8, Increment: 1, Step: time.Second, Cooldown: 100 * time.Millisecond, StopAfter: 5}
+	})
+	run, err := probe.Execute(context.Background(), sc, probe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range run.Steps {
+		throttled := s.Throttled > 0
+		if want := s.Concurrency > 6; throttled != want {
+			t.Errorf("%d workers: throttled %d of %d, want throttling %v (cap 6)", s.Concurrency, s.Throttled, s.Requests, want)
+		}
+		if s.Concurrency <= 6 && s.MaxInFlight > s.Concurrency {
+			t.Errorf("%d workers: max in flight %d exceeds the workers", s.Concurrency, s.MaxInFlight)
+		}
+	}
+}
+
+func TestQuotaReadsFixedWindow(t *testing.T) {
+	_, url := serveMock(t, "algorithm=fixed-window,limit=100,window=20s,headers=x-ratelimit")
+	sc := scenario(t, url, func(sc *scenarios.Scenario) {
+		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyQuota, Max: 200}
+		sc.Limits.MaxDuration = 30 * time.Second
+	})
+	run, err := probe.Execute(context.Background(), sc, probe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Steps) != 1 {
+		t.Fatalf("got %d steps, want 1", len(run.Steps))
+	}
+	s := run.Steps[0]
+	// The window is clock-aligned: a run can start late in one and see up
+	// to 2×100 before the first throttle, never more.
+	if s.OKBeforeThrottle < 1 || s.OKBeforeThrottle > 200 || s.Throttled == 0 {
+		t.Errorf("ok before throttle %d, throttled %d; want 1..200 then a throttle", s.OKBeforeThrottle, s.Throttled)
+	}
+	if s.DurationS > 15 {
+		t.Errorf("quota step ran %.1fs; it must stop at the first throttle", s.DurationS)
+	}
+	if run.Advertised == nil || run.Advertised.Limit != 100 || run.Advertised.ResetS <= 0 || run.Advertised.ResetS > 20 {
+		t.Errorf("advertised = %+v, want limit 100 and a reset within 20s", run.Advertised)
+	}
+	if run.RequestsSent > 250 {
+		t.Errorf("sent %d requests to learn a quota of 100", run.RequestsSent)
+	}
+}
+
+func TestCapsBoundTheRun(t *testing.T) {
+	_, url := serveMock(t, "algorithm=none")
+	sc := scenario(t, url, func(sc *scenarios.Scenario) {
+		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategySteps, Start: 200, Max: 400, Step: 2 * time.Second, Cooldown: 100 * time.Millisecond}
+		sc.Limits.MaxRequests = 300
+	})
+	var buf bytes.Buffer
+	run, err := probe.Execute(context.Background(), sc, probe.Options{Raw: &buf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.RequestsSent != 300 {
+		t.Errorf("sent %d, want exactly max_requests 300", run.RequestsSent)
+	}
+	// results.bin is vegeta's own encoding.
+	dec := vegeta.NewDecoder(&buf)
+	n := 0
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("decoding result %d: %v", n, err)
+			}
+			break
+		}
+		n++
+	}
+	if n != 300 {
+		t.Errorf("decoded %d results, want 300", n)
+	}
+}
+
+func TestInterruptStopsWithinASecond(t *testing.T) {
+	_, url := serveMock(t, "algorithm=token-bucket,rate=50/s,burst=5,latency=3s")
+	sc := scenario(t, url, func(sc *scenarios.Scenario) {
+		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategySteps, Start: 20, Max: 20, Step: 30 * time.Second}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	began := time.Now()
+	run, err := probe.Execute(ctx, sc, probe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(began); took > 4*time.Second {
+		t.Errorf("run took %v after an interrupt at 1.5s; requests in flight must be cut off", took)
+	}
+	if !run.Interrupted || len(run.Steps) != 1 {
+		t.Errorf("interrupted %v with %d steps, want true with the partial step", run.Interrupted, len(run.Steps))
+	}
+}
+
+func TestUnreachableTargetIsUnusable(t *testing.T) {
+	ts := httptest.NewServer(http.NotFoundHandler())
+	url := ts.URL + "/"
+	ts.Close() // nothing listens there any more
+	sc := scenario(t, url, func(sc *scenarios.Scenario) {
+		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategySteps, Start: 20, Max: 40, Step: time.Second}
+	})
+	run, err := probe.Execute(context.Background(), sc, probe.Options{})
+	if !errors.Is(err, probe.ErrUnusable) {
+		t.Fatalf("err = %v, want ErrUnusable", err)
+	}
+	if run == nil || len(run.Steps) != 1 || run.Steps[0].ErrorKinds["refused"] == 0 {
+		t.Errorf("want one step with refused connections, got %+v", run)
+	}
+}

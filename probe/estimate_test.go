@@ -1,0 +1,833 @@
+package probe
+
+import (
+	"container/heap"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The simulator below turns a limiter model and an offered schedule into
+// Steps and a Timeline the way the engine's recorder does (record.go), with
+// no network and no clock: requests are sent on the pacer's schedule (or by
+// closed-loop workers), reach the limiter after a small random network
+// delay, and are admitted, delayed or throttled by the model at that
+// instant. Randomness comes from a seeded generator, so every run is the
+// same.
+
+// simLimiter is a limiter at the server. admit decides about a request
+// arriving at t, seconds on the limiter's clock; delay is how long an
+// admitted request waits before it is served (a queue). release is called
+// when an admitted request has been served.
+type simLimiter interface {
+	admit(t float64) (ok bool, delay float64)
+	release()
+}
+
+// simTokenBucket starts full with b tokens and refills r per second, like
+// golang.org/x/time/rate.
+type simTokenBucket struct {
+	r, b, tokens, last float64
+	started            bool
+}
+
+func (m *simTokenBucket) admit(t float64) (bool, float64) {
+	if !m.started {
+		m.tokens, m.last, m.started = m.b, t, true
+	}
+	m.tokens = min(m.b, m.tokens+(t-m.last)*m.r)
+	m.last = t
+	if m.tokens >= 1 {
+		m.tokens--
+		return true, 0
+	}
+	return false, 0
+}
+func (*simTokenBucket) release() {}
+
+// simGCRA is the generic cell rate algorithm with emission interval 1/r and
+// tolerance b/r.
+type simGCRA struct{ r, b, tat float64 }
+
+func (m *simGCRA) admit(t float64) (bool, float64) {
+	T := 1 / m.r
+	next := max(m.tat, t) + T
+	if t < next-m.b*T-1e-12 {
+		return false, 0
+	}
+	m.tat = next
+	return true, 0
+}
+func (*simGCRA) release() {}
+
+// simQueue is nginx limit_req without nodelay: one request per 1/r; early
+// ones wait while at most b wait.
+type simQueue struct{ r, b, tat float64 }
+
+func (m *simQueue) admit(t float64) (bool, float64) {
+	T := 1 / m.r
+	start := max(m.tat, t)
+	if start-t > m.b*T+1e-12 {
+		return false, 0
+	}
+	m.tat = start + T
+	return true, start - t
+}
+func (*simQueue) release() {}
+
+// simFixedWindow admits l per clock-aligned window of w seconds.
+type simFixedWindow struct {
+	l     int
+	w     float64
+	start float64
+	n     int
+}
+
+func (m *simFixedWindow) admit(t float64) (bool, float64) {
+	if s := math.Floor(t/m.w) * m.w; s != m.start {
+		m.start, m.n = s, 0
+	}
+	if m.n < m.l {
+		m.n++
+		return true, 0
+	}
+	return false, 0
+}
+func (*simFixedWindow) release() {}
+
+// simSlidingLog admits a request while fewer than l were admitted in the
+// last w seconds.
+type simSlidingLog struct {
+	l   int
+	w   float64
+	log []float64
+}
+
+func (m *simSlidingLog) admit(t float64) (bool, float64) {
+	for len(m.log) > 0 && m.log[0] <= t-m.w {
+		m.log = m.log[1:]
+	}
+	if len(m.log) >= m.l {
+		return false, 0
+	}
+	m.log = append(m.log, t)
+	return true, 0
+}
+func (*simSlidingLog) release() {}
+
+// simSlidingCounter weighs the previous clock-aligned window by the share
+// of it still inside the sliding window; with countDenied it counts denied
+// requests too (a lockout).
+type simSlidingCounter struct {
+	l           int
+	w           float64
+	countDenied bool
+	start       float64
+	prev, curr  int
+	started     bool
+}
+
+func (m *simSlidingCounter) admit(t float64) (bool, float64) {
+	s := math.Floor(t/m.w) * m.w
+	switch {
+	case !m.started:
+		m.started = true
+	case s == m.start:
+	case math.Abs(s-m.start-m.w) < 1e-9:
+		m.prev, m.curr = m.curr, 0
+	default:
+		m.prev, m.curr = 0, 0
+	}
+	m.start = s
+	f := (t - s) / m.w
+	ok := float64(m.prev)*(1-f)+float64(m.curr) < float64(m.l)-1e-9
+	if ok || m.countDenied {
+		m.curr++
+	}
+	return ok, 0
+}
+func (*simSlidingCounter) release() {}
+
+// simConcurrency admits while fewer than n requests are in service.
+type simConcurrency struct{ n, in int }
+
+func (m *simConcurrency) admit(float64) (bool, float64) {
+	if m.in >= m.n {
+		return false, 0
+	}
+	m.in++
+	return true, 0
+}
+func (m *simConcurrency) release() { m.in-- }
+
+// simNone admits everything.
+type simNone struct{}
+
+func (simNone) admit(float64) (bool, float64) { return true, 0 }
+func (simNone) release()                      {}
+
+// simStep is one step of a schedule: rate requests per second open loop, or
+// workers back to back, for dur seconds after a pause of idle seconds.
+type simStep struct {
+	rate    float64
+	workers int
+	dur     float64
+	idle    float64
+}
+
+// simRun is a limiter and how it is probed.
+type simRun struct {
+	lim    simLimiter
+	clock0 float64 // the limiter's clock at the run's start, seconds
+	// service is the time a success takes, seconds, from the limiter's
+	// decision; thrS the time a throttled response takes.
+	service func(r *rand.Rand) float64
+	thrS    float64
+	// netS is the one-way network delay: fixed plus uniform jitter.
+	netS, jitterS float64
+	steps         []simStep
+	// poisson sends open-loop requests at random (exponential) intervals
+	// instead of the pacer's even ones.
+	poisson   bool
+	threshold float64 // default 0.01
+	stopAfter int     // steps over the threshold in a row that end the ramp; 0 runs them all
+	// bisect adds steps after the ramp, each halfway between the highest
+	// rate not over the threshold and the lowest over it, as an adaptive
+	// strategy narrowing the onset would.
+	bisect int
+	seed   uint64
+}
+
+type simReq struct {
+	send, lat float64 // run seconds; latency seconds
+	ok        bool
+}
+
+type simEvent struct {
+	t       float64
+	release bool
+	worker  int
+	send    float64
+}
+
+type simHeap []simEvent
+
+func (h simHeap) Len() int { return len(h) }
+func (h simHeap) Less(i, j int) bool {
+	if h[i].t != h[j].t {
+		return h[i].t < h[j].t
+	}
+	return h[i].release && !h[j].release
+}
+func (h simHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *simHeap) Push(x any)   { *h = append(*h, x.(simEvent)) }
+func (h *simHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+const simResolution = 0.1
+
+// simulate runs the schedule and returns what the engine would have
+// recorded.
+func simulate(sr simRun) ([]Step, Timeline) {
+	rng := rand.New(rand.NewPCG(sr.seed, 0x5eed))
+	if sr.threshold == 0 {
+		sr.threshold = 0.01
+	}
+	if sr.service == nil {
+		sr.service = func(r *rand.Rand) float64 { return 0.0002 + 0.0002*r.Float64() }
+	}
+	if sr.thrS == 0 {
+		sr.thrS = 0.0001
+	}
+	if sr.netS == 0 && sr.jitterS == 0 {
+		sr.netS, sr.jitterS = 0.0001, 0.0005
+	}
+	net := func() float64 { return sr.netS + sr.jitterS*rng.Float64() }
+	var steps []Step
+	var all []simReq
+	now, over := 0.0, 0
+	stopped, bisected := false, 0
+	for i := 0; ; i++ {
+		var sp simStep
+		switch {
+		case i < len(sr.steps) && !stopped:
+			sp = sr.steps[i]
+		case bisected < sr.bisect && len(steps) > 0:
+			bisected++
+			lo, hi := 0.0, math.Inf(1)
+			for _, st := range steps {
+				if st.ThrottledRatio > sr.threshold {
+					hi = min(hi, st.OfferedRPS)
+				} else {
+					lo = max(lo, st.OfferedRPS)
+				}
+			}
+			if math.IsInf(hi, 1) || hi <= lo {
+				return steps, simTimeline(all, now)
+			}
+			last := sr.steps[min(len(sr.steps)-1, len(steps)-1)]
+			sp = simStep{rate: (lo + hi) / 2, dur: last.dur, idle: last.idle}
+		default:
+			return steps, simTimeline(all, now)
+		}
+		if i > 0 {
+			now += sp.idle
+		}
+		start := now
+		var reqs []simReq
+		h := &simHeap{}
+		if sp.workers == 0 {
+			send := 0.0
+			for n := 0; ; n++ {
+				if !sr.poisson {
+					send = float64(n) / sp.rate
+				} else if n > 0 {
+					send += rng.ExpFloat64() / sp.rate
+				}
+				if send >= sp.dur {
+					break
+				}
+				heap.Push(h, simEvent{t: start + send + net(), send: start + send})
+			}
+		} else {
+			for w := range sp.workers {
+				heap.Push(h, simEvent{t: start + net(), worker: w, send: start})
+			}
+		}
+		for h.Len() > 0 {
+			ev := heap.Pop(h).(simEvent)
+			if ev.release {
+				sr.lim.release()
+				continue
+			}
+			ok, delay := sr.lim.admit(sr.clock0 + ev.t)
+			var done float64
+			if ok {
+				srv := delay + sr.service(rng)
+				heap.Push(h, simEvent{t: ev.t + srv, release: true})
+				done = ev.t + srv + net()
+			} else {
+				done = ev.t + sr.thrS + net()
+			}
+			reqs = append(reqs, simReq{send: ev.send, lat: done - ev.send, ok: ok})
+			if sp.workers > 0 && done < start+sp.dur {
+				heap.Push(h, simEvent{t: done + net(), worker: ev.worker, send: done})
+			}
+		}
+		st := simRecord(i, sp, start, reqs)
+		steps = append(steps, st)
+		all = append(all, reqs...)
+		now = start + sp.dur
+		if st.ThrottledRatio > sr.threshold {
+			over++
+		} else {
+			over = 0
+		}
+		if sr.stopAfter > 0 && over >= sr.stopAfter {
+			stopped = true
+		}
+	}
+}
+
+// simRecord builds a Step from the requests of one step the way the
+// engine's recorder does: fine bins of max(1 ms, duration/50000) for the
+// successes before the first throttle and for requests in flight.
+func simRecord(i int, sp simStep, start float64, reqs []simReq) Step {
+	st := Step{Index: i, Phase: "ramp", OfferedRPS: sp.rate, Concurrency: sp.workers, StartS: start, DurationS: sp.dur}
+	if sp.workers > 0 {
+		st.Phase = "concurrency"
+	}
+	binW := max(0.001, sp.dur/50000)
+	okBins := make([]int, int(sp.dur/binW)+1)
+	inflight := make([]int, int((sp.dur+10)/binW)+2)
+	first := -1.0
+	var okLat, thrLat []float64
+	var latSum float64
+	for _, r := range reqs {
+		off := r.send - start
+		st.Requests++
+		if r.ok {
+			st.OK++
+			okLat = append(okLat, r.lat*1000)
+			okBins[min(len(okBins)-1, int(off/binW))]++
+		} else {
+			st.Throttled++
+			thrLat = append(thrLat, r.lat*1000)
+			if first < 0 || off < first {
+				first = off
+			}
+		}
+		latSum += r.lat
+		last := len(inflight) - 1
+		inflight[min(last, int(off/binW))]++
+		inflight[min(last, int((off+r.lat)/binW))]--
+	}
+	st.GoodputRPS = float64(st.OK) / sp.dur
+	st.MeanInFlight = latSum / sp.dur
+	if sp.workers > 0 {
+		st.OfferedRPS = float64(st.Requests) / sp.dur
+	}
+	if st.Requests > 0 {
+		st.ThrottledRatio = float64(st.Throttled) / float64(st.Requests)
+	}
+	st.LatencyMS = simQuantiles(okLat)
+	st.ThrottleMS = simQuantiles(thrLat)
+	cur := 0
+	for _, d := range inflight {
+		cur += d
+		st.MaxInFlight = max(st.MaxInFlight, cur)
+	}
+	st.FirstThrottleS = -1
+	if first >= 0 {
+		st.FirstThrottleS = first
+		for _, n := range okBins[:min(int(first/binW), len(okBins))] {
+			st.OKBeforeThrottle += int64(n)
+		}
+		if after := sp.dur - first; after > 0 {
+			st.SteadyRPS = float64(st.OK-st.OKBeforeThrottle) / after
+		}
+	}
+	return st
+}
+
+func simQuantiles(ms []float64) Latency {
+	if len(ms) == 0 {
+		return Latency{}
+	}
+	slices.Sort(ms)
+	q := func(p float64) float64 { return ms[min(len(ms)-1, int(p*float64(len(ms))))] }
+	return Latency{P50: q(0.5), P95: q(0.95), P99: q(0.99), Max: ms[len(ms)-1]}
+}
+
+func simTimeline(reqs []simReq, end float64) Timeline {
+	n := int(end/simResolution) + 1
+	tl := Timeline{ResolutionS: simResolution, Buckets: make([]Bucket, n)}
+	lats := make([][]float64, n)
+	for _, r := range reqs {
+		i := min(n-1, int(r.send/simResolution))
+		b := &tl.Buckets[i]
+		b.Sent++
+		if r.ok {
+			b.OK++
+			lats[i] = append(lats[i], r.lat*1000)
+		} else {
+			b.Throttled++
+		}
+	}
+	for i := range tl.Buckets {
+		tl.Buckets[i].LatencyMSP50 = simQuantiles(lats[i]).P50
+	}
+	return tl
+}
+
+// ramp is the engine's steps strategy: from start, times factor, up to max,
+// steps of dur seconds with idle seconds between them.
+func ramp(start, maxRate, factor, dur, idle float64) []simStep {
+	var out []simStep
+	for r := start; ; r *= factor {
+		r = min(r, maxRate)
+		out = append(out, simStep{rate: r, dur: dur, idle: idle})
+		if r >= maxRate {
+			return out
+		}
+	}
+}
+
+// workers is the concurrency strategy: worker counts doubling from 1.
+func workers(maxW int, dur, idle float64) []simStep {
+	var out []simStep
+	for w := 1; w <= maxW; w *= 2 {
+		out = append(out, simStep{workers: w, dur: dur, idle: idle})
+	}
+	return out
+}
+
+// rates is an explicit list of open-loop steps.
+func rates(dur, idle float64, rs ...float64) []simStep {
+	out := make([]simStep, len(rs))
+	for i, r := range rs {
+		out[i] = simStep{rate: r, dur: dur, idle: idle}
+	}
+	return out
+}
+
+func fixedLatency(s float64) func(*rand.Rand) float64 {
+	return func(r *rand.Rand) float64 { return s * (1 + 0.01*r.Float64()) }
+}
+
+// truth is what a simulated limiter really is.
+type truth struct {
+	rate     float64 // effective limit, requests per second
+	burst    int     // -1: not checked
+	alg      string
+	windowS  float64 // 0: not checked
+	inFlight int     // 0: not checked
+}
+
+// estimateSim simulates sr and estimates from what it recorded.
+func estimateSim(sr simRun, adv *Advertised) (Summary, []Step) {
+	if sr.seed == 0 {
+		sr.seed = 1
+	}
+	steps, tl := simulate(sr)
+	return Estimate(EstimateInput{Steps: steps, Timeline: tl, Advertised: adv, Threshold: 0.01, MaxOfferedRPS: 400}), steps
+}
+
+func within(got, want, rel float64) bool { return math.Abs(got-want) <= rel*want }
+
+// TestEstimateAccuracy is the accuracy matrix: every limiter model, probed
+// as the engine would, must come out within 3% of its rate, its burst
+// within 10% or 2 requests, named right with confidence of at least 0.6.
+func TestEstimateAccuracy(t *testing.T) {
+	type tc struct {
+		name string
+		sr   simRun
+		adv  *Advertised
+		want truth
+	}
+	var cases []tc
+	for _, r := range []float64{5, 50, 500, 2000} {
+		for _, b := range []float64{r, 3 * r} {
+			cases = append(cases, tc{
+				name: "token-bucket r=" + ftoa(r) + " b=" + ftoa(b),
+				sr:   simRun{lim: &simTokenBucket{r: r, b: b}, steps: ramp(5, 16*r, 2, 5, 1), stopAfter: 2},
+				want: truth{rate: r, burst: int(b), alg: AlgorithmTokenBucket},
+			})
+		}
+	}
+	latency := func(s float64) func(*rand.Rand) float64 {
+		return func(r *rand.Rand) float64 { return s * (1 + 0.01*r.Float64()) }
+	}
+	cases = append(cases,
+		tc{name: "gcra r=50 b=50", sr: simRun{lim: &simGCRA{r: 50, b: 50}, steps: ramp(5, 800, 2, 5, 1), stopAfter: 2},
+			want: truth{rate: 50, burst: 50, alg: AlgorithmTokenBucket}},
+		tc{name: "gcra r=2000 b=6000", sr: simRun{lim: &simGCRA{r: 2000, b: 6000}, steps: ramp(5, 32000, 2, 5, 1), stopAfter: 2},
+			want: truth{rate: 2000, burst: 6000, alg: AlgorithmTokenBucket}},
+		tc{name: "fixed window 20 per 2 s", sr: simRun{lim: &simFixedWindow{l: 20, w: 2}, clock0: 1000.37, steps: ramp(5, 80, 2, 5, 2.5), stopAfter: 2},
+			want: truth{rate: 10, burst: 20, alg: AlgorithmFixedWindow, windowS: 2}},
+		tc{name: "fixed window 100 per 10 s, steps longer than the window", sr: simRun{lim: &simFixedWindow{l: 100, w: 10}, clock0: 1000.37, steps: ramp(5, 80, 2, 25, 1), stopAfter: 2},
+			want: truth{rate: 10, burst: 100, alg: AlgorithmFixedWindow, windowS: 10}},
+		tc{name: "fixed window 100 per 10 s, short steps, advertised window", sr: simRun{lim: &simFixedWindow{l: 100, w: 10}, clock0: 1000.37, steps: ramp(5, 80, 2, 5, 1), stopAfter: 2},
+			adv:  &Advertised{Limit: 100, WindowS: 10, Source: SourceIETF},
+			want: truth{rate: 10, burst: 100, alg: AlgorithmFixedWindow, windowS: 10}},
+		tc{name: "sliding log 20 per 2 s", sr: simRun{lim: &simSlidingLog{l: 20, w: 2}, clock0: 1000.37, steps: ramp(5, 80, 2, 5, 2.5), stopAfter: 2},
+			want: truth{rate: 10, burst: 20, alg: AlgorithmSlidingWindow, windowS: 2}},
+		tc{name: "sliding counter 50 per 1 s", sr: simRun{lim: &simSlidingCounter{l: 50, w: 1}, clock0: 1000.8, steps: ramp(5, 400, 2, 5, 2.3), stopAfter: 2},
+			want: truth{rate: 50, burst: 50, alg: AlgorithmSlidingWindow, windowS: 1}},
+		tc{name: "concurrency 8 at 50 ms", sr: simRun{lim: &simConcurrency{n: 8}, service: latency(0.05), steps: ramp(5, 1280, 2, 5, 1), stopAfter: 2},
+			want: truth{rate: 8 / 0.05025, burst: 8, alg: AlgorithmConcurrency, inFlight: 8}},
+		tc{name: "concurrency 32 at 50 ms", sr: simRun{lim: &simConcurrency{n: 32}, service: latency(0.05), steps: ramp(5, 5120, 2, 5, 1), stopAfter: 2},
+			want: truth{rate: 32 / 0.05025, burst: 32, alg: AlgorithmConcurrency, inFlight: 32}},
+		tc{name: "concurrency 8 at 200 ms", sr: simRun{lim: &simConcurrency{n: 8}, service: latency(0.2), steps: ramp(5, 1280, 2, 5, 1), stopAfter: 2},
+			want: truth{rate: 8 / 0.201, burst: 8, alg: AlgorithmConcurrency, inFlight: 8}},
+		tc{name: "concurrency 32 at 200 ms", sr: simRun{lim: &simConcurrency{n: 32}, service: latency(0.2), steps: ramp(5, 1280, 2, 5, 1), stopAfter: 2},
+			want: truth{rate: 32 / 0.201, burst: 32, alg: AlgorithmConcurrency, inFlight: 32}},
+		tc{name: "concurrency 8 at 50 ms, worker sweep", sr: simRun{lim: &simConcurrency{n: 8}, service: latency(0.05), steps: workers(64, 5, 1), stopAfter: 2},
+			want: truth{rate: 8 / 0.05025, burst: 8, alg: AlgorithmConcurrency, inFlight: 8}},
+		tc{name: "concurrency 32 at 200 ms, worker sweep", sr: simRun{lim: &simConcurrency{n: 32}, service: latency(0.2), steps: workers(128, 5, 1), stopAfter: 2},
+			want: truth{rate: 32 / 0.201, burst: 32, alg: AlgorithmConcurrency, inFlight: 32}},
+		tc{name: "queue 10/s with 20 waiting", sr: simRun{lim: &simQueue{r: 10, b: 20}, service: latency(0.001), steps: ramp(5, 80, 2, 5, 3), stopAfter: 2},
+			want: truth{rate: 10, burst: 20, alg: AlgorithmQueue}},
+		tc{name: "queue 50/s with 10 waiting", sr: simRun{lim: &simQueue{r: 50, b: 10}, service: latency(0.001), steps: ramp(5, 800, 2, 5, 3), stopAfter: 2},
+			want: truth{rate: 50, burst: 10, alg: AlgorithmQueue}},
+		tc{name: "lockout 50 per 1 s", sr: simRun{lim: &simSlidingCounter{l: 50, w: 1, countDenied: true}, clock0: 1000.37, steps: ramp(10, 400, 2, 5, 3), stopAfter: 2, bisect: 4},
+			want: truth{rate: 50, burst: 50, alg: AlgorithmLockout}},
+	)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s, _ := estimateSim(c.sr, c.adv)
+			w := c.want
+			t.Logf("%s: %g/s (%+.2f%%) band %g–%g, burst %d, window %g s, %s at %g", c.name, s.EffectiveLimitRPS, (s.EffectiveLimitRPS/w.rate-1)*100,
+				s.EffectiveLimitBand.Low, s.EffectiveLimitBand.High, s.Burst, s.WindowS, s.Algorithm, s.Confidence)
+			if !within(s.EffectiveLimitRPS, w.rate, 0.03) {
+				t.Errorf("effective limit: got %g/s, want %.4g/s ±3%%\n%s", s.EffectiveLimitRPS, w.rate, strings.Join(s.Reasons, "\n"))
+			}
+			if b := s.EffectiveLimitBand; b.Low > w.rate*1.03 || b.High < w.rate*0.97 {
+				t.Errorf("band: got %g–%g, want it to reach %.4g", b.Low, b.High, w.rate)
+			}
+			if w.burst >= 0 && math.Abs(float64(s.Burst-w.burst)) > max(2, 0.1*float64(w.burst)) {
+				t.Errorf("burst: got %d, want %d ±max(2, 10%%)", s.Burst, w.burst)
+			}
+			if s.Algorithm != w.alg || s.Confidence < 0.6 {
+				t.Errorf("algorithm: got %s at confidence %g, want %s at ≥ 0.6\n%s", s.Algorithm, s.Confidence, w.alg, strings.Join(s.Reasons, "\n"))
+			}
+			if w.windowS > 0 && !within(s.WindowS, w.windowS, 0.05) {
+				t.Errorf("window: got %g s, want %g s", s.WindowS, w.windowS)
+			}
+			if w.inFlight > 0 && s.MaxInFlight != w.inFlight {
+				t.Errorf("max in flight: got %d, want %d", s.MaxInFlight, w.inFlight)
+			}
+			if !s.Limited || s.LowerBoundOnly || s.OnsetRPS <= 0 || len(s.Reasons) == 0 {
+				t.Errorf("got limited=%v lower_bound_only=%v onset=%g and %d reasons, want limited, an onset and reasons", s.Limited, s.LowerBoundOnly, s.OnsetRPS, len(s.Reasons))
+			}
+		})
+	}
+}
+
+// TestEstimateNoBurst: a limiter with no burst (token bucket of 1, nginx
+// limit_req without burst) admits one request per 1/r and wastes the wait
+// for the next arrival, so what a probe measures depends on how requests
+// arrive. Whatever the schedule and the jitter, the estimate must never be
+// confidently wrong: the truth lies in the band, and a confident estimate
+// is within 5%.
+func TestEstimateNoBurst(t *testing.T) {
+	for _, r := range []float64{5, 50, 500, 2000} {
+		for _, jitter := range []float64{0.00005, 0.0005} {
+			for _, bisect := range []int{0, 5} {
+				name := "r=" + ftoa(r) + " jitter=" + ftoa(jitter*1000) + "ms bisect=" + ftoa(float64(bisect))
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					sr := simRun{lim: &simTokenBucket{r: r, b: 1}, netS: 0.0001, jitterS: jitter, steps: ramp(r/8, 16*r, 2, 5, 1), stopAfter: 2, bisect: bisect}
+					s, _ := estimateSim(sr, nil)
+					b := s.EffectiveLimitBand
+					t.Logf("%s: %g/s (%+.1f%%) band %g–%g, burst %d, confidence %g", name, s.EffectiveLimitRPS, (s.EffectiveLimitRPS/r-1)*100, b.Low, b.High, s.Burst, s.Confidence)
+					if b.Low > r*1.01 || b.High < r*0.99 {
+						t.Errorf("band: got %g–%g at confidence %g, want it to hold %g\n%s", b.Low, b.High, s.Confidence, r, strings.Join(s.Reasons, "\n"))
+					}
+					if s.Confidence >= 0.6 && !within(s.EffectiveLimitRPS, r, 0.05) {
+						t.Errorf("got %g/s at confidence %g, want %g/s ±5%% when confident", s.EffectiveLimitRPS, s.Confidence, r)
+					}
+					if s.Burst > 3 {
+						t.Errorf("burst: got %d, want at most 3", s.Burst)
+					}
+				})
+			}
+		}
+	}
+	// Evenly paced and ramped by doubling only, nginx without burst reads
+	// a multiple of its spacing: the measured goodput is reported, with why.
+	s, _ := estimateSim(simRun{lim: &simQueue{r: 50}, service: fixedLatency(0.001), steps: ramp(5, 400, 2, 5, 1), stopAfter: 2}, nil)
+	if s.EffectiveLimitRPS > 50 || s.EffectiveLimitBand.High < 50 || !strings.Contains(strings.Join(s.Reasons, " "), "no burst") {
+		t.Errorf("nginx without burst: got %g/s (band %g–%g), reasons %q; want at most 50/s, a band reaching 50/s and a reason naming the missing burst",
+			s.EffectiveLimitRPS, s.EffectiveLimitBand.Low, s.EffectiveLimitBand.High, s.Reasons)
+	}
+}
+
+func ftoa(f float64) string { return estCount(f) }
+
+func TestEstimateNoneObserved(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		lim  simLimiter
+	}{
+		{"no limiter", simNone{}},
+		{"a limit above the highest rate", &simTokenBucket{r: 1000, b: 1000}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, _ := estimateSim(simRun{lim: c.lim, steps: ramp(5, 400, 2, 5, 1), stopAfter: 2}, nil)
+			if s.Algorithm != AlgorithmNoneObserved || s.Limited || !s.LowerBoundOnly {
+				t.Errorf("got %s limited=%v lower_bound_only=%v, want none-observed, not limited, lower bound only", s.Algorithm, s.Limited, s.LowerBoundOnly)
+			}
+			if !within(s.EffectiveLimitRPS, 400, 0.01) || s.OnsetRPS != 0 {
+				t.Errorf("got effective %g/s onset %g, want 400/s (the highest goodput) and no onset", s.EffectiveLimitRPS, s.OnsetRPS)
+			}
+			if s.Confidence < 0.6 {
+				t.Errorf("confidence: got %g, want ≥ 0.6 after thousands of unthrottled requests", s.Confidence)
+			}
+			if !strings.Contains(s.Reasons[0], "scenario's max") {
+				t.Errorf("reason: got %q, want it to say the scenario's max was reached", s.Reasons[0])
+			}
+		})
+	}
+}
+
+// TestEstimateThinEvidence: too little data must not read as a confident
+// estimate.
+func TestEstimateThinEvidence(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		sr   simRun
+	}{
+		{"one step of 20 requests", simRun{lim: &simTokenBucket{r: 5, b: 5}, steps: rates(2, 1, 10)}},
+		{"one step of 20 requests into a window", simRun{lim: &simFixedWindow{l: 8, w: 10}, steps: rates(2, 1, 10)}},
+		{"one short saturated step", simRun{lim: &simTokenBucket{r: 5, b: 15}, steps: rates(3.5, 1, 10)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, _ := estimateSim(c.sr, nil)
+			if s.Confidence >= 0.4 {
+				t.Errorf("got %s %g/s at confidence %g, want confidence below 0.4\n%s", s.Algorithm, s.EffectiveLimitRPS, s.Confidence, strings.Join(s.Reasons, "\n"))
+			}
+		})
+	}
+	s := Estimate(EstimateInput{Threshold: 0.01})
+	if s.Algorithm != AlgorithmUnknown || s.Confidence != 0 || s.Limited {
+		t.Errorf("nothing measured: got %s at %g limited=%v, want unknown at 0, not limited", s.Algorithm, s.Confidence, s.Limited)
+	}
+}
+
+// TestEstimateWindowLongerThanSteps: a quota whose window no step covers
+// has a known quota and an unknown period: an upper bound, not a guess.
+func TestEstimateWindowLongerThanSteps(t *testing.T) {
+	s, _ := estimateSim(simRun{lim: &simFixedWindow{l: 100, w: 10}, clock0: 1000.37, steps: ramp(5, 80, 2, 5, 1), stopAfter: 2}, nil)
+	if s.Confidence >= 0.3 || s.EffectiveLimitBand.High < 10 || s.Burst != 100 {
+		t.Errorf("got %g/s band %g–%g burst %d at confidence %g, want a band up to at least 10/s, burst 100, confidence below 0.3",
+			s.EffectiveLimitRPS, s.EffectiveLimitBand.Low, s.EffectiveLimitBand.High, s.Burst, s.Confidence)
+	}
+}
+
+func TestEstimateAdvertised(t *testing.T) {
+	// Limiters keep state: each case gets a fresh one.
+	tb := func() simRun {
+		return simRun{lim: &simTokenBucket{r: 50, b: 50}, steps: ramp(5, 400, 2, 5, 1), stopAfter: 2}
+	}
+	none := func() simRun { return simRun{lim: simNone{}, steps: ramp(5, 400, 2, 5, 1), stopAfter: 2} }
+	for _, c := range []struct {
+		name     string
+		sr       func() simRun
+		adv      *Advertised
+		mismatch string // "" for none
+	}{
+		{"agrees", tb, &Advertised{Limit: 50, WindowS: 1}, ""},
+		{"agrees per minute", tb, &Advertised{Limit: 3000, WindowS: 60}, ""},
+		{"claims more", tb, &Advertised{Limit: 100, WindowS: 1, Source: SourceIETF}, "2× above the measured 50/s"},
+		{"claims less", tb, &Advertised{Limit: 600, WindowS: 60}, "5× below the measured 50/s"},
+		{"names only the burst", tb, &Advertised{Limit: 50}, ""},
+		{"claims less than went through", none, &Advertised{Limit: 10, WindowS: 1}, "yet 400/s went through without throttling"},
+		{"claims more than was tested", none, &Advertised{Limit: 1000, WindowS: 1}, ""},
+		{"nothing advertised", tb, nil, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, _ := estimateSim(c.sr(), c.adv)
+			switch {
+			case c.mismatch == "" && s.AdvertisedMismatch != "":
+				t.Errorf("mismatch: got %q, want none", s.AdvertisedMismatch)
+			case c.mismatch != "" && !strings.Contains(s.AdvertisedMismatch, c.mismatch):
+				t.Errorf("mismatch: got %q, want it to contain %q", s.AdvertisedMismatch, c.mismatch)
+			}
+		})
+	}
+}
+
+func TestOnset(t *testing.T) {
+	st := func(rate float64, requests, throttled int64) Step {
+		s := Step{OfferedRPS: rate, Requests: requests, Throttled: throttled}
+		if requests > 0 {
+			s.ThrottledRatio = float64(throttled) / float64(requests)
+		}
+		return s
+	}
+	for _, c := range []struct {
+		name   string
+		steps  []Step
+		want   float64
+		wantOK bool
+	}{
+		{"none", nil, 0, false},
+		{"never throttled", []Step{st(10, 50, 0), st(20, 100, 0)}, 0, false},
+		{"under the threshold", []Step{st(10, 50, 0), st(20, 200, 2)}, 0, false},
+		{"first over", []Step{st(10, 50, 0), st(20, 100, 5), st(40, 200, 100)}, 20, true},
+		{"a lower rate crossed later", []Step{st(40, 200, 100), st(30, 150, 30), st(25, 125, 0)}, 30, true},
+		{"exactly the threshold does not cross", []Step{st(20, 100, 1)}, 0, false},
+		{"empty steps ignored", []Step{st(5, 0, 0), st(20, 100, 50)}, 20, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := Onset(c.steps, 0.01)
+			if got != c.want || ok != c.wantOK {
+				t.Errorf("got %g, %v, want %g, %v", got, ok, c.want, c.wantOK)
+			}
+		})
+	}
+}
+
+// simStepAt simulates rs against lim and returns step i and the timeline.
+func simStepAt(lim simLimiter, clock0 float64, i int, steps ...simStep) (Step, Timeline) {
+	st, tl := simulate(simRun{lim: lim, clock0: clock0, steps: steps, seed: 1})
+	return st[i], tl
+}
+
+func TestSteadyRate(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		lim    simLimiter
+		clock0 float64
+		steps  []simStep
+		want   float64 // 0: want ok false
+		rel    float64
+	}{
+		{"token bucket after its burst", &simTokenBucket{r: 50, b: 100}, 0, rates(5, 1, 200), 50, 0.01},
+		{"token bucket, low rate", &simTokenBucket{r: 5, b: 5}, 0, rates(5, 1, 20), 5, 0.03},
+		{"gcra at 2000/s", &simGCRA{r: 2000, b: 500}, 0, rates(3, 1, 5000), 2000, 0.01},
+		{"fixed window over whole windows", &simFixedWindow{l: 20, w: 2}, 1000.37, rates(7, 1, 40), 10, 0.03},
+		{"sliding log over whole windows", &simSlidingLog{l: 20, w: 2}, 0, rates(7, 1, 40), 10, 0.03},
+		{"queue", &simQueue{r: 10, b: 20}, 0, rates(8, 1, 30), 10, 0.03},
+		{"not throttled", &simTokenBucket{r: 50, b: 50}, 0, rates(5, 1, 40), 0, 0},
+		{"exhausted quota", &simFixedWindow{l: 100, w: 60}, 0.5, rates(5, 1, 100), 0, 0},
+		{"one clump in a short step", &simFixedWindow{l: 20, w: 10}, 1003, rates(5, 1, 40), 0, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st, tl := simStepAt(c.lim, c.clock0, 0, c.steps...)
+			got, band, ok := SteadyRate(st, tl)
+			if c.want == 0 {
+				if ok {
+					t.Errorf("got %g/s, ok; want not ok", got)
+				}
+				return
+			}
+			if !ok || !within(got, c.want, c.rel) {
+				t.Errorf("got %g/s, %v; want %g/s ±%g%%", got, ok, c.want, c.rel*100)
+			}
+			if band.Low > got || band.High < got || band.High-band.Low > 0.25*got {
+				t.Errorf("band: got %g–%g, want around %g and narrower than 25%%", band.Low, band.High, got)
+			}
+		})
+	}
+	// More data, narrower band.
+	short, tl1 := simStepAt(&simTokenBucket{r: 50, b: 10}, 0, 0, rates(2, 1, 100)...)
+	long, tl2 := simStepAt(&simTokenBucket{r: 50, b: 10}, 0, 0, rates(20, 1, 100)...)
+	_, b1, _ := SteadyRate(short, tl1)
+	_, b2, _ := SteadyRate(long, tl2)
+	if b2.High-b2.Low >= b1.High-b1.Low {
+		t.Errorf("band: got %g wide over 20 s and %g over 2 s, want narrower with more data", b2.High-b2.Low, b1.High-b1.Low)
+	}
+	// Without a timeline, the step's own steady rate.
+	st := Step{OfferedRPS: 100, DurationS: 5, Requests: 500, OK: 300, Throttled: 200, FirstThrottleS: 1, OKBeforeThrottle: 100, SteadyRPS: 50}
+	if got, _, ok := SteadyRate(st, Timeline{}); !ok || got != 50 {
+		t.Errorf("no timeline: got %g, %v, want 50, true", got, ok)
+	}
+}
+
+func TestColdBurst(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		lim   simLimiter
+		steps []simStep
+		want  int // -1: want ok false
+	}{
+		{"token bucket of 100", &simTokenBucket{r: 50, b: 100}, rates(5, 1, 200), 100},
+		{"token bucket of 1", &simTokenBucket{r: 50, b: 1}, rates(5, 1, 200), 1},
+		{"token bucket of 6000 at 2000/s", &simTokenBucket{r: 2000, b: 6000}, rates(5, 1, 5000), 6000},
+		{"gcra of 20", &simGCRA{r: 10, b: 20}, rates(5, 1, 40), 20},
+		{"queue of 20", &simQueue{r: 10, b: 20}, rates(5, 1, 30), 20},
+		{"not throttled", &simTokenBucket{r: 50, b: 100}, rates(5, 1, 40), -1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st, tl := simStepAt(c.lim, 0, 0, c.steps...)
+			got, ok := ColdBurst(st, tl)
+			if c.want < 0 {
+				if ok {
+					t.Errorf("got %d, ok; want not ok", got)
+				}
+				return
+			}
+			if !ok || math.Abs(float64(got-c.want)) > max(2, 0.1*float64(c.want)) {
+				t.Errorf("got %d, %v; want %d ±max(2, 10%%)", got, ok, c.want)
+			}
+		})
+	}
+}
+
+func BenchmarkEstimate(b *testing.B) {
+	steps, tl := simulate(simRun{lim: &simTokenBucket{r: 500, b: 500}, steps: ramp(5, 8000, 2, 5, 1), stopAfter: 2, seed: 1})
+	in := EstimateInput{Steps: steps, Timeline: tl, Advertised: &Advertised{Limit: 500, WindowS: 1}, Threshold: 0.01, MaxOfferedRPS: 8000}
+	b.ReportAllocs()
+	for b.Loop() {
+		Estimate(in)
+	}
+}

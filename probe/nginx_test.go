@@ -1,0 +1,69 @@
+package probe_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"limitprobe/internal/nginxtest"
+	"limitprobe/probe"
+	"limitprobe/scenarios"
+)
+
+// startNginx runs nginx with cfg for one test; it skips when nginx is not
+// installed, except in CI where a missing nginx is a failure.
+func startNginx(t *testing.T, cfg nginxtest.Config) string {
+	t.Helper()
+	if _, ok := nginxtest.Binary(); !ok {
+		if nginxtest.Required() {
+			t.Fatal("nginx is required here (CI or LIMITPROBE_REQUIRE_NGINX) but not installed; .ci/run installs nginx-light")
+		}
+		t.Skip("nginx not installed (apt-get install nginx-light); CI runs this test")
+	}
+	s, err := nginxtest.Start(context.Background(), t.TempDir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s.URL
+}
+
+func TestNginxThrottlingDetected(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		want   []int // throttle_status the scenario declares
+	}{
+		{"limit_req_status 429", 429, []int{429}},
+		{"nginx default 503", 0, []int{429, 503}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := startNginx(t, nginxtest.Config{Rate: "20r/s", Burst: 5, NoDelay: true, Status: tt.status})
+			sc := scenario(t, url, func(sc *scenarios.Scenario) {
+				sc.Target.ThrottleStatus = tt.want
+				sc.Probe = scenarios.Probe{Strategy: scenarios.StrategySteps, Start: 10, Max: 40, Factor: 4, Step: 2 * time.Second, Cooldown: 500 * time.Millisecond}
+			})
+			run, err := probe.Execute(context.Background(), sc, probe.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(run.Steps) != 2 {
+				t.Fatalf("got %d steps, want 2 (10/s and 40/s)", len(run.Steps))
+			}
+			if s := run.Steps[0]; s.Throttled != 0 || s.Errors != 0 {
+				t.Errorf("at 10/s against 20r/s: %d throttled, %d errors; want none", s.Throttled, s.Errors)
+			}
+			s := run.Steps[1]
+			if s.Errors != 0 {
+				t.Errorf("at 40/s: %d errors (%v); nginx's rejections must count as throttled, not errors", s.Errors, s.ErrorKinds)
+			}
+			if s.ThrottledRatio < 0.3 || s.ThrottledRatio > 0.6 {
+				t.Errorf("at 40/s against 20r/s: throttled share %.2f, want 0.3..0.6", s.ThrottledRatio)
+			}
+			if !within(s.SteadyRPS, 20, 0.1) {
+				t.Errorf("steady goodput %.1f/s, want 20/s ±10%%", s.SteadyRPS)
+			}
+		})
+	}
+}
