@@ -32,6 +32,8 @@ type command struct {
 // commands lists the subcommands in the order help shows them.
 func commands() []command {
 	return []command{
+		{"run", "SCENARIO...", "probe the targets of scenario files; report on stdout, progress on stderr", cmdRun},
+		{"probe", "URL", "the same without a file: flags build the scenario", cmdProbe},
 		{"mock", "[flags]", "serve the mock limiter on loopback (known truth, for trying limitprobe)", cmdMock},
 		{"plan", "SCENARIO...", "dry run: the steps, max rate, requests and time; sends nothing", cmdPlan},
 		{"version", "", "print the version", cmdVersion},
@@ -49,9 +51,11 @@ Commands:
 
 const usageTail = `
 Examples:
+  limitprobe run scenarios/examples/mock-token-bucket.yaml
+  limitprobe probe --mock 'algorithm=token-bucket,rate=50/s,burst=10'
   limitprobe plan scenarios/examples/nginx-limit-req.yaml
   limitprobe mock --preset openai --listen 127.0.0.1:8429
-  limitprobe help plan
+  limitprobe help run
 
 Exit codes: 0 ok, 1 an expectation failed, 2 bad usage or scenario (nothing sent),
 3 target could not be probed, 130 interrupted (partial report written).
