@@ -34,6 +34,8 @@ func commands() []command {
 	return []command{
 		{"run", "SCENARIO...", "probe the targets of scenario files; report on stdout, progress on stderr", cmdRun},
 		{"probe", "URL", "the same without a file: flags build the scenario", cmdProbe},
+		{"report", "REPORT.json", "re-render a saved report (--format table|json|markdown|html)", cmdReport},
+		{"compare", "A.json B.json", "side by side against a demand: which tier meets it", cmdCompare},
 		{"mock", "[flags]", "serve the mock limiter on loopback (known truth, for trying limitprobe)", cmdMock},
 		{"plan", "SCENARIO...", "dry run: the steps, max rate, requests and time; sends nothing", cmdPlan},
 		{"version", "", "print the version", cmdVersion},
@@ -87,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func writeUsage(w io.Writer) {
 	io.WriteString(w, usageHead)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %-13s %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %-8s %-14s %s\n", c.name, c.args, c.summary)
 	}
 	io.WriteString(w, usageTail)
 }
