@@ -157,14 +157,25 @@ func (e *engine) bisectOnset(ctx context.Context, next func() int) error {
 			hi = min(hi, s.OfferedRPS)
 		}
 	}
-	for lo > 0 && !math.IsInf(hi, 1) && (hi-lo)/lo > pr.Precision {
-		mid := (lo + hi) / 2
-		st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseRamp, rate: mid,
-			duration: scenarios.ClampDuration(time.Duration(20/mid*float64(time.Second)), time.Second, pr.Step)})
-		if !ok {
-			return nil
+	if math.IsInf(hi, 1) {
+		return nil
+	}
+	// With no unthrottled step to start from, halve down to one.
+	for tries := 0; lo == 0 && tries < 4; tries++ {
+		st, ok, err := e.bisectStep(ctx, next, hi/2)
+		if !ok || err != nil {
+			return err
 		}
-		if err := errorStorm(st); err != nil {
+		if st.ThrottledRatio <= pr.Threshold {
+			lo = hi / 2
+		} else {
+			hi /= 2
+		}
+	}
+	for lo > 0 && (hi-lo)/lo > pr.Precision {
+		mid := (lo + hi) / 2
+		st, ok, err := e.bisectStep(ctx, next, mid)
+		if !ok || err != nil {
 			return err
 		}
 		if st.ThrottledRatio <= pr.Threshold {
@@ -174,6 +185,16 @@ func (e *engine) bisectOnset(ctx context.Context, next func() int) error {
 		}
 	}
 	return nil
+}
+
+// bisectStep sends one short step of the onset bisection at rate.
+func (e *engine) bisectStep(ctx context.Context, next func() int, rate float64) (Step, bool, error) {
+	st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseRamp, rate: rate,
+		duration: scenarios.ClampDuration(time.Duration(20/rate*float64(time.Second)), time.Second, e.sc.Probe.Step)})
+	if !ok {
+		return st, false, nil
+	}
+	return st, true, errorStorm(st)
 }
 
 // precise reports whether a saturation step pins the limit within the
