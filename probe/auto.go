@@ -32,12 +32,9 @@ func (e *engine) runAuto(ctx context.Context) error {
 
 	// 1. Burst from idle, at the top rate, stopping at the first throttle.
 	burstRate := pr.Max
-	burst, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseBurst, rate: burstRate,
+	burst, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseBurst, rate: burstRate,
 		duration: scenarios.BurstStep(pr.Step), stopOnThrottle: true})
-	if !ok {
-		return nil
-	}
-	if err := errorStorm(burst); err != nil {
+	if !ok || err != nil {
 		return err
 	}
 	if e.longWindow(burst) {
@@ -56,11 +53,8 @@ func (e *engine) runAuto(ctx context.Context) error {
 		if !e.cooldown(ctx, prev, stepSpec{index: idx, phase: scenarios.PhaseRamp, rate: rate}) {
 			return nil
 		}
-		st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseRamp, rate: rate, duration: scenarios.RampStep(rate, pr.Step)})
-		if !ok {
-			return nil
-		}
-		if err := errorStorm(st); err != nil {
+		st, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseRamp, rate: rate, duration: scenarios.RampStep(rate, pr.Step)})
+		if !ok || err != nil {
 			return err
 		}
 		prev = st
@@ -71,11 +65,8 @@ func (e *engine) runAuto(ctx context.Context) error {
 		if rate >= pr.Max {
 			// Unthrottled at max for one short step: a big burst could be
 			// hiding the limit. Hold max for a full step to drain it.
-			st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: pr.Max, duration: pr.Step})
-			if !ok {
-				return nil
-			}
-			if err := errorStorm(st); err != nil {
+			st, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: pr.Max, duration: pr.Step})
+			if !ok || err != nil {
 				return err
 			}
 			if st.ThrottledRatio <= pr.Threshold {
@@ -104,11 +95,8 @@ func (e *engine) runAuto(ctx context.Context) error {
 		if w := e.windowHint(); w > 0 {
 			dur = max(dur, time.Duration(math.Ceil(w))*time.Second*2)
 		}
-		st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: satRate, duration: dur})
-		if !ok {
-			return nil
-		}
-		if err := errorStorm(st); err != nil {
+		st, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: satRate, duration: dur})
+		if !ok || err != nil {
 			return err
 		}
 		if st.ThrottledRatio <= pr.Threshold {
@@ -189,12 +177,8 @@ func (e *engine) bisectOnset(ctx context.Context, next func() int) error {
 
 // bisectStep sends one short step of the onset bisection at rate.
 func (e *engine) bisectStep(ctx context.Context, next func() int, rate float64) (Step, bool, error) {
-	st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseRamp, rate: rate,
+	return e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseRamp, rate: rate,
 		duration: scenarios.ClampDuration(time.Duration(20/rate*float64(time.Second)), time.Second, e.sc.Probe.Step)})
-	if !ok {
-		return st, false, nil
-	}
-	return st, true, errorStorm(st)
 }
 
 // precise reports whether a saturation step pins the limit within the
@@ -236,12 +220,8 @@ func (e *engine) sweepConcurrency(ctx context.Context, next func() int, hot Step
 		if prev.RetryAfterS > 0 && !e.cooldown(ctx, prev, stepSpec{index: len(e.rec.done), phase: scenarios.PhaseConcurrency, concurrency: n}) {
 			return nil
 		}
-		st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseConcurrency, concurrency: n,
-			duration: scenarios.ClampDuration(e.sc.Probe.Step/3, time.Second, 2*time.Second)})
-		if !ok {
-			return nil
-		}
-		if err := errorStorm(st); err != nil {
+		st, ok, err := e.send(ctx, e.concurrencyStep(next(), n))
+		if !ok || err != nil {
 			return err
 		}
 		prev = st
@@ -257,16 +237,18 @@ func (e *engine) sweepConcurrency(ctx context.Context, next func() int, hot Step
 		if e.measuredAt(n) {
 			continue
 		}
-		st, ok := e.runStep(ctx, stepSpec{index: next(), phase: scenarios.PhaseConcurrency, concurrency: n,
-			duration: scenarios.ClampDuration(e.sc.Probe.Step/3, time.Second, 2*time.Second)})
-		if !ok {
-			return nil
-		}
-		if err := errorStorm(st); err != nil {
+		if _, ok, err := e.send(ctx, e.concurrencyStep(next(), n)); !ok || err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// concurrencyStep is one step of the worker bisection: short, since a cap
+// on requests in flight shows within a few round trips.
+func (e *engine) concurrencyStep(index, workers int) stepSpec {
+	return stepSpec{index: index, phase: scenarios.PhaseConcurrency, concurrency: workers,
+		duration: scenarios.ClampDuration(e.sc.Probe.Step/3, time.Second, 2*time.Second)}
 }
 
 // measuredAt reports whether a concurrency step with n workers ran.

@@ -136,13 +136,11 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 
 	var err error
 	switch sc.Probe.Strategy {
-	case scenarios.StrategyLinear:
-		err = e.runLinear(ctx, plan)
 	case scenarios.StrategyQuota:
 		err = e.runQuota(ctx, plan)
 	case scenarios.StrategyAuto:
 		err = e.runAuto(ctx)
-	default: // steps, concurrency
+	default: // steps, linear, concurrency
 		err = e.runSteps(ctx, plan)
 	}
 	run := e.finish(ctx)
@@ -311,20 +309,22 @@ func (e *engine) cooldown(ctx context.Context, prev Step, next stepSpec) bool {
 }
 
 // runSteps sends the plan's steps in order, stopping once throttling has
-// stayed above the threshold for StopAfter steps, or on an error storm.
+// stayed above the threshold for StopAfter steps, or on an error storm. A
+// linear plan is sent as consecutive steps without pauses, each pacer
+// starting where the last one ended, so the offered rate is one line.
 func (e *engine) runSteps(ctx context.Context, plan scenarios.Plan) error {
+	linear := e.sc.Probe.Strategy == scenarios.StrategyLinear
 	over := 0
 	var prev Step
 	for i, ps := range plan.Steps {
 		sp := stepSpec{index: i, phase: ps.Phase, rate: ps.Rate, concurrency: ps.Concurrency, duration: ps.Duration}
-		if i > 0 && !e.cooldown(ctx, prev, sp) {
+		if linear {
+			sp.rate, sp.slope = ps.StartRate, (ps.Rate-ps.StartRate)/ps.Duration.Seconds()
+		} else if i > 0 && !e.cooldown(ctx, prev, sp) {
 			return nil
 		}
-		st, ok := e.runStep(ctx, sp)
-		if !ok {
-			return nil
-		}
-		if err := errorStorm(st); err != nil {
+		st, ok, err := e.send(ctx, sp)
+		if !ok || err != nil {
 			return err
 		}
 		if st.ThrottledRatio > e.sc.Probe.Threshold {
@@ -340,32 +340,14 @@ func (e *engine) runSteps(ctx context.Context, plan scenarios.Plan) error {
 	return nil
 }
 
-// runLinear ramps continuously from start to max, one attack cut into
-// step-long windows, stopping once StopAfter windows crossed the threshold.
-func (e *engine) runLinear(ctx context.Context, plan scenarios.Plan) error {
-	// The ramp is sent as consecutive steps without pauses: each step's
-	// pacer starts where the last one ended, so the offered rate is a
-	// continuous line.
-	over := 0
-	for i, ps := range plan.Steps {
-		slope := (ps.Rate - ps.StartRate) / ps.Duration.Seconds()
-		st, ok := e.runStep(ctx, stepSpec{index: i, phase: ps.Phase, rate: ps.StartRate, slope: slope, duration: ps.Duration})
-		if !ok {
-			return nil
-		}
-		if err := errorStorm(st); err != nil {
-			return err
-		}
-		if st.ThrottledRatio > e.sc.Probe.Threshold {
-			over++
-		} else {
-			over = 0
-		}
-		if over >= e.sc.Probe.StopAfter {
-			return nil
-		}
+// send runs one step and checks it for an error storm. ok is false when
+// the caps or ctx left nothing to send.
+func (e *engine) send(ctx context.Context, sp stepSpec) (Step, bool, error) {
+	st, ok := e.runStep(ctx, sp)
+	if !ok {
+		return st, false, nil
 	}
-	return nil
+	return st, true, errorStorm(st)
 }
 
 // runQuota spends requests at the scenario's max rate until the first
@@ -373,11 +355,8 @@ func (e *engine) runLinear(ctx context.Context, plan scenarios.Plan) error {
 // its reset, never ramped through.
 func (e *engine) runQuota(ctx context.Context, plan scenarios.Plan) error {
 	ps := plan.Steps[0]
-	st, ok := e.runStep(ctx, stepSpec{index: 0, phase: ps.Phase, rate: ps.Rate, duration: e.sc.Limits.MaxDuration, stopOnThrottle: true})
-	if !ok {
-		return nil
-	}
-	return errorStorm(st)
+	_, _, err := e.send(ctx, stepSpec{index: 0, phase: ps.Phase, rate: ps.Rate, duration: e.sc.Limits.MaxDuration, stopOnThrottle: true})
+	return err
 }
 
 // errorStorm returns an ErrUnusable error when most of a step's requests

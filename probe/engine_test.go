@@ -206,3 +206,31 @@ func TestUnreachableTargetIsUnusable(t *testing.T) {
 		t.Errorf("want one step with refused connections, got %+v", run)
 	}
 }
+
+func TestLinearRampIsOneLine(t *testing.T) {
+	_, url := serveMock(t, "algorithm=token-bucket,rate=40/s,burst=5")
+	sc := scenario(t, url, func(sc *scenarios.Scenario) {
+		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyLinear, Start: 10, Max: 90, Increment: 20, Step: time.Second, StopAfter: 10}
+	})
+	run, err := probe.Execute(context.Background(), sc, probe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Steps) != 4 {
+		t.Fatalf("got %d windows, want 4 (10→30→50→70→90/s)", len(run.Steps))
+	}
+	for i, s := range run.Steps {
+		// Each window's mean offered rate is the middle of its part of the line.
+		want := 20.0 + 20*float64(i)
+		if !within(float64(s.Requests)/s.DurationS, want, 0.1) {
+			t.Errorf("window %d sent %.1f/s, want %.0f/s ±10%%", i, float64(s.Requests)/s.DurationS, want)
+		}
+		if i > 0 && run.Steps[i].StartS-run.Steps[i-1].StartS > 1.2 {
+			t.Errorf("window %d starts %.2fs after the previous; a linear ramp has no pauses", i, run.Steps[i].StartS-run.Steps[i-1].StartS)
+		}
+	}
+	if run.Steps[0].Throttled != 0 || run.Steps[3].ThrottledRatio < 0.2 {
+		t.Errorf("throttled: first window %d, last window share %.2f; want none below the rate and ≥ 20%% at 60-90/s",
+			run.Steps[0].Throttled, run.Steps[3].ThrottledRatio)
+	}
+}
