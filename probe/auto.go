@@ -41,11 +41,20 @@ func (e *engine) runAuto(ctx context.Context) error {
 		return nil // a quota: what the burst saw, and the reset, is the answer
 	}
 
-	// 2. Geometric ramp. Steps last long enough for ~25 requests, at least
-	// a second, at most the scenario's step.
-	// 2. Geometric ramp from start, after a cooldown. A limiter whose
-	// allowance refills during slow steps shows its burst again; the step
-	// that finally throttles measures the steady rate after it.
+	// A burst that left the target refusing everything is a window or a
+	// quota spent: wait, polling gently, until it accepts again, so the
+	// ramp starts in a fresh window rather than measuring an empty one.
+	if burst.Throttled > 0 {
+		rec, ok, err := e.recover(ctx, next)
+		if !ok || err != nil {
+			return err
+		}
+		burst = rec
+	}
+
+	// 2. Geometric ramp from start. A limiter whose allowance refills
+	// during slow steps shows its burst again; the step that finally
+	// throttles measures the steady rate after it.
 	prev := burst
 	rate := pr.Start
 	var hot Step
@@ -88,10 +97,21 @@ func (e *engine) runAuto(ctx context.Context) error {
 	if hot.OK-hot.OKBeforeThrottle < 10 || limit <= 0 {
 		limit = hot.GoodputRPS
 	}
+	// A hot step that went silent after its first throttle ran out a
+	// window: its goodput says nothing of the rate. Start from the best
+	// unthrottled ramp step, and saturate long enough to see windows
+	// come round.
+	silent := hot.FirstThrottleS >= 0 && hot.OK == hot.OKBeforeThrottle
+	if silent {
+		limit = max(limit, e.bestUnthrottled())
+	}
 	satRate := min(pr.Max, max(limit*1.3, limit+2))
 	best := limit // the most goodput any saturated step sustained
 	for round := 0; round < 3; round++ {
 		dur := scenarios.SaturateStep(limit, pr.Step)
+		if silent {
+			dur = 4 * pr.Step
+		}
 		if w := e.windowHint(); w > 0 {
 			dur = max(dur, time.Duration(math.Ceil(w))*time.Second*2)
 		}
@@ -126,6 +146,27 @@ func (e *engine) runAuto(ctx context.Context) error {
 		satRate = min(pr.Max, max(limit*1.3, limit+2))
 	}
 	return nil
+}
+
+// recover polls the target at two requests a second, after a throttled
+// step, until one is accepted again (at most MaxCooldown): the time a spent
+// window or bucket takes to let a request through. The step is kept, so
+// the estimate sees the gap.
+func (e *engine) recover(ctx context.Context, next func() int) (Step, bool, error) {
+	return e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseRecover, rate: 2,
+		duration: scenarios.MaxCooldown, stopOnOK: true})
+}
+
+// bestUnthrottled is the best goodput of a rate step that stayed under the
+// threshold.
+func (e *engine) bestUnthrottled() float64 {
+	var best float64
+	for _, s := range e.rec.done {
+		if s.Concurrency == 0 && s.Phase == scenarios.PhaseRamp && s.ThrottledRatio <= e.sc.Probe.Threshold {
+			best = max(best, s.GoodputRPS)
+		}
+	}
+	return best
 }
 
 // bisectOnset narrows the onset of a limiter without burst between the

@@ -181,6 +181,8 @@ type stepSpec struct {
 	duration    time.Duration
 	// stopOnThrottle ends the step at the first throttled response (quota).
 	stopOnThrottle bool
+	// stopOnOK ends the step at the first accepted response (recovery).
+	stopOnOK bool
 }
 
 // runStep sends one step and returns its measurement. ok is false when the
@@ -216,14 +218,14 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (Step, bool) {
 	e.progress(sp, begin, 0, nil, true)
 	for res := range atk.Attack(e.targets, p, dur, e.sc.Name) {
 		out := e.rec.add(res)
-		if out == outcomeThrottled && sp.stopOnThrottle {
+		if out == outcomeThrottled && sp.stopOnThrottle || out == outcomeOK && sp.stopOnOK {
 			atk.Stop()
 		}
 		e.encode(res)
 		e.progress(sp, begin, 0, nil, false)
 	}
 	sent := min(time.Since(begin), dur)
-	if ctx.Err() == nil && !sp.stopOnThrottle && sent < dur && e.rec.sent < int64(e.sc.Limits.MaxRequests) {
+	if ctx.Err() == nil && !sp.stopOnThrottle && !sp.stopOnOK && sent < dur && e.rec.sent < int64(e.sc.Limits.MaxRequests) {
 		sent = dur
 	}
 	st := e.rec.close(w, sent)

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"fmt"
+	"limitprobe/scenarios"
 	"math"
 	"slices"
 	"strconv"
@@ -722,7 +723,10 @@ func (e *estimator) unknown(why string) {
 func (e *estimator) lockout() bool {
 	var locked []*stepFacts
 	for _, f := range e.sat {
-		if f.sat.kind == satExhausted {
+		// A step that had no success before its first throttle started in
+		// a window the steps before it had spent (auto's recover phase
+		// polls exactly that): it proves nothing about denied requests.
+		if f.sat.kind == satExhausted && f.s.OKBeforeThrottle > 0 && f.s.Phase != scenarios.PhaseRecover {
 			locked = append(locked, f)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 // Phases a step can belong to; they name Step.Phase in reports.
 const (
 	PhaseBurst       = "burst"       // auto: a fast, short send from idle: how much passes at once
+	PhaseRecover     = "recover"     // auto: gentle polling until a spent limiter accepts again
 	PhaseRamp        = "ramp"        // rising rates until throttling
 	PhaseSaturate    = "saturate"    // auto: a sustained overload whose steady goodput is the limit
 	PhaseConcurrency = "concurrency" // closed-loop workers: a cap on requests in flight
