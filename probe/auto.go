@@ -44,12 +44,14 @@ func (e *engine) runAuto(ctx context.Context) error {
 	// A burst that left the target refusing everything is a window or a
 	// quota spent: wait, polling gently, until it accepts again, so the
 	// ramp starts in a fresh window rather than measuring an empty one.
+	var refill time.Duration // how long the spent limiter took to accept again
 	if burst.Throttled > 0 {
 		rec, ok, err := e.recover(ctx, next)
 		if !ok || err != nil {
 			return err
 		}
 		burst = rec
+		refill = time.Duration(rec.DurationS * float64(time.Second))
 	}
 
 	// 2. Geometric ramp from start. A limiter whose allowance refills
@@ -111,6 +113,11 @@ func (e *engine) runAuto(ctx context.Context) error {
 		dur := scenarios.SaturateStep(limit, pr.Step)
 		if silent {
 			dur = 4 * pr.Step
+		}
+		if refill > time.Second {
+			// A limiter that took seconds to reopen counts over a window of
+			// about that: saturate across a few of them.
+			dur = max(dur, min(4*pr.Step, refill*5/2))
 		}
 		if w := e.windowHint(); w > 0 {
 			dur = max(dur, time.Duration(math.Ceil(w))*time.Second*2)

@@ -131,6 +131,15 @@ func estBurstFrom(s Step, rate float64) int {
 // seen, LowerBoundOnly is set and the band is that single rate: the limit
 // is at least that. It is a pure function of in.
 func Estimate(in EstimateInput) Summary {
+	// auto's recover steps poll a spent limiter on purpose, far below its
+	// rate: they are neither an onset nor a saturated rate.
+	steps := make([]Step, 0, len(in.Steps))
+	for _, s := range in.Steps {
+		if s.Phase != scenarios.PhaseRecover {
+			steps = append(steps, s)
+		}
+	}
+	in.Steps = steps
 	e := newEstimator(in)
 	e.run()
 	return e.sum
@@ -583,6 +592,18 @@ func newEstimator(in EstimateInput) *estimator {
 			e.sat = append(e.sat, f)
 		}
 	}
+	// When auto ran saturation steps that were throttled, they were made
+	// to measure the rate, long and just above it; the ramp step that
+	// found the onset was short and far above it, which misreads windows.
+	var planned []*stepFacts
+	for _, f := range e.sat {
+		if f.s.Phase == scenarios.PhaseSaturate && f.sat.kind != satExhausted {
+			planned = append(planned, f)
+		}
+	}
+	if len(planned) > 0 {
+		e.sat = planned
+	}
 	return e
 }
 
@@ -724,9 +745,9 @@ func (e *estimator) lockout() bool {
 	var locked []*stepFacts
 	for _, f := range e.sat {
 		// A step that had no success before its first throttle started in
-		// a window the steps before it had spent (auto's recover phase
-		// polls exactly that): it proves nothing about denied requests.
-		if f.sat.kind == satExhausted && f.s.OKBeforeThrottle > 0 && f.s.Phase != scenarios.PhaseRecover {
+		// a window the steps before it had spent: it proves nothing about
+		// denied requests.
+		if f.sat.kind == satExhausted && f.s.OKBeforeThrottle > 0 {
 			locked = append(locked, f)
 		}
 	}
