@@ -36,6 +36,7 @@ func commands() []command {
 		{"probe", "URL", "the same without a file: flags build the scenario", cmdProbe},
 		{"report", "REPORT.json", "re-render a saved report (--format table|json|markdown|html)", cmdReport},
 		{"compare", "A.json B.json", "side by side against a demand: which tier meets it", cmdCompare},
+		{"verify", "REPORT.json", "replay a demand with the recommended settings beside common retry policies", cmdVerify},
 		{"mock", "[flags]", "serve the mock limiter on loopback (known truth, for trying limitprobe)", cmdMock},
 		{"plan", "SCENARIO...", "dry run: the steps, max rate, requests and time; sends nothing", cmdPlan},
 		{"version", "", "print the version", cmdVersion},

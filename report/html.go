@@ -22,6 +22,7 @@ type htmlData struct {
 	Ours                        ReferencePoint
 	Snippets                    []Snippet
 	Expectations                []Expectation
+	Verification                template.HTML // "" when not verified
 	Steps                       [][]string
 	Version, Schema             string
 }
@@ -96,6 +97,12 @@ func writeHTML(w io.Writer, rep *Report) error {
 			strconv.FormatInt(x.Requests, 10), strconv.FormatInt(x.OK, 10), strconv.FormatInt(x.Throttled, 10),
 			strconv.FormatInt(x.Errors, 10), fmtRate(x.GoodputRPS), fmtPct(x.ThrottledRatio),
 			fmtMS(x.LatencyMS.P50), fmtMS(x.LatencyMS.P99), strconv.Itoa(x.MaxInFlight)})
+	}
+	if rep.Verification != nil {
+		var err error
+		if d.Verification, err = verificationHTML(rep.Verification); err != nil {
+			return err
+		}
 	}
 	return htmlTemplate.Execute(w, d)
 }
@@ -284,6 +291,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 </details>
 {{- end}}
 
+{{- .Verification}}
 {{- if .Expectations}}
 
 <h2>Expectations</h2>

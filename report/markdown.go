@@ -119,6 +119,9 @@ func writeMarkdown(w io.Writer, rep *Report) error {
 		p("<details><summary>%s</summary>\n\n```%s\n%s```\n\n</details>\n\n", sn.Title, sn.Lang, sn.Code)
 	}
 
+	if rep.Verification != nil {
+		writeVerificationMarkdown(b, rep.Verification)
+	}
 	if len(rep.Expectations) > 0 {
 		p("### Expectations\n\n")
 		var ex [][]string

@@ -34,6 +34,9 @@ type Report struct {
 	// Expectations are the CI gate's checks, in a fixed order; empty when
 	// the scenario set none.
 	Expectations []Expectation `json:"expectations"`
+	// Verification is what limitprobe verify measured of the
+	// recommendation; nil (absent from the JSON) until it is run.
+	Verification *Verification `json:"verification,omitempty"`
 }
 
 // Price is what a tier costs: Amount (in the user's currency) per PerS

@@ -186,6 +186,12 @@ func writeTable(w io.Writer, rep *Report, opt RenderOptions) error {
 			}
 		}
 	}
+	if rep.Verification != nil {
+		t.printf("\n")
+		if err := writeVerificationTable(t.w, rep.Verification); err != nil {
+			return err
+		}
+	}
 	t.printf("\nPaste-ready Go, Python and YAML settings are in the markdown and html formats.\n")
 	return t.w.Flush()
 }

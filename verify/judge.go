@@ -1,0 +1,164 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+
+	"limitprobe/report"
+)
+
+// The verdict's thresholds.
+const (
+	// MinSuccess is the eventual success the recommended policy must reach:
+	// of the whole demand when it fits within what the recommendation sends,
+	// of the requests it sent when it does not.
+	MinSuccess = 0.99
+	// MinGoodputShare is the share of the recommendation's sustainable rate
+	// the recommended policy must deliver when the demand exceeds it.
+	MinGoodputShare = 0.95
+	// ThrottleTolerance is how many throttled attempts per request the
+	// recommended policy may have above another policy and still count as
+	// having the fewest: one in a hundred requests, so that ties at (nearly)
+	// zero and single stray throttles on a boundary are not failures.
+	ThrottleTolerance = 0.01
+)
+
+// Judge decides whether the recommended policy of v held up. It is a pure
+// function of v's demand, sustainable rate and policy results.
+//
+// The demand the limit allows is min(demand, SustainableRPS), where
+// SustainableRPS is what the recommendation sends at most (its margin below
+// the limit).
+//
+//   - When the demand fits (demand ≤ SustainableRPS, or no sustainable rate
+//     is known), the recommended policy must succeed eventually for at
+//     least 99% of all requests: a request it queued past its deadline
+//     counts as failed.
+//   - When it does not fit, no policy can meet it. The recommended policy
+//     must then deliver at least 95% of SustainableRPS as goodput, and at
+//     least 99% of the requests it sent must succeed; the excess it queues
+//     and sheds client-side is the point of pacing, not a failure.
+//
+// In both regimes its throttled attempts per request must be no more than
+// every other policy's, within ThrottleTolerance. Without a recommended
+// policy there is nothing to judge: Judged is false.
+func Judge(v *report.Verification) report.VerifyVerdict {
+	var rec *report.PolicyResult
+	var others []report.PolicyResult
+	for i, p := range v.Policies {
+		if p.Name == Recommended {
+			rec = &v.Policies[i]
+		} else {
+			others = append(others, p)
+		}
+	}
+	vd := report.VerifyVerdict{Regime: report.RegimeFits, Checks: []report.Expectation{}}
+	s := v.SustainableRPS
+	if s > 0 && v.DemandRPS > s*(1+1e-9) {
+		vd.Regime = report.RegimeOver
+	}
+	if rec == nil || rec.Requests == 0 {
+		vd.Sentence = "the recommended policy was not run, so there is nothing to judge"
+		if rec != nil {
+			vd.Sentence = "the recommended policy sent nothing, so there is nothing to judge"
+		}
+		return vd
+	}
+	vd.Judged = true
+	if vd.Regime == report.RegimeFits {
+		vd.Checks = append(vd.Checks, report.Expectation{
+			Name: "eventual success",
+			Want: "≥ " + pctText(MinSuccess) + " of the demand",
+			Got:  pct1Text(rec.SuccessRatio),
+			Pass: rec.SuccessRatio >= MinSuccess,
+		})
+	} else {
+		vd.Checks = append(vd.Checks,
+			report.Expectation{
+				Name: "goodput",
+				Want: fmt.Sprintf("≥ %s (%s of the %s the settings send)", rateText(MinGoodputShare*s), pctText(MinGoodputShare), rateText(s)),
+				Got:  rateText(rec.GoodputRPS),
+				Pass: rec.GoodputRPS >= MinGoodputShare*s,
+			},
+			report.Expectation{
+				Name: "success of sent",
+				Want: "≥ " + pctText(MinSuccess) + " of the requests it sent",
+				Got:  pct1Text(rec.SentSuccessRatio),
+				Pass: rec.SentSuccessRatio >= MinSuccess,
+			})
+	}
+	var best *report.PolicyResult
+	for i, o := range others {
+		if best == nil || o.ThrottledPerRequest < best.ThrottledPerRequest {
+			best = &others[i]
+		}
+	}
+	if best != nil {
+		c := report.Expectation{
+			Name: "fewest throttled attempts",
+			Want: fmt.Sprintf("≤ every other policy's (±%s per request)", fmtFloat(ThrottleTolerance)),
+			Got:  fmt.Sprintf("%s per request; fewest of the others: %s %s", perReqText(rec.ThrottledPerRequest), best.Name, perReqText(best.ThrottledPerRequest)),
+			Pass: rec.ThrottledPerRequest <= best.ThrottledPerRequest+ThrottleTolerance,
+		}
+		vd.Checks = append(vd.Checks, c)
+	}
+	vd.Pass = true
+	var failed []string
+	for _, c := range vd.Checks {
+		if !c.Pass {
+			vd.Pass = false
+			failed = append(failed, fmt.Sprintf("%s %s (want %s)", c.Name, c.Got, c.Want))
+		}
+	}
+	vd.Sentence = sentence(v, vd, rec, best, failed)
+	return vd
+}
+
+// sentence says the verdict and what it means.
+func sentence(v *report.Verification, vd report.VerifyVerdict, rec, best *report.PolicyResult, failed []string) string {
+	var b strings.Builder
+	demand := rateText(v.DemandRPS)
+	if !vd.Pass {
+		fmt.Fprintf(&b, "the recommended settings did not hold up under %s: %s", demand, strings.Join(failed, "; "))
+	} else if vd.Regime == report.RegimeFits {
+		fmt.Fprintf(&b, "the recommended settings met the demand of %s: %s of requests succeeded, with %s throttled attempts per request",
+			demand, pct1Text(rec.SuccessRatio), perReqText(rec.ThrottledPerRequest))
+		if best != nil {
+			fmt.Fprintf(&b, " (fewest of the others: %s, %s)", best.Name, perReqText(best.ThrottledPerRequest))
+		}
+	} else {
+		fmt.Fprintf(&b, "the demand of %s exceeds what the recommended settings send (%s), so no policy can meet it; "+
+			"the recommended policy delivered %s with %s of the requests it sent succeeding and %s throttled attempts per request",
+			demand, rateText(v.SustainableRPS), rateText(rec.GoodputRPS), pct1Text(rec.SentSuccessRatio), perReqText(rec.ThrottledPerRequest))
+		if best != nil {
+			fmt.Fprintf(&b, " (fewest of the others: %s, %s)", best.Name, perReqText(best.ThrottledPerRequest))
+		}
+		if rec.Shed > 0 {
+			fmt.Fprintf(&b, ", and shed %s of the demand in the client instead of sending it", pctText(float64(rec.Shed)/float64(rec.Requests)))
+		}
+	}
+	if v.Interrupted {
+		b.WriteString("; the run was interrupted, so this judges what was measured before")
+	}
+	return b.String()
+}
+
+// notes qualify a verification's numbers in sentences.
+func notes(v *report.Verification, seed uint64, arrivals int) []string {
+	out := []string{
+		fmt.Sprintf("Every policy faced the same %d arrivals (seed %d), each against a limiter that had recovered; errors are never retried.", arrivals, seed),
+		"Goodput counts successful responses received while the demand lasted; \"of sent\" is the success of the requests the client did not shed itself; \"added\" is the time from arrival to the start of the attempt that succeeded.",
+	}
+	if v.Clients > 1 {
+		out = append(out, "Fairness is Jain's index of the clients' success ratios: 1 when every client fared alike.")
+	}
+	for _, p := range v.Policies {
+		if p.Name == Recommended && p.Shed > 0 {
+			out = append(out, fmt.Sprintf("The recommended policy queues requests in the client (pacing and the in-flight cap) until their deadline and sheds what cannot be sent in time: %d of %d requests.", p.Shed, p.Requests))
+		}
+		if p.AttemptCapReached {
+			out = append(out, fmt.Sprintf("%s reached the safety cap on attempts and stopped sending: its numbers understate what it would cost.", p.Name))
+		}
+	}
+	return out
+}
