@@ -601,7 +601,17 @@ func newEstimator(in EstimateInput) *estimator {
 			planned = append(planned, f)
 		}
 	}
-	if len(planned) > 0 {
+	// Unless goodput rose with the offered rate: a limiter without burst
+	// wastes slots at 1.3× its rate, and the faster steps tell more.
+	var bestPlanned, bestOther float64
+	for _, f := range e.sat {
+		if f.s.Phase == scenarios.PhaseSaturate {
+			bestPlanned = max(bestPlanned, f.s.GoodputRPS)
+		} else if f.sat.kind != satExhausted {
+			bestOther = max(bestOther, f.s.SteadyRPS)
+		}
+	}
+	if len(planned) > 0 && bestPlanned >= 0.9*bestOther {
 		e.sat = planned
 	}
 	return e
