@@ -26,11 +26,18 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p 1 ./...
 
-## bench: Go micro-benchmarks, then accuracy and cost against the mock and
-## nginx side by side with a vegeta ramp (BENCH_QUICK=1 for a subset)
-bench: bench-go
+## bench: limitprobe against its peers, one table each (bench/main.go):
+## accuracy and cost vs a vegeta ramp, generator headroom vs vegeta and wrk,
+## mock throughput vs nginx limit_req, peak memory, Go micro-benchmarks.
+## bench/setup.sh installs nginx and wrk when missing. BENCH_QUICK=1 runs a
+## subset; BENCH_TABLES=2,3 picks tables; BENCH_WRITE=1 also writes
+## bench/RESULTS.md.
+bench:
+	./bench/setup.sh
 	$(GO) run ./bench
 
+## bench-go: every Go benchmark in the module, once (table 5 of make bench
+## runs those of probe and mock three times)
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms ./...
 

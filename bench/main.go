@@ -1,159 +1,225 @@
-// Command bench measures limitprobe against limiters with a known truth —
-// the embedded mock and a real nginx limit_req — side by side with a plain
-// breakpoint ramp built on vegeta's library, and prints the accuracy and
-// cost of each as a Markdown table. `make bench` runs it; BENCH_QUICK=1 runs
-// a subset. Everything runs on loopback and stops by itself.
+// Command bench measures limitprobe side by side with its peers, on one
+// machine in one run, and prints a Markdown table for each measurement:
+//
+//  1. accuracy and cost of finding a limit: limitprobe's auto strategy
+//     against a breakpoint ramp built on vegeta's library (accuracy.go);
+//  2. generator headroom: the highest rate limitprobe's attack path sustains
+//     against raw vegeta at the same schedule, with wrk as the machine's
+//     ceiling (headroom.go);
+//  3. mock throughput with limiting on against nginx limit_req, both driven
+//     by wrk (throughput.go);
+//  4. peak memory of a probe of 100k, 300k and 1M requests, against a vegeta
+//     library program that aggregates the same requests (memory.go);
+//  5. Go micro-benchmarks of the hot paths, with allocations (gobench.go).
+//
+// `make bench` runs it after bench/setup.sh has installed nginx and wrk;
+// BENCH_QUICK=1 (or -quick) runs a subset in a few minutes. Everything runs
+// on loopback, is bounded in requests and time, and stops by itself.
 //
 // This program imports vegeta directly (the rest of limitprobe leaves that
-// to package probe) because its baseline is, by definition, plain vegeta.
+// to package probe) because its baselines are, by definition, plain vegeta.
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"limitprobe/internal/nginxtest"
-	"limitprobe/mock"
-	"limitprobe/probe"
-	"limitprobe/scenarios"
 )
 
-// benchCase is one limiter with a known truth.
-type benchCase struct {
-	name     string
-	mock     string            // mock spec; or
-	nginx    *nginxtest.Config // a real nginx
-	truth    float64           // effective limit, requests per second (nginx: its configured rate)
-	burst    int               // true burst; -1 when not meaningful
-	throttle []int
-	quick    bool   // part of BENCH_QUICK
-	note     string // why the truth is what it is, when it needs saying
-}
-
-func cases() []benchCase {
-	var cs []benchCase
-	for _, r := range []float64{5, 50, 500, 2000} {
-		for _, mult := range []struct {
-			name string
-			b    func(float64) int
-		}{{"1", func(float64) int { return 1 }}, {"r", func(r float64) int { return int(r) }}, {"3r", func(r float64) int { return int(3 * r) }}} {
-			b := mult.b(r)
-			cs = append(cs, benchCase{name: fmt.Sprintf("token-bucket %g/s burst %s", r, mult.name), mock: fmt.Sprintf("algorithm=token-bucket,rate=%g/s,burst=%d", r, b),
-				truth: r, burst: b, quick: r == 50 && mult.name == "r"})
-		}
-	}
-	cs = append(cs,
-		benchCase{name: "gcra 100/s burst 20", mock: "algorithm=gcra,rate=100/s,burst=20", truth: 100, burst: 20},
-		benchCase{name: "fixed-window 100 per 10s", mock: "algorithm=fixed-window,limit=100,window=10s", truth: 10, burst: 100, quick: true},
-		benchCase{name: "fixed-window 20 per 2s", mock: "algorithm=fixed-window,limit=20,window=2s", truth: 10, burst: 20},
-		benchCase{name: "sliding-log 50 per 5s", mock: "algorithm=sliding-log,limit=50,window=5s", truth: 10, burst: 50},
-		benchCase{name: "sliding-counter 50 per 5s", mock: "algorithm=sliding-counter,limit=50,window=5s", truth: 10, burst: 50},
-		benchCase{name: "concurrency 8 @ 50ms", mock: "algorithm=concurrency,max_in_flight=8,latency=50ms", truth: 160, burst: -1, quick: true},
-		benchCase{name: "concurrency 32 @ 50ms", mock: "algorithm=concurrency,max_in_flight=32,latency=50ms", truth: 640, burst: -1},
-		benchCase{name: "concurrency 8 @ 200ms", mock: "algorithm=concurrency,max_in_flight=8,latency=200ms", truth: 40, burst: -1},
-		benchCase{name: "concurrency 32 @ 200ms", mock: "algorithm=concurrency,max_in_flight=32,latency=200ms", truth: 160, burst: -1},
-		benchCase{name: "queue 50/s burst 10", mock: "algorithm=queue,rate=50/s,burst=10", truth: 50, burst: -1},
-		benchCase{name: "lockout 100 per 5s", mock: "algorithm=lockout,limit=100,window=5s", truth: 20, burst: -1},
-		benchCase{name: "nginx 50r/s burst=20 nodelay", nginx: &nginxtest.Config{Rate: "50r/s", Burst: 20, NoDelay: true, Status: 429}, truth: 50, burst: 20, throttle: []int{429}, quick: true},
-		benchCase{name: "nginx 20r/s burst=5 nodelay", nginx: &nginxtest.Config{Rate: "20r/s", Burst: 5, NoDelay: true}, truth: 20, burst: 5, throttle: []int{503}},
-		benchCase{name: "nginx 50r/s no burst", nginx: &nginxtest.Config{Rate: "50r/s"}, truth: 50, burst: 0, throttle: []int{503},
-			note: "nginx tracks time in ms and rejects any request within 20 ms of the last: ~45-48/s pass under overload"},
-	)
-	return cs
-}
-
-// outcome is one tool's result on one case.
-type outcome struct {
-	estimate float64
-	burst    int
-	algo     string
-	requests int64
-	seconds  float64
-	err      error
+// options are the command line of bench.
+type options struct {
+	quick  bool
+	only   string
+	tables []int
+	write  string // file to write the Markdown to; "" for none
 }
 
 func main() {
-	quick := flag.Bool("quick", os.Getenv("BENCH_QUICK") != "", "run the quick subset")
-	only := flag.String("only", "", "run only cases whose name contains this")
-	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// The memory table runs this same binary as its vegeta baseline.
+	if len(os.Args) > 1 && os.Args[1] == vegetaChildCmd {
+		os.Exit(vegetaChild(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+	fs.BoolVar(&o.quick, "quick", os.Getenv("BENCH_QUICK") != "", "run the quick subset (also BENCH_QUICK=1)")
+	fs.StringVar(&o.only, "only", "", "table 1: run only cases whose name contains this (alone, it selects table 1 only)")
+	tables := fs.String("tables", os.Getenv("BENCH_TABLES"), "comma-separated tables to run, e.g. 2,3 (default all; also BENCH_TABLES)")
+	write := fs.Bool("write", os.Getenv("BENCH_WRITE") != "", "also write the Markdown to bench/RESULTS.md (also BENCH_WRITE=1)")
+	fs.Parse(os.Args[1:])
+	if *tables == "" && o.only != "" {
+		*tables = "1"
+	}
+	var err error
+	if o.tables, err = parseTables(*tables); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: -tables: %v\n", err)
+		os.Exit(2)
+	}
+	if *write {
+		root, err := moduleRoot()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(2)
+		}
+		o.write = filepath.Join(root, "bench", "RESULTS.md")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Stdout, *quick, *only))
+	os.Exit(run(ctx, os.Stdout, os.Stderr, o))
 }
 
-func run(ctx context.Context, w io.Writer, quick bool, only string) int {
-	fmt.Fprintf(w, "## Accuracy and cost: limitprobe auto vs a vegeta breakpoint ramp\n\n")
-	fmt.Fprintf(w, "%s, %s, %d cores, %s. Both tools get the same start (5/s) and max (10× the true limit, at most 4000/s).\n",
-		time.Now().UTC().Format("2006-01-02"), runtime.Version(), runtime.NumCPU(), hostSummary())
-	fmt.Fprintf(w, "The ramp goes linearly from start to max in 60 s and stops when the throttled share of the last second crosses 1%%; its estimate is the rate at that moment.\n\n")
-	fmt.Fprintln(w, "| limiter | truth | auto | err | burst (truth) | algorithm | requests | seconds | ramp | err | requests | seconds | req ratio | time ratio |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-	var sumAutoErr, sumRampErr, sumReqRatio, sumTimeRatio float64
-	n := 0
+func parseTables(s string) ([]int, error) {
+	if s == "" {
+		return []int{1, 2, 3, 4, 5}, nil
+	}
+	var ts []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 5 {
+			return nil, fmt.Errorf("%q is not a table; write numbers from 1 to 5 such as 2,3", f)
+		}
+		ts = append(ts, n)
+	}
+	return ts, nil
+}
+
+// env is what every table needs: where to write, where progress goes, the
+// machine, and the limitprobe binary the process-level tables run.
+type env struct {
+	w, log  io.Writer
+	quick   bool
+	machine string
+	tmp     string            // scratch directory, removed at the end
+	root    string            // module root
+	bin     string            // built limitprobe binary; "" until built
+	tests   map[string]string // package ("./probe") → its compiled test binary
+	// sustained is the highest rate both generators sustained in table 2,
+	// requests per second; 0 when table 2 did not run.
+	sustained float64
+}
+
+// binary builds limitprobe once, into the scratch directory.
+func (e *env) binary(ctx context.Context) (string, error) {
+	if e.bin != "" {
+		return e.bin, nil
+	}
+	out := filepath.Join(e.tmp, "limitprobe")
+	if err := command(ctx, e.root, "go", "build", "-o", out, ".").Run(); err != nil {
+		return "", fmt.Errorf("building limitprobe: %w", err)
+	}
+	e.bin = out
+	return out, nil
+}
+
+func run(ctx context.Context, stdout, stderr io.Writer, o options) int {
+	began := time.Now()
+	var md bytes.Buffer
+	w := io.MultiWriter(stdout, &md)
+	root, err := moduleRoot()
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
+	}
+	tmp, err := os.MkdirTemp("", "limitprobe-bench")
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
+	}
+	defer os.RemoveAll(tmp)
+	e := &env{w: w, log: stderr, quick: o.quick, machine: machineSummary(), tmp: tmp, root: root}
+
+	mode := "make bench"
+	if o.only != "" {
+		mode = fmt.Sprintf("go run ./bench -only %q", o.only)
+	} else if len(o.tables) < 5 {
+		mode = "BENCH_TABLES=" + strings.Trim(strings.Join(strings.Fields(fmt.Sprint(o.tables)), ","), "[]") + " " + mode
+	}
+	if o.quick {
+		mode = "BENCH_QUICK=1 " + mode
+	}
+	fmt.Fprintf(w, "# limitprobe benchmarks\n\n`%s` on %s.\n", mode, e.machine)
+
+	// Build everything first, so that every table measures the same code
+	// even while the tree changes during a 20-minute run.
+	if slices.ContainsFunc(o.tables, func(n int) bool { return n >= 2 && n <= 4 }) {
+		if _, err := e.binary(ctx); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+	}
+	if slices.Contains(o.tables, 5) {
+		if err := e.buildTests(ctx); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+	}
+
 	code := 0
-	for _, c := range cases() {
-		if quick && !c.quick || only != "" && !strings.Contains(c.name, only) {
+	for _, t := range []struct {
+		n   int
+		run func(context.Context, *env, options) int
+	}{{1, accuracyTable}, {2, headroomTable}, {3, throughputTable}, {4, memoryTable}, {5, goBenchTable}} {
+		if !slices.Contains(o.tables, t.n) || ctx.Err() != nil {
 			continue
 		}
-		if ctx.Err() != nil {
-			break
-		}
-		a := measure(ctx, c, runAuto)
-		b := measure(ctx, c, runRamp)
-		if a.err != nil || b.err != nil {
-			fmt.Fprintf(w, "| %s | %s | error: %v | | | | | | %v | | | | | |\n", c.name, rate(c.truth), a.err, b.err)
-			code = 1
-			continue
-		}
-		ae, be := relErr(a.estimate, c.truth), relErr(b.estimate, c.truth)
-		burst := "—"
-		if c.burst >= 0 {
-			burst = fmt.Sprintf("%d (%d)", a.burst, c.burst)
-		}
-		rr, tr := float64(a.requests)/math.Max(1, float64(b.requests)), a.seconds/math.Max(0.001, b.seconds)
-		fmt.Fprintf(w, "| %s | %s | %s | %+.1f%% | %s | %s | %d | %.1f | %s | %+.1f%% | %d | %.1f | %.2f× | %.2f× |\n",
-			c.name, rate(c.truth), rate(a.estimate), ae*100, burst, a.algo, a.requests, a.seconds, rate(b.estimate), be*100, b.requests, b.seconds, rr, tr)
-		sumAutoErr += math.Abs(ae)
-		sumRampErr += math.Abs(be)
-		sumReqRatio += rr
-		sumTimeRatio += tr
-		n++
+		t0 := time.Now()
+		fmt.Fprintf(stderr, "bench: table %d...\n", t.n)
+		fmt.Fprintln(w)
+		code = max(code, t.run(ctx, e, o))
+		fmt.Fprintf(stderr, "bench: table %d took %s\n", t.n, time.Since(t0).Round(time.Second))
 	}
-	if n > 0 {
-		fmt.Fprintf(w, "\nMean absolute error: auto %.1f%%, ramp %.1f%%. Mean cost ratio auto/ramp: %.2f× requests, %.2f× time (%d cases).\n",
-			sumAutoErr/float64(n)*100, sumRampErr/float64(n)*100, sumReqRatio/float64(n), sumTimeRatio/float64(n), n)
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "bench: interrupted")
+		return 130
 	}
-	for _, c := range cases() {
-		if c.note != "" && (!quick || c.quick) {
-			fmt.Fprintf(w, "\n- %s: %s.", c.name, c.note)
+	fmt.Fprintf(w, "\nAll tables took %s.\n", time.Since(began).Round(time.Second))
+	if o.write != "" {
+		if err := os.WriteFile(o.write, md.Bytes(), 0o644); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return max(code, 1)
 		}
+		fmt.Fprintf(stderr, "bench: wrote %s\n", o.write)
 	}
-	fmt.Fprintln(w)
 	return code
 }
 
-func rate(r float64) string {
-	if r >= 100 {
-		return fmt.Sprintf("%.0f/s", r)
-	}
-	return fmt.Sprintf("%.1f/s", r)
+// heading prints a table's title and the line that says where and when it
+// was measured.
+func heading(e *env, n int, title string) {
+	fmt.Fprintf(e.w, "## %d. %s\n\n%s, %s.\n", n, title, time.Now().UTC().Format("2006-01-02 15:04 UTC"), e.machine)
 }
 
-func relErr(got, want float64) float64 { return (got - want) / want }
+// machineSummary is "go1.26.8, Intel(R) Xeon(R) Processor, 2 cores, 23 GiB,
+// Debian GNU/Linux 12 (bookworm), Linux 6.1.0".
+func machineSummary() string {
+	parts := []string{runtime.Version(), cpuModel(), fmt.Sprintf("%d cores", runtime.NumCPU())}
+	if kb := meminfoKB("MemTotal"); kb > 0 {
+		parts = append(parts, fmt.Sprintf("%.0f GiB", float64(kb)/(1<<20)))
+	}
+	if b, err := os.ReadFile("/etc/os-release"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "PRETTY_NAME="); ok {
+				parts = append(parts, strings.Trim(v, `"`))
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		parts = append(parts, "Linux "+strings.TrimSpace(string(b)))
+	}
+	return strings.Join(parts, ", ")
+}
 
-func hostSummary() string {
+func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
 		return runtime.GOOS + "/" + runtime.GOARCH
@@ -166,111 +232,29 @@ func hostSummary() string {
 	return runtime.GOOS + "/" + runtime.GOARCH
 }
 
-type tool func(ctx context.Context, url string, c benchCase) outcome
-
-// measure starts a fresh limiter for c (so each tool meets it idle) and runs t.
-func measure(ctx context.Context, c benchCase, t tool) outcome {
-	if c.nginx != nil {
-		dir, err := os.MkdirTemp("", "limitprobe-bench-nginx")
-		if err != nil {
-			return outcome{err: err}
+func meminfoKB(key string) int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, key+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
 		}
-		defer os.RemoveAll(dir)
-		s, err := nginxtest.Start(ctx, dir, *c.nginx)
-		if err != nil {
-			return outcome{err: err}
-		}
-		defer s.Stop()
-		return t(ctx, s.URL, c)
 	}
-	cfg, err := mock.ParseSpec(c.mock)
-	if err != nil {
-		return outcome{err: err}
-	}
-	srv, err := mock.New(cfg)
-	if err != nil {
-		return outcome{err: err}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return outcome{err: err}
-	}
-	hs := &http.Server{Handler: srv}
-	go hs.Serve(ln)
-	defer func() { srv.Close(); hs.Close() }()
-	return t(ctx, "http://"+ln.Addr().String()+"/", c)
+	return 0
 }
 
-func maxRate(c benchCase) float64 { return math.Min(4000, 10*c.truth) }
-
-func throttle(c benchCase) []int {
-	if len(c.throttle) > 0 {
-		return c.throttle
-	}
-	return []int{429}
-}
-
-func runAuto(ctx context.Context, url string, c benchCase) outcome {
-	sc := &scenarios.Scenario{Name: c.name, Target: scenarios.Target{URL: url, ThrottleStatus: throttle(c)},
-		Probe: scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: maxRate(c)}}
-	scenarios.ApplyDefaults(sc)
-	run, err := probe.Execute(ctx, sc, probe.Options{})
+// moduleRoot is the directory of limitprobe's go.mod.
+func moduleRoot() (string, error) {
+	out, err := command(context.Background(), "", "go", "env", "GOMOD").Output()
 	if err != nil {
-		return outcome{err: err}
+		return "", fmt.Errorf("go env GOMOD: %w", err)
 	}
-	s := probe.Estimate(probe.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
-		Threshold: sc.Probe.Threshold, MaxOfferedRPS: sc.Probe.Max})
-	est := s.EffectiveLimitRPS
-	return outcome{estimate: est, burst: s.Burst, algo: s.Algorithm, requests: run.RequestsSent, seconds: run.DurationS}
-}
-
-// runRamp is the baseline: vegeta's linear pacer from start to max over
-// 60 s, stopped when the last second's throttled share crosses 1%.
-func runRamp(ctx context.Context, url string, c benchCase) outcome {
-	const start, rampFor, threshold = 5.0, 60 * time.Second, 0.01
-	top := maxRate(c)
-	slope := (top - start) / rampFor.Seconds()
-	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.MaxBody(0), vegeta.KeepAlive(true))
-	stop := context.AfterFunc(ctx, func() { atk.Stop() })
-	defer stop()
-	pacer := vegeta.LinearPacer{StartAt: vegeta.Rate{Freq: int(start), Per: time.Second}, Slope: slope}
-	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: url})
-	isThrottle := map[uint16]bool{}
-	for _, s := range throttle(c) {
-		isThrottle[uint16(s)] = true
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", fmt.Errorf("run bench from inside the limitprobe module (go run ./bench)")
 	}
-	// Sends and throttles per 100 ms slot, by send time, for the last second.
-	var sent, thr [10]int
-	slot := -1
-	began := time.Now()
-	var n int64
-	est := 0.0
-	for res := range atk.Attack(tr, pacer, rampFor+5*time.Second, "ramp") {
-		n++
-		off := res.Timestamp.Sub(began)
-		s := int(off / (100 * time.Millisecond))
-		for slot < s {
-			slot++
-			sent[slot%10], thr[slot%10] = 0, 0
-		}
-		if s > slot-10 {
-			sent[s%10]++
-			if isThrottle[res.Code] {
-				thr[s%10]++
-			}
-		}
-		var ts, tt int
-		for i := range sent {
-			ts += sent[i]
-			tt += thr[i]
-		}
-		if est == 0 && ts >= 10 && float64(tt) > threshold*float64(ts) {
-			est = start + slope*off.Seconds()
-			atk.Stop()
-		}
-	}
-	if est == 0 {
-		est = top
-	}
-	return outcome{estimate: est, requests: n, seconds: time.Since(began).Seconds()}
+	return filepath.Dir(mod), nil
 }
