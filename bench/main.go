@@ -23,12 +23,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -98,6 +101,7 @@ func parseTables(s string) ([]int, error) {
 type env struct {
 	w, log  io.Writer
 	quick   bool
+	mode    string // the command that runs these tables, for the headings
 	machine string
 	tmp     string            // scratch directory, removed at the end
 	root    string            // module root
@@ -123,8 +127,8 @@ func (e *env) binary(ctx context.Context) (string, error) {
 
 func run(ctx context.Context, stdout, stderr io.Writer, o options) int {
 	began := time.Now()
-	var md bytes.Buffer
-	w := io.MultiWriter(stdout, &md)
+	var header bytes.Buffer
+	w := io.MultiWriter(stdout, &header)
 	root, err := moduleRoot()
 	if err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
@@ -147,7 +151,8 @@ func run(ctx context.Context, stdout, stderr io.Writer, o options) int {
 	if o.quick {
 		mode = "BENCH_QUICK=1 " + mode
 	}
-	fmt.Fprintf(w, "# limitprobe benchmarks\n\n`%s` on %s.\n", mode, e.machine)
+	e.mode = mode
+	fmt.Fprintf(w, "# limitprobe benchmarks\n\nMeasured by `make bench` (bench/main.go) on one machine: %s. Each table says when and by which command it was last measured.\n", e.machine)
 
 	// Build everything first, so that every table measures the same code
 	// even while the tree changes during a 20-minute run.
@@ -165,6 +170,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, o options) int {
 	}
 
 	code := 0
+	sections := map[int]string{} // table → its Markdown
 	for _, t := range []struct {
 		n   int
 		run func(context.Context, *env, options) int
@@ -174,17 +180,30 @@ func run(ctx context.Context, stdout, stderr io.Writer, o options) int {
 		}
 		t0 := time.Now()
 		fmt.Fprintf(stderr, "bench: table %d...\n", t.n)
-		fmt.Fprintln(w)
+		var sec bytes.Buffer
+		e.w = io.MultiWriter(stdout, &sec)
+		fmt.Fprintln(e.w)
 		code = max(code, t.run(ctx, e, o))
-		fmt.Fprintf(stderr, "bench: table %d took %s\n", t.n, time.Since(t0).Round(time.Second))
+		fmt.Fprintf(e.w, "\nTable %d took %s.\n", t.n, time.Since(t0).Round(time.Second))
+		sections[t.n] = sec.String()
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "bench: interrupted")
 		return 130
 	}
-	fmt.Fprintf(w, "\nAll tables took %s.\n", time.Since(began).Round(time.Second))
+	trailer := fmt.Sprintf("\n%s took %s.\n", allOrSome(o.tables), time.Since(began).Round(time.Second))
+	fmt.Fprint(stdout, trailer)
 	if o.write != "" {
-		if err := os.WriteFile(o.write, md.Bytes(), 0o644); err != nil {
+		old, err := os.ReadFile(o.write)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return max(code, 1)
+		}
+		md := mergeResults(string(old), header.String(), sections)
+		if len(sections) == 5 {
+			md += trailer
+		}
+		if err := os.WriteFile(o.write, []byte(md), 0o644); err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return max(code, 1)
 		}
@@ -193,10 +212,62 @@ func run(ctx context.Context, stdout, stderr io.Writer, o options) int {
 	return code
 }
 
+func allOrSome(tables []int) string {
+	if len(tables) == 5 {
+		return "All tables"
+	}
+	return "The tables"
+}
+
+// sectionHead matches the first line of a table's section: "## 2. ...".
+var sectionHead = regexp.MustCompile(`^## ([1-5])\. `)
+
+// mergeResults is the Markdown of a results file: header, then for each
+// table the section just measured, or else the one old already had, so
+// that refreshing some tables (BENCH_TABLES=1) keeps the others. Each
+// section carries its own date and command.
+func mergeResults(old, header string, fresh map[int]string) string {
+	kept := map[int]string{}
+	n := 0
+	var cur strings.Builder
+	flush := func() {
+		if n > 0 {
+			kept[n] = cur.String()
+		}
+		cur.Reset()
+	}
+	for _, l := range strings.SplitAfter(old, "\n") {
+		if m := sectionHead.FindStringSubmatch(l); m != nil {
+			flush()
+			n = int(m[1][0] - '0')
+			cur.WriteString("\n")
+		}
+		if n > 0 && !strings.HasPrefix(l, "All tables took ") {
+			cur.WriteString(l)
+		}
+	}
+	flush()
+	var b strings.Builder
+	b.WriteString(header)
+	for t := 1; t <= 5; t++ {
+		sec, ok := fresh[t]
+		if !ok {
+			sec, ok = kept[t]
+		}
+		if ok {
+			b.WriteString("\n" + strings.Trim(sec, "\n") + "\n")
+		}
+	}
+	return b.String()
+}
+
 // heading prints a table's title and the line that says where and when it
 // was measured.
 func heading(e *env, n int, title string) {
-	fmt.Fprintf(e.w, "## %d. %s\n\n%s, %s.\n", n, title, time.Now().UTC().Format("2006-01-02 15:04 UTC"), e.machine)
+	if e.quick {
+		title += " (quick subset)"
+	}
+	fmt.Fprintf(e.w, "## %d. %s\n\n%s, `%s`, %s.\n", n, title, time.Now().UTC().Format("2006-01-02 15:04 UTC"), e.mode, e.machine)
 }
 
 // machineSummary is "go1.26.8, Intel(R) Xeon(R) Processor, 2 cores, 23 GiB,

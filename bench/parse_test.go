@@ -100,3 +100,28 @@ func TestParseTime(t *testing.T) {
 		t.Error("got no error for output that is not four numbers")
 	}
 }
+
+func TestMergeResults(t *testing.T) {
+	old := "# limitprobe benchmarks\n\nold header.\n\n## 1. Accuracy\n\nold one.\n\n## 2. Headroom\n\nold two.\n\nAll tables took 18m.\n"
+	header := "# limitprobe benchmarks\n\nnew header.\n"
+	tests := []struct {
+		name  string
+		old   string
+		fresh map[int]string
+		want  string
+	}{
+		{"refresh one table", old, map[int]string{1: "\n## 1. Accuracy\n\nnew one.\n"},
+			header + "\n## 1. Accuracy\n\nnew one.\n\n## 2. Headroom\n\nold two.\n"},
+		{"add a table the file lacked", old, map[int]string{3: "\n## 3. Throughput\n\nthree.\n"},
+			header + "\n## 1. Accuracy\n\nold one.\n\n## 2. Headroom\n\nold two.\n\n## 3. Throughput\n\nthree.\n"},
+		{"no file yet", "", map[int]string{2: "\n## 2. Headroom\n\ntwo.\n"},
+			header + "\n## 2. Headroom\n\ntwo.\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mergeResults(tt.old, header, tt.fresh); got != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
