@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -127,7 +128,7 @@ func (f *probeFlags) scenario(args []string) (*scenarios.Scenario, []string) {
 	t.ThrottleBody = f.throttleBody
 	pr := &sc.Probe
 	pr.Strategy = f.strategy
-	if !contains([]string{scenarios.StrategyAuto, scenarios.StrategySteps, scenarios.StrategyLinear, scenarios.StrategyConcurrency, scenarios.StrategyQuota}, pr.Strategy) {
+	if !slices.Contains([]string{scenarios.StrategyAuto, scenarios.StrategySteps, scenarios.StrategyLinear, scenarios.StrategyConcurrency, scenarios.StrategyQuota}, pr.Strategy) {
 		bad("--strategy %q: write auto, steps, linear, concurrency or quota", pr.Strategy)
 	}
 	rate := func(flag, v string, dst *float64) {

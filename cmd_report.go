@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"limitprobe/report"
@@ -41,7 +42,7 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	for _, f := range formats {
-		if !contains(report.Formats, f) {
+		if !slices.Contains(report.Formats, f) {
 			fmt.Fprintf(stderr, "limitprobe report: unknown format %q; write one of %s\n", f, strings.Join(report.Formats, ", "))
 			return exitUsage
 		}

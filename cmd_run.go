@@ -3,11 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"limitprobe/probe"
@@ -33,7 +33,7 @@ func (o *runOptions) register(fs *flagSet) {
 
 func (o *runOptions) check(stderr io.Writer, cmd string) bool {
 	for _, f := range o.formats {
-		if !contains(report.Formats, f) {
+		if !slices.Contains(report.Formats, f) {
 			fmt.Fprintf(stderr, "limitprobe %s: unknown format %q; write one of %s\n", cmd, f, strings.Join(report.Formats, ", "))
 			return false
 		}
@@ -163,10 +163,7 @@ func execute(ctx context.Context, sc *scenarios.Scenario, o runOptions, dir stri
 	case run.Interrupted:
 		fmt.Fprintln(stderr, "limitprobe: interrupted; the report holds what was measured")
 		return exitInterrupted
-	case errors.Is(runErr, probe.ErrUnusable):
-		fmt.Fprintf(stderr, "limitprobe: %s: %v\n", sc.Name, sc.Redact(runErr.Error()))
-		return exitTarget
-	case runErr != nil:
+	case runErr != nil: // probe.ErrUnusable, or a failure to send at all
 		fmt.Fprintf(stderr, "limitprobe: %s: %v\n", sc.Name, sc.Redact(runErr.Error()))
 		return exitTarget
 	}

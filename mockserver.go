@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"limitprobe/mock"
@@ -22,7 +23,7 @@ func checkMock(params map[string]string) (string, error) {
 		}
 	}
 	for k, v := range params {
-		if !contains(mock.Keys, k) {
+		if !slices.Contains(mock.Keys, k) {
 			ps = append(ps, mock.Param{Key: k, Value: v})
 		}
 	}
@@ -38,15 +39,6 @@ func checkMock(params map[string]string) (string, error) {
 		return pe.Key, err
 	}
 	return "", err
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // runningMock is an embedded mock serving on a loopback port.

@@ -139,7 +139,8 @@ func (r *recorder) parseHeaders(res *vegeta.Result, w *window) {
 		w.retryAfter = max(w.retryAfter, a.RetryAfterS, a.ResetS*boolf(res.Code != 0 && r.cls.throttleStatus(res.Code)))
 	}
 	if r.adv == nil {
-		r.adv = &a
+		first := a // copied, so a stays on the stack for every later response
+		r.adv = &first
 		return
 	}
 	// Keep what earlier responses said unless this one says more.
