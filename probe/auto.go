@@ -37,6 +37,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 	if !ok || err != nil {
 		return err
 	}
+	cold := burst
 	if e.longWindow(burst) {
 		return nil // a quota: what the burst saw, and the reset, is the answer
 	}
@@ -92,6 +93,14 @@ func (e *engine) runAuto(ctx context.Context) error {
 	// 4 (early). A concurrency cap shows as instant rejections.
 	if instantRejections(hot) {
 		return e.sweepConcurrency(ctx, next, hot)
+	}
+
+	// 3 (no burst). About one request passed from idle (what refilled
+	// during the burst aside): the limiter may admit one request a slot
+	// after the last, and evenly paced steps would measure their own
+	// jitter. Poisson arrivals measure the slot.
+	if cold.Throttled > 0 && float64(cold.OK) <= 1.5+4*hot.OfferedRPS*cold.DurationS {
+		return e.saturateRandom(ctx, next, hot)
 	}
 
 	// 3. Saturate straight after the hot step.
@@ -151,6 +160,52 @@ func (e *engine) runAuto(ctx context.Context) error {
 			return nil
 		}
 		satRate = min(pr.Max, max(limit*1.3, limit+2))
+	}
+	return nil
+}
+
+// saturateRandom measures a limiter without burst with Poisson arrivals:
+// first at four times the hot step's rate, then at a second rate (four
+// times the slot rate found, when the first was under three times it; else
+// half the first) so that Estimate can check that the slot stays put, as it
+// does only without burst; then once more at the top rate while the
+// estimate is looser than probe.precision. Each step is long enough for
+// about 150 admissions.
+func (e *engine) saturateRandom(ctx context.Context, next func() int, hot Step) error {
+	pr := e.sc.Probe
+	rate := min(pr.Max, 4*hot.OfferedRPS)
+	guess := max(hot.GoodputRPS, 1) // goodput expected at rate
+	top, topOK := 0.0, int64(0)
+	for round := 0; round < 3; round++ {
+		d := scenarios.ClampDuration(time.Duration(150/guess*float64(time.Second)), time.Second, 2*pr.Step)
+		st, sent, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: rate, duration: d, random: true})
+		if !sent || err != nil {
+			return err
+		}
+		g := st.GoodputRPS
+		if st.OK < 5 || g >= 0.95*rate {
+			return nil // not a limiter without burst: Estimate says what it can
+		}
+		r := spacingRate(g, rate)
+		switch {
+		case rate > top:
+			top, topOK = rate, st.OK
+		case rate == top:
+			topOK += st.OK
+		}
+		if round == 1 && r/(top*math.Sqrt(float64(topOK))) <= pr.Precision {
+			return nil // the relative error of r from n gaps at R is r/(R·√n)
+		}
+		if round == 0 {
+			if rate < min(pr.Max, 3*r) {
+				rate = min(pr.Max, 4*r)
+			} else {
+				rate /= 2
+			}
+		} else {
+			rate = top
+		}
+		guess = 1 / (1/r + 1/rate)
 	}
 	return nil
 }

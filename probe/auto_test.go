@@ -19,6 +19,7 @@ func TestAutoFindsTheTruth(t *testing.T) {
 		burstTol   int // ±requests; -1 skips the burst check
 	}{
 		{"token bucket with burst", "algorithm=token-bucket,rate=50/s,burst=50", 500, "token-bucket", 5},
+		{"bucket of one", "algorithm=token-bucket,rate=50/s,burst=1", 500, "token-bucket", 0},
 		{"concurrency cap", "algorithm=concurrency,max_in_flight=8,latency=50ms", 1600, "concurrency", -1},
 		{"fixed window", "algorithm=fixed-window,limit=20,window=2s", 100, "", -1},
 	}

@@ -183,6 +183,8 @@ type stepSpec struct {
 	stopOnThrottle bool
 	// stopOnOK ends the step at the first accepted response (recovery).
 	stopOnOK bool
+	// random spaces the requests with exponential gaps (Poisson arrivals).
+	random bool
 }
 
 // runStep sends one step and returns its measurement. ok is false when the
@@ -194,6 +196,10 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (Step, bool) {
 	}
 	dur := min(sp.duration, timeLeft)
 	p := pacer{Start: sp.rate, Slope: sp.slope, Max: uint64(reqLeft)}
+	arrivals := ""
+	if sp.random && sp.concurrency == 0 && sp.slope == 0 {
+		p.Random, arrivals = newRandomGaps(uint64(sp.index)+1), ArrivalsPoisson
+	}
 	opts := []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(vegeta.NoFollow), vegeta.MaxBody(maxBody(e.sc))}
 	if sp.concurrency > 0 {
 		// Closed-loop workers, but never faster than twice what they could
@@ -214,7 +220,7 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (Step, bool) {
 	if sp.slope != 0 {
 		offered = sp.rate + sp.slope*dur.Seconds()/2
 	}
-	w := e.rec.open(Step{Index: sp.index, Phase: sp.phase, OfferedRPS: offered, Concurrency: sp.concurrency}, begin, begin.Add(dur), e.sc.Target.Timeout)
+	w := e.rec.open(Step{Index: sp.index, Phase: sp.phase, OfferedRPS: offered, Concurrency: sp.concurrency, Arrivals: arrivals}, begin, begin.Add(dur), e.sc.Target.Timeout)
 	e.progress(sp, begin, 0, nil, true)
 	for res := range atk.Attack(e.targets, p, dur, e.sc.Name) {
 		out := e.rec.add(res)

@@ -1,13 +1,14 @@
 package probe
 
 import (
+	"cmp"
 	"fmt"
-	"limitprobe/scenarios"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 
+	"limitprobe/scenarios"
 	"limitprobe/units"
 )
 
@@ -660,6 +661,7 @@ func (e *estimator) run() {
 	e.sum.OnsetRPS = onset
 	e.onsetReason(onset)
 	switch {
+	case e.spacing():
 	case len(e.sat) == 0:
 		e.unknown("the throttled steps ended too soon after their first throttled request to measure a rate")
 	case e.lockout():
@@ -744,6 +746,95 @@ func (e *estimator) unknown(why string) {
 	s.EffectiveLimitBand = Band{Low: estRound3(best * 0.5), High: estRound3(best * 1.5)}
 	e.reason("%s; the rough goodput is %s", why, estRate(best))
 	e.base = 0.15
+}
+
+// spacing: a limiter that keeps no burst (a bucket of one, GCRA without
+// tolerance, nginx limit_req without burst) admits a request only a slot
+// 1/r after the last. Under Poisson arrivals at R the gap between
+// admissions is that slot plus the wait for the next arrival, 1/R on
+// average, so goodput G = 1/(1/r + 1/R) and r = G·R/(R−G) whatever the
+// timing jitter; evenly paced steps lose slots to their own jitter. Auto
+// runs such steps at two rates when hardly any request passed from idle:
+// the same r from both confirms the model; a limiter with a small burst
+// gives a smaller r at the higher rate, and its goodput there (nearly all
+// of r from four times it) is the estimate.
+func (e *estimator) spacing() bool {
+	type group struct {
+		offered, ok, dur float64
+		steps            []int
+	}
+	var gs []*group
+	for i := range e.steps {
+		f := &e.steps[i]
+		if f.s.Arrivals != ArrivalsPoisson || !f.crossed || f.s.OK < 5 || f.s.GoodputRPS >= 0.95*f.s.OfferedRPS {
+			continue
+		}
+		k := slices.IndexFunc(gs, func(g *group) bool { return math.Abs(g.offered-f.s.OfferedRPS) <= 0.01*g.offered })
+		if k < 0 {
+			gs = append(gs, &group{offered: f.s.OfferedRPS})
+			k = len(gs) - 1
+		}
+		g := gs[k]
+		g.ok += float64(f.s.OK)
+		g.dur += f.s.DurationS
+		g.steps = append(g.steps, f.s.Index+1)
+		e.satOK += float64(f.s.OK)
+	}
+	if len(gs) == 0 {
+		return false
+	}
+	slices.SortFunc(gs, func(a, b *group) int { return cmp.Compare(b.offered, a.offered) })
+	var rates, halves []float64
+	for _, g := range gs {
+		r := spacingRate(g.ok/g.dur, g.offered)
+		// The mean of n gaps, each with spread 1/R, is off by 1/(R·√n):
+		// r by r/(R·√n); the band is two of those.
+		rates = append(rates, r)
+		halves = append(halves, 2*r*r/(g.offered*math.Sqrt(g.ok)))
+	}
+	s := &e.sum
+	s.Algorithm = AlgorithmTokenBucket
+	top := gs[0]
+	if len(gs) >= 2 && rates[0] < rates[1]-math.Hypot(halves[0], halves[1])-0.03*rates[1] {
+		// The slot shrank as arrivals quickened: the limiter keeps a small
+		// burst, which the faster arrivals use up.
+		g := top.ok / top.dur
+		s.EffectiveLimitRPS = estRound3(g)
+		s.EffectiveLimitBand = Band{Low: estRound3(g * 0.97), High: estRound3(rates[0])}
+		// Small: at most what passed from idle, when auto's burst step ran.
+		s.Burst = 2
+		if i := slices.IndexFunc(e.in.Steps, func(st Step) bool { return st.Phase == scenarios.PhaseBurst }); i >= 0 {
+			b, _ := e.bestBurst(g)
+			s.Burst = min(max(2, b), max(2, int(e.in.Steps[i].OK)))
+		}
+		e.reason("with Poisson arrivals, r = G·R/(R−G) fell from %s at %s to %s at %s: not a limiter without burst, but one that keeps a small burst",
+			estRate(rates[1]), estRate(gs[1].offered), estRate(rates[0]), estRate(top.offered))
+		e.reason("effective limit %s: goodput with Poisson arrivals at %s (steps %s), within a few per cent of the rate for a burst of 2 or more",
+			estRate(g), estRate(top.offered), estIntList(top.steps))
+		e.base = 0.6
+		return true
+	}
+	rate, half := estCombine(rates, halves)
+	s.Burst = 1
+	s.EffectiveLimitRPS = estRound3(rate)
+	s.EffectiveLimitBand = Band{Low: estRound3(max(0, rate-half)), High: estRound3(rate + half)}
+	e.reason("hardly any request passed from idle: the limiter keeps no burst and admits one request a slot after the last")
+	for i, g := range gs {
+		e.reason("with Poisson arrivals at %s, %s succeeded (steps %s): goodput G = 1/(1/r + 1/R), so r = G·R/(R−G) = %s",
+			estRate(g.offered), estRate(g.ok/g.dur), estIntList(g.steps), estRate(rates[i]))
+	}
+	e.reason("evenly paced clients get less than r: of two requests closer than %s, the second is refused", estSeconds(1/rate))
+	e.base = 0.85
+	if len(gs) < 2 {
+		e.base = 0.6 // the model was not checked at a second rate
+	}
+	return true
+}
+
+// spacingRate is r from the goodput g of Poisson arrivals at offered rate
+// R against a limiter with no burst: 1/g = 1/r + 1/R.
+func spacingRate(g, offered float64) float64 {
+	return g * offered / (offered - g)
 }
 
 // lockout: a step where nothing succeeded after the first throttle, while a
@@ -1679,6 +1770,17 @@ func estStepList(fs []*stepFacts) string {
 		parts[i] = strconv.Itoa(f.s.Index + 1)
 	}
 	return "steps " + strings.Join(parts, ", ")
+}
+
+func estIntList(v []int) string {
+	var b strings.Builder
+	for i, x := range v {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(x))
+	}
+	return b.String()
 }
 
 func estRateList(rs []float64) string {

@@ -175,6 +175,9 @@ type simStep struct {
 	workers int
 	dur     float64
 	idle    float64
+	// poisson: a saturation step with exponential gaps, as auto sends to
+	// a limiter without burst.
+	poisson bool
 }
 
 // simRun is a limiter and how it is probed.
@@ -285,7 +288,7 @@ func simulate(sr simRun) ([]Step, Timeline) {
 		if sp.workers == 0 {
 			send := 0.0
 			for n := 0; ; n++ {
-				if !sr.poisson {
+				if !sr.poisson && !sp.poisson {
 					send = float64(n) / sp.rate
 				} else if n > 0 {
 					send += rng.ExpFloat64() / sp.rate
@@ -342,6 +345,9 @@ func simRecord(i int, sp simStep, start float64, reqs []simReq) Step {
 	st := Step{Index: i, Phase: "ramp", OfferedRPS: sp.rate, Concurrency: sp.workers, StartS: start, DurationS: sp.dur}
 	if sp.workers > 0 {
 		st.Phase = "concurrency"
+	}
+	if sp.poisson {
+		st.Phase, st.Arrivals = "saturate", ArrivalsPoisson
 	}
 	binW := max(0.001, sp.dur/50000)
 	okBins := make([]int, int(sp.dur/binW)+1)
@@ -611,6 +617,36 @@ func TestEstimateNoBurst(t *testing.T) {
 }
 
 func ftoa(f float64) string { return estCount(f) }
+
+// TestEstimateSpacing: auto's Poisson steps at two rates after an evenly
+// paced ramp. A bucket of one reads its rate from G·R/(R−G) whatever the
+// jitter; a bucket of 2 or 3 gives a smaller r at the higher rate and reads
+// its goodput there instead.
+func TestEstimateSpacing(t *testing.T) {
+	for _, b := range []float64{1, 2, 3} {
+		for _, r := range []float64{5, 50, 500, 2000} {
+			for _, jitter := range []float64{0.00005, 0.0005} {
+				name := "b=" + ftoa(b) + " r=" + ftoa(r) + " jitter=" + ftoa(jitter*1000) + "ms"
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					n := 300 / r // seconds for about 300 admissions
+					steps := append(ramp(r/4, 2*r, 2, 1, 0), simStep{rate: 4 * r, dur: n, poisson: true}, simStep{rate: 2 * r, dur: n, poisson: true})
+					s, _ := estimateSim(simRun{lim: &simTokenBucket{r: r, b: b}, netS: 0.0001, jitterS: jitter, steps: steps}, nil)
+					t.Logf("%s: %g/s (%+.1f%%) band %g–%g, burst %d, confidence %g", name, s.EffectiveLimitRPS, (s.EffectiveLimitRPS/r-1)*100, s.EffectiveLimitBand.Low, s.EffectiveLimitBand.High, s.Burst, s.Confidence)
+					if !within(s.EffectiveLimitRPS, r, 0.03) {
+						t.Errorf("got %g/s, want %g/s ±3%%\n%s", s.EffectiveLimitRPS, r, strings.Join(s.Reasons, "\n"))
+					}
+					if s.Algorithm != AlgorithmTokenBucket {
+						t.Errorf("algorithm %q, want %q", s.Algorithm, AlgorithmTokenBucket)
+					}
+					if b == 1 && s.Burst != 1 || b > 1 && (s.Burst < 2 || s.Burst > int(b)+2) {
+						t.Errorf("burst %d, want %g", s.Burst, b)
+					}
+				})
+			}
+		}
+	}
+}
 
 func TestEstimateNoneObserved(t *testing.T) {
 	for _, c := range []struct {

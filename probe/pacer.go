@@ -2,6 +2,7 @@ package probe
 
 import (
 	"math"
+	"math/rand/v2"
 	"time"
 )
 
@@ -14,6 +15,30 @@ import (
 type pacer struct {
 	Start, Slope float64
 	Max          uint64
+	// Random, when set, spaces a constant rate with exponential gaps
+	// (Poisson arrivals) instead of evenly.
+	Random *randomGaps
+}
+
+// randomGaps draws the due times of Poisson arrivals, reproducibly from a
+// seed. vegeta asks for hits in order from one goroutine.
+type randomGaps struct {
+	rng  *rand.Rand
+	n    uint64  // hits drawn so far
+	last float64 // due time of hit n, seconds
+}
+
+func newRandomGaps(seed uint64) *randomGaps {
+	return &randomGaps{rng: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))}
+}
+
+// due is the time, in seconds, at which hit n (from 1) is due at rate.
+func (g *randomGaps) due(n uint64, rate float64) float64 {
+	for g.n < n {
+		g.last += g.rng.ExpFloat64() / rate
+		g.n++
+	}
+	return g.last
 }
 
 // Pace implements vegeta.Pacer: the wait until the next request, and
@@ -28,6 +53,9 @@ func (p pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	// Request n goes out one slot in (at (n+1)/rate), so a step that follows
 	// another without a pause never sends two requests closer than a slot.
 	due := p.due(float64(hits + 1))
+	if p.Random != nil && p.Slope == 0 {
+		due = p.Random.due(hits+1, p.Start)
+	}
 	if math.IsInf(due, 1) {
 		return 0, true
 	}

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -50,5 +51,43 @@ func TestPacerHitsMatchIntegral(t *testing.T) {
 	}
 	if hits != 200 {
 		t.Errorf("hits due by 10s = %d, want 200", hits)
+	}
+}
+
+// Random gaps keep the rate and are exponential: their mean and standard
+// deviation are both one slot, and the same seed gives the same schedule.
+func TestPacerRandomGaps(t *testing.T) {
+	const rate, n = 100.0, 20000
+	due := func(p pacer) []float64 {
+		var ts []float64
+		for hits := uint64(0); hits < n; hits++ {
+			wait, stop := p.Pace(0, hits)
+			if stop {
+				t.Fatalf("stopped at hit %d", hits)
+			}
+			ts = append(ts, wait.Seconds())
+		}
+		return ts
+	}
+	a := due(pacer{Start: rate, Random: newRandomGaps(7)})
+	b := due(pacer{Start: rate, Random: newRandomGaps(7)})
+	var sum, sq float64
+	prev := 0.0
+	for i, x := range a {
+		if x != b[i] {
+			t.Fatalf("hit %d due at %v and %v with the same seed", i, x, b[i])
+		}
+		g := x - prev
+		if g < 0 {
+			t.Fatalf("hit %d due before hit %d", i, i-1)
+		}
+		sum += g
+		sq += g * g
+		prev = x
+	}
+	mean := sum / n
+	sd := math.Sqrt(sq/n - mean*mean)
+	if math.Abs(mean*rate-1) > 0.03 || math.Abs(sd*rate-1) > 0.05 {
+		t.Errorf("gaps: mean %.4f s, sd %.4f s; want both near %.4f s", mean, sd, 1/rate)
 	}
 }

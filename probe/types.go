@@ -39,14 +39,20 @@ type TargetRef struct {
 	Method string `json:"method"`
 }
 
+// ArrivalsPoisson marks a step whose requests had exponential gaps.
+const ArrivalsPoisson = "poisson"
+
 // Step is the measurement of one step. Counts are of requests sent during
 // the step, whenever their responses came back. Rates are per second.
 type Step struct {
-	Index          int     `json:"index"`
-	Phase          string  `json:"phase"`
-	OfferedRPS     float64 `json:"offered_rps"`           // planned rate; for concurrency steps the achieved send rate
-	Concurrency    int     `json:"concurrency,omitempty"` // workers of a concurrency step
-	StartS         float64 `json:"start_s"`               // from the start of the run
+	Index       int     `json:"index"`
+	Phase       string  `json:"phase"`
+	OfferedRPS  float64 `json:"offered_rps"`           // planned rate; for concurrency steps the achieved send rate
+	Concurrency int     `json:"concurrency,omitempty"` // workers of a concurrency step
+	// Arrivals is "poisson" when requests were spaced at random around the
+	// offered rate; empty when evenly.
+	Arrivals       string  `json:"arrivals,omitempty"`
+	StartS         float64 `json:"start_s"` // from the start of the run
 	DurationS      float64 `json:"duration_s"`
 	Requests       int64   `json:"requests"`
 	OK             int64   `json:"ok"`
