@@ -87,7 +87,7 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 	n := 0
 	code := 0
 	for _, c := range cases() {
-		if quick && !c.quick || only != "" && !strings.Contains(c.name, only) {
+		if quick && !c.quick || !selected(c.name, only) {
 			continue
 		}
 		if ctx.Err() != nil {
@@ -121,12 +121,26 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 		fmt.Fprintf(w, "Median cost ratio auto/ramp: %.2f× requests, %.2f× time.\n", median(reqRatios), median(timeRatios))
 	}
 	for _, c := range cases() {
-		if c.note != "" && (!quick || c.quick) && (only == "" || strings.Contains(c.name, only)) {
+		if c.note != "" && (!quick || c.quick) && selected(c.name, only) {
 			fmt.Fprintf(w, "\n- %s: %s.", c.name, c.note)
 		}
 	}
 	fmt.Fprintln(w)
 	return code
+}
+
+// selected reports whether the case is among -only's comma-separated
+// name parts (all when empty).
+func selected(name, only string) bool {
+	if only == "" {
+		return true
+	}
+	for _, part := range strings.Split(only, ",") {
+		if part != "" && strings.Contains(name, part) {
+			return true
+		}
+	}
+	return false
 }
 
 func rate(r float64) string {

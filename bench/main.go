@@ -56,7 +56,7 @@ func main() {
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	fs.BoolVar(&o.quick, "quick", os.Getenv("BENCH_QUICK") != "", "run the quick subset (also BENCH_QUICK=1)")
-	fs.StringVar(&o.only, "only", "", "table 1: run only cases whose name contains this (alone, it selects table 1 only)")
+	fs.StringVar(&o.only, "only", "", "table 1: run only cases whose name contains this, or one of these comma-separated parts (alone, it selects table 1 only)")
 	tables := fs.String("tables", os.Getenv("BENCH_TABLES"), "comma-separated tables to run, e.g. 2,3 (default all; also BENCH_TABLES)")
 	write := fs.Bool("write", os.Getenv("BENCH_WRITE") != "", "also write the Markdown to bench/RESULTS.md (also BENCH_WRITE=1)")
 	fs.Parse(os.Args[1:])

@@ -95,11 +95,12 @@ func (e *engine) runAuto(ctx context.Context) error {
 		return e.sweepConcurrency(ctx, next, hot)
 	}
 
-	// 3 (no burst). About one request passed from idle (what refilled
-	// during the burst aside): the limiter may admit one request a slot
-	// after the last, and evenly paced steps would measure their own
-	// jitter. Poisson arrivals measure the slot.
-	if cold.Throttled > 0 && float64(cold.OK) <= 1.5+4*hot.OfferedRPS*cold.DurationS {
+	// 3 (no burst). Hardly any request passed from idle (a few, with what
+	// refilled during the burst at no more than the hot step's rate): the
+	// limiter may admit one request a slot after the last, and evenly
+	// paced steps would measure their own jitter. Poisson arrivals measure
+	// the slot.
+	if cold.Throttled > 0 && float64(cold.OK) <= 3+hot.OfferedRPS*cold.DurationS {
 		return e.saturateRandom(ctx, next, hot)
 	}
 
@@ -121,7 +122,13 @@ func (e *engine) runAuto(ctx context.Context) error {
 	for round := 0; round < 3; round++ {
 		dur := scenarios.SaturateStep(limit, pr.Step)
 		if silent {
+			// Long enough to see a window come round: a counter over span
+			// seconds would have reached the allowance when the hot step
+			// fell silent, and a window is at most about that.
 			dur = 4 * pr.Step
+			if span := e.lockSpan(hot, float64(cold.OK)); span > 0 {
+				dur = scenarios.ClampDuration(time.Duration(2.5*span*float64(time.Second)), 2*time.Second, dur)
+			}
 		}
 		if refill > time.Second {
 			// A limiter that took seconds to reopen counts over a window of
@@ -134,6 +141,12 @@ func (e *engine) runAuto(ctx context.Context) error {
 		st, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: satRate, duration: dur})
 		if !ok || err != nil {
 			return err
+		}
+		if silent && cold.OK > 0 && estSilentAfter(st) {
+			// Nothing came through a whole saturation step after the hot
+			// step fell silent, where a window would have reopened: denied
+			// requests may be counting. Creep up to the rate that locks out.
+			return e.creep(ctx, next, hot, float64(cold.OK))
 		}
 		if st.ThrottledRatio <= pr.Threshold {
 			// The hot step's goodput was no limit (noise, a window edge):
@@ -208,6 +221,55 @@ func (e *engine) saturateRandom(ctx context.Context, next func() int, hot Step) 
 		guess = 1 / (1/r + 1/rate)
 	}
 	return nil
+}
+
+// lockSpan is the window, in seconds, of a sliding counter that would
+// have reached the allowance from the requests the run had sent when step
+// st first saw a throttle; 0 when it cannot be told.
+func (e *engine) lockSpan(st Step, allowance float64) float64 {
+	if st.FirstThrottleS < 0 || allowance <= 0 {
+		return 0
+	}
+	span, ok := estCounterWindow(e.rec.timeline(time.Now()), st.StartS+st.FirstThrottleS, allowance)
+	if !ok {
+		return 0
+	}
+	return span
+}
+
+// creep measures a limiter that counts denied requests. The hot step
+// locked out when its count of requests reached the allowance (what passed
+// from idle); the window of a counter that would have, span, is about W,
+// known to a fifth or so while rates doubled. So: wait 2.2 spans for the
+// count to clear (a counter forgets in two windows), then rise slowly and
+// linearly from 0.55× allowance/span (below the limit for more than a
+// window), at most to 2× over five spans, until the first refusal. The rate changes little within
+// a window, so the lock comes when the mean rate over the last window
+// reaches the limit, which Estimate reads from the timeline. Then hold the
+// rate of the lock for one and a half spans: a window would reopen, a
+// lockout stays shut.
+func (e *engine) creep(ctx context.Context, next func() int, hot Step, allowance float64) error {
+	pr := e.sc.Probe
+	span := e.lockSpan(hot, allowance)
+	if span <= 0 {
+		return nil
+	}
+	est := allowance / span
+	from, to := min(pr.Max, 0.55*est), min(pr.Max, 2*est)
+	dur := time.Duration(5 * span * float64(time.Second))
+	slope := (to - from) / dur.Seconds()
+	sp := stepSpec{index: next(), phase: scenarios.PhaseCreep, rate: from, slope: slope, duration: dur, stopOnThrottle: true}
+	if !e.pause(ctx, time.Duration(2.2*span*float64(time.Second)), sp) {
+		return nil
+	}
+	st, ok, err := e.send(ctx, sp)
+	if !ok || err != nil || st.Throttled == 0 {
+		return err
+	}
+	hold := min(pr.Max, from+slope*st.FirstThrottleS)
+	_, _, err = e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: hold,
+		duration: time.Duration(1.5 * span * float64(time.Second))})
+	return err
 }
 
 // recover polls the target at two requests a second, after a throttled

@@ -221,6 +221,9 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (Step, bool) {
 		offered = sp.rate + sp.slope*dur.Seconds()/2
 	}
 	w := e.rec.open(Step{Index: sp.index, Phase: sp.phase, OfferedRPS: offered, Concurrency: sp.concurrency, Arrivals: arrivals}, begin, begin.Add(dur), e.sc.Target.Timeout)
+	if sp.slope != 0 {
+		w.step.StartRPS, w.step.SlopeRPS = sp.rate, sp.slope
+	}
 	e.progress(sp, begin, 0, nil, true)
 	for res := range atk.Attack(e.targets, p, dur, e.sc.Name) {
 		out := e.rec.add(res)
@@ -299,6 +302,12 @@ func (e *engine) cooldown(ctx context.Context, prev Step, next stepSpec) bool {
 		}
 		d = min(d, scenarios.MaxCooldown)
 	}
+	return e.pause(ctx, d, next)
+}
+
+// pause waits d before the next step, showing it; false when ctx ended or
+// the time budget cannot hold the pause.
+func (e *engine) pause(ctx context.Context, d time.Duration, next stepSpec) bool {
 	if _, left := e.budget(); d >= left {
 		return false
 	}

@@ -140,8 +140,10 @@ func Estimate(in EstimateInput) Summary {
 			steps = append(steps, s)
 		}
 	}
+	all := in.Steps
 	in.Steps = steps
 	e := newEstimator(in)
+	e.all = all
 	e.run()
 	return e.sum
 }
@@ -563,6 +565,7 @@ type estimator struct {
 	steps []stepFacts
 	sat   []*stepFacts // crossed steps with a measurable saturated part
 	sum   Summary
+	all   []Step  // every step, auto's recover steps too
 	base  float64 // algorithm-specific confidence before data factors
 	// satOK counts the successes the effective limit was measured from.
 	satOK float64
@@ -837,20 +840,44 @@ func spacingRate(g, offered float64) float64 {
 	return g * offered / (offered - g)
 }
 
-// lockout: a step where nothing succeeded after the first throttle, while a
-// lower rate went through unthrottled at a pace no quota that blocks that
-// long could allow. Sustaining G for D seconds without throttling needs
-// L/W ≥ G − L/D; blocking Z seconds after B successes means W > Z and
-// L ≤ B, so L/W < B/Z. When G > B/Z + B/D, denied requests must count.
+// lockout: denied requests count, so a client that keeps sending above the
+// limit stays shut out. The evidence is auto's creep, or else a stretch
+// where nothing succeeded after the first throttle while a lower rate went
+// through unthrottled at a pace no quota that blocks that long could
+// allow: sustaining G for D seconds needs L/W ≥ G − L/D; blocking Z
+// seconds with an allowance L means W > Z, so L/W < L/Z. When
+// G > L/Z + L/D, denied requests must count. The stretch runs on through
+// the steps that follow without a pause and without a success.
 func (e *estimator) lockout() bool {
-	var locked []*stepFacts
-	for _, f := range e.sat {
-		// A step that had no success before its first throttle started in
-		// a window the steps before it had spent: it proves nothing about
-		// denied requests.
-		if f.sat.kind == satExhausted && f.s.OKBeforeThrottle > 0 {
-			locked = append(locked, f)
+	// The allowance: what passed from idle. A step that began in a window
+	// already partly spent got less.
+	cold := 0.0
+	if c := e.in.Steps[0]; c.Phase == scenarios.PhaseBurst {
+		cold = float64(c.OK)
+	}
+	if done, ok := e.lockoutCreep(cold); done {
+		return ok
+	}
+	type silence struct {
+		f *stepFacts // the step where it began
+		z float64    // seconds without success while sending
+	}
+	var locked []silence
+	for i := 0; i < len(e.steps); i++ {
+		f := &e.steps[i]
+		if !f.crossed || f.s.OKBeforeThrottle == 0 || !estSilentAfter(f.s) {
+			continue
 		}
+		z := f.s.DurationS - f.s.FirstThrottleS
+		for j := i + 1; j < len(e.steps); j++ {
+			n := &e.steps[j]
+			if n.s.OK > 0 || n.s.Requests == 0 || n.idleS > 0.5 {
+				break
+			}
+			z += n.idleS + n.s.DurationS
+			i = j
+		}
+		locked = append(locked, silence{f, z})
 	}
 	if len(locked) == 0 {
 		return false
@@ -858,7 +885,7 @@ func (e *estimator) lockout() bool {
 	var free *stepFacts
 	for i := range e.steps {
 		f := &e.steps[i]
-		if !f.crossed && f.s.OK > 0 && (free == nil || f.s.GoodputRPS > free.s.GoodputRPS) {
+		if !f.crossed && f.s.OK > 0 && f.s.Concurrency == 0 && (free == nil || f.s.GoodputRPS > free.s.GoodputRPS) {
 			free = f
 		}
 	}
@@ -866,11 +893,11 @@ func (e *estimator) lockout() bool {
 		return false
 	}
 	g, d := free.s.GoodputRPS, free.s.DurationS
-	var proof *stepFacts
-	for _, f := range locked {
-		b := float64(f.s.OKBeforeThrottle)
-		if g > 1.2*(b/f.sat.zeroS+b/d) {
-			proof = f
+	var proof *silence
+	for i, l := range locked {
+		b := max(cold, float64(l.f.s.OKBeforeThrottle))
+		if g > 1.2*(b/l.z+b/d) {
+			proof = &locked[i]
 			break
 		}
 	}
@@ -879,33 +906,244 @@ func (e *estimator) lockout() bool {
 	}
 	s := &e.sum
 	s.Algorithm = AlgorithmLockout
-	lowest := math.Inf(1)
-	for _, f := range locked {
-		lowest = min(lowest, f.s.OfferedRPS)
+	e.reason("in step %d at %s, after %d successes nothing succeeded for %s of sending, although step %d sustained %s unthrottled for %s: denied requests count, and the client stays locked out until it slows down",
+		proof.f.s.Index+1, estRate(proof.f.s.OfferedRPS), proof.f.s.OKBeforeThrottle, estSeconds(proof.z), free.s.Index+1, estRate(g), estSeconds(d))
+	l := max(cold, float64(proof.f.s.OKBeforeThrottle))
+	s.Burst = int(l)
+	// The window: the client locked out when the requests it had sent in
+	// the last W seconds, denied or not, reached the allowance. So W is at
+	// least the span in which they did; it is that span when requests went
+	// out just before it too (else the count had reached the allowance
+	// earlier), and up to the pause before it when there was one.
+	lockAt := proof.f.s.StartS + max(0, proof.f.s.FirstThrottleS)
+	span, found := estLookback(e.in.Timeline, lockAt, l)
+	tight := found && estSentBefore(e.in.Timeline, lockAt-span)
+	var rate, lo, hi float64
+	switch a := e.in.Advertised; {
+	case a != nil && a.WindowS > 0:
+		s.WindowS = a.WindowS
+		rate = l / a.WindowS
+		lo, hi = rate*0.97, rate*1.03
+		e.reason("effective limit %s per %s (the advertised window) = %s", estCount(l), estSeconds(a.WindowS), estRate(rate))
+	case tight:
+		s.WindowS = estRound3(span)
+		rate = l / span
+		// A sliding counter weighs the previous window's requests only in
+		// part, and rates that double each step make that part large: the
+		// window it acts as is known to about a quarter. What ran free
+		// bounds the rate from below: G for D seconds needs L/W ≥ G − L/D.
+		lo, hi = max(g-l/d, rate*0.75), rate*1.25
+		e.reason("the lockout came when %s requests had been sent in the last %s, with requests going out before that too: a window of about %s, so %s per %s = %s",
+			estCount(l), estSeconds(span), estSeconds(span), estCount(l), estSeconds(span), estRate(rate))
+	default:
+		// The best free rate, below the lowest rate that locked out.
+		lowest := math.Inf(1)
+		for _, l := range locked {
+			lowest = min(lowest, l.f.s.OfferedRPS)
+		}
+		rate, lo, hi = g, g, max(g, lowest)
+		e.reason("effective limit %s: the best goodput of a step that did not lock out; %s locked out", estRate(g), estRate(lowest))
 	}
-	s.EffectiveLimitRPS = estRound3(g)
-	s.EffectiveLimitBand = Band{Low: estRound3(g), High: estRound3(max(g, lowest))}
-	burst := int64(math.MaxInt64)
-	for _, f := range locked {
-		if f.cold {
-			burst = min(burst, f.s.OKBeforeThrottle)
+	e.lockoutLimit(rate, lo, hi)
+	e.satOK = float64(free.s.OK)
+	return true
+}
+
+// lockoutCreep reads auto's creep: a slow linear rise from a clean start
+// that locked out and then, still sending above that rate, saw nothing for
+// longer than the window in which it had sent its allowance, where a fixed
+// or sliding window would have reopened. done is false without a creep
+// that locked; ok says whether it showed a lockout.
+//
+// Its rate changes little within a window, so the lock came when about
+// the allowance had been sent in the last window: the window W is where
+// HAProxy's counter (the previous window times the share of it still in
+// view, plus the current one), averaged over the phase of its windows,
+// reaches the allowance at the lock; the limit is the allowance per W.
+func (e *estimator) lockoutCreep(l float64) (done, ok bool) {
+	var c, hold *Step
+	for i := range e.in.Steps {
+		if st := &e.in.Steps[i]; st.Phase == scenarios.PhaseCreep && st.FirstThrottleS > 0 && st.OKBeforeThrottle > 0 {
+			c, hold = st, nil
+			if i+1 < len(e.in.Steps) {
+				hold = &e.in.Steps[i+1]
+			}
 		}
 	}
-	if burst != math.MaxInt64 {
-		s.Burst = int(burst)
+	if c == nil || l <= 0 {
+		return false, false
 	}
+	at := c.StartS + c.FirstThrottleS
+	span, found := estCounterWindow(e.in.Timeline, at, l)
+	// After the lock: the rest of the creep and the hold at the lock's
+	// rate that follows it without a pause.
+	after, okAfter := c.DurationS-c.FirstThrottleS, c.OK-c.OKBeforeThrottle
+	if hold != nil && hold.StartS-(c.StartS+c.DurationS) < 0.5 {
+		after += hold.StartS - (c.StartS + c.DurationS) + hold.DurationS
+		okAfter += hold.OK
+	}
+	// The counter must have seen nothing before the creep (a clean start),
+	// and the silence after the lock must outlast the window: a window
+	// would have let through a clump of about the allowance. (A counter
+	// that decays between requests lets one or two through near the lock.)
+	clean := found && estSentBetween(e.in.Timeline, at-2*span, c.StartS) <= 0.02*l
+	if !clean || float64(okAfter) > max(2, 0.05*l) || after < span {
+		return true, false
+	}
+	s := &e.sum
+	s.Algorithm = AlgorithmLockout
+	s.Burst = int(l)
+	s.WindowS = estRound3(span)
+	rate := l / span
+	rel := max(0.03, 2*c.SlopeRPS*span/(8*rate))
+	if c.FirstThrottleS < 1.2*span {
+		// Locked within about a window of starting: the count depended on
+		// where the counter's windows fell, not on the rate.
+		rel = max(rel, 0.15)
+		e.reason("the creep was refused within %s of starting, about a window: how its requests fell into the counter's windows matters, so the band is wide", estSeconds(c.FirstThrottleS))
+	}
+	lockRate := c.StartRPS + c.SlopeRPS*c.FirstThrottleS
+	e.reason("rising slowly from %s (step %d), the client was refused at %s, when it had sent %s requests in the last %s, and then nothing succeeded for %s while it went on sending at that rate: a window would have reopened; denied requests count, and the client stays locked out until it slows down",
+		estRate(c.StartRPS), c.Index+1, estRate(lockRate), estCount(l), estSeconds(span), estSeconds(after))
+	e.reason("effective limit %s per %s = %s: the highest rate that never locks out", estCount(l), estSeconds(span), estRate(rate))
 	if a := e.in.Advertised; a != nil && a.WindowS > 0 {
 		s.WindowS = a.WindowS
 	}
-	e.reason("in step %d at %s, after %d successes nothing succeeded for %s, although step %d sustained %s unthrottled for %s: denied requests count, the client is locked out until it idles",
-		proof.s.Index+1, estRate(proof.s.OfferedRPS), proof.s.OKBeforeThrottle, estSeconds(proof.sat.zeroS), free.s.Index+1, estRate(g), estSeconds(d))
-	e.reason("effective limit %s: the best goodput of a step that did not lock out; %s locked out", estRate(g), estRate(lowest))
-	// Sure of the shape; the limit is as good as the gap between the
-	// highest free rate and the lowest locking one.
-	gap := lowest/max(g, 1e-9) - 1
+	e.lockoutLimit(rate, rate*(1-rel), rate*(1+rel))
+	e.satOK = float64(c.OKBeforeThrottle)
+	return true, true
+}
+
+// lockoutLimit sets the limit and band of a lockout and the confidence its
+// band allows: sure of the shape, the limit as good as its band.
+func (e *estimator) lockoutLimit(rate, lo, hi float64) {
+	s := &e.sum
+	s.EffectiveLimitRPS = estRound3(rate)
+	s.EffectiveLimitBand = Band{Low: estRound3(min(lo, rate)), High: estRound3(max(hi, rate))}
+	e.reason("above the limit goodput falls to nothing until the client slows down for about a window")
+	gap := s.EffectiveLimitBand.High/max(s.EffectiveLimitBand.Low, 1e-9) - 1
 	e.base = 0.85 - min(0.45, 1.5*max(0, gap-0.05))
-	e.satOK = float64(free.s.OK)
-	return true
+}
+
+// estCounterWindow is the window W, seconds, for which a sliding counter
+// would count n requests at run time t from the timeline's requests (sent,
+// whatever their outcome), averaged over the phase of its windows: a
+// request τ seconds old weighs 1 − (τ/W)²/2 within one window and
+// (2 − τ/W)²/2 within two. ok is false when no W up to t reaches n.
+func estCounterWindow(tl Timeline, t, n float64) (float64, bool) {
+	res := tl.ResolutionS
+	if res <= 0 || n <= 0 || t <= 0 {
+		return 0, false
+	}
+	count := func(w float64) float64 {
+		var c float64
+		for k := max(0, int((t-2*w)/res)); k < len(tl.Buckets) && float64(k)*res < t; k++ {
+			// The bucket's requests, evenly over it, up to t.
+			lo, hi := float64(k)*res, min(t, float64(k+1)*res)
+			sent := float64(tl.Buckets[k].Sent) * (hi - lo) / res
+			u := (t - (lo+hi)/2) / w
+			switch {
+			case u < 1:
+				c += sent * (1 - u*u/2)
+			case u < 2:
+				c += sent * (2 - u) * (2 - u) / 2
+			}
+		}
+		return c
+	}
+	lo, hi := res, t
+	if count(hi) < n {
+		return 0, false
+	}
+	for range 50 {
+		mid := (lo + hi) / 2
+		if count(mid) < n {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2, true
+}
+
+// estFirstOK is the run time of the first timeline bucket within step s
+// (not shared with the step before) that has a success; the step's end
+// when none has.
+func estFirstOK(tl Timeline, s Step) float64 {
+	res := tl.ResolutionS
+	end := s.StartS + s.DurationS
+	if res <= 0 {
+		return end
+	}
+	for k := int(math.Ceil(s.StartS/res - 1e-9)); k < len(tl.Buckets) && float64(k)*res < end; k++ {
+		if tl.Buckets[k].OK > 0 {
+			return float64(k) * res
+		}
+	}
+	return end
+}
+
+// estSentBetween counts the timeline's requests sent from t0 to t1.
+func estSentBetween(tl Timeline, t0, t1 float64) float64 {
+	res := tl.ResolutionS
+	if res <= 0 || t1 <= t0 {
+		return 0
+	}
+	var n float64
+	for k := max(0, int(t0/res)); k < len(tl.Buckets) && float64(k)*res < t1; k++ {
+		lo, hi := max(t0, float64(k)*res), min(t1, float64(k+1)*res)
+		n += float64(tl.Buckets[k].Sent) * max(0, hi-lo) / res
+	}
+	return n
+}
+
+// estSentBefore reports whether the timeline has requests in the half
+// second before t.
+func estSentBefore(tl Timeline, t float64) bool {
+	res := tl.ResolutionS
+	if res <= 0 || t < 0.5 {
+		return false
+	}
+	for j := int((t - 0.5) / res); j < int(t/res) && j < len(tl.Buckets); j++ {
+		if j >= 0 && tl.Buckets[j].Sent > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// estSilentAfter reports whether next to nothing succeeded in a step after
+// its first throttle.
+func estSilentAfter(s Step) bool {
+	return s.FirstThrottleS >= 0 && float64(s.OK-s.OKBeforeThrottle) <= max(1, 0.02*float64(s.OKBeforeThrottle))
+}
+
+// estLookback is the span before t, seconds, in which the timeline's
+// requests (sent, whatever their outcome) first add up to n; ok is false
+// when they never do.
+func estLookback(tl Timeline, t, n float64) (float64, bool) {
+	res := tl.ResolutionS
+	if res <= 0 || n <= 0 {
+		return 0, false
+	}
+	k := min(len(tl.Buckets)-1, int(t/res))
+	if k < 0 {
+		return 0, false
+	}
+	// The bucket holding t counts in part.
+	part := t/res - float64(k)
+	sum := float64(tl.Buckets[k].Sent) * part
+	if sum >= n {
+		return n / float64(tl.Buckets[k].Sent) * res, true
+	}
+	for j := k - 1; j >= 0; j-- {
+		c := float64(tl.Buckets[j].Sent)
+		if sum+c >= n {
+			return float64(k-j-1)*res + part*res + (n-sum)/c*res, true
+		}
+		sum += c
+	}
+	return 0, false
 }
 
 // quota: every saturated step ran out (nothing after the first throttle),
@@ -1104,7 +1342,9 @@ func (e *estimator) concurrency() bool {
 	var closed []*stepFacts
 	var lats []float64
 	for _, f := range e.sat {
-		if f.sat.kind != satSmooth || f.meanLatS <= 0 {
+		// Closed-loop workers send in waves of their latency, which the
+		// timeline can read as clumps; their goodput is what counts.
+		if f.sat.kind != satSmooth && f.s.Concurrency == 0 || f.meanLatS <= 0 {
 			return false
 		}
 		p50 := f.s.LatencyMS.P50
@@ -1151,7 +1391,6 @@ func (e *estimator) concurrency() bool {
 			capN, estRate(e.maxSatRate()), estMS(latSum/okSum*1000), little)
 		e.base = 0.85
 	case len(closed) > 0:
-		capN = int64(math.Round(little))
 		wu, wt := 0, math.MaxInt
 		for _, f := range e.steps {
 			switch {
@@ -1162,7 +1401,17 @@ func (e *estimator) concurrency() bool {
 				wu = max(wu, f.s.Concurrency)
 			}
 		}
-		if capN < 1 || math.Abs(little-float64(capN)) > max(0.25, 0.03*float64(capN)) || int64(wu) > capN || int64(wt) <= capN {
+		// Workers one apart, unthrottled and throttled, pin the cap;
+		// Little's law must agree with it loosely (above the cap the send
+		// rate cap can leave a slot idle between a rejection and the next
+		// try). Without such a pair, Little's law must land on a whole
+		// number between them.
+		capN = int64(math.Round(little))
+		tol := max(0.25, 0.03*float64(capN))
+		if wu > 0 && wt == wu+1 {
+			capN, tol = int64(wu), max(1.5, 0.1*float64(wu))
+		}
+		if capN < 1 || math.Abs(little-float64(capN)) > tol || int64(wu) > capN || int64(wt) <= capN {
 			return false
 		}
 		evidence = fmt.Sprintf("%d workers ran unthrottled, %d were throttled, and under saturation %s × %s mean latency = %.2f were in flight",
@@ -1285,6 +1534,22 @@ func (e *estimator) periodicWindows(periodic []*stepFacts) {
 	if ph, ok := estAlignedPhases(periodic, p, res); ok {
 		fixed = append(fixed, ph)
 	}
+	// Auto's burst from idle and the polls after it: a sliding log gives
+	// the burst's slots back one period after they were used, a fixed
+	// window at its next boundary, sooner. The polls see it up to one
+	// poll late, so a return near the period says little unless the polls
+	// are fine against it.
+	if st := e.all; len(st) >= 2 && st[0].Phase == scenarios.PhaseBurst && st[1].Phase == scenarios.PhaseRecover && st[1].OK > 0 && st[1].OfferedRPS > 0 {
+		back := estFirstOK(e.in.Timeline, st[1]) - st[0].StartS
+		poll := 1 / st[1].OfferedRPS
+		tol := max(2*res, 0.05*p)
+		switch {
+		case back < p-tol:
+			fixed = append(fixed, fmt.Sprintf("the burst from idle was let through again after %s, sooner than the %s period", estSeconds(back), estSeconds(p)))
+		case back <= p+poll+tol && poll <= 0.1*p:
+			sliding = append(sliding, fmt.Sprintf("the burst from idle was let through again %s after it, one period", estSeconds(back)))
+		}
+	}
 	e.reason("successes came in clumps of about %.0f every %s (%s) over %s of saturation in %s: %.0f per %s = %s",
 		l, estSeconds(p), from, estSeconds(spans), estStepList(periodic), l, estSeconds(p), estRate(rate))
 	switch {
@@ -1378,6 +1643,35 @@ func (e *estimator) tokenBucket() {
 	if why != "" {
 		e.reason("%s", why)
 	}
+	e.slowReturn()
+}
+
+// slowReturn relabels a smooth limit as a sliding window when auto's burst
+// from idle was followed by a long wait for the next success: a bucket
+// refilling at r admits again within 1/r, while a sliding window returns
+// capacity only a window after it was used (a sliding log the whole burst
+// at once, a counter from the next window on).
+func (e *estimator) slowReturn() {
+	st := e.all
+	if len(st) < 2 || st[0].Phase != scenarios.PhaseBurst || st[1].Phase != scenarios.PhaseRecover || st[1].OK == 0 {
+		return
+	}
+	s := &e.sum
+	// The step runs on a poll or two after its first success.
+	wait := estFirstOK(e.in.Timeline, st[1]) - st[1].StartS
+	burst, rate := float64(st[0].OK), s.EffectiveLimitRPS
+	if rate <= 0 || burst < 2 || wait < max(1, 3/rate) {
+		return
+	}
+	s.Algorithm = AlgorithmSlidingWindow
+	s.Burst = int(burst)
+	s.WindowS = estRound3(burst / rate)
+	if a := e.in.Advertised; a != nil && a.WindowS > 0 {
+		s.WindowS = a.WindowS
+	}
+	e.reason("after %s accepted at once from idle (step 1), nothing was accepted for %s (step 2), where a bucket refilling at %s admits again within %s: capacity returns a window after it was used, a sliding window of about %s per %s",
+		estCount(burst), estSeconds(wait), estRate(rate), estSeconds(1/rate), estCount(burst), estSeconds(s.WindowS))
+	e.base = 0.8
 }
 
 // smoothRate sets the effective limit from the saturated steps' steady

@@ -178,6 +178,12 @@ type simStep struct {
 	// poisson: a saturation step with exponential gaps, as auto sends to
 	// a limiter without burst.
 	poisson bool
+	// slope makes the rate grow linearly from rate, per second (auto's
+	// creep); phase names the step when not "ramp".
+	slope float64
+	phase string
+	// untilOK ends the step at its first success, as auto's recovery.
+	untilOK bool
 }
 
 // simRun is a limiter and how it is probed.
@@ -288,7 +294,9 @@ func simulate(sr simRun) ([]Step, Timeline) {
 		if sp.workers == 0 {
 			send := 0.0
 			for n := 0; ; n++ {
-				if !sr.poisson && !sp.poisson {
+				if sp.slope != 0 {
+					send = pacer{Start: sp.rate, Slope: sp.slope}.due(float64(n + 1))
+				} else if !sr.poisson && !sp.poisson {
 					send = float64(n) / sp.rate
 				} else if n > 0 {
 					send += rng.ExpFloat64() / sp.rate
@@ -319,6 +327,11 @@ func simulate(sr simRun) ([]Step, Timeline) {
 				done = ev.t + sr.thrS + net()
 			}
 			reqs = append(reqs, simReq{send: ev.send, lat: done - ev.send, ok: ok})
+			if ok && sp.untilOK {
+				// auto's recovery: the step ends with its first success.
+				sp.dur = ev.send - start + 0.001
+				break
+			}
 			if sp.workers > 0 && done < start+sp.dur {
 				heap.Push(h, simEvent{t: done + net(), worker: ev.worker, send: done})
 			}
@@ -348,6 +361,13 @@ func simRecord(i int, sp simStep, start float64, reqs []simReq) Step {
 	}
 	if sp.poisson {
 		st.Phase, st.Arrivals = "saturate", ArrivalsPoisson
+	}
+	if sp.phase != "" {
+		st.Phase = sp.phase
+	}
+	if sp.slope != 0 {
+		st.StartRPS, st.SlopeRPS = sp.rate, sp.slope
+		st.OfferedRPS = sp.rate + sp.slope*sp.dur/2
 	}
 	binW := max(0.001, sp.dur/50000)
 	okBins := make([]int, int(sp.dur/binW)+1)
@@ -443,6 +463,18 @@ func ramp(start, maxRate, factor, dur, idle float64) []simStep {
 			return out
 		}
 	}
+}
+
+// autoLike is auto's schedule up to its saturation step: a burst from idle
+// at top for half a second, polls at 2/s until a success, a doubling ramp
+// from 5/s in 1-second steps up to the hot rate, and a saturation step at
+// sat for satDur seconds.
+func autoLike(top, hot, sat, satDur float64) []simStep {
+	steps := []simStep{{rate: top, dur: 0.5, phase: "burst"}, {rate: 2, dur: 30, idle: 0.01, phase: "recover", untilOK: true}}
+	for r := 5.0; r <= hot; r *= 2 {
+		steps = append(steps, simStep{rate: r, dur: 1})
+	}
+	return append(steps, simStep{rate: sat, dur: satDur, phase: "saturate"})
 }
 
 // workers is the concurrency strategy: worker counts doubling from 1.
@@ -542,6 +574,24 @@ func TestEstimateAccuracy(t *testing.T) {
 			want: truth{rate: 10, burst: 20, alg: AlgorithmQueue}},
 		tc{name: "queue 50/s with 10 waiting", sr: simRun{lim: &simQueue{r: 50, b: 10}, service: latency(0.001), steps: ramp(5, 800, 2, 5, 3), stopAfter: 2},
 			want: truth{rate: 50, burst: 10, alg: AlgorithmQueue}},
+		tc{name: "sliding log 50 per 5 s, auto's schedule", sr: simRun{lim: &simSlidingLog{l: 50, w: 5}, clock0: 1000.37, steps: autoLike(200, 20, 13, 11)},
+			want: truth{rate: 10, burst: 50, alg: AlgorithmSlidingWindow, windowS: 5}},
+		tc{name: "sliding counter 50 per 5 s, auto's schedule", sr: simRun{lim: &simSlidingCounter{l: 50, w: 5}, clock0: 1000.37, steps: autoLike(200, 20, 13, 11)},
+			want: truth{rate: 10, burst: 50, alg: AlgorithmSlidingWindow, windowS: 5}},
+		// The burst lands 1.1 s before a boundary: the polls see the window
+		// reopen well before a period has passed. (Within a poll of a
+		// period, it could be either.)
+		tc{name: "fixed window 20 per 2 s, auto's schedule", sr: simRun{lim: &simFixedWindow{l: 20, w: 2}, clock0: 1000.9, steps: autoLike(100, 20, 13, 5)},
+			want: truth{rate: 10, burst: 20, alg: AlgorithmFixedWindow, windowS: 2}},
+		tc{name: "fixed window 100 per 10 s, auto's schedule", sr: simRun{lim: &simFixedWindow{l: 100, w: 10}, clock0: 1000.37, steps: autoLike(100, 20, 13, 20)},
+			want: truth{rate: 10, burst: 100, alg: AlgorithmFixedWindow, windowS: 10}},
+		tc{name: "token bucket 10/s burst 50, auto's schedule", sr: simRun{lim: &simTokenBucket{r: 10, b: 50}, clock0: 1000.37, steps: autoLike(200, 20, 13, 11)},
+			want: truth{rate: 10, burst: 50, alg: AlgorithmTokenBucket}},
+		tc{name: "lockout 100 per 5 s, auto's creep", sr: simRun{lim: &simSlidingCounter{l: 100, w: 5, countDenied: true}, clock0: 1000.37, steps: []simStep{
+			{rate: 200, dur: 0.5, phase: "burst"}, {rate: 2, dur: 6, idle: 0.01, phase: "recover"},
+			{rate: 5, dur: 2.4}, {rate: 10, dur: 1.2}, {rate: 20, dur: 1}, {rate: 40, dur: 1}, {rate: 80, dur: 1}, {rate: 104, dur: 6, phase: "saturate"},
+			{rate: 14, slope: (46.6 - 14) / 26.0, dur: 10.7, idle: 10, phase: "creep"}, {rate: 27.4, dur: 6.5, phase: "saturate"}}},
+			want: truth{rate: 20, burst: 100, alg: AlgorithmLockout, windowS: 5}},
 		tc{name: "lockout 50 per 1 s", sr: simRun{lim: &simSlidingCounter{l: 50, w: 1, countDenied: true}, clock0: 1000.37, steps: ramp(10, 400, 2, 5, 3), stopAfter: 2, bisect: 4},
 			want: truth{rate: 50, burst: 50, alg: AlgorithmLockout}},
 	)

@@ -45,9 +45,13 @@ const ArrivalsPoisson = "poisson"
 // Step is the measurement of one step. Counts are of requests sent during
 // the step, whenever their responses came back. Rates are per second.
 type Step struct {
-	Index       int     `json:"index"`
-	Phase       string  `json:"phase"`
-	OfferedRPS  float64 `json:"offered_rps"`           // planned rate; for concurrency steps the achieved send rate
+	Index      int     `json:"index"`
+	Phase      string  `json:"phase"`
+	OfferedRPS float64 `json:"offered_rps"` // planned rate; for concurrency steps the achieved send rate
+	// SlopeRPS is how fast the offered rate grew, per second, in a linear
+	// step (whose OfferedRPS is the mean); StartRPS its rate at the start.
+	StartRPS    float64 `json:"start_rps,omitempty"`
+	SlopeRPS    float64 `json:"slope_rps,omitempty"`
 	Concurrency int     `json:"concurrency,omitempty"` // workers of a concurrency step
 	// Arrivals is "poisson" when requests were spaced at random around the
 	// offered rate; empty when evenly.
