@@ -95,12 +95,11 @@ func (e *engine) runAuto(ctx context.Context) error {
 		return e.sweepConcurrency(ctx, next, hot)
 	}
 
-	// 3 (no burst). Hardly any request passed from idle (a few, with what
-	// refilled during the burst at no more than the hot step's rate): the
-	// limiter may admit one request a slot after the last, and evenly
-	// paced steps would measure their own jitter. Poisson arrivals measure
-	// the slot.
-	if cold.Throttled > 0 && float64(cold.OK) <= 3+hot.OfferedRPS*cold.DurationS {
+	// 3 (no burst). Hardly any request passed from idle (up to three: one,
+	// and what refilled in the milliseconds of a fast burst): the limiter
+	// may admit one request a slot after the last, and evenly paced steps
+	// would measure their own jitter. Poisson arrivals measure the slot.
+	if cold.Throttled > 0 && cold.OK <= 3 {
 		return e.saturateRandom(ctx, next, hot)
 	}
 
@@ -210,8 +209,9 @@ func (e *engine) saturateRandom(ctx context.Context, next func() int, hot Step) 
 			return nil // the relative error of r from n gaps at R is r/(R·√n)
 		}
 		if round == 0 {
-			if rate < min(pr.Max, 3*r) {
-				rate = min(pr.Max, 4*r)
+			// A second rate, clearly apart from the first.
+			if next := min(pr.Max, 4*r); rate < min(pr.Max, 3*r) && next > 1.5*rate {
+				rate = next
 			} else {
 				rate /= 2
 			}
@@ -255,11 +255,14 @@ func (e *engine) creep(ctx context.Context, next func() int, hot Step, allowance
 		return nil
 	}
 	est := allowance / span
+	// Within what plan shows as auto's worst case: steps of at most four
+	// step lengths, pauses of at most MaxCooldown.
+	secs := func(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
 	from, to := min(pr.Max, 0.55*est), min(pr.Max, 2*est)
-	dur := time.Duration(5 * span * float64(time.Second))
+	dur := min(secs(5*span), 4*pr.Step)
 	slope := (to - from) / dur.Seconds()
 	sp := stepSpec{index: next(), phase: scenarios.PhaseCreep, rate: from, slope: slope, duration: dur, stopOnThrottle: true}
-	if !e.pause(ctx, time.Duration(2.2*span*float64(time.Second)), sp) {
+	if !e.pause(ctx, min(secs(2.2*span), scenarios.MaxCooldown), sp) {
 		return nil
 	}
 	st, ok, err := e.send(ctx, sp)
@@ -268,7 +271,7 @@ func (e *engine) creep(ctx context.Context, next func() int, hot Step, allowance
 	}
 	hold := min(pr.Max, from+slope*st.FirstThrottleS)
 	_, _, err = e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: hold,
-		duration: time.Duration(1.5 * span * float64(time.Second))})
+		duration: min(secs(1.5*span), 4*pr.Step)})
 	return err
 }
 

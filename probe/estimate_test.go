@@ -917,3 +917,31 @@ func BenchmarkEstimate(b *testing.B) {
 		Estimate(in)
 	}
 }
+
+// TestEstimateSpacingClumped: measured on the mock at 500/s with a bucket
+// of one, the faster Poisson step reads a lower rate (its arrivals reached
+// the limiter in clumps). With exactly one request through from idle the
+// slower step counts; with two, the limiter keeps a small burst and the
+// goodput at the faster step is the estimate.
+func TestEstimateSpacingClumped(t *testing.T) {
+	poisson := func(i int, offered float64, ok int64) Step {
+		req := int64(offered)
+		return Step{Index: i, Phase: "saturate", Arrivals: ArrivalsPoisson, OfferedRPS: offered, StartS: float64(i), DurationS: 1,
+			Requests: req, OK: ok, Throttled: req - ok, GoodputRPS: float64(ok), ThrottledRatio: float64(req-ok) / float64(req), FirstThrottleS: 0.001}
+	}
+	for _, tt := range []struct {
+		coldOK    int64
+		want      float64
+		wantBurst int
+	}{{1, 480, 1}, {2, 373, 2}} {
+		steps := []Step{
+			{Index: 0, Phase: "burst", OfferedRPS: 4000, DurationS: 0.002, Requests: 6, OK: tt.coldOK, Throttled: 6 - tt.coldOK, ThrottledRatio: float64(6-tt.coldOK) / 6, FirstThrottleS: 0.0005, OKBeforeThrottle: 1},
+			{Index: 1, Phase: "ramp", OfferedRPS: 640, StartS: 0.5, DurationS: 1, Requests: 640, OK: 397, Throttled: 243, GoodputRPS: 397, ThrottledRatio: 0.38, FirstThrottleS: 0.004, SteadyRPS: 397},
+			poisson(2, 2560, 373), poisson(3, 1280, 349),
+		}
+		s := Estimate(EstimateInput{Steps: steps, Timeline: Timeline{ResolutionS: 0.1}, Threshold: 0.01})
+		if !within(s.EffectiveLimitRPS, tt.want, 0.01) || s.Burst != tt.wantBurst {
+			t.Errorf("cold burst %d: got %g/s, burst %d; want %g/s, burst %d\n%s", tt.coldOK, s.EffectiveLimitRPS, s.Burst, tt.want, tt.wantBurst, strings.Join(s.Reasons, "\n"))
+		}
+	}
+}
