@@ -23,8 +23,11 @@ const quotaWindow = time.Minute
 //     refined while the band is wider than probe.precision;
 //  4. concurrency: when rejections are instant and track requests in
 //     flight rather than rate, bisect the worker count to the cap;
-//  5. no burst: when goodput rises with the offered rate (a limiter that
-//     refuses any request closer than a slot), bisect its sharp onset.
+//  5. no burst: when at most three requests passed from idle, saturate
+//     with Poisson arrivals at two rates (saturateRandom); when goodput
+//     rises with the offered rate otherwise, bisect the sharp onset;
+//  6. lockout: when the hot step and a saturation step after it fall
+//     silent, creep up from a clean start to the rate that locks out.
 func (e *engine) runAuto(ctx context.Context) error {
 	pr := e.sc.Probe
 	idx := 0
@@ -145,7 +148,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 			// Nothing came through a whole saturation step after the hot
 			// step fell silent, where a window would have reopened: denied
 			// requests may be counting. Creep up to the rate that locks out.
-			return e.creep(ctx, next, hot, float64(cold.OK))
+			return e.creep(ctx, next, hot, float64(cold.OK), satRate)
 		}
 		if st.ThrottledRatio <= pr.Threshold {
 			// The hot step's goodput was no limit (noise, a window edge):
@@ -210,8 +213,8 @@ func (e *engine) saturateRandom(ctx context.Context, next func() int, hot Step) 
 		}
 		if round == 0 {
 			// A second rate, clearly apart from the first.
-			if next := min(pr.Max, 4*r); rate < min(pr.Max, 3*r) && next > 1.5*rate {
-				rate = next
+			if r2 := min(pr.Max, 4*r); rate < min(pr.Max, 3*r) && r2 > 1.5*rate {
+				rate = r2
 			} else {
 				rate /= 2
 			}
@@ -243,12 +246,14 @@ func (e *engine) lockSpan(st Step, allowance float64) float64 {
 // known to a fifth or so while rates doubled. So: wait 2.2 spans for the
 // count to clear (a counter forgets in two windows), then rise slowly and
 // linearly from 0.55× allowance/span (below the limit for more than a
-// window), at most to 2× over five spans, until the first refusal. The rate changes little within
-// a window, so the lock comes when the mean rate over the last window
-// reaches the limit, which Estimate reads from the timeline. Then hold the
-// rate of the lock for one and a half spans: a window would reopen, a
-// lockout stays shut.
-func (e *engine) creep(ctx context.Context, next func() int, hot Step, allowance float64) error {
+// window), at most to 2× over five spans, until the first refusal. The
+// rate changes little within a window, so the lock comes when about the
+// allowance was sent in the last window, which Estimate reads from the
+// timeline. Then hold the rate of the lock for one and a half spans: a
+// window would reopen, a lockout stays shut. A window that reopens was
+// longer than the saturation step before could show: saturate at satRate
+// for four step lengths to measure it.
+func (e *engine) creep(ctx context.Context, next func() int, hot Step, allowance, satRate float64) error {
 	pr := e.sc.Probe
 	span := e.lockSpan(hot, allowance)
 	if span <= 0 {
@@ -270,8 +275,12 @@ func (e *engine) creep(ctx context.Context, next func() int, hot Step, allowance
 		return err
 	}
 	hold := min(pr.Max, from+slope*st.FirstThrottleS)
-	_, _, err = e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: hold,
+	st, ok, err = e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseCreep, rate: hold,
 		duration: min(secs(1.5*span), 4*pr.Step)})
+	if !ok || err != nil || float64(st.OK) <= max(2, 0.05*allowance) {
+		return err
+	}
+	_, _, err = e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: satRate, duration: 4 * pr.Step})
 	return err
 }
 

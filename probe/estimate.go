@@ -592,7 +592,8 @@ func newEstimator(in EstimateInput) *estimator {
 		// A step stopped at its first throttle (auto's burst step) says
 		// nothing about the rate after it.
 		f := &e.steps[i]
-		if f.crossed && f.sat.ok && (f.sat.kind == satExhausted || f.sat.spanS >= estMinSatS) {
+		// Auto's creep tests for a lockout only (lockoutCreep).
+		if f.crossed && f.sat.ok && (f.sat.kind == satExhausted || f.sat.spanS >= estMinSatS) && f.s.Phase != scenarios.PhaseCreep {
 			e.sat = append(e.sat, f)
 		}
 	}
@@ -806,8 +807,10 @@ func (e *estimator) spacing() bool {
 	s := &e.sum
 	s.Algorithm = AlgorithmTokenBucket
 	top := gs[0]
-	coldOne := e.in.Steps[0].Phase == scenarios.PhaseBurst && e.in.Steps[0].OK == 1
-	if len(gs) >= 2 && rates[0] < rates[1]-math.Hypot(halves[0], halves[1])-0.03*rates[1] && coldOne {
+	cold, hasCold := e.coldBurst()
+	// shrank: r read at the fastest rate is clearly below the next one.
+	shrank := func() bool { return len(gs) >= 2 && rates[0] < rates[1]-math.Hypot(halves[0], halves[1])-0.03*rates[1] }
+	if shrank() && hasCold && cold == 1 {
 		// The slot shrank as arrivals quickened, yet exactly one request
 		// passed from idle: no burst, but at the higher rate the arrivals
 		// reached the limiter in clumps (two cores shared by a fast
@@ -818,7 +821,7 @@ func (e *estimator) spacing() bool {
 		e.reason("with Poisson arrivals at %s, r = G·R/(R−G) read %s, less than at %s: arrivals came in clumps at the higher rate, so the slower ones count",
 			estRate(top.offered), estRate(spacingRate(top.ok/top.dur, top.offered)), estRate(gs[0].offered))
 	}
-	if len(gs) >= 2 && rates[0] < rates[1]-math.Hypot(halves[0], halves[1])-0.03*rates[1] {
+	if shrank() {
 		// The slot shrank as arrivals quickened: the limiter keeps a small
 		// burst, which the faster arrivals use up.
 		g := top.ok / top.dur
@@ -826,9 +829,9 @@ func (e *estimator) spacing() bool {
 		s.EffectiveLimitBand = Band{Low: estRound3(g * 0.97), High: estRound3(rates[0])}
 		// Small: at most what passed from idle, when auto's burst step ran.
 		s.Burst = 2
-		if i := slices.IndexFunc(e.in.Steps, func(st Step) bool { return st.Phase == scenarios.PhaseBurst }); i >= 0 {
+		if hasCold {
 			b, _ := e.bestBurst(g)
-			s.Burst = min(max(2, b), max(2, int(e.in.Steps[i].OK)))
+			s.Burst = min(max(2, b), max(2, int(cold)))
 		}
 		e.reason("with Poisson arrivals, r = G·R/(R−G) fell from %s at %s to %s at %s: not a limiter without burst, but one that keeps a small burst",
 			estRate(rates[1]), estRate(gs[1].offered), estRate(rates[0]), estRate(top.offered))
@@ -854,6 +857,24 @@ func (e *estimator) spacing() bool {
 	return true
 }
 
+// coldBurst is how many requests passed in auto's burst from idle (its
+// first step); ok is false when the run did not start with one.
+func (e *estimator) coldBurst() (float64, bool) {
+	if len(e.all) == 0 || e.all[0].Phase != scenarios.PhaseBurst {
+		return 0, false
+	}
+	return float64(e.all[0].OK), true
+}
+
+// recovery is auto's polling after its burst from idle, when it ended
+// with a success.
+func (e *estimator) recovery() (Step, bool) {
+	if _, ok := e.coldBurst(); !ok || len(e.all) < 2 || e.all[1].Phase != scenarios.PhaseRecover || e.all[1].OK == 0 {
+		return Step{}, false
+	}
+	return e.all[1], true
+}
+
 // spacingRate is r from the goodput g of Poisson arrivals at offered rate
 // R against a limiter with no burst: 1/g = 1/r + 1/R.
 func spacingRate(g, offered float64) float64 {
@@ -871,10 +892,7 @@ func spacingRate(g, offered float64) float64 {
 func (e *estimator) lockout() bool {
 	// The allowance: what passed from idle. A step that began in a window
 	// already partly spent got less.
-	cold := 0.0
-	if c := e.in.Steps[0]; c.Phase == scenarios.PhaseBurst {
-		cold = float64(c.OK)
-	}
+	cold, _ := e.coldBurst()
 	if done, ok := e.lockoutCreep(cold); done {
 		return ok
 	}
@@ -982,12 +1000,13 @@ func (e *estimator) lockout() bool {
 // view, plus the current one), averaged over the phase of its windows,
 // reaches the allowance at the lock; the limit is the allowance per W.
 func (e *estimator) lockoutCreep(l float64) (done, ok bool) {
+	// The creep rises (a slope); the hold at the rate of its lock follows.
 	var c, hold *Step
 	for i := range e.in.Steps {
-		if st := &e.in.Steps[i]; st.Phase == scenarios.PhaseCreep && st.FirstThrottleS > 0 && st.OKBeforeThrottle > 0 {
+		if st := &e.in.Steps[i]; st.Phase == scenarios.PhaseCreep && st.SlopeRPS != 0 && st.FirstThrottleS > 0 && st.OKBeforeThrottle > 0 {
 			c, hold = st, nil
-			if i+1 < len(e.in.Steps) {
-				hold = &e.in.Steps[i+1]
+			if n := i + 1; n < len(e.in.Steps) && e.in.Steps[n].Phase == scenarios.PhaseCreep && e.in.Steps[n].SlopeRPS == 0 {
+				hold = &e.in.Steps[n]
 			}
 		}
 	}
@@ -1545,9 +1564,9 @@ func (e *estimator) periodicWindows(periodic []*stepFacts) {
 	// window at its next boundary, sooner. The polls see it up to one
 	// poll late, so a return near the period says little unless the polls
 	// are fine against it.
-	if st := e.all; len(st) >= 2 && st[0].Phase == scenarios.PhaseBurst && st[1].Phase == scenarios.PhaseRecover && st[1].OK > 0 && st[1].OfferedRPS > 0 {
-		back := estFirstOK(e.in.Timeline, st[1]) - st[0].StartS
-		poll := 1 / st[1].OfferedRPS
+	if rec, ok := e.recovery(); ok && rec.OfferedRPS > 0 {
+		back := estFirstOK(e.in.Timeline, rec) - e.all[0].StartS
+		poll := 1 / rec.OfferedRPS
 		tol := max(2*res, 0.05*p)
 		switch {
 		case back < p-tol:
@@ -1658,14 +1677,15 @@ func (e *estimator) tokenBucket() {
 // capacity only a window after it was used (a sliding log the whole burst
 // at once, a counter from the next window on).
 func (e *estimator) slowReturn() {
-	st := e.all
-	if len(st) < 2 || st[0].Phase != scenarios.PhaseBurst || st[1].Phase != scenarios.PhaseRecover || st[1].OK == 0 {
+	rec, ok := e.recovery()
+	if !ok {
 		return
 	}
 	s := &e.sum
 	// The step runs on a poll or two after its first success.
-	wait := estFirstOK(e.in.Timeline, st[1]) - st[1].StartS
-	burst, rate := float64(st[0].OK), s.EffectiveLimitRPS
+	wait := estFirstOK(e.in.Timeline, rec) - rec.StartS
+	burst, _ := e.coldBurst()
+	rate := s.EffectiveLimitRPS
 	if rate <= 0 || burst < 2 || wait < max(1, 3/rate) {
 		return
 	}

@@ -585,12 +585,18 @@ func TestEstimateAccuracy(t *testing.T) {
 			want: truth{rate: 10, burst: 20, alg: AlgorithmFixedWindow, windowS: 2}},
 		tc{name: "fixed window 100 per 10 s, auto's schedule", sr: simRun{lim: &simFixedWindow{l: 100, w: 10}, clock0: 1000.37, steps: autoLike(100, 20, 13, 20)},
 			want: truth{rate: 10, burst: 100, alg: AlgorithmFixedWindow, windowS: 10}},
+		// A saturation step too short to reach the next boundary looks
+		// like a lockout; the creep's hold sees the window reopen, and a
+		// long saturation step measures it.
+		tc{name: "fixed window 100 per 10 s, auto's creep then saturation", sr: simRun{lim: &simFixedWindow{l: 100, w: 10}, clock0: 1000.37, steps: append(autoLike(100, 40, 52, 3),
+			simStep{rate: 6, slope: 1, dur: 5, idle: 5, phase: "creep"}, simStep{rate: 11, dur: 6, phase: "creep"}, simStep{rate: 52, dur: 20, phase: "saturate"})},
+			want: truth{rate: 10, burst: 100, alg: AlgorithmFixedWindow, windowS: 10}},
 		tc{name: "token bucket 10/s burst 50, auto's schedule", sr: simRun{lim: &simTokenBucket{r: 10, b: 50}, clock0: 1000.37, steps: autoLike(200, 20, 13, 11)},
 			want: truth{rate: 10, burst: 50, alg: AlgorithmTokenBucket}},
 		tc{name: "lockout 100 per 5 s, auto's creep", sr: simRun{lim: &simSlidingCounter{l: 100, w: 5, countDenied: true}, clock0: 1000.37, steps: []simStep{
 			{rate: 200, dur: 0.5, phase: "burst"}, {rate: 2, dur: 6, idle: 0.01, phase: "recover"},
 			{rate: 5, dur: 2.4}, {rate: 10, dur: 1.2}, {rate: 20, dur: 1}, {rate: 40, dur: 1}, {rate: 80, dur: 1}, {rate: 104, dur: 6, phase: "saturate"},
-			{rate: 14, slope: (46.6 - 14) / 26.0, dur: 10.7, idle: 10, phase: "creep"}, {rate: 27.4, dur: 6.5, phase: "saturate"}}},
+			{rate: 14, slope: (46.6 - 14) / 26.0, dur: 10.7, idle: 10, phase: "creep"}, {rate: 27.4, dur: 6.5, phase: "creep"}}},
 			want: truth{rate: 20, burst: 100, alg: AlgorithmLockout, windowS: 5}},
 		tc{name: "lockout 50 per 1 s", sr: simRun{lim: &simSlidingCounter{l: 50, w: 1, countDenied: true}, clock0: 1000.37, steps: ramp(10, 400, 2, 5, 3), stopAfter: 2, bisect: 4},
 			want: truth{rate: 50, burst: 50, alg: AlgorithmLockout}},

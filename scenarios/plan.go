@@ -13,7 +13,7 @@ const (
 	PhaseSaturate    = "saturate"    // auto: a sustained overload whose steady goodput is the limit
 	PhaseConcurrency = "concurrency" // closed-loop workers: a cap on requests in flight
 	PhaseQuota       = "quota"       // spend until the first throttle; read the reset
-	PhaseCreep       = "creep"       // auto: a slow linear rise from a clean start to the rate that locks a client out
+	PhaseCreep       = "creep"       // auto: a slow linear rise from a clean start to the rate that locks a client out, then a hold at it
 )
 
 // RampStep is the length of an auto ramp step at rate (requests per
