@@ -124,13 +124,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 	for round := 0; round < 3; round++ {
 		dur := scenarios.SaturateStep(limit, pr.Step)
 		if silent {
-			// Long enough to see a window come round: a counter over span
-			// seconds would have reached the allowance when the hot step
-			// fell silent, and a window is at most about that.
 			dur = 4 * pr.Step
-			if span := e.lockSpan(hot, float64(cold.OK)); span > 0 {
-				dur = scenarios.ClampDuration(time.Duration(2.5*span*float64(time.Second)), 2*time.Second, dur)
-			}
 		}
 		if refill > time.Second {
 			// A limiter that took seconds to reopen counts over a window of
