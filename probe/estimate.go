@@ -676,6 +676,7 @@ func (e *estimator) run() {
 	default:
 		e.tokenBucket()
 	}
+	e.replayCheck()
 	e.finishConfidence()
 	e.advertisedCheck()
 }

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"container/heap"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -601,6 +602,22 @@ func TestEstimateAccuracy(t *testing.T) {
 		tc{name: "lockout 50 per 1 s", sr: simRun{lim: &simSlidingCounter{l: 50, w: 1, countDenied: true}, clock0: 1000.37, steps: ramp(10, 400, 2, 5, 3), stopAfter: 2, bisect: 4},
 			want: truth{rate: 50, burst: 50, alg: AlgorithmLockout}},
 	)
+	// Where the windows' boundaries fall against auto's schedule moves the
+	// goodput of a saturation step; replaying the run finds the window
+	// whatever the phase.
+	for _, phase := range []float64{0.2, 1.4, 2.6, 3.8, 4.9} {
+		for _, satDur := range []float64{6.25, 12.5} {
+			at := fmt.Sprintf(" at phase %g s, saturated %g s", phase, satDur)
+			cases = append(cases,
+				tc{name: "sliding counter 50 per 5 s" + at, sr: simRun{lim: &simSlidingCounter{l: 50, w: 5}, clock0: 1000 + phase, steps: autoLike(200, 40, 19.5, satDur)},
+					want: truth{rate: 10, burst: 50, alg: AlgorithmSlidingWindow, windowS: 5}},
+				tc{name: "sliding log 50 per 5 s" + at, sr: simRun{lim: &simSlidingLog{l: 50, w: 5}, clock0: 1000 + phase, steps: autoLike(200, 40, 19.5, satDur)},
+					want: truth{rate: 10, burst: 50, alg: AlgorithmSlidingWindow, windowS: 5}},
+				tc{name: "fixed window 50 per 5 s" + at, sr: simRun{lim: &simFixedWindow{l: 50, w: 5}, clock0: 1000 + phase, steps: autoLike(200, 40, 19.5, satDur)},
+					want: truth{rate: 10, burst: 50, alg: AlgorithmFixedWindow, windowS: 5}},
+			)
+		}
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -918,6 +935,20 @@ func TestColdBurst(t *testing.T) {
 func BenchmarkEstimate(b *testing.B) {
 	steps, tl := simulate(simRun{lim: &simTokenBucket{r: 500, b: 500}, steps: ramp(5, 8000, 2, 5, 1), stopAfter: 2, seed: 1})
 	in := EstimateInput{Steps: steps, Timeline: tl, Advertised: &Advertised{Limit: 500, WindowS: 1}, Threshold: 0.01, MaxOfferedRPS: 8000}
+	b.ReportAllocs()
+	for b.Loop() {
+		Estimate(in)
+	}
+}
+
+// BenchmarkEstimateReplay: a window limiter under auto's schedule, where
+// Estimate replays the run to find the window.
+func BenchmarkEstimateReplay(b *testing.B) {
+	steps, tl := simulate(simRun{lim: &simSlidingCounter{l: 50, w: 5}, clock0: 1002.6, steps: autoLike(200, 40, 19.5, 12.5), seed: 1})
+	in := EstimateInput{Steps: steps, Timeline: tl, Threshold: 0.01, MaxOfferedRPS: 200}
+	if s := Estimate(in); s.Algorithm != AlgorithmSlidingWindow {
+		b.Fatalf("algorithm %s, want the replay's sliding-window", s.Algorithm)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		Estimate(in)

@@ -1,0 +1,262 @@
+package probe
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// Replay: a window limiter is deterministic, so given the requests a run
+// sent it predicts which succeeded. Replaying candidate limiters with the
+// allowance seen from idle on the run's timeline, and keeping the window
+// (and the clock phase of its boundaries) whose successes over time
+// match best, reads the window from every step at once: the phase a
+// saturation step started in no longer biases its goodput.
+
+// Kinds of window limiter replayed.
+const (
+	replayFixed   = "fixed-window"
+	replayLog     = "sliding-log"
+	replayCounter = "sliding-counter"
+	replayBucket  = "token-bucket" // l tokens refilling l per window
+)
+
+// replayFit is the best match of one kind of limiter.
+type replayFit struct {
+	kind            string
+	allowance       int
+	windowS, phaseS float64
+	miss            float64 // see replayTraffic.miss
+	lowW, highW     float64 // windows that match within the tolerance
+	w0              float64 // the middle of the windows searched
+}
+
+// replayTraffic is the run's requests, spread evenly over their buckets,
+// and its successes per bucket.
+type replayTraffic struct {
+	at     []float64 // arrival times, run seconds
+	bucket []int32   // bucket of each arrival
+	ok     []float64 // observed successes per bucket
+	okSum  float64
+	res    float64
+	pred   []float64 // scratch: predicted successes per bucket
+}
+
+func newReplayTraffic(tl Timeline) (*replayTraffic, bool) {
+	if tl.ResolutionS <= 0 || len(tl.Buckets) == 0 {
+		return nil, false
+	}
+	rt := &replayTraffic{res: tl.ResolutionS, ok: make([]float64, len(tl.Buckets)), pred: make([]float64, len(tl.Buckets))}
+	for k, b := range tl.Buckets {
+		n := b.Sent - b.Errors
+		rt.ok[k] = float64(b.OK)
+		rt.okSum += float64(b.OK)
+		for j := int64(0); j < n; j++ {
+			rt.at = append(rt.at, (float64(k)+(float64(j)+0.5)/float64(n))*rt.res)
+			rt.bucket = append(rt.bucket, int32(k))
+		}
+	}
+	return rt, len(rt.at) > 0
+}
+
+// miss replays kind with allowance l, window w and boundaries at phase
+// (mod w) and returns the gap between the predicted and the observed
+// cumulative successes, summed over the buckets.
+func (rt *replayTraffic) miss(kind string, l int, w, phase float64, log []float64) float64 {
+	clear(rt.pred)
+	lf := float64(l)
+	var (
+		win        = math.Inf(-1) // index of the current window
+		prev, curr float64
+		head, n    int // ring of the last l admissions (sliding log)
+		tokens     = lf
+		last       float64
+	)
+	for i, t := range rt.at {
+		ok := false
+		switch kind {
+		case replayFixed, replayCounter:
+			k := math.Floor((t - phase) / w)
+			switch {
+			case k == win:
+			case k == win+1:
+				prev, curr = curr, 0
+			default:
+				prev, curr = 0, 0
+			}
+			win = k
+			est := curr
+			if kind == replayCounter {
+				f := (t-phase)/w - k
+				est += prev * (1 - f)
+			}
+			ok = est < lf-countEpsilon
+			if ok {
+				curr++
+			}
+		case replayBucket:
+			if i > 0 {
+				tokens = min(lf, tokens+(t-last)*lf/w)
+			}
+			last = t
+			ok = tokens >= 1-countEpsilon
+			if ok {
+				tokens--
+			}
+		case replayLog:
+			if n < l {
+				ok = true
+				log[(head+n)%l] = t
+				n++
+			} else if log[head] <= t-w {
+				ok = true
+				log[head] = t
+				head = (head + 1) % l
+			}
+		}
+		if ok {
+			rt.pred[rt.bucket[i]]++
+		}
+	}
+	// The gap between the cumulative curves: a success predicted a bucket
+	// early costs one, a rate that is off costs more every bucket.
+	var m, d float64
+	for k := range rt.ok {
+		d += rt.pred[k] - rt.ok[k]
+		m += math.Abs(d)
+	}
+	return m
+}
+
+// replayMaxArrivals bounds the work of a replay (about 70 ms per thousand
+// requests): longer runs keep the estimate from their saturation steps.
+const replayMaxArrivals = 10000
+
+// countEpsilon absorbs floating-point error in a sliding counter's estimate.
+const countEpsilon = 1e-9
+
+// fit finds the window (and phase) of kind that best reproduces the
+// successes, searching windows from w0/4 to 4·w0.
+func (rt *replayTraffic) fit(kind string, l int, w0 float64) replayFit {
+	log := make([]float64, l)
+	best := replayFit{kind: kind, allowance: l, miss: math.Inf(1)}
+	// try returns the best match at window w over phases from p0 to p1.
+	try := func(w, p0, p1, step float64) (float64, float64) {
+		if kind == replayLog || kind == replayBucket {
+			return rt.miss(kind, l, w, 0, log), 0
+		}
+		bm, bp := math.Inf(1), 0.0
+		for p := p0; p < p1; p += step {
+			pm := math.Mod(p+w, w)
+			if m := rt.miss(kind, l, w, pm, log); m < bm {
+				bm, bp = m, pm
+			}
+		}
+		return bm, bp
+	}
+	type point struct{ w, m, p float64 }
+	var pts []point
+	// Coarse: windows 2% apart, phases a sixtieth of a window apart; then
+	// finer around the three best.
+	for w := w0 / 4; w <= 4*w0; w *= 1.02 {
+		m, p := try(w, 0, w, max(rt.res, w/60))
+		pts = append(pts, point{w, m, p})
+	}
+	coarse := slices.Clone(pts)
+	slices.SortFunc(coarse, func(a, b point) int { return cmp.Compare(a.m, b.m) })
+	for _, c := range coarse[:min(3, len(coarse))] {
+		for w := c.w / 1.04; w <= c.w*1.04; w *= 1.0025 {
+			step := max(rt.res, w/60)
+			m, p := try(w, c.p-2*step, c.p+2*step, max(rt.res/2, w/600))
+			pts = append(pts, point{w, m, p})
+		}
+	}
+	for _, p := range pts {
+		if p.m < best.miss {
+			best.miss, best.windowS, best.phaseS = p.m, p.w, p.p
+		}
+	}
+	// The band: windows whose match is within a request or two (and 2%
+	// of the successes) of the best.
+	tol := best.miss + max(2, 0.02*rt.okSum)
+	best.lowW, best.highW = best.windowS, best.windowS
+	for _, p := range pts {
+		if p.m <= tol {
+			best.lowW, best.highW = min(best.lowW, p.w), max(best.highW, p.w)
+		}
+	}
+	return best
+}
+
+// replayCheck replays window limiters with the allowance auto's burst from
+// idle found on the run's traffic. When one reproduces the successes
+// clearly better than a token bucket, its window sets the limit: a
+// saturation step that began partway through a window (a sliding counter
+// still weighing the window before) reads a goodput below the rate the
+// limiter keeps up.
+func (e *estimator) replayCheck() {
+	s := &e.sum
+	switch s.Algorithm {
+	case AlgorithmSlidingWindow, AlgorithmFixedWindow, AlgorithmUnknown, AlgorithmTokenBucket:
+	default:
+		return
+	}
+	cold, ok := e.coldBurst()
+	if !ok || cold < 5 || e.all[0].Throttled == 0 {
+		return
+	}
+	rt, ok := newReplayTraffic(e.in.Timeline)
+	if !ok || len(rt.at) > replayMaxArrivals {
+		return
+	}
+	// The allowance: what passed from idle, or the estimate's burst when a
+	// burst that straddled a boundary got two windows' worth.
+	ls := []int{int(cold)}
+	if s.Burst >= 5 && s.Burst < int(cold) {
+		ls = append(ls, s.Burst)
+	}
+	var best, bucket replayFit
+	for _, l := range ls {
+		w0 := float64(l) / s.EffectiveLimitRPS
+		if s.Algorithm == AlgorithmUnknown || s.EffectiveLimitRPS <= 0 {
+			w0 = float64(l) * rt.at[len(rt.at)-1] / rt.okSum // the run's mean goodput
+		}
+		for _, kind := range []string{replayFixed, replayLog, replayCounter, replayBucket} {
+			f := rt.fit(kind, l, w0)
+			f.w0 = w0
+			switch {
+			case kind == replayBucket:
+				if bucket.kind == "" || f.miss < bucket.miss {
+					bucket = f
+				}
+			case best.kind == "" || f.miss < best.miss:
+				best = f
+			}
+		}
+	}
+	if s.Algorithm == AlgorithmTokenBucket && !slices.Contains(ls, s.Burst) && s.Burst > 0 {
+		if f := rt.fit(replayBucket, s.Burst, float64(s.Burst)/s.EffectiveLimitRPS); f.miss < bucket.miss {
+			bucket = f
+		}
+	}
+	l, w0 := best.allowance, best.w0
+	nb := float64(len(rt.ok))
+	gap := best.miss / nb // mean gap between the cumulative curves, requests
+	atEdge := best.windowS < w0/4*1.03 || best.windowS > 4*w0/1.03
+	if atEdge || gap > max(1, 0.02*float64(l)) || best.miss > 0.5*bucket.miss {
+		return
+	}
+	rate := float64(l) / best.windowS
+	s.EffectiveLimitRPS = estRound3(rate)
+	s.EffectiveLimitBand = Band{Low: estRound3(float64(l) / best.highW * 0.99), High: estRound3(float64(l) / best.lowW * 1.01)}
+	s.WindowS = estRound3(best.windowS)
+	s.Burst = l
+	s.Algorithm = AlgorithmSlidingWindow
+	if best.kind == replayFixed {
+		s.Algorithm = AlgorithmFixedWindow
+	}
+	e.reason("replayed on the %d requests the run sent, a %s of %d per %s matches the successes within %s per %s on average (a token bucket of %d: %s): %s",
+		len(rt.at), best.kind, l, estSeconds(best.windowS), estCount(estRound2(gap)), estSeconds(rt.res), bucket.allowance, estCount(estRound2(bucket.miss/nb)), estRate(rate))
+	e.base = 0.9
+	e.satOK = max(e.satOK, rt.okSum)
+}
