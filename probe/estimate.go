@@ -811,11 +811,18 @@ func (e *estimator) spacing() bool {
 	cold, hasCold := e.coldBurst()
 	// shrank: r read at the fastest rate is clearly below the next one.
 	shrank := func() bool { return len(gs) >= 2 && rates[0] < rates[1]-math.Hypot(halves[0], halves[1])-0.03*rates[1] }
-	if shrank() && hasCold && cold == 1 {
-		// The slot shrank as arrivals quickened, yet exactly one request
-		// passed from idle: no burst, but at the higher rate the arrivals
-		// reached the limiter in clumps (two cores shared by a fast
-		// generator and its target) and a clump spends one slot. The
+	// refilled: requests a bucket of one refills during the burst from
+	// idle at the rate the slowest arrivals read.
+	refilled := 0.0
+	if hasCold {
+		b := e.all[0]
+		refilled = math.Round(rates[len(rates)-1] * max(b.DurationS, float64(b.Requests)/b.OfferedRPS))
+	}
+	if shrank() && hasCold && cold <= 1+refilled {
+		// The slot shrank as arrivals quickened, yet no more passed from
+		// idle than one and what refilled: no burst, but at the higher rate
+		// the arrivals reached the limiter in clumps (two cores shared by a
+		// fast generator and its target) and a clump spends one slot. The
 		// slowest arrivals were the least clumped.
 		last := len(gs) - 1
 		rates, halves, gs = rates[last:], halves[last:], gs[last:]

@@ -957,9 +957,10 @@ func BenchmarkEstimateReplay(b *testing.B) {
 
 // TestEstimateSpacingClumped: measured on the mock at 500/s with a bucket
 // of one, the faster Poisson step reads a lower rate (its arrivals reached
-// the limiter in clumps). With exactly one request through from idle the
-// slower step counts; with two, the limiter keeps a small burst and the
-// goodput at the faster step is the estimate.
+// the limiter in clumps). With one request through from idle, or two from
+// a burst long enough for a slot to refill (2 ms at 480/s), the slower step
+// counts; with two from a burst too short for that, the limiter keeps a
+// small burst and the goodput at the faster step is the estimate.
 func TestEstimateSpacingClumped(t *testing.T) {
 	poisson := func(i int, offered float64, ok int64) Step {
 		req := int64(offered)
@@ -968,11 +969,12 @@ func TestEstimateSpacingClumped(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		coldOK    int64
+		burstS    float64
 		want      float64
 		wantBurst int
-	}{{1, 480, 1}, {2, 373, 2}} {
+	}{{1, 0.002, 480, 1}, {2, 0.002, 480, 1}, {2, 0.0005, 373, 2}} {
 		steps := []Step{
-			{Index: 0, Phase: "burst", OfferedRPS: 4000, DurationS: 0.002, Requests: 6, OK: tt.coldOK, Throttled: 6 - tt.coldOK, ThrottledRatio: float64(6-tt.coldOK) / 6, FirstThrottleS: 0.0005, OKBeforeThrottle: 1},
+			{Index: 0, Phase: "burst", OfferedRPS: 4000, DurationS: tt.burstS, Requests: int64(4000 * tt.burstS), OK: tt.coldOK, Throttled: int64(4000*tt.burstS) - tt.coldOK, ThrottledRatio: 0.5, FirstThrottleS: 0.0005, OKBeforeThrottle: 1},
 			{Index: 1, Phase: "ramp", OfferedRPS: 640, StartS: 0.5, DurationS: 1, Requests: 640, OK: 397, Throttled: 243, GoodputRPS: 397, ThrottledRatio: 0.38, FirstThrottleS: 0.004, SteadyRPS: 397},
 			poisson(2, 2560, 373), poisson(3, 1280, 349),
 		}
