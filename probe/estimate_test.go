@@ -595,7 +595,7 @@ func TestEstimateAccuracy(t *testing.T) {
 		tc{name: "token bucket 10/s burst 50, auto's schedule", sr: simRun{lim: &simTokenBucket{r: 10, b: 50}, clock0: 1000.37, steps: autoLike(200, 20, 13, 11)},
 			want: truth{rate: 10, burst: 50, alg: AlgorithmTokenBucket}},
 		tc{name: "lockout 100 per 5 s, auto's creep", sr: simRun{lim: &simSlidingCounter{l: 100, w: 5, countDenied: true}, clock0: 1000.37, steps: []simStep{
-			{rate: 200, dur: 0.5, phase: "burst"}, {rate: 2, dur: 6, idle: 0.01, phase: "recover"},
+			{rate: 200, dur: 0.51, phase: "burst"}, {rate: 2, dur: 6, idle: 0.01, phase: "recover"},
 			{rate: 5, dur: 2.4}, {rate: 10, dur: 1.2}, {rate: 20, dur: 1}, {rate: 40, dur: 1}, {rate: 80, dur: 1}, {rate: 104, dur: 6, phase: "saturate"},
 			{rate: 14, slope: (46.6 - 14) / 26.0, dur: 10.7, idle: 10, phase: "creep"}, {rate: 27.4, dur: 6.5, phase: "creep"}}},
 			want: truth{rate: 20, burst: 100, alg: AlgorithmLockout, windowS: 5}},

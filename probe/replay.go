@@ -18,6 +18,7 @@ const (
 	replayFixed   = "fixed-window"
 	replayLog     = "sliding-log"
 	replayCounter = "sliding-counter"
+	replayLockout = "lockout" // a sliding counter that counts refused requests too
 	replayBucket  = "token-bucket" // l tokens refilling l per window
 )
 
@@ -75,7 +76,7 @@ func (rt *replayTraffic) miss(kind string, l int, w, phase float64, log []float6
 	for i, t := range rt.at {
 		ok := false
 		switch kind {
-		case replayFixed, replayCounter:
+		case replayFixed, replayCounter, replayLockout:
 			k := math.Floor((t - phase) / w)
 			switch {
 			case k == win:
@@ -86,12 +87,12 @@ func (rt *replayTraffic) miss(kind string, l int, w, phase float64, log []float6
 			}
 			win = k
 			est := curr
-			if kind == replayCounter {
+			if kind != replayFixed {
 				f := (t-phase)/w - k
 				est += prev * (1 - f)
 			}
 			ok = est < lf-countEpsilon
-			if ok {
+			if ok || kind == replayLockout {
 				curr++
 			}
 		case replayBucket:
@@ -197,7 +198,7 @@ func (rt *replayTraffic) fit(kind string, l int, w0 float64) replayFit {
 func (e *estimator) replayCheck() {
 	s := &e.sum
 	switch s.Algorithm {
-	case AlgorithmSlidingWindow, AlgorithmFixedWindow, AlgorithmUnknown, AlgorithmTokenBucket:
+	case AlgorithmSlidingWindow, AlgorithmFixedWindow, AlgorithmUnknown, AlgorithmTokenBucket, AlgorithmLockout:
 	default:
 		return
 	}
@@ -221,7 +222,7 @@ func (e *estimator) replayCheck() {
 		if s.Algorithm == AlgorithmUnknown || s.EffectiveLimitRPS <= 0 {
 			w0 = float64(l) * rt.at[len(rt.at)-1] / rt.okSum // the run's mean goodput
 		}
-		for _, kind := range []string{replayFixed, replayLog, replayCounter, replayBucket} {
+		for _, kind := range []string{replayFixed, replayLog, replayCounter, replayLockout, replayBucket} {
 			f := rt.fit(kind, l, w0)
 			f.w0 = w0
 			switch {
@@ -243,7 +244,9 @@ func (e *estimator) replayCheck() {
 	nb := float64(len(rt.ok))
 	gap := best.miss / nb // mean gap between the cumulative curves, requests
 	atEdge := best.windowS < w0/4*1.03 || best.windowS > 4*w0/1.03
-	if atEdge || gap > max(1, 0.02*float64(l)) || best.miss > 0.5*bucket.miss {
+	// Only a clear answer: the model matches within about a request, twice
+	// as well as a bucket, and pins the window within 10%.
+	if atEdge || gap > max(1, 0.02*float64(l)) || best.miss > 0.5*bucket.miss || best.highW > 1.1*best.lowW {
 		return
 	}
 	rate := float64(l) / best.windowS
@@ -251,9 +254,14 @@ func (e *estimator) replayCheck() {
 	s.EffectiveLimitBand = Band{Low: estRound3(float64(l) / best.highW * 0.99), High: estRound3(float64(l) / best.lowW * 1.01)}
 	s.WindowS = estRound3(best.windowS)
 	s.Burst = l
-	s.Algorithm = AlgorithmSlidingWindow
-	if best.kind == replayFixed {
+	switch best.kind {
+	case replayFixed:
 		s.Algorithm = AlgorithmFixedWindow
+	case replayLockout:
+		// Sent steadily at L/W, a counter of every request stays at L.
+		s.Algorithm = AlgorithmLockout
+	default:
+		s.Algorithm = AlgorithmSlidingWindow
 	}
 	e.reason("replayed on the %d requests the run sent, a %s of %d per %s matches the successes within %s per %s on average (a token bucket of %d: %s): %s",
 		len(rt.at), best.kind, l, estSeconds(best.windowS), estCount(estRound2(gap)), estSeconds(rt.res), bucket.allowance, estCount(estRound2(bucket.miss/nb)), estRate(rate))
