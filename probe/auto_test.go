@@ -25,6 +25,7 @@ func TestAutoFindsTheTruth(t *testing.T) {
 		{"concurrency cap", "algorithm=concurrency,max_in_flight=8,latency=50ms", 1600, "concurrency", -1, 0},
 		{"fixed window", "algorithm=fixed-window,limit=20,window=2s", 100, "", -1, 0},
 		{"sliding log", "algorithm=sliding-log,limit=50,window=5s", 100, "sliding-window", 5, 0},
+		{"sliding counter", "algorithm=sliding-counter,limit=50,window=5s", 100, "sliding-window", 5, 0},
 		// Where the counter's windows fall against the creep moves the
 		// lock by a few per cent either way.
 		{"lockout", "algorithm=lockout,limit=100,window=5s", 200, "lockout", -1, 0.1},
