@@ -941,6 +941,40 @@ func BenchmarkEstimate(b *testing.B) {
 	}
 }
 
+// TestEstimateReplayNeverConfidentlyWrong: cut short, a lockout run matches
+// lockouts over a range of windows, and a window limiter's run may match
+// several windows; whatever the estimate then says, with confidence it
+// must hold the truth in its band, and a window the replay settled on must
+// give the rate within 5%.
+func TestEstimateReplayNeverConfidentlyWrong(t *testing.T) {
+	lead := []simStep{{rate: 200, dur: 0.51, phase: "burst"}, {rate: 2, dur: 6, idle: 0.01, phase: "recover", untilOK: true},
+		{rate: 5, dur: 2.4}, {rate: 10, dur: 1.2}, {rate: 20, dur: 1}, {rate: 40, dur: 1}}
+	tails := map[string][]simStep{
+		"a short silent saturation":  {{rate: 52, dur: 2, phase: "saturate"}},
+		"the creep without its hold": {{rate: 52, dur: 8, phase: "saturate"}, {rate: 14, slope: (46.6 - 14) / 26.0, dur: 10.7, idle: 10, phase: "creep"}},
+		"a saturation at the limit":  {{rate: 21, dur: 6, phase: "saturate"}},
+	}
+	lims := map[string]func() simLimiter{
+		"lockout":         func() simLimiter { return &simSlidingCounter{l: 100, w: 5, countDenied: true} },
+		"sliding counter": func() simLimiter { return &simSlidingCounter{l: 100, w: 5} },
+		"fixed window":    func() simLimiter { return &simFixedWindow{l: 100, w: 5} },
+	}
+	for ln, lim := range lims {
+		for tn, tail := range tails {
+			for _, phase := range []float64{0.37, 1.5, 2.9, 4.1} {
+				steps, tl := simulate(simRun{lim: lim(), clock0: 1000 + phase, steps: append(slices.Clone(lead), tail...)})
+				s := Estimate(EstimateInput{Steps: steps, Timeline: tl, Threshold: 0.01, MaxOfferedRPS: 200})
+				b := s.EffectiveLimitBand
+				replayed := strings.Contains(strings.Join(s.Reasons, " "), "replayed")
+				if s.Confidence >= 0.6 && (b.Low > 20*1.03 || b.High < 20*0.97) || replayed && !within(s.EffectiveLimitRPS, 20, 0.05) {
+					t.Errorf("%s, %s, phase %g s: %g/s (band %g–%g) %s at confidence %g; the truth is 20/s\n%s",
+						ln, tn, phase, s.EffectiveLimitRPS, b.Low, b.High, s.Algorithm, s.Confidence, strings.Join(s.Reasons, "\n"))
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkEstimateReplay: a window limiter under auto's schedule, where
 // Estimate replays the run to find the window.
 func BenchmarkEstimateReplay(b *testing.B) {

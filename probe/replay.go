@@ -18,7 +18,7 @@ const (
 	replayFixed   = "fixed-window"
 	replayLog     = "sliding-log"
 	replayCounter = "sliding-counter"
-	replayLockout = "lockout" // a sliding counter that counts refused requests too
+	replayLockout = "lockout"      // a sliding counter that counts refused requests too
 	replayBucket  = "token-bucket" // l tokens refilling l per window
 )
 
@@ -35,103 +35,102 @@ type replayFit struct {
 // replayTraffic is the run's requests, spread evenly over their buckets,
 // and its successes per bucket.
 type replayTraffic struct {
-	at     []float64 // arrival times, run seconds
-	bucket []int32   // bucket of each arrival
-	ok     []float64 // observed successes per bucket
-	okSum  float64
-	res    float64
-	pred   []float64 // scratch: predicted successes per bucket
+	at    []float64 // arrival times, run seconds
+	first []int32   // index in at of each bucket's first arrival, and the end
+	ok    []float64 // observed successes per bucket
+	okSum float64
+	res   float64
 }
 
 func newReplayTraffic(tl Timeline) (*replayTraffic, bool) {
 	if tl.ResolutionS <= 0 || len(tl.Buckets) == 0 {
 		return nil, false
 	}
-	rt := &replayTraffic{res: tl.ResolutionS, ok: make([]float64, len(tl.Buckets)), pred: make([]float64, len(tl.Buckets))}
+	rt := &replayTraffic{res: tl.ResolutionS, ok: make([]float64, len(tl.Buckets)), first: make([]int32, len(tl.Buckets)+1)}
 	for k, b := range tl.Buckets {
 		n := b.Sent - b.Errors
 		rt.ok[k] = float64(b.OK)
 		rt.okSum += float64(b.OK)
+		rt.first[k] = int32(len(rt.at))
 		for j := int64(0); j < n; j++ {
 			rt.at = append(rt.at, (float64(k)+(float64(j)+0.5)/float64(n))*rt.res)
-			rt.bucket = append(rt.bucket, int32(k))
 		}
 	}
+	rt.first[len(tl.Buckets)] = int32(len(rt.at))
 	return rt, len(rt.at) > 0
 }
 
 // miss replays kind with allowance l, window w and boundaries at phase
 // (mod w) and returns the gap between the predicted and the observed
-// cumulative successes, summed over the buckets.
-func (rt *replayTraffic) miss(kind string, l int, w, phase float64, log []float64) float64 {
-	clear(rt.pred)
+// cumulative successes, summed over the buckets: a success predicted a
+// bucket early costs one, a rate that is off costs more every bucket. It
+// stops counting once the sum passes bound.
+func (rt *replayTraffic) miss(kind string, l int, w, phase float64, log []float64, bound float64) float64 {
 	lf := float64(l)
 	var (
 		win        = math.Inf(-1) // index of the current window
 		prev, curr float64
 		head, n    int // ring of the last l admissions (sliding log)
 		tokens     = lf
-		last       float64
+		last       = math.Inf(-1)
+		m, d       float64
 	)
-	for i, t := range rt.at {
-		ok := false
-		switch kind {
-		case replayFixed, replayCounter, replayLockout:
-			k := math.Floor((t - phase) / w)
-			switch {
-			case k == win:
-			case k == win+1:
-				prev, curr = curr, 0
-			default:
-				prev, curr = 0, 0
-			}
-			win = k
-			est := curr
-			if kind != replayFixed {
-				f := (t-phase)/w - k
-				est += prev * (1 - f)
-			}
-			ok = est < lf-countEpsilon
-			if ok || kind == replayLockout {
-				curr++
-			}
-		case replayBucket:
-			if i > 0 {
-				tokens = min(lf, tokens+(t-last)*lf/w)
-			}
-			last = t
-			ok = tokens >= 1-countEpsilon
-			if ok {
-				tokens--
-			}
-		case replayLog:
-			if n < l {
-				ok = true
-				log[(head+n)%l] = t
-				n++
-			} else if log[head] <= t-w {
-				ok = true
-				log[head] = t
-				head = (head + 1) % l
-			}
-		}
-		if ok {
-			rt.pred[rt.bucket[i]]++
-		}
-	}
-	// The gap between the cumulative curves: a success predicted a bucket
-	// early costs one, a rate that is off costs more every bucket.
-	var m, d float64
 	for k := range rt.ok {
-		d += rt.pred[k] - rt.ok[k]
-		m += math.Abs(d)
+		var pred float64
+		for _, t := range rt.at[rt.first[k]:rt.first[k+1]] {
+			ok := false
+			switch kind {
+			case replayFixed, replayCounter, replayLockout:
+				i := math.Floor((t - phase) / w)
+				switch {
+				case i == win:
+				case i == win+1:
+					prev, curr = curr, 0
+				default:
+					prev, curr = 0, 0
+				}
+				win = i
+				est := curr
+				if kind != replayFixed {
+					est += prev * (1 - ((t-phase)/w - i))
+				}
+				ok = est < lf-countEpsilon
+				if ok || kind == replayLockout {
+					curr++
+				}
+			case replayBucket:
+				tokens = min(lf, tokens+max(0, t-last)*lf/w)
+				last = t
+				ok = tokens >= 1-countEpsilon
+				if ok {
+					tokens--
+				}
+			case replayLog:
+				if n < l {
+					ok = true
+					log[(head+n)%l] = t
+					n++
+				} else if log[head] <= t-w {
+					ok = true
+					log[head] = t
+					head = (head + 1) % l
+				}
+			}
+			if ok {
+				pred++
+			}
+		}
+		d += pred - rt.ok[k]
+		if m += math.Abs(d); m > bound {
+			return m
+		}
 	}
 	return m
 }
 
-// replayMaxArrivals bounds the work of a replay (about 70 ms per thousand
+// replayMaxArrivals bounds the work of a replay (about 0.2 s per thousand
 // requests): longer runs keep the estimate from their saturation steps.
-const replayMaxArrivals = 10000
+const replayMaxArrivals = 5000
 
 // countEpsilon absorbs floating-point error in a sliding counter's estimate.
 const countEpsilon = 1e-9
@@ -141,15 +140,18 @@ const countEpsilon = 1e-9
 func (rt *replayTraffic) fit(kind string, l int, w0 float64) replayFit {
 	log := make([]float64, l)
 	best := replayFit{kind: kind, allowance: l, miss: math.Inf(1)}
-	// try returns the best match at window w over phases from p0 to p1.
-	try := func(w, p0, p1, step float64) (float64, float64) {
+	margin := max(2, 0.02*rt.okSum) // a match this close to the best is as good
+	// try returns the best match at window w over phases from p0 to p1,
+	// not counting past slack times the best so far plus the margin.
+	try := func(w, p0, p1, step, slack float64) (float64, float64) {
+		bound := slack * (best.miss + margin)
 		if kind == replayLog || kind == replayBucket {
-			return rt.miss(kind, l, w, 0, log), 0
+			return rt.miss(kind, l, w, 0, log, bound), 0
 		}
 		bm, bp := math.Inf(1), 0.0
 		for p := p0; p < p1; p += step {
 			pm := math.Mod(p+w, w)
-			if m := rt.miss(kind, l, w, pm, log); m < bm {
+			if m := rt.miss(kind, l, w, pm, log, min(bound, bm)); m < bm {
 				bm, bp = m, pm
 			}
 		}
@@ -157,35 +159,40 @@ func (rt *replayTraffic) fit(kind string, l int, w0 float64) replayFit {
 	}
 	type point struct{ w, m, p float64 }
 	var pts []point
-	// Coarse: windows 2% apart, phases a sixtieth of a window apart; then
-	// finer around the three best.
-	for w := w0 / 4; w <= 4*w0; w *= 1.02 {
-		m, p := try(w, 0, w, max(rt.res, w/60))
+	add := func(w, m, p float64) {
 		pts = append(pts, point{w, m, p})
+		if m < best.miss {
+			best.miss, best.windowS, best.phaseS = m, w, p
+		}
+	}
+	// Coarse: windows 3% apart, phases half a bucket apart (a match can
+	// hinge on where one boundary falls); then finer around the three best.
+	pstep := func(w float64) float64 { return max(rt.res/2, w/200) }
+	for w := w0 / 4; w <= 4*w0; w *= 1.03 {
+		m, p := try(w, 0, w, pstep(w), 3)
+		add(w, m, p)
 	}
 	coarse := slices.Clone(pts)
 	slices.SortFunc(coarse, func(a, b point) int { return cmp.Compare(a.m, b.m) })
 	for _, c := range coarse[:min(3, len(coarse))] {
-		for w := c.w / 1.04; w <= c.w*1.04; w *= 1.0025 {
-			step := max(rt.res, w/60)
-			m, p := try(w, c.p-2*step, c.p+2*step, max(rt.res/2, w/600))
-			pts = append(pts, point{w, m, p})
+		for w := c.w / 1.045; w <= c.w*1.045; w *= 1.0025 {
+			m, p := try(w, c.p-3*pstep(w), c.p+3*pstep(w), pstep(w)/5, 1)
+			add(w, m, p)
 		}
 	}
-	for _, p := range pts {
-		if p.m < best.miss {
-			best.miss, best.windowS, best.phaseS = p.m, p.w, p.p
-		}
-	}
-	// The band: windows whose match is within a request or two (and 2%
-	// of the successes) of the best.
-	tol := best.miss + max(2, 0.02*rt.okSum)
+	// The band: windows that match within the margin. A tie for the best
+	// is read at its middle.
 	best.lowW, best.highW = best.windowS, best.windowS
+	tieLo, tieHi := best.windowS, best.windowS
 	for _, p := range pts {
-		if p.m <= tol {
+		if p.m <= best.miss+margin {
 			best.lowW, best.highW = min(best.lowW, p.w), max(best.highW, p.w)
 		}
+		if p.m <= best.miss+0.5 {
+			tieLo, tieHi = min(tieLo, p.w), max(tieHi, p.w)
+		}
 	}
+	best.windowS = math.Sqrt(tieLo * tieHi)
 	return best
 }
 
@@ -216,12 +223,11 @@ func (e *estimator) replayCheck() {
 	if s.Burst >= 5 && s.Burst < int(cold) {
 		ls = append(ls, s.Burst)
 	}
+	// Windows are searched around allowance ÷ the estimate, and around
+	// allowance ÷ the run's mean goodput when the estimate is missing or
+	// nothing matched near it.
 	var best, bucket replayFit
-	for _, l := range ls {
-		w0 := float64(l) / s.EffectiveLimitRPS
-		if s.Algorithm == AlgorithmUnknown || s.EffectiveLimitRPS <= 0 {
-			w0 = float64(l) * rt.at[len(rt.at)-1] / rt.okSum // the run's mean goodput
-		}
+	search := func(l int, w0 float64) {
 		for _, kind := range []string{replayFixed, replayLog, replayCounter, replayLockout, replayBucket} {
 			f := rt.fit(kind, l, w0)
 			f.w0 = w0
@@ -233,6 +239,17 @@ func (e *estimator) replayCheck() {
 			case best.kind == "" || f.miss < best.miss:
 				best = f
 			}
+		}
+	}
+	span := rt.at[len(rt.at)-1]
+	for _, l := range ls {
+		if s.Algorithm != AlgorithmUnknown && s.EffectiveLimitRPS > 0 {
+			search(l, float64(l)/s.EffectiveLimitRPS)
+		}
+	}
+	if best.kind == "" || best.miss/float64(len(rt.ok)) > 1 {
+		for _, l := range ls {
+			search(l, float64(l)*span/rt.okSum)
 		}
 	}
 	if s.Algorithm == AlgorithmTokenBucket && !slices.Contains(ls, s.Burst) && s.Burst > 0 {
