@@ -124,7 +124,13 @@ func (e *engine) runAuto(ctx context.Context) error {
 	for round := 0; round < 3; round++ {
 		dur := scenarios.SaturateStep(limit, pr.Step)
 		if silent {
+			// Long enough for a window of up to two step lengths to come
+			// round, and 2.5 windows of a counter that would have reached
+			// the allowance when the hot step fell silent.
 			dur = 4 * pr.Step
+			if span := e.lockSpan(hot, float64(cold.OK)); span > 0 {
+				dur = scenarios.ClampDuration(time.Duration(2.5*span*float64(time.Second)), 2*pr.Step, dur)
+			}
 		}
 		if refill > time.Second {
 			// A limiter that took seconds to reopen counts over a window of
