@@ -128,9 +128,10 @@ func (rt *replayTraffic) miss(kind string, l int, w, phase float64, log []float6
 	return m
 }
 
-// replayMaxArrivals bounds the work of a replay (about 0.2 s per thousand
-// requests): longer runs keep the estimate from their saturation steps.
-const replayMaxArrivals = 5000
+// replayMaxArrivals bounds the work of a replay (up to about 0.8 s per
+// thousand requests): longer runs keep the estimate from their saturation
+// steps.
+const replayMaxArrivals = 2500
 
 // countEpsilon absorbs floating-point error in a sliding counter's estimate.
 const countEpsilon = 1e-9
@@ -165,17 +166,17 @@ func (rt *replayTraffic) fit(kind string, l int, w0 float64) replayFit {
 			best.miss, best.windowS, best.phaseS = m, w, p
 		}
 	}
-	// Coarse: windows 3% apart, phases half a bucket apart (a match can
-	// hinge on where one boundary falls); then finer around the three best.
+	// Coarse: windows 2% apart, phases half a bucket apart (a match can
+	// hinge on where one boundary falls); then finer around the eight best.
 	pstep := func(w float64) float64 { return max(rt.res/2, w/200) }
-	for w := w0 / 4; w <= 4*w0; w *= 1.03 {
+	for w := w0 / 4; w <= 4*w0; w *= 1.02 {
 		m, p := try(w, 0, w, pstep(w), 3)
 		add(w, m, p)
 	}
 	coarse := slices.Clone(pts)
 	slices.SortFunc(coarse, func(a, b point) int { return cmp.Compare(a.m, b.m) })
-	for _, c := range coarse[:min(3, len(coarse))] {
-		for w := c.w / 1.045; w <= c.w*1.045; w *= 1.0025 {
+	for _, c := range coarse[:min(8, len(coarse))] {
+		for w := c.w / 1.03; w <= c.w*1.03; w *= 1.0025 {
 			m, p := try(w, c.p-3*pstep(w), c.p+3*pstep(w), pstep(w)/5, 1)
 			add(w, m, p)
 		}
@@ -217,18 +218,20 @@ func (e *estimator) replayCheck() {
 	if !ok || len(rt.at) > replayMaxArrivals {
 		return
 	}
-	// The allowance: what passed from idle, or the estimate's burst when a
-	// burst that straddled a boundary got two windows' worth.
+	// The allowance: what passed from idle. A burst that straddled a
+	// boundary got a little more from a counter (one or two here) and up
+	// to two windows' worth from a fixed window (the estimate's burst).
 	ls := []int{int(cold)}
-	if s.Burst >= 5 && s.Burst < int(cold) {
+	if s.Burst >= 5 && s.Burst < int(cold)-2 {
 		ls = append(ls, s.Burst)
 	}
+	straddled := []int{int(cold) - 1, int(cold) - 2}
 	// Windows are searched around allowance ÷ the estimate, and around
 	// allowance ÷ the run's mean goodput when the estimate is missing or
 	// nothing matched near it.
 	var best, bucket replayFit
-	search := func(l int, w0 float64) {
-		for _, kind := range []string{replayFixed, replayLog, replayCounter, replayLockout, replayBucket} {
+	search := func(l int, w0 float64, kinds ...string) {
+		for _, kind := range kinds {
 			f := rt.fit(kind, l, w0)
 			f.w0 = w0
 			switch {
@@ -241,16 +244,22 @@ func (e *estimator) replayCheck() {
 			}
 		}
 	}
-	span := rt.at[len(rt.at)-1]
-	for _, l := range ls {
-		if s.Algorithm != AlgorithmUnknown && s.EffectiveLimitRPS > 0 {
-			search(l, float64(l)/s.EffectiveLimitRPS)
+	all := []string{replayFixed, replayLog, replayCounter, replayLockout, replayBucket}
+	counters := []string{replayCounter, replayLockout}
+	around := func(w0 func(l int) float64) {
+		for _, l := range ls {
+			search(l, w0(l), all...)
+		}
+		for _, l := range straddled {
+			search(l, w0(l), counters...)
 		}
 	}
+	if s.Algorithm != AlgorithmUnknown && s.EffectiveLimitRPS > 0 {
+		around(func(l int) float64 { return float64(l) / s.EffectiveLimitRPS })
+	}
 	if best.kind == "" || best.miss/float64(len(rt.ok)) > 1 {
-		for _, l := range ls {
-			search(l, float64(l)*span/rt.okSum)
-		}
+		span := rt.at[len(rt.at)-1]
+		around(func(l int) float64 { return float64(l) * span / rt.okSum })
 	}
 	if s.Algorithm == AlgorithmTokenBucket && !slices.Contains(ls, s.Burst) && s.Burst > 0 {
 		if f := rt.fit(replayBucket, s.Burst, float64(s.Burst)/s.EffectiveLimitRPS); f.miss < bucket.miss {
@@ -262,8 +271,10 @@ func (e *estimator) replayCheck() {
 	gap := best.miss / nb // mean gap between the cumulative curves, requests
 	atEdge := best.windowS < w0/4*1.03 || best.windowS > 4*w0/1.03
 	// Only a clear answer: the model matches within about a request, twice
-	// as well as a bucket, and pins the window within 10%.
-	if atEdge || gap > max(1, 0.02*float64(l)) || best.miss > 0.5*bucket.miss || best.highW > 1.1*best.lowW {
+	// as well as a bucket and by more than the margin of a tie, and pins the
+	// window within 10%.
+	decisive := best.miss <= 0.5*bucket.miss && best.miss+max(2, 0.02*rt.okSum) <= bucket.miss
+	if atEdge || gap > max(1, 0.02*float64(l)) || !decisive || best.highW > 1.1*best.lowW {
 		return
 	}
 	rate := float64(l) / best.windowS
