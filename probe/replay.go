@@ -274,7 +274,10 @@ func (e *estimator) replayCheck() {
 	// as well as a bucket and by more than the margin of a tie, and pins the
 	// window within 10%.
 	decisive := best.miss <= 0.5*bucket.miss && best.miss+max(2, 0.02*rt.okSum) <= bucket.miss
-	if atEdge || gap > max(1, 0.02*float64(l)) || !decisive || best.highW > 1.1*best.lowW {
+	// A window of a few buckets cannot be told from the timeline: a cap of
+	// 8 in flight at 200 ms replays like 8 per 0.2 s.
+	short := best.windowS < 8*rt.res
+	if atEdge || short || gap > max(1, 0.02*float64(l)) || !decisive || best.highW > 1.1*best.lowW {
 		return
 	}
 	rate := float64(l) / best.windowS
