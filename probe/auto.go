@@ -392,6 +392,7 @@ func (e *engine) sweepConcurrency(ctx context.Context, next func() int, hot Step
 	}
 	hi := max(lo+1, hot.MaxInFlight) // throttled at hi workers
 	prev := hot
+	throttled := func(st Step) bool { return float64(st.Throttled) > float64(st.Requests)*e.sc.Probe.Threshold }
 	for hi-lo > 1 {
 		n := (lo + hi) / 2
 		if prev.RetryAfterS > 0 && !e.cooldown(ctx, prev, stepSpec{index: len(e.rec.done), phase: scenarios.PhaseConcurrency, concurrency: n}) {
@@ -402,20 +403,27 @@ func (e *engine) sweepConcurrency(ctx context.Context, next func() int, hot Step
 			return err
 		}
 		prev = st
-		if float64(st.Throttled) > float64(st.Requests)*e.sc.Probe.Threshold {
+		if throttled(st) {
 			hi = n
 		} else {
 			lo = n
 		}
 	}
 	// Confirm the cap itself and one above it, so the report shows both
-	// sides of the edge.
-	for _, n := range []int{lo, lo + 1} {
-		if e.measuredAt(n) {
-			continue
+	// sides of the edge. The hot step's most in flight was only a guess at
+	// where throttling starts: when one above passes too, go on up (a few
+	// steps at most).
+	for n, sent := lo, 0; n <= lo+1 && sent < 6; n++ {
+		st, ok := e.stepAt(n)
+		if !ok {
+			var err error
+			if st, ok, err = e.send(ctx, e.concurrencyStep(next(), n)); !ok || err != nil {
+				return err
+			}
+			sent++
 		}
-		if _, ok, err := e.send(ctx, e.concurrencyStep(next(), n)); !ok || err != nil {
-			return err
+		if n == lo+1 && !throttled(st) {
+			lo = n
 		}
 	}
 	return nil
@@ -428,14 +436,14 @@ func (e *engine) concurrencyStep(index, workers int) stepSpec {
 		duration: scenarios.ClampDuration(e.sc.Probe.Step/3, time.Second, 2*time.Second)}
 }
 
-// measuredAt reports whether a concurrency step with n workers ran.
-func (e *engine) measuredAt(n int) bool {
+// stepAt is the concurrency step with n workers, if one ran.
+func (e *engine) stepAt(n int) (Step, bool) {
 	for _, s := range e.rec.done {
 		if s.Concurrency == n {
-			return true
+			return s, true
 		}
 	}
-	return false
+	return Step{}, false
 }
 
 // longWindow reports whether the target advertises a window or wait long

@@ -23,6 +23,9 @@ func TestAutoFindsTheTruth(t *testing.T) {
 		{"token bucket with burst", "algorithm=token-bucket,rate=50/s,burst=50", 500, "token-bucket", 5, 0},
 		{"bucket of one", "algorithm=token-bucket,rate=50/s,burst=1", 500, "token-bucket", 0, 0},
 		{"concurrency cap", "algorithm=concurrency,max_in_flight=8,latency=50ms", 1600, "concurrency", -1, 0},
+		// The hot step's most in flight is the cap itself here: the sweep
+		// must go on past it to see the cap bite.
+		{"concurrency cap at 200 ms", "algorithm=concurrency,max_in_flight=8,latency=200ms", 400, "concurrency", -1, 0},
 		{"fixed window", "algorithm=fixed-window,limit=20,window=2s", 100, "", -1, 0},
 		{"sliding log", "algorithm=sliding-log,limit=50,window=5s", 100, "sliding-window", 5, 0},
 		{"sliding counter", "algorithm=sliding-counter,limit=50,window=5s", 100, "sliding-window", 5, 0},
