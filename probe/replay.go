@@ -294,8 +294,8 @@ func (e *estimator) replayCheck() {
 	default:
 		s.Algorithm = AlgorithmSlidingWindow
 	}
-	e.reason("replayed on the %d requests the run sent, a %s of %d per %s matches the successes within %s per %s on average (a token bucket of %d: %s): %s",
-		len(rt.at), best.kind, l, estSeconds(best.windowS), estCount(estRound2(gap)), estSeconds(rt.res), bucket.allowance, estCount(estRound2(bucket.miss/nb)), estRate(rate))
+	e.reason("replayed on the %d requests the run sent, a %s of %d per %s predicts successes that stay within %s requests of those seen, on average over the run (a token bucket of %d: %s): %s",
+		len(rt.at), best.kind, l, estSeconds(best.windowS), estCount(estRound2(gap)), bucket.allowance, estCount(estRound2(bucket.miss/nb)), estRate(rate))
 	e.base = 0.9
 	e.satOK = max(e.satOK, rt.okSum)
 }
