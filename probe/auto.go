@@ -183,7 +183,9 @@ func (e *engine) runAuto(ctx context.Context) error {
 // first at four times the hot step's rate, then at a second rate (four
 // times the slot rate found, when the first was under three times it; else
 // half the first) so that Estimate can check that the slot stays put, as it
-// does only without burst; then once more at the top rate while the
+// does only without burst; then, when the slower step read the larger
+// rate (the faster arrivals came in clumps), at about twice that rate for
+// at least two seconds, or else once more at the top rate while the
 // estimate is looser than probe.precision. Each step is long enough for
 // about 150 admissions.
 func (e *engine) saturateRandom(ctx context.Context, next func() int, hot Step) error {
@@ -191,8 +193,12 @@ func (e *engine) saturateRandom(ctx context.Context, next func() int, hot Step) 
 	rate := min(pr.Max, 4*hot.OfferedRPS)
 	guess := max(hot.GoodputRPS, 1) // goodput expected at rate
 	top, topOK := 0.0, int64(0)
+	r0, clumped := 0.0, false
 	for round := 0; round < 3; round++ {
 		d := scenarios.ClampDuration(time.Duration(150/guess*float64(time.Second)), time.Second, 2*pr.Step)
+		if clumped {
+			d = max(d, min(2*time.Second, 2*pr.Step)) // its √n sets the estimate's noise
+		}
 		st, sent, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: rate, duration: d, random: true})
 		if !sent || err != nil {
 			return err
@@ -208,10 +214,19 @@ func (e *engine) saturateRandom(ctx context.Context, next func() int, hot Step) 
 		case rate == top:
 			topOK += st.OK
 		}
+		if round == 1 && r > 1.03*r0 && 2*r < 0.85*rate {
+			// The faster arrivals read a smaller slot rate: they reached
+			// the limiter in clumps. At about twice the rate they clump
+			// least; Estimate counts the slowest step.
+			rate, clumped = 2*r, true
+			guess = 1 / (1/r + 1/rate)
+			continue
+		}
 		if round == 1 && r/(top*math.Sqrt(float64(topOK))) <= pr.Precision {
 			return nil // the relative error of r from n gaps at R is r/(R·√n)
 		}
 		if round == 0 {
+			r0 = r
 			// A second rate, clearly apart from the first.
 			if r2 := min(pr.Max, 4*r); rate < min(pr.Max, 3*r) && r2 > 1.5*rate {
 				rate = r2

@@ -993,8 +993,9 @@ func BenchmarkEstimateReplay(b *testing.B) {
 // of one, the faster Poisson step reads a lower rate (its arrivals reached
 // the limiter in clumps). With one request through from idle, or two from
 // a burst long enough for a slot to refill (2 ms at 480/s), the slower step
-// counts; with two from a burst too short for that, the limiter keeps a
-// small burst and the goodput at the faster step is the estimate.
+// counts (of three rates, the slowest); with two from a burst too short
+// for that, the limiter keeps a small burst and the goodput at the faster
+// step is the estimate.
 func TestEstimateSpacingClumped(t *testing.T) {
 	poisson := func(i int, offered float64, ok int64) Step {
 		req := int64(offered)
@@ -1006,11 +1007,16 @@ func TestEstimateSpacingClumped(t *testing.T) {
 		burstS    float64
 		want      float64
 		wantBurst int
-	}{{1, 0.002, 480, 1}, {2, 0.002, 480, 1}, {2, 0.0005, 373, 2}} {
+		third     bool // auto's third step at about twice the rate read
+	}{{1, 0.002, 480, 1, false}, {2, 0.002, 480, 1, false}, {2, 0.0005, 373, 2, false}, {1, 0.002, 494.4, 1, true}} {
 		steps := []Step{
 			{Index: 0, Phase: "burst", OfferedRPS: 4000, DurationS: tt.burstS, Requests: int64(4000 * tt.burstS), OK: tt.coldOK, Throttled: int64(4000*tt.burstS) - tt.coldOK, ThrottledRatio: 0.5, FirstThrottleS: 0.0005, OKBeforeThrottle: 1},
 			{Index: 1, Phase: "ramp", OfferedRPS: 640, StartS: 0.5, DurationS: 1, Requests: 640, OK: 397, Throttled: 243, GoodputRPS: 397, ThrottledRatio: 0.38, FirstThrottleS: 0.004, SteadyRPS: 397},
 			poisson(2, 2560, 373), poisson(3, 1280, 349),
+		}
+		if tt.third {
+			// 324 of 940 Poisson arrivals: r = 324·940/616 = 494.4/s.
+			steps = append(steps, poisson(4, 940, 324))
 		}
 		s := Estimate(EstimateInput{Steps: steps, Timeline: Timeline{ResolutionS: 0.1}, Threshold: 0.01})
 		if !within(s.EffectiveLimitRPS, tt.want, 0.01) || s.Burst != tt.wantBurst {
