@@ -24,12 +24,12 @@ const (
 
 // replayFit is the best match of one kind of limiter.
 type replayFit struct {
-	kind            string
-	allowance       int
-	windowS, phaseS float64
-	miss            float64 // see replayTraffic.miss
-	lowW, highW     float64 // windows that match within the tolerance
-	w0              float64 // the middle of the windows searched
+	kind        string
+	allowance   int
+	windowS     float64
+	miss        float64 // see replayTraffic.miss
+	lowW, highW float64 // windows that match within the tolerance
+	w0          float64 // the middle of the windows searched
 }
 
 // replayTraffic is the run's requests, spread evenly over their buckets,
@@ -133,6 +133,10 @@ func (rt *replayTraffic) miss(kind string, l int, w, phase float64, log []float6
 // steps.
 const replayMaxArrivals = 2500
 
+// margin is how close to the best a match must come to count as as good:
+// a request or two, and 2% of the successes.
+func (rt *replayTraffic) margin() float64 { return max(2, 0.02*rt.okSum) }
+
 // countEpsilon absorbs floating-point error in a sliding counter's estimate.
 const countEpsilon = 1e-9
 
@@ -141,7 +145,7 @@ const countEpsilon = 1e-9
 func (rt *replayTraffic) fit(kind string, l int, w0 float64) replayFit {
 	log := make([]float64, l)
 	best := replayFit{kind: kind, allowance: l, miss: math.Inf(1)}
-	margin := max(2, 0.02*rt.okSum) // a match this close to the best is as good
+	margin := rt.margin()
 	// try returns the best match at window w over phases from p0 to p1,
 	// not counting past slack times the best so far plus the margin.
 	try := func(w, p0, p1, step, slack float64) (float64, float64) {
@@ -163,7 +167,7 @@ func (rt *replayTraffic) fit(kind string, l int, w0 float64) replayFit {
 	add := func(w, m, p float64) {
 		pts = append(pts, point{w, m, p})
 		if m < best.miss {
-			best.miss, best.windowS, best.phaseS = m, w, p
+			best.miss, best.windowS = m, w
 		}
 	}
 	// Coarse: windows 2% apart, phases half a bucket apart (a match can
@@ -273,7 +277,7 @@ func (e *estimator) replayCheck() {
 	// Only a clear answer: the model matches within about a request, twice
 	// as well as a bucket and by more than the margin of a tie, and pins the
 	// window within 10%.
-	decisive := best.miss <= 0.5*bucket.miss && best.miss+max(2, 0.02*rt.okSum) <= bucket.miss
+	decisive := best.miss <= 0.5*bucket.miss && best.miss+rt.margin() <= bucket.miss
 	// A window of a few buckets cannot be told from the timeline: a cap of
 	// 8 in flight at 200 ms replays like 8 per 0.2 s.
 	short := best.windowS < 8*rt.res
