@@ -225,7 +225,7 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (Step, bool) {
 		w.step.StartRPS, w.step.SlopeRPS = sp.rate, sp.slope
 	}
 	e.progress(sp, begin, 0, nil, true)
-	for res := range atk.Attack(e.targets, p, dur, e.sc.Name) {
+	for res := range atk.Attack(e.targets, precise{p, ctx.Done()}, dur, e.sc.Name) {
 		out := e.rec.add(res)
 		if out == outcomeThrottled && sp.stopOnThrottle || out == outcomeOK && sp.stopOnOK {
 			atk.Stop()

@@ -66,6 +66,37 @@ func (p pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	return wait, false
 }
 
+// precise sleeps a pacer's waits itself, to within tens of microseconds,
+// and leaves vegeta none. vegeta's sleep uses the runtime's timers, which
+// wake up to a millisecond late when the process is idle, so faster rates
+// would leave in clumps, one per wake-up; a limiter that spaces requests (a
+// bucket of one) refuses all but one of a clump. A long wait ends early,
+// and the attack stops, when done closes.
+type precise struct {
+	pacer
+	done <-chan struct{}
+}
+
+func (p precise) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	wait, stop := p.pacer.Pace(elapsed, hits)
+	if stop || wait <= 0 {
+		return 0, stop
+	}
+	until := time.Now().Add(wait)
+	// The runtime's sleep for all but the last two milliseconds.
+	if coarse := wait - 2*time.Millisecond; coarse > 0 {
+		t := time.NewTimer(coarse)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-p.done:
+			return 0, true
+		}
+	}
+	sleepFine(until)
+	return 0, false
+}
+
 // Rate is the offered rate, requests per second, at elapsed.
 func (p pacer) Rate(elapsed time.Duration) float64 {
 	return p.Start + p.Slope*elapsed.Seconds()

@@ -91,3 +91,67 @@ func TestPacerRandomGaps(t *testing.T) {
 		t.Errorf("gaps: mean %.4f s, sd %.4f s; want both near %.4f s", mean, sd, 1/rate)
 	}
 }
+
+// precise sleeps each wait itself and never sends a request before it is
+// due, at rates well above what the runtime's timers resolve.
+func TestPrecisePacerNeverEarly(t *testing.T) {
+	for _, p := range []pacer{{Start: 2000}, {Start: 4000, Random: newRandomGaps(3)}} {
+		pp := precise{pacer: p}
+		began := time.Now()
+		for hits := uint64(0); hits < 400; hits++ {
+			elapsed := time.Since(began)
+			due, _ := p.Pace(0, hits)
+			wait, stop := pp.Pace(elapsed, hits)
+			if wait != 0 || stop {
+				t.Fatalf("hit %d: Pace = %v, %v; want 0, false (it sleeps itself)", hits, wait, stop)
+			}
+			if at := time.Since(began); at < due {
+				t.Fatalf("hit %d at %v, due at %v", hits, at, due)
+			}
+		}
+	}
+	if wait, stop := (precise{pacer: pacer{Start: 10, Max: 3}}).Pace(0, 3); wait != 0 || !stop {
+		t.Errorf("at the cap: Pace = %v, %v; want 0, true", wait, stop)
+	}
+}
+
+// A long wait ends when done closes, and the attack stops.
+func TestPrecisePacerStopsWhenDone(t *testing.T) {
+	done := make(chan struct{})
+	out := make(chan bool, 1)
+	go func() {
+		_, stop := precise{pacer: pacer{Start: 0.01}, done: done}.Pace(0, 0) // due in 100 s
+		out <- stop
+	}()
+	close(done)
+	select {
+	case stop := <-out:
+		if !stop {
+			t.Error("Pace after done: stop = false, want true")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Pace still sleeping 10 s after done closed; its wait was 100 s")
+	}
+}
+
+// How late a 300 µs wait ends: the runtime's sleep against precise's.
+func BenchmarkSleepLateness(b *testing.B) {
+	const wait = 300 * time.Microsecond
+	for _, bc := range []struct {
+		name  string
+		sleep func()
+	}{
+		{"time.Sleep", func() { time.Sleep(wait) }},
+		{"precise", func() { precise{pacer: pacer{Start: 1 / wait.Seconds()}}.Pace(0, 0) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var late time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				bc.sleep()
+				late += time.Since(t0) - wait
+			}
+			b.ReportMetric(float64(late.Microseconds())/float64(b.N), "µs-late/op")
+		})
+	}
+}
