@@ -207,7 +207,7 @@ func (e *engine) saturateRandom(ctx context.Context, next func() int, hot Step) 
 		if st.OK < 5 || g >= 0.95*rate {
 			return nil // not a limiter without burst: Estimate says what it can
 		}
-		r := spacingRate(g, rate)
+		r := spacingRate(g, arrivalRate(float64(st.Requests), st.DurationS, rate))
 		switch {
 		case rate > top:
 			top, topOK = rate, st.OK

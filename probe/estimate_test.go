@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The simulator below turns a limiter model and an offered schedule into
@@ -394,6 +395,15 @@ func simRecord(i int, sp simStep, start float64, reqs []simReq) Step {
 		last := len(inflight) - 1
 		inflight[min(last, int(off/binW))]++
 		inflight[min(last, int((off+r.lat)/binW))]--
+	}
+	if sp.poisson {
+		slots := make([]slotSample, len(reqs))
+		for k, r := range reqs {
+			slots[k] = slotSample{at: time.Duration((r.send - start) * 1e9), ok: r.ok}
+		}
+		if slot, ok := fitSlot(slots); ok {
+			st.SlotMS = slot * 1e3
+		}
 	}
 	st.GoodputRPS = float64(st.OK) / sp.dur
 	st.MeanInFlight = latSum / sp.dur
@@ -1021,6 +1031,42 @@ func TestEstimateSpacingClumped(t *testing.T) {
 		s := Estimate(EstimateInput{Steps: steps, Timeline: Timeline{ResolutionS: 0.1}, Threshold: 0.01})
 		if !within(s.EffectiveLimitRPS, tt.want, 0.01) || s.Burst != tt.wantBurst {
 			t.Errorf("cold burst %d: got %g/s, burst %d; want %g/s, burst %d\n%s", tt.coldOK, s.EffectiveLimitRPS, s.Burst, tt.want, tt.wantBurst, strings.Join(s.Reasons, "\n"))
+		}
+	}
+}
+
+// The slot read from send times and G·R/(R−G) bracket r: the estimate is
+// their middle. A slot that contradicts the goodput is left out.
+func TestEstimateSpacingSlot(t *testing.T) {
+	poisson := func(i int, offered float64, ok int64, slotMS float64) Step {
+		req := int64(offered)
+		return Step{Index: i, Phase: "saturate", Arrivals: ArrivalsPoisson, OfferedRPS: offered, StartS: float64(i), DurationS: 1,
+			Requests: req, OK: ok, Throttled: req - ok, GoodputRPS: float64(ok), ThrottledRatio: float64(req-ok) / float64(req), FirstThrottleS: 0.001, SlotMS: slotMS}
+	}
+	// 1300 of 4000 and 960 of 1920 Poisson arrivals: r = G·R/(R−G) = 1926/s and 1920/s.
+	for _, tt := range []struct {
+		name     string
+		slotMS   float64
+		want     float64
+		fromSlot bool
+	}{
+		{"slot 0.5 ms", 0.5, 1962, true},
+		{"no slot", 0, 1924, false},
+		{"slot below the goodput's", 0.6, 1924, false},
+		{"slot far above it", 0.4, 1924, false},
+	} {
+		steps := []Step{
+			{Index: 0, Phase: "burst", OfferedRPS: 4000, DurationS: 0.002, Requests: 8, OK: 1, Throttled: 7, ThrottledRatio: 0.9, FirstThrottleS: 0.0005, OKBeforeThrottle: 1},
+			{Index: 1, Phase: "ramp", OfferedRPS: 2560, StartS: 0.5, DurationS: 1, Requests: 2560, OK: 1290, Throttled: 1270, GoodputRPS: 1290, ThrottledRatio: 0.5, FirstThrottleS: 0.002, SteadyRPS: 1290},
+			poisson(2, 4000, 1300, tt.slotMS), poisson(3, 1920, 960, tt.slotMS),
+		}
+		s := Estimate(EstimateInput{Steps: steps, Timeline: Timeline{ResolutionS: 0.1}, Threshold: 0.01})
+		used := strings.Contains(strings.Join(s.Reasons, "\n"), "by the send times")
+		if !within(s.EffectiveLimitRPS, tt.want, 0.005) || used != tt.fromSlot || s.Burst != 1 {
+			t.Errorf("%s: got %g/s, burst %d, slot used %v; want %g/s, burst 1, slot used %v\n%s", tt.name, s.EffectiveLimitRPS, s.Burst, used, tt.want, tt.fromSlot, strings.Join(s.Reasons, "\n"))
+		}
+		if tt.fromSlot && (s.EffectiveLimitBand.Low > 1925 || s.EffectiveLimitBand.High < 2000) {
+			t.Errorf("%s: band %g–%g, want it to span both readings (1924/s and 2000/s)", tt.name, s.EffectiveLimitBand.Low, s.EffectiveLimitBand.High)
 		}
 	}
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // recorder turns a stream of results into steps and a timeline. Its memory
-// depends on the run's length in time, never on its number of requests.
+// depends on the run's length in time, never on its number of requests
+// (but for up to maxSlotSamples send times of a step with Poisson arrivals).
 // It is used from one goroutine.
 type recorder struct {
 	start time.Time
@@ -40,6 +41,7 @@ type window struct {
 	firstThrot time.Duration // from begin; −1 when none
 	errKinds   map[string]int64
 	retryAfter float64
+	slots      []slotSample // of a step with Poisson arrivals, for fitSlot
 }
 
 // bucketAcc accumulates one timeline bucket.
@@ -225,6 +227,9 @@ func (w *window) add(res *vegeta.Result, out outcome, kind string) {
 		}
 		w.errKinds[kind]++
 	}
+	if s.Arrivals == ArrivalsPoisson && out != outcomeError && len(w.slots) < maxSlotSamples {
+		w.slots = append(w.slots, slotSample{at: off, ok: out == outcomeOK})
+	}
 	w.latSum += res.Latency
 	last := len(w.inflight) - 1
 	w.inflight[min(last, int(off/w.binW))]++
@@ -272,6 +277,9 @@ func (r *recorder) close(w *window, dur time.Duration) Step {
 	}
 	s.ErrorKinds = w.errKinds
 	s.RetryAfterS = w.retryAfter
+	if slot, ok := fitSlot(w.slots); ok {
+		s.SlotMS = slot * 1e3
+	}
 	r.done = append(r.done, s)
 	sort.SliceStable(r.done, func(i, j int) bool { return r.done[i].Index < r.done[j].Index })
 	return s

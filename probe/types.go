@@ -79,6 +79,11 @@ type Step struct {
 	// nothing was throttled.
 	SteadyRPS  float64          `json:"steady_rps"`
 	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"` // "refused", "timeout", "reset", "5xx", ...
+	// SlotMS, for a step with Poisson arrivals, is the gap after an
+	// accepted request from which the next was accepted: a limiter that
+	// keeps no burst admits one request per slot, 1/r. 0 when no sharp
+	// edge showed.
+	SlotMS float64 `json:"slot_ms,omitempty"`
 	// RetryAfterS is the largest Retry-After (or reset) the step saw, in
 	// seconds; 0 when none.
 	RetryAfterS float64 `json:"retry_after_s"`
