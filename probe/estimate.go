@@ -772,6 +772,8 @@ func (e *estimator) spacing() bool {
 	var slots []float64 // slot rates read from the steps' own timing
 	var slotOK float64
 	var slotSteps []int
+	var slotMS []float64 // the same, as slots in milliseconds
+	tickMS := 0.0        // slot of a whole-millisecond clock, when a step told one
 	for i := range e.steps {
 		f := &e.steps[i]
 		if f.s.Arrivals != ArrivalsPoisson {
@@ -797,7 +799,10 @@ func (e *estimator) spacing() bool {
 		g.steps = append(g.steps, f.s.Index+1)
 		e.satOK += float64(f.s.OK)
 		if f.s.SlotMS > 0 {
-			slots = append(slots, 1e3/f.s.SlotMS)
+			slots, slotMS = append(slots, 1e3/f.s.SlotMS), append(slotMS, f.s.SlotMS)
+			if f.s.SlotTickMS > 0 {
+				tickMS = f.s.SlotMS
+			}
 			slotOK += float64(f.s.OK)
 			slotSteps = append(slotSteps, f.s.Index+1)
 		}
@@ -861,6 +866,22 @@ func (e *estimator) spacing() bool {
 	rate, half := estCombine(rates, halves)
 	fromGoodput := rate
 	fromSlot := 0.0
+	if tickMS > 0 && slices.IndexFunc(slotMS, func(x float64) bool { return x < tickMS-1.05 || x > tickMS+0.05 }) < 0 {
+		// Every edge lies in the millisecond before the whole-millisecond
+		// slot: the limiter admits one request per tickMS of its clock.
+		s.Burst = 1
+		r := 1e3 / tickMS
+		s.EffectiveLimitRPS = estRound3(r)
+		s.EffectiveLimitBand = Band{Low: estRound3(0.99 * r), High: estRound3(1e3 / (tickMS - 1))}
+		e.satOK = max(e.satOK, slotOK)
+		e.reason("hardly any request passed from idle: the limiter keeps no burst and admits one request a slot after the last")
+		e.reason("after an accepted request, the next passed from %s on and always from %s (steps %s, by the send times), as often as not in between: the limiter counts time in whole milliseconds (nginx's limit_req does) and admits one request per %s of them, %s",
+			estSeconds((tickMS-1)/1e3), estSeconds(tickMS/1e3), estIntList(slotSteps), estSeconds(tickMS/1e3), estRate(r))
+		e.reason("random arrivals get up to %s (G·R/(R−G) read %s); evenly paced ones at more than %s get less when their spacing is not a whole number of milliseconds",
+			estRate(1e3/(tickMS-1)), estRate(fromGoodput), estRate(r))
+		e.base = 0.85
+		return true
+	}
 	if len(slots) > 0 {
 		// Two readings bracket r. G·R/(R−G) counts as slot the time the
 		// target and the generator spend between a refill and the next

@@ -396,15 +396,6 @@ func simRecord(i int, sp simStep, start float64, reqs []simReq) Step {
 		inflight[min(last, int(off/binW))]++
 		inflight[min(last, int((off+r.lat)/binW))]--
 	}
-	if sp.poisson {
-		slots := make([]slotSample, len(reqs))
-		for k, r := range reqs {
-			slots[k] = slotSample{at: time.Duration((r.send - start) * 1e9), ok: r.ok}
-		}
-		if slot, ok := fitSlot(slots); ok {
-			st.SlotMS = slot * 1e3
-		}
-	}
 	st.GoodputRPS = float64(st.OK) / sp.dur
 	st.MeanInFlight = latSum / sp.dur
 	if sp.workers > 0 {
@@ -428,6 +419,16 @@ func simRecord(i int, sp simStep, start float64, reqs []simReq) Step {
 		}
 		if after := sp.dur - first; after > 0 {
 			st.SteadyRPS = float64(st.OK-st.OKBeforeThrottle) / after
+		}
+	}
+	if sp.poisson {
+		slots := make([]slotSample, len(reqs))
+		for k, r := range reqs {
+			slots[k] = slotSample{at: time.Duration((r.send - start) * 1e9), ok: r.ok}
+		}
+		if slot, tick, ok := fitSlot(slots); ok {
+			st.SlotMS, st.SlotTickMS = slot*1e3, tick*1e3
+			st.keepTick()
 		}
 	}
 	return st
@@ -1067,6 +1068,40 @@ func TestEstimateSpacingSlot(t *testing.T) {
 		}
 		if tt.fromSlot && (s.EffectiveLimitBand.Low > 1925 || s.EffectiveLimitBand.High < 2000) {
 			t.Errorf("%s: band %g–%g, want it to span both readings (1924/s and 2000/s)", tt.name, s.EffectiveLimitBand.Low, s.EffectiveLimitBand.High)
+		}
+	}
+}
+
+// A limiter that counts whole milliseconds (nginx 50r/s without burst):
+// the rate is one per whole-millisecond slot, what dense arrivals get.
+func TestEstimateSpacingWholeMilliseconds(t *testing.T) {
+	poisson := func(i int, offered float64, ok int64, slotMS, tickMS float64) Step {
+		req := int64(offered * 2)
+		return Step{Index: i, Phase: "saturate", Arrivals: ArrivalsPoisson, OfferedRPS: offered, StartS: float64(2 * i), DurationS: 2,
+			Requests: req, OK: ok, Throttled: req - ok, GoodputRPS: float64(ok) / 2, ThrottledRatio: float64(req-ok) / float64(req), FirstThrottleS: 0.001,
+			SlotMS: slotMS, SlotTickMS: tickMS}
+	}
+	for _, tt := range []struct {
+		name          string
+		second        Step
+		want, wantMax float64
+		whole         bool
+	}{
+		{"both steps in the 20th millisecond", poisson(3, 160, 78, 19.4, 0), 50, 50, true},
+		{"the other step's edge elsewhere", poisson(3, 160, 78, 17, 0), 45, 56, false},
+	} {
+		steps := []Step{
+			{Index: 0, Phase: "burst", OfferedRPS: 500, DurationS: 0.014, Requests: 7, OK: 1, Throttled: 6, ThrottledRatio: 0.86, FirstThrottleS: 0.002, OKBeforeThrottle: 1},
+			{Index: 1, Phase: "ramp", OfferedRPS: 80, StartS: 1, DurationS: 1, Requests: 80, OK: 40, Throttled: 40, GoodputRPS: 40, ThrottledRatio: 0.5, FirstThrottleS: 0.02, SteadyRPS: 40},
+			poisson(2, 320, 90, 20, 1), tt.second,
+		}
+		s := Estimate(EstimateInput{Steps: steps, Timeline: Timeline{ResolutionS: 0.1}, Threshold: 0.01})
+		why := strings.Join(s.Reasons, "\n")
+		if s.EffectiveLimitRPS < tt.want || s.EffectiveLimitRPS > tt.wantMax || strings.Contains(why, "whole milliseconds") != tt.whole || s.Burst != 1 {
+			t.Errorf("%s: got %g/s, burst %d; want %g–%g/s, burst 1, whole milliseconds named: %v\n%s", tt.name, s.EffectiveLimitRPS, s.Burst, tt.want, tt.wantMax, tt.whole, why)
+		}
+		if tt.whole && (s.EffectiveLimitBand.Low > 50 || s.EffectiveLimitBand.High < 52.6) {
+			t.Errorf("%s: band %g–%g, want it to hold 50/s and 1000/19 = 52.6/s", tt.name, s.EffectiveLimitBand.Low, s.EffectiveLimitBand.High)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package probe_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,6 +64,47 @@ func TestNginxThrottlingDetected(t *testing.T) {
 			}
 			if !within(s.SteadyRPS, 20, 0.1) {
 				t.Errorf("steady goodput %.1f/s, want 20/s ±10%%", s.SteadyRPS)
+			}
+		})
+	}
+}
+
+// auto against a real limit_req: with a burst it reads the rate and the
+// burst; without one, nginx counts whole milliseconds and admits one
+// request per 20 of them at 50r/s (up to 1000/19 = 52.6/s to random
+// arrivals), which auto must tell and report as 50/s, with the reason.
+func TestNginxAuto(t *testing.T) {
+	tests := []struct {
+		name      string
+		cfg       nginxtest.Config
+		rate      float64
+		burst     int
+		wantWhole bool
+	}{
+		{"rate=50r/s burst=20 nodelay", nginxtest.Config{Rate: "50r/s", Burst: 20, NoDelay: true, Status: 429}, 50, 20, false},
+		{"rate=50r/s without burst", nginxtest.Config{Rate: "50r/s", Status: 429}, 50, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := startNginx(t, tt.cfg)
+			sc := scenario(t, url, func(sc *scenarios.Scenario) {
+				sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: 500}
+			})
+			run, err := probe.Execute(context.Background(), sc, probe.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := probe.Estimate(probe.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised, Threshold: sc.Probe.Threshold, MaxOfferedRPS: 500})
+			why := strings.Join(s.Reasons, "\n")
+			if !within(s.EffectiveLimitRPS, tt.rate, 0.03) || s.Algorithm != probe.AlgorithmTokenBucket {
+				t.Errorf("got %s %.1f/s, want token-bucket %.0f/s ±3%%\n%s", s.Algorithm, s.EffectiveLimitRPS, tt.rate, why)
+			}
+			// nginx's burst is what it queues beyond the request in hand.
+			if b := s.Burst - 1; b < tt.burst-max(2, tt.burst/10) || b > tt.burst+max(2, tt.burst/10) {
+				t.Errorf("burst %d (nginx's %d plus the request in hand), want %d ±10%% or ±2", s.Burst, b, tt.burst)
+			}
+			if tt.wantWhole && !strings.Contains(why, "whole milliseconds") {
+				t.Errorf("no reason names nginx's whole-millisecond clock:\n%s", why)
 			}
 		})
 	}

@@ -277,8 +277,9 @@ func (r *recorder) close(w *window, dur time.Duration) Step {
 	}
 	s.ErrorKinds = w.errKinds
 	s.RetryAfterS = w.retryAfter
-	if slot, ok := fitSlot(w.slots); ok {
-		s.SlotMS = slot * 1e3
+	if slot, tick, ok := fitSlot(w.slots); ok {
+		s.SlotMS, s.SlotTickMS = slot*1e3, tick*1e3
+		s.keepTick()
 	}
 	r.done = append(r.done, s)
 	sort.SliceStable(r.done, func(i, j int) bool { return r.done[i].Index < r.done[j].Index })

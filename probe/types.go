@@ -84,6 +84,10 @@ type Step struct {
 	// keeps no burst admits one request per slot, 1/r. 0 when no sharp
 	// edge showed.
 	SlotMS float64 `json:"slot_ms,omitempty"`
+	// SlotTickMS is the limiter's clock step when the edge spanned one
+	// whole millisecond (nginx counts time in them): passes began at
+	// SlotMS−1 and were the rule from SlotMS. 0 otherwise.
+	SlotTickMS float64 `json:"slot_tick_ms,omitempty"`
 	// RetryAfterS is the largest Retry-After (or reset) the step saw, in
 	// seconds; 0 when none.
 	RetryAfterS float64 `json:"retry_after_s"`
