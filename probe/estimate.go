@@ -1947,8 +1947,8 @@ func (e *estimator) noBurstFit(rates, halves, offered []float64) (float64, float
 // burst throttles at random moments and the arithmetic reads a burst that
 // is not there. Among the rest the largest wins, since a bucket that had
 // not refilled only shows less. A step after an unthrottled one that
-// offered more than rate is credited what that step drained and the pause
-// did not refill. It returns the burst and a reason.
+// offered more than rate is credited what the unthrottled steps before it
+// drained and their pauses did not refill. It returns the burst and a reason.
 func (e *estimator) bestBurst(rate float64) (int, string) {
 	type cand struct {
 		f      *stepFacts
@@ -1964,12 +1964,18 @@ func (e *estimator) bestBurst(rate float64) (int, string) {
 		}
 		d := 0.0
 		full := f.pos == 0 || f.idleS >= estColdIdleS
-		if f.pos > 0 {
-			if p := e.in.Steps[f.pos-1]; p.Throttled == 0 {
-				full = true
-				if p.GoodputRPS > rate {
-					d = max(0, (p.GoodputRPS-rate)*p.DurationS-rate*f.idleS)
-				}
+		if f.pos > 0 && e.in.Steps[f.pos-1].Throttled == 0 {
+			// Full at the start of the unthrottled steps before it; what
+			// they drained above the rate and their pauses did not refill.
+			full = true
+			k := f.pos - 1
+			for k > 0 && e.in.Steps[k-1].Throttled == 0 {
+				k--
+			}
+			for j := k; j < f.pos; j++ {
+				p, next := e.in.Steps[j], e.in.Steps[j+1]
+				d = max(0, d+(p.GoodputRPS-rate)*p.DurationS)
+				d = max(0, d-rate*max(0, next.StartS-p.StartS-p.DurationS))
 			}
 		}
 		// A step measured long after its first throttle knows its own
@@ -2013,7 +2019,7 @@ func (e *estimator) bestBurst(rate float64) (int, string) {
 	why := fmt.Sprintf("step %d %s: %d accepted in %s before the first throttle, %s of them at the steady rate",
 		from.s.Index+1, idle, from.s.OKBeforeThrottle, estSeconds(from.s.FirstThrottleS), estCount(rate*from.s.FirstThrottleS))
 	if c.credit >= 0.5 {
-		why += fmt.Sprintf(", plus %s the step before drained above the rate", estCount(c.credit))
+		why += fmt.Sprintf(", plus %s the steps before drained above the rate", estCount(c.credit))
 	}
 	return c.b, why + fmt.Sprintf(": burst ≈ %d", c.b)
 }

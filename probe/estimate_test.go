@@ -1105,3 +1105,18 @@ func TestEstimateSpacingWholeMilliseconds(t *testing.T) {
 		}
 	}
 }
+
+// A burst from idle too short to spend a large bucket, then a doubling
+// ramp without pauses up to the top rate: the steps above the rate before
+// the saturation step all drained the bucket, and the burst counts them.
+func TestEstimateBurstAfterContiguousRamp(t *testing.T) {
+	steps := []simStep{{rate: 4000, dur: 2, phase: "burst"}}
+	for r := 5.0; r < 4000; r *= 2 {
+		steps = append(steps, simStep{rate: r, dur: 1})
+	}
+	steps = append(steps, simStep{rate: 4000, dur: 1}, simStep{rate: 4000, dur: 5, phase: "saturate"})
+	s, _ := estimateSim(simRun{lim: &simTokenBucket{r: 2000, b: 6000}, steps: steps}, nil)
+	if !within(s.EffectiveLimitRPS, 2000, 0.03) || !within(float64(s.Burst), 6000, 0.03) {
+		t.Errorf("got %g/s, burst %d; want 2000/s ±3%%, burst 6000 ±3%%\n%s", s.EffectiveLimitRPS, s.Burst, strings.Join(s.Reasons, "\n"))
+	}
+}
