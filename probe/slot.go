@@ -29,10 +29,10 @@ const maxSlotSamples = 1 << 15
 // millisecond (see clockTick), and then slot is the end of that millisecond;
 // 0 otherwise.
 //
-// This reads the slot from the requests' own timing, where the goodput of
-// Poisson arrivals, G = 1/(1/r + 1/R), counts every microsecond the target
-// and the generator add between an acceptance and the next arrival as part
-// of the slot (−4% at 2000/s on two shared cores).
+// The goodput of Poisson arrivals, G = 1/(1/r + 1/R), counts every
+// microsecond the target and the generator add between an acceptance and
+// the next arrival as slot (−4% at 2000/s on two shared cores); this reads
+// the slot from the requests' own timing. estimator.spacing weighs both.
 func fitSlot(samples []slotSample) (slot, tick float64, ok bool) {
 	s := slices.Clone(samples)
 	slices.SortStableFunc(s, func(a, b slotSample) int { return cmp.Compare(a.at, b.at) })
@@ -142,8 +142,8 @@ func slotShare(gs []slotGap, lo, hi time.Duration) (ok, all int) {
 // m+1 is its slot, and their share rises evenly across that millisecond.
 // A continuous slot rises at one point. It returns the millisecond m
 // when, over the gaps from m−1 to m+2 ms, such an even rise explains the
-// outcomes better than a step at the edge, for slots of 10 ms or more (edges from 9 ms)
-// (under that the millisecond is too coarse a part of the slot to tell).
+// outcomes better than a step at the edge. Only for edges from 9 ms: in
+// shorter slots a millisecond is too large a part to tell.
 func clockTick(gs []slotGap, edge time.Duration) (time.Duration, bool) {
 	const ms = time.Millisecond
 	if edge < 9*ms {
