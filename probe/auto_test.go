@@ -50,10 +50,16 @@ func TestAutoFindsTheTruth(t *testing.T) {
 				t.Errorf("effective limit %.1f/s, want %.1f/s ±%.0f%% (reasons: %v)", s.EffectiveLimitRPS, truth.EffectiveLimitRPS, tol*100, s.Reasons)
 			}
 			if tt.wantAlgo != "" && s.Algorithm != tt.wantAlgo {
-				t.Errorf("algorithm %q, want %q", s.Algorithm, tt.wantAlgo)
+				t.Errorf("algorithm %q, want %q (reasons: %v)", s.Algorithm, tt.wantAlgo, s.Reasons)
 			}
 			if tt.burstTol >= 0 && (s.Burst < truth.Burst-tt.burstTol || s.Burst > truth.Burst+tt.burstTol) {
 				t.Errorf("burst %d, want %d ±%d", s.Burst, truth.Burst, tt.burstTol)
+			}
+			if t.Failed() {
+				for _, st := range run.Steps {
+					t.Logf("step %d %s: offered %.1f/s, %d sent, %d ok, %d throttled in %.2f s, first throttle at %.3f s",
+						st.Index+1, st.Phase, st.OfferedRPS, st.Requests, st.OK, st.Throttled, st.DurationS, st.FirstThrottleS)
+				}
 			}
 			if tt.wantAlgo == "concurrency" && s.MaxInFlight != truth.MaxInFlight {
 				t.Errorf("max in flight %d, want the cap %d", s.MaxInFlight, truth.MaxInFlight)
