@@ -769,11 +769,10 @@ func (e *estimator) spacing() bool {
 		steps                  []int
 	}
 	var gs []*group
-	var slots []float64 // slot rates read from the steps' own timing
+	var slotMS []float64 // slots read from the steps' own timing
 	var slotOK float64
 	var slotSteps []int
-	var slotMS []float64 // the same, as slots in milliseconds
-	tickMS := 0.0        // slot of a whole-millisecond clock, when a step told one
+	tickMS := 0.0 // slot of a whole-millisecond clock, when a step told one
 	for i := range e.steps {
 		f := &e.steps[i]
 		if f.s.Arrivals != ArrivalsPoisson {
@@ -799,7 +798,7 @@ func (e *estimator) spacing() bool {
 		g.steps = append(g.steps, f.s.Index+1)
 		e.satOK += float64(f.s.OK)
 		if f.s.SlotMS > 0 {
-			slots, slotMS = append(slots, 1e3/f.s.SlotMS), append(slotMS, f.s.SlotMS)
+			slotMS = append(slotMS, f.s.SlotMS)
 			if f.s.SlotTickMS > 0 {
 				tickMS = f.s.SlotMS
 			}
@@ -882,7 +881,8 @@ func (e *estimator) spacing() bool {
 		e.base = 0.85
 		return true
 	}
-	if len(slots) > 0 {
+	useSlot := false
+	if len(slotMS) > 0 {
 		// Two readings bracket r. G·R/(R−G) counts as slot the time the
 		// target and the generator spend between a refill and the next
 		// arrival's turn, so it reads low (−4% at 2000/s on two shared
@@ -892,15 +892,14 @@ func (e *estimator) spacing() bool {
 		// limiter saw it (+6% with 0.5 ms of jitter on a 2 ms slot). The
 		// estimate is their middle and the band spans both. An edge below
 		// G·R/(R−G), or far above it, contradicts the model: left out.
-		for _, x := range slots {
-			fromSlot += x / float64(len(slots))
+		for _, x := range slotMS {
+			fromSlot += 1e3 / x / float64(len(slotMS))
 		}
 		if fromSlot >= rate-half-0.01*rate && fromSlot <= 1.15*rate {
 			lo, hi := min(rate, fromSlot), max(rate, fromSlot)
 			rate, half = (lo+hi)/2, max(half, (hi-lo)/2, 0.01*(lo+hi)/2)
 			e.satOK = max(e.satOK, slotOK)
-		} else {
-			slots = nil
+			useSlot = true
 		}
 	}
 	s.Burst = 1
@@ -911,7 +910,7 @@ func (e *estimator) spacing() bool {
 		e.reason("with Poisson arrivals at %s, %s succeeded (steps %s): goodput G = 1/(1/r + 1/R), so r = G·R/(R−G) = %s",
 			estRate(g.offered), estRate(g.ok/g.dur), estIntList(g.steps), estRate(rates[i]))
 	}
-	if len(slots) > 0 {
+	if useSlot {
 		e.reason("after an accepted request the next passed from %s on (steps %s, by the send times): r = %s, which reads high when delivery jitter favours early arrivals; G·R/(R−G) = %s reads low by the time between a refill and the next arrival's turn; the estimate is their middle",
 			estSeconds(1/fromSlot), estIntList(slotSteps), estRate(fromSlot), estRate(fromGoodput))
 	}
