@@ -864,16 +864,15 @@ func (e *estimator) spacing() bool {
 	}
 	rate, half := estCombine(rates, halves)
 	fromGoodput := rate
-	fromSlot := 0.0
+	s.Burst = 1
+	e.reason("hardly any request passed from idle: the limiter keeps no burst and admits one request a slot after the last")
 	if tickMS > 0 && slices.IndexFunc(slotMS, func(x float64) bool { return x < tickMS-1.05 || x > tickMS+0.05 }) < 0 {
 		// Every edge lies in the millisecond before the whole-millisecond
 		// slot: the limiter admits one request per tickMS of its clock.
-		s.Burst = 1
 		r := 1e3 / tickMS
 		s.EffectiveLimitRPS = estRound3(r)
 		s.EffectiveLimitBand = Band{Low: estRound3(0.99 * r), High: estRound3(1e3 / (tickMS - 1))}
 		e.satOK = max(e.satOK, slotOK)
-		e.reason("hardly any request passed from idle: the limiter keeps no burst and admits one request a slot after the last")
 		e.reason("after an accepted request, the next passed from %s on and always from %s (steps %s, by the send times), as often as not in between: the limiter counts time in whole milliseconds (nginx's limit_req does) and admits one request per %s of them, %s",
 			estSeconds((tickMS-1)/1e3), estSeconds(tickMS/1e3), estIntList(slotSteps), estSeconds(tickMS/1e3), estRate(r))
 		e.reason("random arrivals get up to %s (G·R/(R−G) read %s); evenly paced ones at more than %s get less when their spacing is not a whole number of milliseconds",
@@ -881,7 +880,7 @@ func (e *estimator) spacing() bool {
 		e.base = 0.85
 		return true
 	}
-	useSlot := false
+	useSlot, fromSlot := false, 0.0
 	if len(slotMS) > 0 {
 		// Two readings bracket r. G·R/(R−G) counts as slot the time the
 		// target and the generator spend between a refill and the next
@@ -902,10 +901,8 @@ func (e *estimator) spacing() bool {
 			useSlot = true
 		}
 	}
-	s.Burst = 1
 	s.EffectiveLimitRPS = estRound3(rate)
 	s.EffectiveLimitBand = Band{Low: estRound3(max(0, rate-half)), High: estRound3(rate + half)}
-	e.reason("hardly any request passed from idle: the limiter keeps no burst and admits one request a slot after the last")
 	for i, g := range gs {
 		e.reason("with Poisson arrivals at %s, %s succeeded (steps %s): goodput G = 1/(1/r + 1/R), so r = G·R/(R−G) = %s",
 			estRate(g.offered), estRate(g.ok/g.dur), estIntList(g.steps), estRate(rates[i]))

@@ -426,10 +426,7 @@ func simRecord(i int, sp simStep, start float64, reqs []simReq) Step {
 		for k, r := range reqs {
 			slots[k] = slotSample{at: time.Duration((r.send - start) * 1e9), ok: r.ok}
 		}
-		if slot, tick, ok := fitSlot(slots); ok {
-			st.SlotMS, st.SlotTickMS = slot*1e3, tick*1e3
-			st.keepTick()
-		}
+		st.readSlot(slots)
 	}
 	return st
 }

@@ -277,10 +277,7 @@ func (r *recorder) close(w *window, dur time.Duration) Step {
 	}
 	s.ErrorKinds = w.errKinds
 	s.RetryAfterS = w.retryAfter
-	if slot, tick, ok := fitSlot(w.slots); ok {
-		s.SlotMS, s.SlotTickMS = slot*1e3, tick*1e3
-		s.keepTick()
-	}
+	s.readSlot(w.slots)
 	r.done = append(r.done, s)
 	sort.SliceStable(r.done, func(i, j int) bool { return r.done[i].Index < r.done[j].Index })
 	return s

@@ -100,6 +100,15 @@ func fitSlot(samples []slotSample) (slot, tick float64, ok bool) {
 	return edge.Seconds(), 0, true
 }
 
+// readSlot sets the step's SlotMS and SlotTickMS from its samples; its
+// ThrottleMS must be set.
+func (s *Step) readSlot(samples []slotSample) {
+	if slot, tick, ok := fitSlot(samples); ok {
+		s.SlotMS, s.SlotTickMS = slot*1e3, tick*1e3
+		s.keepTick()
+	}
+}
+
 // keepTick drops a whole-millisecond clock told by a step whose refusals
 // came back with a spread of more than tickJitterMS between median and
 // 95th percentile: delivery jitter of that order blurs a continuous slot
