@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"limitprobe/estimate"
+	"limitprobe/evidence"
 	"limitprobe/probe"
 	"limitprobe/report"
 )
@@ -18,9 +20,9 @@ func writeReport(t *testing.T, dir, name string, limit float64) string {
 	run := probe.Run{
 		Scenario:  probe.ScenarioRef{Name: name, Target: probe.TargetRef{URL: "http://127.0.0.1:8080/", Method: "GET"}, Strategy: "auto", Threshold: 0.01},
 		StartedAt: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), DurationS: 10, RequestsSent: 500, ThrottledTotal: 100,
-		Steps: []probe.Step{{Index: 0, Phase: "saturate", OfferedRPS: limit * 1.3, DurationS: 5, Requests: int64(limit * 6.5), OK: int64(limit * 5),
+		Steps: []evidence.Step{{Index: 0, Phase: "saturate", OfferedRPS: limit * 1.3, DurationS: 5, Requests: int64(limit * 6.5), OK: int64(limit * 5),
 			Throttled: int64(limit * 1.5), GoodputRPS: limit, ThrottledRatio: 0.23, FirstThrottleS: 0, SteadyRPS: limit}},
-		Summary: probe.Summary{Limited: true, EffectiveLimitRPS: limit, EffectiveLimitBand: probe.Band{Low: limit * 0.98, High: limit * 1.02},
+		Summary: estimate.Summary{Limited: true, EffectiveLimitRPS: limit, EffectiveLimitBand: estimate.Band{Low: limit * 0.98, High: limit * 1.02},
 			OnsetRPS: limit * 1.3, Burst: 10, Algorithm: "token-bucket", Confidence: 0.8, Reasons: []string{"synthetic"}},
 	}
 	rep := report.New(run, report.Options{ToolVersion: toolVersion})

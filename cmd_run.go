@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"limitprobe/estimate"
 	"limitprobe/probe"
 	"limitprobe/report"
 	"limitprobe/scenarios"
@@ -137,7 +138,7 @@ func execute(ctx context.Context, sc *scenarios.Scenario, o runOptions, dir stri
 		fmt.Fprintf(stderr, "limitprobe: %s: %v\n", sc.Name, sc.Redact(runErr.Error()))
 		return exitTarget
 	}
-	run.Summary = probe.Estimate(probe.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
+	run.Summary = estimate.Estimate(estimate.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
 		Threshold: sc.Probe.Threshold, MaxOfferedRPS: sc.Probe.Max})
 	rep := report.New(*run, report.Options{ToolVersion: toolVersion, Margin: o.margin, Expect: sc.Expect,
 		DemandRPS: sc.Demand, PriceAmount: sc.Price.Amount, PricePer: sc.Price.Per})

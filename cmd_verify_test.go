@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"limitprobe/estimate"
+	"limitprobe/evidence"
 	"limitprobe/probe"
 	"limitprobe/report"
 )
@@ -28,9 +30,9 @@ func verifyFixture(t *testing.T, url string, clientRate float64) string {
 	t.Helper()
 	run := probe.Run{
 		Scenario: probe.ScenarioRef{Name: "mock-token-bucket", Target: probe.TargetRef{URL: url, Method: "GET"}},
-		Steps: []probe.Step{{Index: 0, Phase: "ramp", OfferedRPS: 100, DurationS: 3, Requests: 300, OK: 160, Throttled: 140,
-			LatencyMS: probe.Latency{P50: 0.3, P99: 1}, RetryAfterS: 1}},
-		Summary: probe.Summary{Limited: true, EffectiveLimitRPS: 50, Burst: 10, Algorithm: "token-bucket", Confidence: 0.9},
+		Steps: []evidence.Step{{Index: 0, Phase: "ramp", OfferedRPS: 100, DurationS: 3, Requests: 300, OK: 160, Throttled: 140,
+			LatencyMS: evidence.Latency{P50: 0.3, P99: 1}, RetryAfterS: 1}},
+		Summary: estimate.Summary{Limited: true, EffectiveLimitRPS: 50, Burst: 10, Algorithm: "token-bucket", Confidence: 0.9},
 	}
 	rep := report.New(run, report.Options{ToolVersion: toolVersion})
 	if clientRate > 0 {

@@ -12,6 +12,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"limitprobe/estimate"
 	"limitprobe/internal/nginxtest"
 	"limitprobe/mock"
 	"limitprobe/probe"
@@ -204,7 +205,7 @@ func runAuto(ctx context.Context, url string, c benchCase) outcome {
 	if err != nil {
 		return outcome{err: err}
 	}
-	s := probe.Estimate(probe.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
+	s := estimate.Estimate(estimate.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
 		Threshold: sc.Probe.Threshold, MaxOfferedRPS: sc.Probe.Max})
 	est := s.EffectiveLimitRPS
 	return outcome{estimate: est, burst: s.Burst, algo: s.Algorithm, requests: run.RequestsSent, seconds: run.DurationS}

@@ -19,14 +19,14 @@ type goBenchPlan struct {
 
 func (e *env) goBenchPlan() goBenchPlan {
 	if e.quick {
-		return goBenchPlan{pattern: "^(BenchmarkRecorderAdd|BenchmarkParseAdvertised|BenchmarkAdmit)$", count: 1, benchtime: "100ms"}
+		return goBenchPlan{pattern: "^(BenchmarkRecorderAdd|BenchmarkParse|BenchmarkAdmit)$", count: 1, benchtime: "100ms"}
 	}
 	return goBenchPlan{pattern: ".", count: 3, benchtime: "200ms"}
 }
 
 // goBenchPackages hold the hot paths: the recorder and header parsing in
 // probe, admission and serving in mock.
-var goBenchPackages = []string{"./probe", "./mock"}
+var goBenchPackages = []string{"./probe", "./headers", "./mock"}
 
 // buildTests compiles the test binaries of goBenchPackages.
 func (e *env) buildTests(ctx context.Context) error {

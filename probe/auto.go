@@ -5,6 +5,8 @@ import (
 	"math"
 	"time"
 
+	"limitprobe/estimate"
+	"limitprobe/evidence"
 	"limitprobe/scenarios"
 )
 
@@ -63,7 +65,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 	// throttles measures the steady rate after it.
 	prev := burst
 	rate := pr.Start
-	var hot Step
+	var hot evidence.Step
 	for {
 		if !e.cooldown(ctx, prev, stepSpec{index: idx, phase: scenarios.PhaseRamp, rate: rate}) {
 			return nil
@@ -144,7 +146,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 		if !ok || err != nil {
 			return err
 		}
-		if silent && cold.OK > 0 && estSilentAfter(st) {
+		if silent && cold.OK > 0 && estimate.SilentAfter(st) {
 			// Nothing came through a whole saturation step after the hot
 			// step fell silent, where a window would have reopened: denied
 			// requests may be counting. Creep up to the rate that locks out.
@@ -188,7 +190,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 // at least two seconds, or else once more at the top rate while the
 // estimate is looser than probe.precision. Each step is long enough for
 // about 150 admissions.
-func (e *engine) saturateRandom(ctx context.Context, next func() int, hot Step) error {
+func (e *engine) saturateRandom(ctx context.Context, next func() int, hot evidence.Step) error {
 	pr := e.sc.Probe
 	rate := min(pr.Max, 4*hot.OfferedRPS)
 	guess := max(hot.GoodputRPS, 1) // goodput expected at rate
@@ -207,7 +209,7 @@ func (e *engine) saturateRandom(ctx context.Context, next func() int, hot Step) 
 		if st.OK < 5 || g >= 0.95*rate {
 			return nil // not a limiter without burst: Estimate says what it can
 		}
-		r := spacingRate(g, arrivalRate(float64(st.Requests), st.DurationS, rate))
+		r := estimate.SpacingRate(g, estimate.ArrivalRate(float64(st.Requests), st.DurationS, rate))
 		switch {
 		case rate > top:
 			top, topOK = rate, st.OK
@@ -244,11 +246,11 @@ func (e *engine) saturateRandom(ctx context.Context, next func() int, hot Step) 
 // lockSpan is the window, in seconds, of a sliding counter that would
 // have reached the allowance from the requests the run had sent when step
 // st first saw a throttle; 0 when it cannot be told.
-func (e *engine) lockSpan(st Step, allowance float64) float64 {
+func (e *engine) lockSpan(st evidence.Step, allowance float64) float64 {
 	if st.FirstThrottleS < 0 || allowance <= 0 {
 		return 0
 	}
-	span, ok := estCounterWindow(e.rec.timeline(time.Now()), st.StartS+st.FirstThrottleS, allowance)
+	span, ok := estimate.CounterWindow(e.rec.timeline(time.Now()), st.StartS+st.FirstThrottleS, allowance)
 	if !ok {
 		return 0
 	}
@@ -268,7 +270,7 @@ func (e *engine) lockSpan(st Step, allowance float64) float64 {
 // window would reopen, a lockout stays shut. A window that reopens was
 // longer than the saturation step before could show: saturate at satRate
 // for four step lengths to measure it.
-func (e *engine) creep(ctx context.Context, next func() int, hot Step, allowance, satRate float64) error {
+func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, allowance, satRate float64) error {
 	pr := e.sc.Probe
 	span := e.lockSpan(hot, allowance)
 	if span <= 0 {
@@ -303,7 +305,7 @@ func (e *engine) creep(ctx context.Context, next func() int, hot Step, allowance
 // step, until one is accepted again (at most MaxCooldown): the time a spent
 // window or bucket takes to let a request through. The step is kept, so
 // the estimate sees the gap.
-func (e *engine) recover(ctx context.Context, next func() int) (Step, bool, error) {
+func (e *engine) recover(ctx context.Context, next func() int) (evidence.Step, bool, error) {
 	return e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseRecover, rate: 2,
 		duration: scenarios.MaxCooldown, stopOnOK: true})
 }
@@ -368,14 +370,14 @@ func (e *engine) bisectOnset(ctx context.Context, next func() int) error {
 }
 
 // bisectStep sends one short step of the onset bisection at rate.
-func (e *engine) bisectStep(ctx context.Context, next func() int, rate float64) (Step, bool, error) {
+func (e *engine) bisectStep(ctx context.Context, next func() int, rate float64) (evidence.Step, bool, error) {
 	return e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseRamp, rate: rate,
 		duration: scenarios.ClampDuration(time.Duration(20/rate*float64(time.Second)), time.Second, e.sc.Probe.Step)})
 }
 
 // precise reports whether a saturation step pins the limit within the
 // scenario's precision: the counting error of its successes is within it.
-func (e *engine) precise(st Step, limit float64) bool {
+func (e *engine) precise(st evidence.Step, limit float64) bool {
 	n := float64(st.OK)
 	if n < 1 || limit <= 0 {
 		return false
@@ -388,7 +390,7 @@ func (e *engine) precise(st Step, limit float64) bool {
 // instantRejections reports whether throttled responses came back much
 // faster than accepted ones while requests piled up in flight: the
 // signature of a cap on concurrency (TGI answers 429 at once).
-func instantRejections(st Step) bool {
+func instantRejections(st evidence.Step) bool {
 	if st.Throttled == 0 || st.OK < 5 {
 		return false
 	}
@@ -398,7 +400,7 @@ func instantRejections(st Step) bool {
 // sweepConcurrency finds a cap on requests in flight by bisection with
 // closed-loop steps: the cap is at least the most requests the unthrottled
 // steps had in flight, and below the most the throttled step had.
-func (e *engine) sweepConcurrency(ctx context.Context, next func() int, hot Step) error {
+func (e *engine) sweepConcurrency(ctx context.Context, next func() int, hot evidence.Step) error {
 	lo := 1
 	for _, s := range e.rec.done {
 		if s.Throttled == 0 {
@@ -407,7 +409,7 @@ func (e *engine) sweepConcurrency(ctx context.Context, next func() int, hot Step
 	}
 	hi := max(lo+1, hot.MaxInFlight) // throttled at hi workers
 	prev := hot
-	throttled := func(st Step) bool { return float64(st.Throttled) > float64(st.Requests)*e.sc.Probe.Threshold }
+	throttled := func(st evidence.Step) bool { return float64(st.Throttled) > float64(st.Requests)*e.sc.Probe.Threshold }
 	for hi-lo > 1 {
 		n := (lo + hi) / 2
 		if prev.RetryAfterS > 0 && !e.cooldown(ctx, prev, stepSpec{index: len(e.rec.done), phase: scenarios.PhaseConcurrency, concurrency: n}) {
@@ -452,18 +454,18 @@ func (e *engine) concurrencyStep(index, workers int) stepSpec {
 }
 
 // stepAt is the concurrency step with n workers, if one ran.
-func (e *engine) stepAt(n int) (Step, bool) {
+func (e *engine) stepAt(n int) (evidence.Step, bool) {
 	for _, s := range e.rec.done {
 		if s.Concurrency == n {
 			return s, true
 		}
 	}
-	return Step{}, false
+	return evidence.Step{}, false
 }
 
 // longWindow reports whether the target advertises a window or wait long
 // enough that auto should read the quota instead of ramping.
-func (e *engine) longWindow(burst Step) bool {
+func (e *engine) longWindow(burst evidence.Step) bool {
 	a := e.rec.adv
 	if a == nil || burst.Throttled == 0 {
 		return false

@@ -20,6 +20,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"limitprobe/evidence"
 	"limitprobe/scenarios"
 	"limitprobe/units"
 )
@@ -57,7 +58,7 @@ type Progress struct {
 	Errors       int64
 	MaxRequests  int
 	MaxDuration  time.Duration
-	Finished     *Step // the step that just ended, if any
+	Finished     *evidence.Step // the step that just ended, if any
 }
 
 // NewClient returns the HTTP client a run uses for sc: keep-alive
@@ -189,16 +190,16 @@ type stepSpec struct {
 
 // runStep sends one step and returns its measurement. ok is false when the
 // caps or ctx left nothing to send.
-func (e *engine) runStep(ctx context.Context, sp stepSpec) (Step, bool) {
+func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool) {
 	reqLeft, timeLeft := e.budget()
 	if reqLeft <= 0 || timeLeft <= 0 || ctx.Err() != nil {
-		return Step{}, false
+		return evidence.Step{}, false
 	}
 	dur := min(sp.duration, timeLeft)
 	p := pacer{Start: sp.rate, Slope: sp.slope, Max: uint64(reqLeft)}
 	arrivals := ""
 	if sp.random && sp.concurrency == 0 && sp.slope == 0 {
-		p.Random, arrivals = newRandomGaps(uint64(sp.index)+1), ArrivalsPoisson
+		p.Random, arrivals = newRandomGaps(uint64(sp.index)+1), evidence.ArrivalsPoisson
 	}
 	opts := []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(vegeta.NoFollow), vegeta.MaxBody(maxBody(e.sc))}
 	if sp.concurrency > 0 {
@@ -220,7 +221,7 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (Step, bool) {
 	if sp.slope != 0 {
 		offered = sp.rate + sp.slope*dur.Seconds()/2
 	}
-	w := e.rec.open(Step{Index: sp.index, Phase: sp.phase, OfferedRPS: offered, Concurrency: sp.concurrency, Arrivals: arrivals}, begin, begin.Add(dur), e.sc.Target.Timeout)
+	w := e.rec.open(evidence.Step{Index: sp.index, Phase: sp.phase, OfferedRPS: offered, Concurrency: sp.concurrency, Arrivals: arrivals}, begin, begin.Add(dur), e.sc.Target.Timeout)
 	if sp.slope != 0 {
 		w.step.StartRPS, w.step.SlopeRPS = sp.rate, sp.slope
 	}
@@ -268,7 +269,7 @@ func (e *engine) encode(res *vegeta.Result) {
 	_ = e.raw.Encode(res) // a failing raw file must not stop the probe
 }
 
-func (e *engine) progress(sp stepSpec, begin time.Time, cool time.Duration, done *Step, force bool) {
+func (e *engine) progress(sp stepSpec, begin time.Time, cool time.Duration, done *evidence.Step, force bool) {
 	if e.opt.Progress == nil {
 		return
 	}
@@ -290,7 +291,7 @@ func (e *engine) progress(sp stepSpec, begin time.Time, cool time.Duration, done
 // it saw, at least MinCooldown and at most MaxCooldown (a step that was
 // never throttled spent nothing that needs to refill). It returns false when ctx
 // ended or the time cap would be passed.
-func (e *engine) cooldown(ctx context.Context, prev Step, next stepSpec) bool {
+func (e *engine) cooldown(ctx context.Context, prev evidence.Step, next stepSpec) bool {
 	d := e.sc.Probe.Cooldown
 	if e.sc.Probe.CooldownAuto {
 		if prev.Throttled == 0 && prev.RetryAfterS == 0 {
@@ -332,7 +333,7 @@ func (e *engine) pause(ctx context.Context, d time.Duration, next stepSpec) bool
 func (e *engine) runSteps(ctx context.Context, plan scenarios.Plan) error {
 	linear := e.sc.Probe.Strategy == scenarios.StrategyLinear
 	over := 0
-	var prev Step
+	var prev evidence.Step
 	for i, ps := range plan.Steps {
 		sp := stepSpec{index: i, phase: ps.Phase, rate: ps.Rate, concurrency: ps.Concurrency, duration: ps.Duration}
 		if linear {
@@ -359,7 +360,7 @@ func (e *engine) runSteps(ctx context.Context, plan scenarios.Plan) error {
 
 // send runs one step and checks it for an error storm. ok is false when
 // the caps or ctx left nothing to send.
-func (e *engine) send(ctx context.Context, sp stepSpec) (Step, bool, error) {
+func (e *engine) send(ctx context.Context, sp stepSpec) (evidence.Step, bool, error) {
 	st, ok := e.runStep(ctx, sp)
 	if !ok {
 		return st, false, nil
@@ -379,7 +380,7 @@ func (e *engine) runQuota(ctx context.Context, plan scenarios.Plan) error {
 // errorStorm returns an ErrUnusable error when most of a step's requests
 // failed without the target throttling any: the target is down or
 // misconfigured, and more load would say nothing about its limit.
-func errorStorm(st Step) error {
+func errorStorm(st evidence.Step) error {
 	if st.Requests < 10 || st.Errors*2 <= st.Requests || st.Throttled > 0 {
 		return nil
 	}
@@ -387,7 +388,7 @@ func errorStorm(st Step) error {
 		ErrUnusable, st.Errors, st.Requests, st.Index+1, kinds(st.ErrorKinds))
 }
 
-func errorSummary(steps []Step) string {
+func errorSummary(steps []evidence.Step) string {
 	all := map[string]int64{}
 	for _, s := range steps {
 		for k, n := range s.ErrorKinds {
@@ -436,7 +437,7 @@ func (e *engine) finish(ctx context.Context) *Run {
 		Timeline:       e.rec.timeline(end),
 	}
 	if run.Steps == nil {
-		run.Steps = []Step{}
+		run.Steps = []evidence.Step{}
 	}
 	run.StopReason = e.stopReason(run)
 	return run

@@ -13,6 +13,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"limitprobe/estimate"
 	"limitprobe/mock"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
@@ -74,7 +75,7 @@ func TestStepsAgainstTokenBucket(t *testing.T) {
 	if above.FirstThrottleS < 0 || above.OKBeforeThrottle < 5 {
 		t.Errorf("first throttle at %.2fs after %d ok, want a throttle after at least the burst of 5", above.FirstThrottleS, above.OKBeforeThrottle)
 	}
-	onset, ok := probe.Onset(run.Steps, sc.Probe.Threshold)
+	onset, ok := estimate.Onset(run.Steps, sc.Probe.Threshold)
 	if !ok || onset != 80 {
 		t.Errorf("onset = %v (ok %v), want 80/s: the 40/s step is at the rate itself and must stay under 1%%", onset, ok)
 	}

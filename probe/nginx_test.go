@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"limitprobe/estimate"
 	"limitprobe/internal/nginxtest"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
@@ -96,13 +97,13 @@ func TestNginxAuto(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := probe.Estimate(probe.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised, Threshold: sc.Probe.Threshold, MaxOfferedRPS: 500})
+			s := estimate.Estimate(estimate.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised, Threshold: sc.Probe.Threshold, MaxOfferedRPS: 500})
 			why := strings.Join(s.Reasons, "\n")
 			tol := tt.tol
 			if strings.Contains(why, "whole milliseconds") {
 				tol = 0.01
 			}
-			if !within(s.EffectiveLimitRPS, tt.rate, tol) || s.Algorithm != probe.AlgorithmTokenBucket {
+			if !within(s.EffectiveLimitRPS, tt.rate, tol) || s.Algorithm != estimate.AlgorithmTokenBucket {
 				t.Errorf("got %s %.1f/s, want token-bucket %.0f/s ±%.0f%%\n%s", s.Algorithm, s.EffectiveLimitRPS, tt.rate, tol*100, why)
 			}
 			// nginx's burst is what it queues beyond the request in hand.

@@ -5,6 +5,10 @@ import (
 	"sort"
 	"time"
 
+	"limitprobe/estimate"
+	"limitprobe/evidence"
+	"limitprobe/headers"
+
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -19,16 +23,16 @@ type recorder struct {
 
 	buckets []bucketAcc
 	windows []*window // steps that can still receive results
-	done    []Step
+	done    []evidence.Step
 
 	sent, ok, throttled, errors int64
-	adv                         *Advertised
+	adv                         *headers.Advertised
 	parsed                      int64 // responses whose headers were parsed
 }
 
 // window gathers the results sent between begin and end into one Step.
 type window struct {
-	step       Step
+	step       evidence.Step
 	begin, end time.Time
 	timeout    time.Duration
 
@@ -41,7 +45,7 @@ type window struct {
 	firstThrot time.Duration // from begin; −1 when none
 	errKinds   map[string]int64
 	retryAfter float64
-	slots      []slotSample // of a step with Poisson arrivals, for fitSlot
+	slots      []estimate.SlotSample // of a step with Poisson arrivals, for fitSlot
 }
 
 // bucketAcc accumulates one timeline bucket.
@@ -76,7 +80,7 @@ func newRecorder(start time.Time, res time.Duration, cls classifier) *recorder {
 
 // open starts a window for step st over [begin, end). Results sent in that
 // interval belong to it.
-func (r *recorder) open(st Step, begin, end time.Time, timeout time.Duration) *window {
+func (r *recorder) open(st evidence.Step, begin, end time.Time, timeout time.Duration) *window {
 	dur := end.Sub(begin)
 	binW := max(time.Millisecond, dur/50000)
 	w := &window{
@@ -133,7 +137,7 @@ func (r *recorder) parseHeaders(res *vegeta.Result, w *window) {
 		return
 	}
 	r.parsed++
-	a, ok := ParseAdvertised(res.Headers, res.End())
+	a, ok := headers.Parse(res.Headers, res.End())
 	if !ok {
 		return
 	}
@@ -227,8 +231,8 @@ func (w *window) add(res *vegeta.Result, out outcome, kind string) {
 		}
 		w.errKinds[kind]++
 	}
-	if s.Arrivals == ArrivalsPoisson && out != outcomeError && len(w.slots) < maxSlotSamples {
-		w.slots = append(w.slots, slotSample{at: off, ok: out == outcomeOK})
+	if s.Arrivals == evidence.ArrivalsPoisson && out != outcomeError && len(w.slots) < estimate.MaxSlotSamples {
+		w.slots = append(w.slots, estimate.SlotSample{At: off, OK: out == outcomeOK})
 	}
 	w.latSum += res.Latency
 	last := len(w.inflight) - 1
@@ -238,7 +242,7 @@ func (w *window) add(res *vegeta.Result, out outcome, kind string) {
 
 // close finishes a window: its Step is final. dur is how long the step
 // really sent for (shorter than planned when a cap or an interrupt cut it).
-func (r *recorder) close(w *window, dur time.Duration) Step {
+func (r *recorder) close(w *window, dur time.Duration) evidence.Step {
 	for i, x := range r.windows {
 		if x == w {
 			r.windows = append(r.windows[:i], r.windows[i+1:]...)
@@ -277,28 +281,28 @@ func (r *recorder) close(w *window, dur time.Duration) Step {
 	}
 	s.ErrorKinds = w.errKinds
 	s.RetryAfterS = w.retryAfter
-	s.readSlot(w.slots)
+	estimate.ReadSlot(&s, w.slots)
 	r.done = append(r.done, s)
 	sort.SliceStable(r.done, func(i, j int) bool { return r.done[i].Index < r.done[j].Index })
 	return s
 }
 
-func quantiles(l *vegeta.LatencyMetrics, n int64) Latency {
+func quantiles(l *vegeta.LatencyMetrics, n int64) evidence.Latency {
 	if n == 0 {
-		return Latency{}
+		return evidence.Latency{}
 	}
 	ms := func(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
-	return Latency{P50: ms(l.Quantile(0.5)), P95: ms(l.Quantile(0.95)), P99: ms(l.Quantile(0.99)), Max: ms(l.Max)}
+	return evidence.Latency{P50: ms(l.Quantile(0.5)), P95: ms(l.Quantile(0.95)), P99: ms(l.Quantile(0.99)), Max: ms(l.Max)}
 }
 
 // timeline renders the buckets up to end.
-func (r *recorder) timeline(end time.Time) Timeline {
+func (r *recorder) timeline(end time.Time) evidence.Timeline {
 	n := int(end.Sub(r.start)/r.res) + 1
 	n = min(n, len(r.buckets))
-	tl := Timeline{ResolutionS: r.res.Seconds(), Buckets: make([]Bucket, n)}
+	tl := evidence.Timeline{ResolutionS: r.res.Seconds(), Buckets: make([]evidence.Bucket, n)}
 	for i := range tl.Buckets {
 		b := &r.buckets[i]
-		tl.Buckets[i] = Bucket{Sent: b.sent, OK: b.ok, Throttled: b.throttled, Errors: b.errors,
+		tl.Buckets[i] = evidence.Bucket{Sent: b.sent, OK: b.ok, Throttled: b.throttled, Errors: b.errors,
 			LatencyMSP50: histMedian(&b.hist, b.ok), InFlight: math.Round(b.busy/r.res.Seconds()*100) / 100}
 	}
 	return tl

@@ -1,6 +1,12 @@
 package probe
 
-import "time"
+import (
+	"time"
+
+	"limitprobe/estimate"
+	"limitprobe/evidence"
+	"limitprobe/headers"
+)
 
 // Run is everything one probe measured: the finished steps, a timeline at a
 // fixed resolution, what the target advertised, and the estimate. Its JSON
@@ -16,12 +22,12 @@ type Run struct {
 	ErrorsTotal    int64       `json:"errors_total"`
 	// Advertised is the last rate-limit information the target sent; nil
 	// when it sent none.
-	Advertised *Advertised `json:"advertised"`
-	Steps      []Step      `json:"steps"`
+	Advertised *headers.Advertised `json:"advertised"`
+	Steps      []evidence.Step     `json:"steps"`
 	// Timeline buckets every request by the time it was sent, from the
 	// start of the run, ResolutionS seconds each.
-	Timeline Timeline `json:"timeline"`
-	Summary  Summary  `json:"summary"`
+	Timeline evidence.Timeline `json:"timeline"`
+	Summary  estimate.Summary  `json:"summary"`
 }
 
 // ScenarioRef is what a report keeps of its scenario: nothing secret.
@@ -37,108 +43,4 @@ type ScenarioRef struct {
 type TargetRef struct {
 	URL    string `json:"url"`
 	Method string `json:"method"`
-}
-
-// ArrivalsPoisson marks a step whose requests had exponential gaps.
-const ArrivalsPoisson = "poisson"
-
-// Step is the measurement of one step. Counts are of requests sent during
-// the step, whenever their responses came back. Rates are per second.
-type Step struct {
-	Index      int     `json:"index"`
-	Phase      string  `json:"phase"`
-	OfferedRPS float64 `json:"offered_rps"` // planned rate; for concurrency steps the achieved send rate
-	// SlopeRPS is how fast the offered rate grew, per second, in a linear
-	// step (whose OfferedRPS is the mean); StartRPS its rate at the start.
-	StartRPS    float64 `json:"start_rps,omitempty"`
-	SlopeRPS    float64 `json:"slope_rps,omitempty"`
-	Concurrency int     `json:"concurrency,omitempty"` // workers of a concurrency step
-	// Arrivals is "poisson" when requests were spaced at random around the
-	// offered rate; empty when evenly.
-	Arrivals       string  `json:"arrivals,omitempty"`
-	StartS         float64 `json:"start_s"` // from the start of the run
-	DurationS      float64 `json:"duration_s"`
-	Requests       int64   `json:"requests"`
-	OK             int64   `json:"ok"`
-	Throttled      int64   `json:"throttled"`
-	Errors         int64   `json:"errors"`
-	GoodputRPS     float64 `json:"goodput_rps"`
-	ThrottledRatio float64 `json:"throttled_ratio"`
-	LatencyMS      Latency `json:"latency_ms"`          // of successful responses
-	ThrottleMS     Latency `json:"throttle_latency_ms"` // of throttled responses
-	MaxInFlight    int     `json:"max_in_flight"`       // most requests outstanding at once
-	MeanInFlight   float64 `json:"mean_in_flight"`      // time-average of requests outstanding
-	// FirstThrottleS is when, from the start of the step, the first
-	// throttled request was sent; -1 when none was.
-	FirstThrottleS float64 `json:"first_throttle_s"`
-	// OKBeforeThrottle counts successful requests sent before the first
-	// throttled one: with an idle start, the burst plus what refilled.
-	OKBeforeThrottle int64 `json:"ok_before_throttle"`
-	// SteadyRPS is the goodput from the first throttled request to the end
-	// of the step: the rate the limiter lets through once saturated. 0 when
-	// nothing was throttled.
-	SteadyRPS  float64          `json:"steady_rps"`
-	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"` // "refused", "timeout", "reset", "5xx", ...
-	// SlotMS, for a step with Poisson arrivals, is the gap after an
-	// accepted request from which the next was accepted: a limiter that
-	// keeps no burst admits one request per slot, 1/r. 0 when no sharp
-	// edge showed.
-	SlotMS float64 `json:"slot_ms,omitempty"`
-	// SlotTickMS is the limiter's clock step when the edge spanned one
-	// whole millisecond (nginx counts time in them): passes began at
-	// SlotMS−1 and were the rule from SlotMS. 0 otherwise.
-	SlotTickMS float64 `json:"slot_tick_ms,omitempty"`
-	// RetryAfterS is the largest Retry-After (or reset) the step saw, in
-	// seconds; 0 when none.
-	RetryAfterS float64 `json:"retry_after_s"`
-}
-
-// Latency holds latency quantiles in milliseconds.
-type Latency struct {
-	P50 float64 `json:"p50"`
-	P95 float64 `json:"p95"`
-	P99 float64 `json:"p99"`
-	Max float64 `json:"max"`
-}
-
-// Timeline is the run in fixed time buckets, for charts and for estimates
-// that need the shape of a step (bursts, windows).
-type Timeline struct {
-	ResolutionS float64  `json:"resolution_s"`
-	Buckets     []Bucket `json:"buckets"`
-}
-
-// Bucket counts the requests sent in one slice of the timeline.
-type Bucket struct {
-	Sent         int64   `json:"sent"`
-	OK           int64   `json:"ok"`
-	Throttled    int64   `json:"throttled"`
-	Errors       int64   `json:"errors"`
-	LatencyMSP50 float64 `json:"latency_ms_p50"` // median latency of successful responses; 0 when none
-	InFlight     float64 `json:"in_flight"`      // mean requests outstanding
-}
-
-// Summary is the estimate of the limit and its explanation.
-type Summary struct {
-	Limited            bool    `json:"limited"`
-	EffectiveLimitRPS  float64 `json:"effective_limit_rps"`
-	EffectiveLimitBand Band    `json:"effective_limit_band"`
-	OnsetRPS           float64 `json:"onset_rps"` // 0 when never crossed the threshold
-	Burst              int     `json:"burst"`
-	WindowS            float64 `json:"window_s"`
-	MaxInFlight        int     `json:"max_in_flight"` // the cap, for a concurrency limit
-	Algorithm          string  `json:"algorithm"`     // token-bucket, fixed-window, sliding-window, concurrency, queue, lockout, none-observed, unknown
-	Confidence         float64 `json:"confidence"`    // 0..1
-	LowerBoundOnly     bool    `json:"lower_bound_only"`
-	// Reasons explain the estimate in sentences a user can check.
-	Reasons []string `json:"reasons"`
-	// AdvertisedMismatch is set when the advertised limit lies outside the
-	// measured band; it says how.
-	AdvertisedMismatch string `json:"advertised_mismatch,omitempty"`
-}
-
-// Band is an interval of rates, requests per second.
-type Band struct {
-	Low  float64 `json:"low"`
-	High float64 `json:"high"`
 }

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"limitprobe/probe"
+	"limitprobe/evidence"
 )
 
 // A chart is a line chart over time drawn as inline SVG: no scripts, no
@@ -280,15 +280,15 @@ const maxChartPoints = 600
 
 // coarsen merges the timeline's buckets into at most maxChartPoints,
 // returning the buckets and their resolution, seconds.
-func coarsen(tl probe.Timeline) ([]probe.Bucket, float64) {
+func coarsen(tl evidence.Timeline) ([]evidence.Bucket, float64) {
 	bs, res := tl.Buckets, tl.ResolutionS
 	if len(bs) <= maxChartPoints {
 		return bs, res
 	}
 	g := (len(bs) + maxChartPoints - 1) / maxChartPoints
-	out := make([]probe.Bucket, 0, (len(bs)+g-1)/g)
+	out := make([]evidence.Bucket, 0, (len(bs)+g-1)/g)
 	for i := 0; i < len(bs); i += g {
-		var m probe.Bucket
+		var m evidence.Bucket
 		var latW float64
 		n := 0
 		for _, b := range bs[i:min(i+g, len(bs))] {

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"limitprobe/estimate"
+	"limitprobe/evidence"
+	"limitprobe/headers"
 	"limitprobe/probe"
 	"limitprobe/report"
 	"limitprobe/scenarios"
@@ -20,13 +23,13 @@ func exampleRun() probe.Run {
 		StartedAt:    time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
 		DurationS:    7,
 		RequestsSent: 330, ThrottledTotal: 90,
-		Advertised: &probe.Advertised{RetryAfterS: 1, Source: probe.SourceRetryAfter},
-		Steps: []probe.Step{
-			{Index: 0, Phase: "ramp", OfferedRPS: 30, DurationS: 3, Requests: 90, OK: 90, GoodputRPS: 30, LatencyMS: probe.Latency{P50: 8, P99: 20}, MaxInFlight: 2},
+		Advertised: &headers.Advertised{RetryAfterS: 1, Source: headers.SourceRetryAfter},
+		Steps: []evidence.Step{
+			{Index: 0, Phase: "ramp", OfferedRPS: 30, DurationS: 3, Requests: 90, OK: 90, GoodputRPS: 30, LatencyMS: evidence.Latency{P50: 8, P99: 20}, MaxInFlight: 2},
 			{Index: 1, Phase: "ramp", OfferedRPS: 80, StartS: 4, DurationS: 3, Requests: 240, OK: 150, Throttled: 90, GoodputRPS: 50,
-				ThrottledRatio: 0.375, LatencyMS: probe.Latency{P50: 9, P99: 25}, MaxInFlight: 2, RetryAfterS: 1},
+				ThrottledRatio: 0.375, LatencyMS: evidence.Latency{P50: 9, P99: 25}, MaxInFlight: 2, RetryAfterS: 1},
 		},
-		Summary: probe.Summary{Limited: true, EffectiveLimitRPS: 50, EffectiveLimitBand: probe.Band{Low: 48, High: 52},
+		Summary: estimate.Summary{Limited: true, EffectiveLimitRPS: 50, EffectiveLimitBand: estimate.Band{Low: 48, High: 52},
 			OnsetRPS: 80, Burst: 10, Algorithm: "token-bucket", Confidence: 0.8},
 	}
 }
@@ -71,7 +74,7 @@ func Example() {
 func ExampleCompare() {
 	small, large := exampleRun(), exampleRun()
 	small.Summary.EffectiveLimitRPS = 30
-	small.Summary.EffectiveLimitBand = probe.Band{Low: 29, High: 31}
+	small.Summary.EffectiveLimitBand = estimate.Band{Low: 29, High: 31}
 	reps := []*report.Report{
 		report.New(small, report.Options{PriceAmount: 20, PricePer: 730 * time.Hour}),
 		report.New(large, report.Options{PriceAmount: 50, PricePer: 730 * time.Hour}),

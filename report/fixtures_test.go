@@ -4,6 +4,9 @@ import (
 	"math"
 	"time"
 
+	"limitprobe/estimate"
+	"limitprobe/evidence"
+	"limitprobe/headers"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
 )
@@ -26,14 +29,14 @@ type simStep struct {
 // accepted. Latencies are latMS for successes. It fills steps and a
 // timeline of resolution res.
 func simulate(plan []simStep, stepS, cooldownS, res float64, phase string, latMS func(rate float64) float64,
-	admit func(t float64, n int64) int64, errorsAt map[int]int64, retryAfterS float64) ([]probe.Step, probe.Timeline) {
-	var steps []probe.Step
-	tl := probe.Timeline{ResolutionS: res}
+	admit func(t float64, n int64) int64, errorsAt map[int]int64, retryAfterS float64) ([]evidence.Step, evidence.Timeline) {
+	var steps []evidence.Step
+	tl := evidence.Timeline{ResolutionS: res}
 	per := int(math.Round(stepS / res))
 	gap := int(math.Round(cooldownS / res))
 	t := 0.0
 	for i, sp := range plan {
-		st := probe.Step{Index: i, Phase: phase, OfferedRPS: sp.rate, Concurrency: sp.conc, StartS: t, DurationS: stepS, FirstThrottleS: -1}
+		st := evidence.Step{Index: i, Phase: phase, OfferedRPS: sp.rate, Concurrency: sp.conc, StartS: t, DurationS: stepS, FirstThrottleS: -1}
 		lat := latMS(sp.rate)
 		acc := 0.0
 		maxIn := 0.0
@@ -44,7 +47,7 @@ func simulate(plan []simStep, stepS, cooldownS, res float64, phase string, latMS
 			acc -= float64(n)
 			ok := admit(t, n)
 			thr := n - ok
-			b := probe.Bucket{Sent: n, OK: ok, Throttled: thr}
+			b := evidence.Bucket{Sent: n, OK: ok, Throttled: thr}
 			if ok > 0 {
 				b.LatencyMSP50 = lat + float64(k%3)*0.1
 			}
@@ -79,15 +82,15 @@ func simulate(plan []simStep, stepS, cooldownS, res float64, phase string, latMS
 		if st.FirstThrottleS >= 0 {
 			st.SteadyRPS = math.Round(float64(okSince)/(stepS-st.FirstThrottleS)*10) / 10
 			st.RetryAfterS = retryAfterS
-			st.ThrottleMS = probe.Latency{P50: 0.4, P95: 0.9, P99: 1.3, Max: 4.1}
+			st.ThrottleMS = evidence.Latency{P50: 0.4, P95: 0.9, P99: 1.3, Max: 4.1}
 		}
-		st.LatencyMS = probe.Latency{P50: lat, P95: lat * 1.8, P99: lat * 2.6, Max: lat * 4}
+		st.LatencyMS = evidence.Latency{P50: lat, P95: lat * 1.8, P99: lat * 2.6, Max: lat * 4}
 		st.MaxInFlight = int(math.Ceil(maxIn)) + 1
 		st.MeanInFlight = math.Round(st.GoodputRPS*lat/1000*100) / 100
 		steps = append(steps, st)
 		for k := 0; k < gap && i < len(plan)-1; k++ {
 			admit(t, 0)
-			tl.Buckets = append(tl.Buckets, probe.Bucket{})
+			tl.Buckets = append(tl.Buckets, evidence.Bucket{})
 			t += res
 		}
 	}
@@ -135,11 +138,11 @@ func tokenBucketRun() probe.Run {
 			Strategy: "auto", Threshold: 0.01, DemandRPS: 40},
 		StartedAt:  fixtureStart,
 		StopReason: "reached probe.max (100/s)",
-		Advertised: &probe.Advertised{Limit: 50, WindowS: 1, Remaining: ptr(0.0), ResetS: 1, RetryAfterS: 1, Source: probe.SourceIETF},
+		Advertised: &headers.Advertised{Limit: 50, WindowS: 1, Remaining: ptr(0.0), ResetS: 1, RetryAfterS: 1, Source: headers.SourceIETF},
 		Steps:      steps,
 		Timeline:   tl,
-		Summary: probe.Summary{
-			Limited: true, EffectiveLimitRPS: 50.2, EffectiveLimitBand: probe.Band{Low: 48.9, High: 51.5}, OnsetRPS: 60, Burst: 10,
+		Summary: estimate.Summary{
+			Limited: true, EffectiveLimitRPS: 50.2, EffectiveLimitBand: estimate.Band{Low: 48.9, High: 51.5}, OnsetRPS: 60, Burst: 10,
 			Algorithm: "token-bucket", Confidence: 0.86,
 			Reasons: []string{
 				"Goodput stayed at 49.6–50.7/s in the three saturated steps (60, 80 and 100/s offered): a steady rate, not a quota.",
@@ -166,8 +169,8 @@ func concurrencyRun() probe.Run {
 		StopReason: "reached probe.max (32 workers)",
 		Steps:      steps,
 		Timeline:   tl,
-		Summary: probe.Summary{
-			Limited: true, EffectiveLimitRPS: 40, EffectiveLimitBand: probe.Band{Low: 38.7, High: 40.3}, OnsetRPS: 120, MaxInFlight: 8,
+		Summary: estimate.Summary{
+			Limited: true, EffectiveLimitRPS: 40, EffectiveLimitBand: estimate.Band{Low: 38.7, High: 40.3}, OnsetRPS: 120, MaxInFlight: 8,
 			Algorithm: "concurrency", Confidence: 0.92,
 			Reasons: []string{
 				"Throttling began when more than 8 requests were in flight, whatever the rate: a cap on concurrency.",
@@ -191,7 +194,7 @@ func noneObservedRun() probe.Run {
 		StopReason: "reached probe.max (40/s)",
 		Steps:      steps,
 		Timeline:   tl,
-		Summary: probe.Summary{
+		Summary: estimate.Summary{
 			EffectiveLimitRPS: 40, Algorithm: "none-observed", LowerBoundOnly: true, Confidence: 0,
 			Reasons: []string{"No step was throttled, up to 40/s offered: the limit, if any, is higher."},
 		},

@@ -160,7 +160,7 @@ func fmtBand(b bandLike) string {
 	return lo + "–" + hi
 }
 
-// bandLike is probe.Band by another name, so that fmtBand also serves the
+// bandLike is estimate.Band by another name, so that fmtBand also serves the
 // comparison's copies.
 type bandLike struct{ Low, High float64 }
 

@@ -5,7 +5,9 @@ import (
 	"math"
 	"slices"
 
-	"limitprobe/probe"
+	"limitprobe/estimate"
+	"limitprobe/evidence"
+	"limitprobe/headers"
 )
 
 // Recommendation is how a client lives within the measured limit: a
@@ -122,7 +124,7 @@ type stepStats struct {
 	retryAfterS float64 // longest Retry-After a step saw, s
 }
 
-func statsOf(steps []probe.Step) stepStats {
+func statsOf(steps []evidence.Step) stepStats {
 	var st stepStats
 	var p50s []float64
 	for _, s := range steps {
@@ -157,7 +159,7 @@ const (
 	classUnknown                  // throttled, but not recognisably
 )
 
-func classOf(s probe.Summary) class {
+func classOf(s estimate.Summary) class {
 	switch a := s.Algorithm; {
 	case s.LowerBoundOnly || a == "none-observed" || (!s.Limited && a == ""):
 		return classLowerBound
@@ -195,7 +197,7 @@ func isWindowAlgorithm(a string) bool { return a == "fixed-window" || a == "slid
 // half of what was seen. Retries honour Retry-After when the target sends it,
 // else back off exponentially with full jitter from a base of at least one
 // request slot and the median latency to a cap of at least the window.
-func Recommend(s probe.Summary, steps []probe.Step, adv *probe.Advertised, margin float64) Recommendation {
+func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertised, margin float64) Recommendation {
 	margin = normMargin(margin)
 	st := statsOf(steps)
 	rec := Recommendation{Margin: margin, Notes: []string{}}
@@ -440,7 +442,7 @@ func baseVs(refMS, oursMS float64) string {
 
 // demandFor compares demand (requests per second) with what was measured
 // and what rec sends.
-func demandFor(demand float64, s probe.Summary, steps []probe.Step, rec Recommendation) Demand {
+func demandFor(demand float64, s estimate.Summary, steps []evidence.Step, rec Recommendation) Demand {
 	d := Demand{DemandRPS: demand, LimitRPS: s.EffectiveLimitRPS, SustainableRPS: rec.SustainableRPS}
 	cls := classOf(s)
 	if cls == classLowerBound {

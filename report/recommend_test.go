@@ -5,37 +5,39 @@ import (
 	"strings"
 	"testing"
 
-	"limitprobe/probe"
+	"limitprobe/estimate"
+	"limitprobe/evidence"
+	"limitprobe/headers"
 )
 
 // steps builds measured steps at the given offered rates, each with p50
 // latency latMS; retryAfterS is the Retry-After the throttled ones saw.
-func steps(latMS, retryAfterS float64, rates ...float64) []probe.Step {
-	var out []probe.Step
+func steps(latMS, retryAfterS float64, rates ...float64) []evidence.Step {
+	var out []evidence.Step
 	for i, r := range rates {
-		out = append(out, probe.Step{Index: i, OfferedRPS: r, Requests: int64(r * 3), OK: int64(r * 3), GoodputRPS: r,
-			LatencyMS: probe.Latency{P50: latMS, P99: latMS * 3}, RetryAfterS: retryAfterS})
+		out = append(out, evidence.Step{Index: i, OfferedRPS: r, Requests: int64(r * 3), OK: int64(r * 3), GoodputRPS: r,
+			LatencyMS: evidence.Latency{P50: latMS, P99: latMS * 3}, RetryAfterS: retryAfterS})
 	}
 	return out
 }
 
 func TestRecommend(t *testing.T) {
-	tb := probe.Summary{Limited: true, EffectiveLimitRPS: 50, OnsetRPS: 60, Burst: 10, Algorithm: "token-bucket", Confidence: 0.9}
-	fw := probe.Summary{Limited: true, EffectiveLimitRPS: 10, OnsetRPS: 12, Burst: 600, WindowS: 60, Algorithm: "fixed-window", Confidence: 0.8}
-	sw := probe.Summary{Limited: true, EffectiveLimitRPS: 5, OnsetRPS: 6, Burst: 20, Algorithm: "sliding-window", Confidence: 0.7}
-	queue := probe.Summary{Limited: true, EffectiveLimitRPS: 50, OnsetRPS: 55, Burst: 0, Algorithm: "queue", Confidence: 0.8}
-	conc := probe.Summary{Limited: true, EffectiveLimitRPS: 40, OnsetRPS: 120, MaxInFlight: 8, Algorithm: "concurrency", Confidence: 0.9}
-	lock := probe.Summary{Limited: true, EffectiveLimitRPS: 18, OnsetRPS: 20, Algorithm: "lockout", Confidence: 0.7}
-	none := probe.Summary{EffectiveLimitRPS: 40, Algorithm: "none-observed", LowerBoundOnly: true}
-	unknown := probe.Summary{Limited: true, EffectiveLimitRPS: 30, OnsetRPS: 25, Algorithm: "unknown", Confidence: 0.3}
-	raAdv := &probe.Advertised{RetryAfterS: 2, Source: probe.SourceRetryAfter}
-	resetAdv := &probe.Advertised{Limit: 5, WindowS: 30, ResetS: 12, Source: probe.SourceIETF}
+	tb := estimate.Summary{Limited: true, EffectiveLimitRPS: 50, OnsetRPS: 60, Burst: 10, Algorithm: "token-bucket", Confidence: 0.9}
+	fw := estimate.Summary{Limited: true, EffectiveLimitRPS: 10, OnsetRPS: 12, Burst: 600, WindowS: 60, Algorithm: "fixed-window", Confidence: 0.8}
+	sw := estimate.Summary{Limited: true, EffectiveLimitRPS: 5, OnsetRPS: 6, Burst: 20, Algorithm: "sliding-window", Confidence: 0.7}
+	queue := estimate.Summary{Limited: true, EffectiveLimitRPS: 50, OnsetRPS: 55, Burst: 0, Algorithm: "queue", Confidence: 0.8}
+	conc := estimate.Summary{Limited: true, EffectiveLimitRPS: 40, OnsetRPS: 120, MaxInFlight: 8, Algorithm: "concurrency", Confidence: 0.9}
+	lock := estimate.Summary{Limited: true, EffectiveLimitRPS: 18, OnsetRPS: 20, Algorithm: "lockout", Confidence: 0.7}
+	none := estimate.Summary{EffectiveLimitRPS: 40, Algorithm: "none-observed", LowerBoundOnly: true}
+	unknown := estimate.Summary{Limited: true, EffectiveLimitRPS: 30, OnsetRPS: 25, Algorithm: "unknown", Confidence: 0.3}
+	raAdv := &headers.Advertised{RetryAfterS: 2, Source: headers.SourceRetryAfter}
+	resetAdv := &headers.Advertised{Limit: 5, WindowS: 30, ResetS: 12, Source: headers.SourceIETF}
 
 	tests := []struct {
 		name   string
-		s      probe.Summary
-		steps  []probe.Step
-		adv    *probe.Advertised
+		s      estimate.Summary
+		steps  []evidence.Step
+		adv    *headers.Advertised
 		margin float64
 		// want
 		basis                string
@@ -73,9 +75,9 @@ func TestRecommend(t *testing.T) {
 			basis: BasisConcurrencyCap, rate: 0, burst: 0, conc: 7, baseMS: 200, capMS: 5000, minRetries: 6, maxRetry: 6, budget: 0.1, sustainable: 35, noteHas: "Little's law"},
 		{name: "concurrency, Retry-After", s: conc, steps: steps(200, 0, 5, 10, 20, 40), adv: raAdv, margin: 0.9,
 			basis: BasisConcurrencyCap, rate: 0, burst: 0, conc: 7, honor: true, baseMS: 200, capMS: 5000, minRetries: 6, maxRetry: 6, budget: 0.1, sustainable: 35},
-		{name: "concurrency, cap derived from limit × latency", s: probe.Summary{Limited: true, EffectiveLimitRPS: 40, Algorithm: "concurrency"}, steps: steps(250, 0, 10, 40),
+		{name: "concurrency, cap derived from limit × latency", s: estimate.Summary{Limited: true, EffectiveLimitRPS: 40, Algorithm: "concurrency"}, steps: steps(250, 0, 10, 40),
 			margin: 0.9, basis: BasisConcurrencyCap, conc: 9, baseMS: 250, capMS: 5000, minRetries: 6, maxRetry: 6, budget: 0.1, sustainable: 36},
-		{name: "concurrency, cap unknown and no latency: a rate", s: probe.Summary{Limited: true, EffectiveLimitRPS: 40, Algorithm: "concurrency"}, margin: 0.9,
+		{name: "concurrency, cap unknown and no latency: a rate", s: estimate.Summary{Limited: true, EffectiveLimitRPS: 40, Algorithm: "concurrency"}, margin: 0.9,
 			basis: BasisConcurrencyCap, rate: 36, burst: 1, baseMS: 25, capMS: 5000, minRetries: 9, maxRetry: 9, budget: 0.1, sustainable: 36, noteHas: "could not be sized"},
 		{name: "lockout, Retry-After", s: lock, steps: steps(20, 30, 10, 20), margin: 0.9,
 			basis: BasisLockoutOnset, rate: 16.2, burst: 1, honor: true, baseMS: 1000, capMS: 30000, minRetries: 4, maxRetry: 4, budget: 0.1, sustainable: 16.2, noteHas: "extends the lockout"},
@@ -85,15 +87,15 @@ func TestRecommend(t *testing.T) {
 			basis: BasisHighestTestedRate, rate: 40, burst: 1, honor: false, baseMS: 25, capMS: 5000, minRetries: 9, maxRetry: 9, budget: 0.1, sustainable: 40, noteHas: "at least 40/s"},
 		{name: "none observed, Retry-After advertised anyway", s: none, steps: steps(12, 0, 10, 20, 40), adv: raAdv, margin: 0.9,
 			basis: BasisHighestTestedRate, rate: 40, burst: 1, honor: true, baseMS: 25, capMS: 5000, minRetries: 9, maxRetry: 9, budget: 0.1, sustainable: 40},
-		{name: "lower bound of a concurrency sweep", s: probe.Summary{LowerBoundOnly: true, Algorithm: "concurrency"},
-			steps: []probe.Step{{OfferedRPS: 10, Concurrency: 4, Requests: 30, OK: 30, GoodputRPS: 10, LatencyMS: probe.Latency{P50: 400}},
-				{OfferedRPS: 20, Concurrency: 8, Requests: 60, OK: 60, GoodputRPS: 20, LatencyMS: probe.Latency{P50: 400}}},
+		{name: "lower bound of a concurrency sweep", s: estimate.Summary{LowerBoundOnly: true, Algorithm: "concurrency"},
+			steps: []evidence.Step{{OfferedRPS: 10, Concurrency: 4, Requests: 30, OK: 30, GoodputRPS: 10, LatencyMS: evidence.Latency{P50: 400}},
+				{OfferedRPS: 20, Concurrency: 8, Requests: 60, OK: 60, GoodputRPS: 20, LatencyMS: evidence.Latency{P50: 400}}},
 			margin: 0.9, basis: BasisHighestTestedRate, rate: 20, burst: 1, conc: 8, baseMS: 400, capMS: 5000, minRetries: 5, maxRetry: 5, budget: 0.1, sustainable: 20},
 		{name: "unknown, Retry-After", s: unknown, steps: steps(8, 5, 10, 20, 30), margin: 0.9,
 			basis: BasisConservative, rate: 15, burst: 1, honor: true, baseMS: 67, capMS: 5000, minRetries: 8, maxRetry: 8, budget: 0.1, sustainable: 15, noteHas: "not recognised"},
 		{name: "unknown, no Retry-After", s: unknown, steps: steps(8, 0, 10, 20, 30), margin: 0.9,
 			basis: BasisConservative, rate: 15, burst: 1, honor: false, baseMS: 67, capMS: 5000, minRetries: 8, maxRetry: 8, budget: 0.1, sustainable: 15},
-		{name: "unknown, nothing got through", s: probe.Summary{Limited: true, Algorithm: "unknown"}, margin: 0.9,
+		{name: "unknown, nothing got through", s: estimate.Summary{Limited: true, Algorithm: "unknown"}, margin: 0.9,
 			basis: BasisConservative, rate: 0, burst: 0, baseMS: 10, capMS: 5000, minRetries: 10, maxRetry: 10, budget: 0.1, noteHas: "probe again"},
 	}
 	for _, tt := range tests {
@@ -139,7 +141,7 @@ func TestRecommend(t *testing.T) {
 }
 
 // checkInvariants holds for every recommendation, whatever the class.
-func checkInvariants(t *testing.T, s probe.Summary, st []probe.Step, rec Recommendation) {
+func checkInvariants(t *testing.T, s estimate.Summary, st []evidence.Step, rec Recommendation) {
 	t.Helper()
 	r := rec.Retry
 	if r.Jitter != "full" || r.Multiplier != 2 {
@@ -185,7 +187,7 @@ func checkInvariants(t *testing.T, s probe.Summary, st []probe.Step, rec Recomme
 }
 
 func TestRecommendReferencesWindow(t *testing.T) {
-	s := probe.Summary{Limited: true, EffectiveLimitRPS: 1, Burst: 60, WindowS: 60, Algorithm: "fixed-window"}
+	s := estimate.Summary{Limited: true, EffectiveLimitRPS: 1, Burst: 60, WindowS: 60, Algorithm: "fixed-window"}
 	rec := Recommend(s, steps(50, 0, 1, 2), nil, 0.9)
 	for _, ref := range rec.Reference {
 		if ref.MaxMS < 60_000 && ref.Name != "gRPC connection backoff" && !strings.Contains(ref.WhyOursDiffers, "before the quota resets") &&
@@ -212,12 +214,12 @@ func TestRecommendReferencesWindow(t *testing.T) {
 }
 
 func TestDemandSentence(t *testing.T) {
-	bucket := func(limit float64) probe.Summary {
-		return probe.Summary{Limited: true, EffectiveLimitRPS: limit, Burst: 5, Algorithm: "token-bucket"}
+	bucket := func(limit float64) estimate.Summary {
+		return estimate.Summary{Limited: true, EffectiveLimitRPS: limit, Burst: 5, Algorithm: "token-bucket"}
 	}
 	tests := []struct {
 		name   string
-		s      probe.Summary
+		s      estimate.Summary
 		demand float64
 		want   string
 		meets  bool
@@ -226,13 +228,13 @@ func TestDemandSentence(t *testing.T) {
 		{"headroom", bucket(50), 40, "needs 40/s, limit 50/s: 25% headroom; at 90% margin you can send 45/s", true},
 		{"headroom eaten by the margin", bucket(42), 40, "needs 40/s, limit 42/s: 5% headroom, but at 90% margin you can send 37.8/s (6% short)", false},
 		{"exactly", bucket(40), 36, "needs 36/s, limit 40/s: 11% headroom; at 90% margin you can send 36/s", true},
-		{"lower bound covers", probe.Summary{EffectiveLimitRPS: 40, Algorithm: "none-observed", LowerBoundOnly: true}, 25,
+		{"lower bound covers", estimate.Summary{EffectiveLimitRPS: 40, Algorithm: "none-observed", LowerBoundOnly: true}, 25,
 			"needs 25/s, limit at least 40/s (never throttled): 60% headroom or more", true},
-		{"lower bound below", probe.Summary{EffectiveLimitRPS: 40, Algorithm: "none-observed", LowerBoundOnly: true}, 60,
+		{"lower bound below", estimate.Summary{EffectiveLimitRPS: 40, Algorithm: "none-observed", LowerBoundOnly: true}, 60,
 			"needs 60/s, but it was tested only up to 40/s without throttling: the limit may or may not cover it; probe higher", false},
-		{"concurrency", probe.Summary{Limited: true, EffectiveLimitRPS: 40, MaxInFlight: 8, Algorithm: "concurrency"}, 4,
+		{"concurrency", estimate.Summary{Limited: true, EffectiveLimitRPS: 40, MaxInFlight: 8, Algorithm: "concurrency"}, 4,
 			"needs 4/s, limit 40/s: 900% headroom; at 7 in flight you can send about 35/s", true},
-		{"nothing measured", probe.Summary{Limited: true, Algorithm: "unknown"}, 10,
+		{"nothing measured", estimate.Summary{Limited: true, Algorithm: "unknown"}, 10,
 			"needs 10/s; no limit could be measured, so whether it fits is unknown", false},
 	}
 	for _, tt := range tests {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"limitprobe/evidence"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
 )
@@ -85,10 +86,10 @@ type Expectation struct {
 // empty so that every list in the JSON is an array, never null.
 func New(run probe.Run, opt Options) *Report {
 	if run.Steps == nil {
-		run.Steps = []probe.Step{}
+		run.Steps = []evidence.Step{}
 	}
 	if run.Timeline.Buckets == nil {
-		run.Timeline.Buckets = []probe.Bucket{}
+		run.Timeline.Buckets = []evidence.Bucket{}
 	}
 	if run.Summary.Reasons == nil {
 		run.Summary.Reasons = []string{}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"limitprobe/evidence"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
 )
@@ -425,7 +426,7 @@ func TestHTMLEscapes(t *testing.T) {
 
 func TestHTMLWithoutTimeline(t *testing.T) {
 	run := tokenBucketRun()
-	run.Timeline = probe.Timeline{}
+	run.Timeline = evidence.Timeline{}
 	var buf bytes.Buffer
 	if err := Write(&buf, New(run, Options{}), FormatHTML, RenderOptions{}); err != nil {
 		t.Fatal(err)
@@ -436,9 +437,9 @@ func TestHTMLWithoutTimeline(t *testing.T) {
 }
 
 func TestCoarsenKeepsTotals(t *testing.T) {
-	tl := probe.Timeline{ResolutionS: 0.1}
+	tl := evidence.Timeline{ResolutionS: 0.1}
 	for i := range 1501 {
-		tl.Buckets = append(tl.Buckets, probe.Bucket{Sent: int64(i % 7), OK: int64(i % 5), InFlight: 2, LatencyMSP50: 10})
+		tl.Buckets = append(tl.Buckets, evidence.Bucket{Sent: int64(i % 7), OK: int64(i % 5), InFlight: 2, LatencyMSP50: 10})
 	}
 	bs, res := coarsen(tl)
 	if len(bs) > maxChartPoints {

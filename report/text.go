@@ -8,10 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"limitprobe/estimate"
+	"limitprobe/evidence"
+	"limitprobe/headers"
+
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
-
-	"limitprobe/probe"
 )
 
 // The table format is at most textWidth columns wide: labels take
@@ -250,14 +252,14 @@ func countsLine(rep *Report) string {
 	return fmt.Sprintf("%s: %d ok, %d throttled, %s", plural(rep.RequestsSent, "request"), max(ok, 0), rep.ThrottledTotal, plural(rep.ErrorsTotal, "error"))
 }
 
-func phaseText(st probe.Step) string {
+func phaseText(st evidence.Step) string {
 	if st.Concurrency > 0 {
 		return "conc=" + strconv.Itoa(st.Concurrency)
 	}
 	return orDash(st.Phase)
 }
 
-func latencyText(l probe.Latency) string {
+func latencyText(l evidence.Latency) string {
 	if l.P50 == 0 && l.P99 == 0 {
 		return "—"
 	}
@@ -279,14 +281,14 @@ func onsetText(rep *Report) string {
 	return "—"
 }
 
-func burstText(s probe.Summary) string {
+func burstText(s estimate.Summary) string {
 	if s.Burst <= 0 {
 		return "none measured"
 	}
 	return plural(int64(s.Burst), "request") + " beyond the steady rate after idle"
 }
 
-func algorithmText(s probe.Summary) string {
+func algorithmText(s estimate.Summary) string {
 	a := orText(s.Algorithm, "unknown")
 	if s.Confidence > 0 {
 		a += ", confidence " + num(s.Confidence)
@@ -295,7 +297,7 @@ func algorithmText(s probe.Summary) string {
 }
 
 // advertisedText says what the headers claimed.
-func advertisedText(a *probe.Advertised) string {
+func advertisedText(a *headers.Advertised) string {
 	if a == nil {
 		return "none (the target sent no rate-limit headers)"
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"limitprobe/probe"
+	"limitprobe/evidence"
 )
 
 // VerifySchema is the version of the JSON document limitprobe verify writes
@@ -94,10 +94,10 @@ type PolicyResult struct {
 	// AddedLatencyMS is, for successful requests, the time from arrival to
 	// the start of the attempt that succeeded: queueing, backoff and
 	// failed attempts, milliseconds.
-	AddedLatencyMS probe.Latency `json:"added_latency_ms"`
+	AddedLatencyMS evidence.Latency `json:"added_latency_ms"`
 	// LatencyMS is the end-to-end latency of successful requests, from
 	// arrival to response, milliseconds.
-	LatencyMS probe.Latency `json:"latency_ms"`
+	LatencyMS evidence.Latency `json:"latency_ms"`
 	// GoodputRPS is successful responses per second received while the
 	// demand lasted.
 	GoodputRPS float64 `json:"goodput_rps"`
@@ -216,7 +216,7 @@ func perRequest(x float64) string {
 }
 
 // latencyPair prints p50/p99 with units: "0 s/1.2 s", "30 ms/2 s".
-func latencyPair(l probe.Latency) string {
+func latencyPair(l evidence.Latency) string {
 	return shortDelay(l.P50) + "/" + shortDelay(l.P99)
 }
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"limitprobe/probe"
+	"limitprobe/evidence"
 )
 
 // verificationFixture is a verification of a 50/s token bucket at 150% of
@@ -20,11 +20,11 @@ func verificationFixture() *Verification {
 		Policies: []PolicyResult{
 			{Name: "recommended", Settings: "pace at 45/s, burst 9 (shared by all clients); honour Retry-After, else full jitter from 20ms ×2 up to 5s, at most 9 retries",
 				Requests: 1500, Succeeded: 1127, Shed: 373, Attempts: 1127, SuccessRatio: 0.7513, SentSuccessRatio: 1,
-				AddedLatencyMS: probe.Latency{P50: 8120, P99: 9890}, LatencyMS: probe.Latency{P50: 8121, P99: 9891},
+				AddedLatencyMS: evidence.Latency{P50: 8120, P99: 9890}, LatencyMS: evidence.Latency{P50: 8121, P99: 9891},
 				GoodputRPS: 45.1, DemandMet: 0.601, Fairness: 0.9999, WorstClientSuccess: 0.74, WallS: 29.9},
 			{Name: "naive", Settings: "retry at once, at most 10 retries; Retry-After ignored",
 				Requests: 1500, Succeeded: 1010, GaveUp: 490, Attempts: 6402, Throttled: 5392, SuccessRatio: 0.6733, SentSuccessRatio: 0.6733,
-				ThrottledPerRequest: 3.595, RetriesPerRequest: 3.268, AddedLatencyMS: probe.Latency{P50: 0, P99: 1.2},
+				ThrottledPerRequest: 3.595, RetriesPerRequest: 3.268, AddedLatencyMS: evidence.Latency{P50: 0, P99: 1.2},
 				GoodputRPS: 50.5, DemandMet: 0.673, Fairness: 0.875, WorstClientSuccess: 0.52, WallS: 20},
 			{Name: "none", Settings: "no retries", Requests: 1500, Succeeded: 1010, GaveUp: 490, Attempts: 1500, Throttled: 490,
 				SuccessRatio: 0.6733, SentSuccessRatio: 0.6733, ThrottledPerRequest: 0.3267, GoodputRPS: 50.5, DemandMet: 0.673,

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"limitprobe/estimate"
+	"limitprobe/evidence"
 	"limitprobe/mock"
 	"limitprobe/probe"
 	"limitprobe/report"
@@ -19,7 +21,7 @@ import (
 type limiterCase struct {
 	name    string
 	spec    string
-	summary probe.Summary
+	summary estimate.Summary
 	p50MS   float64 // median latency of successes the probe would see
 	retryS  float64 // longest Retry-After the probe would see
 }
@@ -27,17 +29,17 @@ type limiterCase struct {
 var limiterCases = []limiterCase{
 	{
 		name: "token-bucket", spec: "algorithm=token-bucket,rate=50/s,burst=10,retry_after=seconds",
-		summary: probe.Summary{Limited: true, EffectiveLimitRPS: 50, Burst: 10, Algorithm: "token-bucket", Confidence: 0.9},
+		summary: estimate.Summary{Limited: true, EffectiveLimitRPS: 50, Burst: 10, Algorithm: "token-bucket", Confidence: 0.9},
 		p50MS:   0.3, retryS: 1,
 	},
 	{
 		name: "fixed-window", spec: "algorithm=fixed-window,limit=100,window=2s,retry_after=seconds",
-		summary: probe.Summary{Limited: true, EffectiveLimitRPS: 50, Burst: 100, WindowS: 2, Algorithm: "fixed-window", Confidence: 0.9},
+		summary: estimate.Summary{Limited: true, EffectiveLimitRPS: 50, Burst: 100, WindowS: 2, Algorithm: "fixed-window", Confidence: 0.9},
 		p50MS:   0.3, retryS: 2,
 	},
 	{
 		name: "concurrency", spec: "algorithm=concurrency,max_in_flight=10,latency=100ms,body=tgi",
-		summary: probe.Summary{Limited: true, EffectiveLimitRPS: 100, Burst: 10, MaxInFlight: 10, Algorithm: "concurrency", Confidence: 0.9},
+		summary: estimate.Summary{Limited: true, EffectiveLimitRPS: 100, Burst: 10, MaxInFlight: 10, Algorithm: "concurrency", Confidence: 0.9},
 		p50MS:   100,
 	},
 }
@@ -46,8 +48,8 @@ var limiterCases = []limiterCase{
 func reportFor(lc limiterCase) *report.Report {
 	run := probe.Run{
 		Scenario: probe.ScenarioRef{Name: lc.name, Target: probe.TargetRef{URL: "http://127.0.0.1:1/", Method: "GET"}},
-		Steps: []probe.Step{{Index: 0, Phase: "ramp", OfferedRPS: 2 * lc.summary.EffectiveLimitRPS, DurationS: 3,
-			Requests: 300, OK: 150, Throttled: 150, LatencyMS: probe.Latency{P50: lc.p50MS, P99: lc.p50MS}, RetryAfterS: lc.retryS}},
+		Steps: []evidence.Step{{Index: 0, Phase: "ramp", OfferedRPS: 2 * lc.summary.EffectiveLimitRPS, DurationS: 3,
+			Requests: 300, OK: 150, Throttled: 150, LatencyMS: evidence.Latency{P50: lc.p50MS, P99: lc.p50MS}, RetryAfterS: lc.retryS}},
 		Summary: lc.summary,
 	}
 	return report.New(run, report.Options{})

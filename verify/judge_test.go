@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"limitprobe/estimate"
+	"limitprobe/evidence"
+	"limitprobe/headers"
 	"limitprobe/probe"
 	"limitprobe/report"
 )
@@ -176,12 +179,12 @@ func TestCooldown(t *testing.T) {
 		want time.Duration
 		why  string
 	}{
-		{"token bucket that refills at once", report.Report{Run: probe.Run{Summary: probe.Summary{EffectiveLimitRPS: 50, Burst: 10}}}, time.Second, "minimum"},
-		{"slow refill", report.Report{Run: probe.Run{Summary: probe.Summary{EffectiveLimitRPS: 10, Burst: 100}}}, 10 * time.Second, "burst of 100"},
-		{"measured window", report.Report{Run: probe.Run{Summary: probe.Summary{WindowS: 60, EffectiveLimitRPS: 5, Burst: 300}}}, 60 * time.Second, "window"},
-		{"advertised reset", report.Report{Run: probe.Run{Advertised: &probe.Advertised{ResetS: 30}}}, 30 * time.Second, "reset"},
-		{"Retry-After seen", report.Report{Run: probe.Run{Steps: []probe.Step{{RetryAfterS: 2}, {RetryAfterS: 7}}}}, 7 * time.Second, "Retry-After"},
-		{"an hourly quota is capped", report.Report{Run: probe.Run{Summary: probe.Summary{WindowS: 3600}}}, 5 * time.Minute, "capped"},
+		{"token bucket that refills at once", report.Report{Run: probe.Run{Summary: estimate.Summary{EffectiveLimitRPS: 50, Burst: 10}}}, time.Second, "minimum"},
+		{"slow refill", report.Report{Run: probe.Run{Summary: estimate.Summary{EffectiveLimitRPS: 10, Burst: 100}}}, 10 * time.Second, "burst of 100"},
+		{"measured window", report.Report{Run: probe.Run{Summary: estimate.Summary{WindowS: 60, EffectiveLimitRPS: 5, Burst: 300}}}, 60 * time.Second, "window"},
+		{"advertised reset", report.Report{Run: probe.Run{Advertised: &headers.Advertised{ResetS: 30}}}, 30 * time.Second, "reset"},
+		{"Retry-After seen", report.Report{Run: probe.Run{Steps: []evidence.Step{{RetryAfterS: 2}, {RetryAfterS: 7}}}}, 7 * time.Second, "Retry-After"},
+		{"an hourly quota is capped", report.Report{Run: probe.Run{Summary: estimate.Summary{WindowS: 3600}}}, 5 * time.Minute, "capped"},
 	}
 	for _, tt := range tests {
 		got, why := Cooldown(&tt.rep)

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"limitprobe/probe"
+	"limitprobe/evidence"
 	"limitprobe/report"
 )
 
@@ -97,9 +97,9 @@ func Jain(xs []float64) float64 {
 }
 
 // quantiles returns the nearest-rank p50, p95, p99 and max of xs.
-func quantiles(xs []float64) probe.Latency {
+func quantiles(xs []float64) evidence.Latency {
 	if len(xs) == 0 {
-		return probe.Latency{}
+		return evidence.Latency{}
 	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
@@ -107,7 +107,7 @@ func quantiles(xs []float64) probe.Latency {
 		i := int(math.Ceil(q*float64(len(s)))) - 1
 		return s[min(max(i, 0), len(s)-1)]
 	}
-	return probe.Latency{P50: round1(at(0.50)), P95: round1(at(0.95)), P99: round1(at(0.99)), Max: round1(s[len(s)-1])}
+	return evidence.Latency{P50: round1(at(0.50)), P95: round1(at(0.95)), P99: round1(at(0.99)), Max: round1(s[len(s)-1])}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"limitprobe/evidence"
 	"limitprobe/probe"
 	"limitprobe/report"
 )
@@ -194,8 +195,8 @@ func TestConcurrencyRecommendationCapsInFlight(t *testing.T) {
 }
 
 func TestPolicies(t *testing.T) {
-	rep := &report.Report{Recommendation: recommendation, Run: probe.Run{Steps: []probe.Step{
-		{OK: 10, LatencyMS: probe.Latency{P99: 30}}, {OK: 10, LatencyMS: probe.Latency{P99: 50}}, {OK: 0, LatencyMS: probe.Latency{P99: 900}},
+	rep := &report.Report{Recommendation: recommendation, Run: probe.Run{Steps: []evidence.Step{
+		{OK: 10, LatencyMS: evidence.Latency{P99: 30}}, {OK: 10, LatencyMS: evidence.Latency{P99: 50}}, {OK: 0, LatencyMS: evidence.Latency{P99: 900}},
 	}}}
 	all, err := Policies(rep, nil)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"limitprobe/probe"
+	"limitprobe/headers"
 	"limitprobe/report"
 )
 
@@ -577,7 +577,7 @@ func (r *runner) send(ctx context.Context) attemptResult {
 	case throttled:
 		res := attemptResult{kind: kindThrottled, retryAfter: -1}
 		if v := resp.Header.Get("Retry-After"); v != "" {
-			if d, ok := probe.ParseRetryAfter(v, time.Now()); ok {
+			if d, ok := headers.ParseRetryAfter(v, time.Now()); ok {
 				res.retryAfter = d
 			}
 		}

@@ -1,9 +1,11 @@
-package probe
+package estimate
 
 import (
 	"cmp"
 	"math"
 	"slices"
+
+	"limitprobe/evidence"
 )
 
 // Replay: a window limiter is deterministic, so given the requests a run
@@ -42,7 +44,7 @@ type replayTraffic struct {
 	res   float64
 }
 
-func newReplayTraffic(tl Timeline) (*replayTraffic, bool) {
+func newReplayTraffic(tl evidence.Timeline) (*replayTraffic, bool) {
 	if tl.ResolutionS <= 0 || len(tl.Buckets) == 0 {
 		return nil, false
 	}

@@ -1,4 +1,4 @@
-package probe
+package headers
 
 import (
 	"encoding/json"
@@ -66,7 +66,7 @@ func TestAdvertisedRetryAfter(t *testing.T) {
 	}
 }
 
-// advCase is one ParseAdvertised case: header lines and what they advertise.
+// advCase is one Parse case: header lines and what they advertise.
 type advCase struct {
 	name     string
 	lines    []string // "Name: value", added with http.Header.Add
@@ -643,7 +643,7 @@ func TestParseAdvertisedHeaderNames(t *testing.T) {
 }
 
 func TestParseAdvertisedJSON(t *testing.T) {
-	a, ok := ParseAdvertised(headerOf([]string{"Retry-After: 3", "RateLimit-Limit: 10", "X-RateLimit-Limit-Minute: 10", "X-RateLimit-Limit-Hour: 100"}), advNow)
+	a, ok := Parse(headerOf([]string{"Retry-After: 3", "RateLimit-Limit: 10", "X-RateLimit-Limit-Minute: 10", "X-RateLimit-Limit-Hour: 100"}), advNow)
 	if !ok {
 		t.Fatal("got ok false, want true")
 	}
@@ -699,7 +699,7 @@ func TestParseAdvertisedFixtures(t *testing.T) {
 // checkAdvertised parses h at advNow and compares with c.
 func checkAdvertised(t *testing.T, h http.Header, c advCase) {
 	t.Helper()
-	got, ok := ParseAdvertised(h, advNow)
+	got, ok := Parse(h, advNow)
 	if ok != c.wantOK {
 		t.Errorf("got ok %t, want %t (got %s)", ok, c.wantOK, fmtAdvertised(got))
 		return
@@ -823,12 +823,12 @@ func FuzzParseAdvertised(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string, nowUnix int64) {
 		now := time.Unix(nowUnix, 0)
 		canonical, asWritten := headerFromBlock(raw, true), headerFromBlock(raw, false)
-		a, ok := ParseAdvertised(canonical, now)
+		a, ok := Parse(canonical, now)
 		checkAdvertisedInvariants(t, a, ok)
-		b, okB := ParseAdvertised(asWritten, now)
+		b, okB := Parse(asWritten, now)
 		checkAdvertisedInvariants(t, b, okB)
 
-		if a2, _ := ParseAdvertised(canonical, now); !reflect.DeepEqual(a, a2) {
+		if a2, _ := Parse(canonical, now); !reflect.DeepEqual(a, a2) {
 			t.Fatalf("not deterministic: %s, then %s", fmtAdvertised(a), fmtAdvertised(a2))
 		}
 		// When no two lines share a name, spelling must not matter.
@@ -892,10 +892,10 @@ func FuzzParseRetryAfter(f *testing.F) {
 		if d < 0 || d > MaxAdvertisedDelay {
 			t.Fatalf("ParseRetryAfter(%q) = %v, outside [0, %v]", v, d, MaxAdvertisedDelay)
 		}
-		// ParseAdvertised must agree when the value is the Retry-After header.
-		a, aok := ParseAdvertised(http.Header{"Retry-After": {v}}, now)
+		// Parse must agree when the value is the Retry-After header.
+		a, aok := Parse(http.Header{"Retry-After": {v}}, now)
 		if !aok || math.Abs(a.RetryAfterS-d.Seconds()) > 1e-6 {
-			t.Fatalf("ParseAdvertised(Retry-After: %q) = %s, %t; ParseRetryAfter gives %v", v, fmtAdvertised(a), aok, d)
+			t.Fatalf("Parse(Retry-After: %q) = %s, %t; ParseRetryAfter gives %v", v, fmtAdvertised(a), aok, d)
 		}
 	})
 }
@@ -928,7 +928,7 @@ func BenchmarkParseAdvertised(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				ParseAdvertised(h, advNow)
+				Parse(h, advNow)
 			}
 		})
 	}

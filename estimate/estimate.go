@@ -1,4 +1,4 @@
-package probe
+package estimate
 
 import (
 	"cmp"
@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"limitprobe/evidence"
+	"limitprobe/headers"
 
 	"limitprobe/scenarios"
 	"limitprobe/units"
@@ -43,11 +46,11 @@ const (
 // estimate is a pure function of it.
 type EstimateInput struct {
 	// Steps are the finished steps, in the order they ran.
-	Steps []Step
+	Steps []evidence.Step
 	// Timeline buckets every request by send time from the run's start.
-	Timeline Timeline
+	Timeline evidence.Timeline
 	// Advertised is what the target's headers claimed; nil when nothing.
-	Advertised *Advertised
+	Advertised *headers.Advertised
 	// Threshold is the throttled share of a step's requests that marks
 	// onset, a fraction (0.01 for 1%).
 	Threshold float64
@@ -59,7 +62,7 @@ type EstimateInput struct {
 // Onset returns the lowest offered rate, requests per second, among the
 // steps whose throttled share exceeded threshold (a fraction), and whether
 // any did. Steps that sent nothing are ignored.
-func Onset(steps []Step, threshold float64) (rps float64, ok bool) {
+func Onset(steps []evidence.Step, threshold float64) (rps float64, ok bool) {
 	for _, s := range steps {
 		if s.Requests == 0 || s.ThrottledRatio <= threshold {
 			continue
@@ -80,7 +83,7 @@ func Onset(steps []Step, threshold float64) (rps float64, ok bool) {
 // when the step was not throttled, when its saturated part is too short to
 // measure, or when successes stopped altogether (an exhausted quota or a
 // lockout), or came in a single clump whose period the step cannot show.
-func SteadyRate(step Step, tl Timeline) (rps float64, band Band, ok bool) {
+func SteadyRate(step evidence.Step, tl evidence.Timeline) (rps float64, band Band, ok bool) {
 	sa := analyzeSaturation(step, tl)
 	if !sa.ok || sa.kind == satExhausted || sa.kind == satClumpy {
 		return 0, Band{}, false
@@ -94,7 +97,7 @@ func SteadyRate(step Step, tl Timeline) (rps float64, band Band, ok bool) {
 // the step started after an idle period long enough to refill it; the
 // caller knows whether it did. ok is false when the step was not throttled
 // or its steady rate cannot be measured.
-func ColdBurst(step Step, tl Timeline) (burst int, ok bool) {
+func ColdBurst(step evidence.Step, tl evidence.Timeline) (burst int, ok bool) {
 	if step.Throttled == 0 || step.FirstThrottleS < 0 {
 		return 0, false
 	}
@@ -114,7 +117,7 @@ func ColdBurst(step Step, tl Timeline) (burst int, ok bool) {
 // throttled request fewer than one token was left, so the burst lies in
 // [x + rate/R, x + 1) with x = OKBeforeThrottle − rate·FirstThrottleS and R
 // the offered rate; the middle of that interval, rounded.
-func estBurstFrom(s Step, rate float64) int {
+func estBurstFrom(s evidence.Step, rate float64) int {
 	x := float64(s.OKBeforeThrottle) - rate*s.FirstThrottleS
 	lo := 0.0
 	if s.OfferedRPS > 0 {
@@ -134,7 +137,7 @@ func estBurstFrom(s Step, rate float64) int {
 func Estimate(in EstimateInput) Summary {
 	// auto's recover steps poll a spent limiter on purpose, far below its
 	// rate: they are neither an onset nor a saturated rate.
-	steps := make([]Step, 0, len(in.Steps))
+	steps := make([]evidence.Step, 0, len(in.Steps))
 	for _, s := range in.Steps {
 		if s.Phase != scenarios.PhaseRecover {
 			steps = append(steps, s)
@@ -194,10 +197,10 @@ type stepSlice struct {
 	res        float64
 	start, end float64 // the step, run seconds
 	i0         int     // index of the first bucket
-	b          []Bucket
+	b          []evidence.Bucket
 }
 
-func estSliceOf(s Step, tl Timeline) stepSlice {
+func estSliceOf(s evidence.Step, tl evidence.Timeline) stepSlice {
 	sl := stepSlice{res: tl.ResolutionS, start: s.StartS, end: s.StartS + s.DurationS}
 	if sl.res <= 0 || s.DurationS <= 0 || len(tl.Buckets) == 0 {
 		return sl
@@ -217,7 +220,7 @@ func (sl stepSlice) hi(k int) float64 { return min(sl.end, float64(sl.i0+k+1)*sl
 
 // analyzeSaturation measures the saturated part of s: from its first
 // throttled request to its end.
-func analyzeSaturation(s Step, tl Timeline) saturation {
+func analyzeSaturation(s evidence.Step, tl evidence.Timeline) saturation {
 	var sa saturation
 	t1 := s.FirstThrottleS
 	if s.Throttled == 0 || t1 < 0 || s.DurationS <= 0 {
@@ -389,7 +392,7 @@ func estBoundaryAt(sl stepSlice, k int) float64 {
 }
 
 // estFirstSuccess is the run time of the step's first success.
-func estFirstSuccess(s Step, sl stepSlice) float64 {
+func estFirstSuccess(s evidence.Step, sl stepSlice) float64 {
 	for k, b := range sl.b {
 		if b.OK > 0 {
 			if k == 0 || b.OK == b.Sent {
@@ -420,7 +423,7 @@ func estRegular(bs []float64, res float64) bool {
 
 // estPeriodic measures successes over whole periods: from the first
 // boundary to the last.
-func estPeriodic(sa *saturation, s Step, sl stepSlice, bks []int) {
+func estPeriodic(sa *saturation, s evidence.Step, sl stepSlice, bks []int) {
 	bs := sa.boundaries
 	n := len(bs)
 	span := bs[n-1] - bs[0]
@@ -538,7 +541,7 @@ func estStddev(v []float64) float64 {
 
 // stepFacts is what the estimator knows about one step.
 type stepFacts struct {
-	s       Step
+	s       evidence.Step
 	pos     int     // position in the input
 	crossed bool    // throttled share above the threshold
 	idleS   float64 // pause before the step, seconds; +Inf for the first
@@ -565,8 +568,8 @@ type estimator struct {
 	steps []stepFacts
 	sat   []*stepFacts // crossed steps with a measurable saturated part
 	sum   Summary
-	all   []Step  // every step, auto's recover steps too
-	base  float64 // algorithm-specific confidence before data factors
+	all   []evidence.Step // every step, auto's recover steps too
+	base  float64         // algorithm-specific confidence before data factors
 	// satOK counts the successes the effective limit was measured from.
 	satOK float64
 }
@@ -626,7 +629,7 @@ func newEstimator(in EstimateInput) *estimator {
 // the mean number of requests in flight (Little's law over all responses)
 // less what the throttled ones took; 0 when it cannot be told. Step has no
 // mean latency field, so this is the way to it.
-func estMeanOKLatency(s Step) float64 {
+func estMeanOKLatency(s evidence.Step) float64 {
 	if s.OK == 0 || s.DurationS <= 0 {
 		return 0
 	}
@@ -696,7 +699,7 @@ func (e *estimator) noneObserved() {
 	s := &e.sum
 	s.Algorithm = AlgorithmNoneObserved
 	s.LowerBoundOnly = true
-	var best Step
+	var best evidence.Step
 	var reqs, thr int64
 	for _, st := range e.in.Steps {
 		reqs += st.Requests
@@ -775,7 +778,7 @@ func (e *estimator) spacing() bool {
 	tickMS := 0.0 // slot of a whole-millisecond clock, when a step told one
 	for i := range e.steps {
 		f := &e.steps[i]
-		if f.s.Arrivals != ArrivalsPoisson {
+		if f.s.Arrivals != evidence.ArrivalsPoisson {
 			continue
 		}
 		if f.s.GoodputRPS >= 0.95*f.s.OfferedRPS {
@@ -810,10 +813,10 @@ func (e *estimator) spacing() bool {
 		return false
 	}
 	slices.SortFunc(gs, func(a, b *group) int { return cmp.Compare(b.offered, a.offered) })
-	arrivals := func(g *group) float64 { return arrivalRate(g.sent, g.dur, g.offered) }
+	arrivals := func(g *group) float64 { return ArrivalRate(g.sent, g.dur, g.offered) }
 	var rates, halves []float64
 	for _, g := range gs {
-		r := spacingRate(g.ok/g.dur, arrivals(g))
+		r := SpacingRate(g.ok/g.dur, arrivals(g))
 		// The mean of n gaps, each with spread 1/R, is off by 1/(R·√n):
 		// r by r/(R·√n); the band is two of those.
 		rates = append(rates, r)
@@ -841,7 +844,7 @@ func (e *estimator) spacing() bool {
 		last := len(gs) - 1
 		rates, halves, gs = rates[last:], halves[last:], gs[last:]
 		e.reason("with Poisson arrivals at %s, r = G·R/(R−G) read %s, less than at %s: arrivals came in clumps at the higher rate, so the slower ones count",
-			estRate(top.offered), estRate(spacingRate(top.ok/top.dur, arrivals(top))), estRate(gs[0].offered))
+			estRate(top.offered), estRate(SpacingRate(top.ok/top.dur, arrivals(top))), estRate(gs[0].offered))
 	}
 	if shrank() {
 		// The slot shrank as arrivals quickened: the limiter keeps a small
@@ -930,25 +933,25 @@ func (e *estimator) coldBurst() (float64, bool) {
 
 // recovery is auto's polling after its burst from idle, when it ended
 // with a success.
-func (e *estimator) recovery() (Step, bool) {
+func (e *estimator) recovery() (evidence.Step, bool) {
 	if _, ok := e.coldBurst(); !ok || len(e.all) < 2 || e.all[1].Phase != scenarios.PhaseRecover || e.all[1].OK == 0 {
-		return Step{}, false
+		return evidence.Step{}, false
 	}
 	return e.all[1], true
 }
 
-// arrivalRate is the rate sent requests over dur seconds came at, which
+// ArrivalRate is the rate sent requests over dur seconds came at, which
 // a busy generator can fall a few per cent short of the offered rate.
-func arrivalRate(sent, dur, offered float64) float64 {
+func ArrivalRate(sent, dur, offered float64) float64 {
 	if sent <= 0 || dur <= 0 {
 		return offered
 	}
 	return sent / dur
 }
 
-// spacingRate is r from the goodput g of Poisson arrivals at offered rate
+// SpacingRate is r from the goodput g of Poisson arrivals at offered rate
 // R against a limiter with no burst: 1/g = 1/r + 1/R.
-func spacingRate(g, offered float64) float64 {
+func SpacingRate(g, offered float64) float64 {
 	return g * offered / (offered - g)
 }
 
@@ -974,7 +977,7 @@ func (e *estimator) lockout() bool {
 	var locked []silence
 	for i := 0; i < len(e.steps); i++ {
 		f := &e.steps[i]
-		if !f.crossed || f.s.OKBeforeThrottle == 0 || !estSilentAfter(f.s) {
+		if !f.crossed || f.s.OKBeforeThrottle == 0 || !SilentAfter(f.s) {
 			continue
 		}
 		z := f.s.DurationS - f.s.FirstThrottleS
@@ -1072,7 +1075,7 @@ func (e *estimator) lockout() bool {
 // reaches the allowance at the lock; the limit is the allowance per W.
 func (e *estimator) lockoutCreep(l float64) (done, ok bool) {
 	// The creep rises (a slope); the hold at the rate of its lock follows.
-	var c, hold *Step
+	var c, hold *evidence.Step
 	for i := range e.in.Steps {
 		if st := &e.in.Steps[i]; st.Phase == scenarios.PhaseCreep && st.SlopeRPS != 0 && st.FirstThrottleS > 0 && st.OKBeforeThrottle > 0 {
 			c, hold = st, nil
@@ -1085,7 +1088,7 @@ func (e *estimator) lockoutCreep(l float64) (done, ok bool) {
 		return false, false
 	}
 	at := c.StartS + c.FirstThrottleS
-	span, found := estCounterWindow(e.in.Timeline, at, l)
+	span, found := CounterWindow(e.in.Timeline, at, l)
 	// After the lock: the rest of the creep and the hold at the lock's
 	// rate that follows it without a pause.
 	after, okAfter := c.DurationS-c.FirstThrottleS, c.OK-c.OKBeforeThrottle
@@ -1136,12 +1139,12 @@ func (e *estimator) lockoutLimit(rate, lo, hi float64) {
 	e.base = 0.85 - min(0.45, 1.5*max(0, gap-0.05))
 }
 
-// estCounterWindow is the window W, seconds, for which a sliding counter
+// CounterWindow is the window W, seconds, for which a sliding counter
 // would count n requests at run time t from the timeline's requests (sent,
 // whatever their outcome), averaged over the phase of its windows: a
 // request τ seconds old weighs 1 − (τ/W)²/2 within one window and
 // (2 − τ/W)²/2 within two. ok is false when no W up to t reaches n.
-func estCounterWindow(tl Timeline, t, n float64) (float64, bool) {
+func CounterWindow(tl evidence.Timeline, t, n float64) (float64, bool) {
 	res := tl.ResolutionS
 	if res <= 0 || n <= 0 || t <= 0 {
 		return 0, false
@@ -1180,7 +1183,7 @@ func estCounterWindow(tl Timeline, t, n float64) (float64, bool) {
 // estFirstOK is the run time of the first timeline bucket within step s
 // (not shared with the step before) that has a success; the step's end
 // when none has.
-func estFirstOK(tl Timeline, s Step) float64 {
+func estFirstOK(tl evidence.Timeline, s evidence.Step) float64 {
 	res := tl.ResolutionS
 	end := s.StartS + s.DurationS
 	if res <= 0 {
@@ -1195,7 +1198,7 @@ func estFirstOK(tl Timeline, s Step) float64 {
 }
 
 // estSentBetween counts the timeline's requests sent from t0 to t1.
-func estSentBetween(tl Timeline, t0, t1 float64) float64 {
+func estSentBetween(tl evidence.Timeline, t0, t1 float64) float64 {
 	res := tl.ResolutionS
 	if res <= 0 || t1 <= t0 {
 		return 0
@@ -1208,16 +1211,16 @@ func estSentBetween(tl Timeline, t0, t1 float64) float64 {
 	return n
 }
 
-// estSilentAfter reports whether next to nothing succeeded in a step after
+// SilentAfter reports whether next to nothing succeeded in a step after
 // its first throttle.
-func estSilentAfter(s Step) bool {
+func SilentAfter(s evidence.Step) bool {
 	return s.FirstThrottleS >= 0 && float64(s.OK-s.OKBeforeThrottle) <= max(1, 0.02*float64(s.OKBeforeThrottle))
 }
 
 // estLookback is the span before t, seconds, in which the timeline's
 // requests (sent, whatever their outcome) first add up to n; ok is false
 // when they never do.
-func estLookback(tl Timeline, t, n float64) (float64, bool) {
+func estLookback(tl evidence.Timeline, t, n float64) (float64, bool) {
 	res := tl.ResolutionS
 	if res <= 0 || n <= 0 {
 		return 0, false

@@ -1,4 +1,4 @@
-package probe
+package estimate
 
 import (
 	"container/heap"
@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"limitprobe/evidence"
+	"limitprobe/headers"
 )
 
 // The simulator below turns a limiter model and an offered schedule into
@@ -245,7 +248,7 @@ const simResolution = 0.1
 
 // simulate runs the schedule and returns what the engine would have
 // recorded.
-func simulate(sr simRun) ([]Step, Timeline) {
+func simulate(sr simRun) ([]evidence.Step, evidence.Timeline) {
 	rng := rand.New(rand.NewPCG(sr.seed, 0x5eed))
 	if sr.threshold == 0 {
 		sr.threshold = 0.01
@@ -260,7 +263,7 @@ func simulate(sr simRun) ([]Step, Timeline) {
 		sr.netS, sr.jitterS = 0.0001, 0.0005
 	}
 	net := func() float64 { return sr.netS + sr.jitterS*rng.Float64() }
-	var steps []Step
+	var steps []evidence.Step
 	var all []simReq
 	now, over := 0.0, 0
 	stopped, bisected := false, 0
@@ -297,7 +300,7 @@ func simulate(sr simRun) ([]Step, Timeline) {
 			send := 0.0
 			for n := 0; ; n++ {
 				if sp.slope != 0 {
-					send = pacer{Start: sp.rate, Slope: sp.slope}.due(float64(n + 1))
+					send = rampDue(sp.rate, sp.slope, float64(n+1))
 				} else if !sr.poisson && !sp.poisson {
 					send = float64(n) / sp.rate
 				} else if n > 0 {
@@ -356,13 +359,13 @@ func simulate(sr simRun) ([]Step, Timeline) {
 // simRecord builds a Step from the requests of one step the way the
 // engine's recorder does: fine bins of max(1 ms, duration/50000) for the
 // successes before the first throttle and for requests in flight.
-func simRecord(i int, sp simStep, start float64, reqs []simReq) Step {
-	st := Step{Index: i, Phase: "ramp", OfferedRPS: sp.rate, Concurrency: sp.workers, StartS: start, DurationS: sp.dur}
+func simRecord(i int, sp simStep, start float64, reqs []simReq) evidence.Step {
+	st := evidence.Step{Index: i, Phase: "ramp", OfferedRPS: sp.rate, Concurrency: sp.workers, StartS: start, DurationS: sp.dur}
 	if sp.workers > 0 {
 		st.Phase = "concurrency"
 	}
 	if sp.poisson {
-		st.Phase, st.Arrivals = "saturate", ArrivalsPoisson
+		st.Phase, st.Arrivals = "saturate", evidence.ArrivalsPoisson
 	}
 	if sp.phase != "" {
 		st.Phase = sp.phase
@@ -422,27 +425,27 @@ func simRecord(i int, sp simStep, start float64, reqs []simReq) Step {
 		}
 	}
 	if sp.poisson {
-		slots := make([]slotSample, len(reqs))
+		slots := make([]SlotSample, len(reqs))
 		for k, r := range reqs {
-			slots[k] = slotSample{at: time.Duration((r.send - start) * 1e9), ok: r.ok}
+			slots[k] = SlotSample{At: time.Duration((r.send - start) * 1e9), OK: r.ok}
 		}
-		st.readSlot(slots)
+		ReadSlot(&st, slots)
 	}
 	return st
 }
 
-func simQuantiles(ms []float64) Latency {
+func simQuantiles(ms []float64) evidence.Latency {
 	if len(ms) == 0 {
-		return Latency{}
+		return evidence.Latency{}
 	}
 	slices.Sort(ms)
 	q := func(p float64) float64 { return ms[min(len(ms)-1, int(p*float64(len(ms))))] }
-	return Latency{P50: q(0.5), P95: q(0.95), P99: q(0.99), Max: ms[len(ms)-1]}
+	return evidence.Latency{P50: q(0.5), P95: q(0.95), P99: q(0.99), Max: ms[len(ms)-1]}
 }
 
-func simTimeline(reqs []simReq, end float64) Timeline {
+func simTimeline(reqs []simReq, end float64) evidence.Timeline {
 	n := int(end/simResolution) + 1
-	tl := Timeline{ResolutionS: simResolution, Buckets: make([]Bucket, n)}
+	tl := evidence.Timeline{ResolutionS: simResolution, Buckets: make([]evidence.Bucket, n)}
 	lats := make([][]float64, n)
 	for _, r := range reqs {
 		i := min(n-1, int(r.send/simResolution))
@@ -518,7 +521,7 @@ type truth struct {
 }
 
 // estimateSim simulates sr and estimates from what it recorded.
-func estimateSim(sr simRun, adv *Advertised) (Summary, []Step) {
+func estimateSim(sr simRun, adv *headers.Advertised) (Summary, []evidence.Step) {
 	if sr.seed == 0 {
 		sr.seed = 1
 	}
@@ -535,7 +538,7 @@ func TestEstimateAccuracy(t *testing.T) {
 	type tc struct {
 		name string
 		sr   simRun
-		adv  *Advertised
+		adv  *headers.Advertised
 		want truth
 	}
 	var cases []tc
@@ -561,7 +564,7 @@ func TestEstimateAccuracy(t *testing.T) {
 		tc{name: "fixed window 100 per 10 s, steps longer than the window", sr: simRun{lim: &simFixedWindow{l: 100, w: 10}, clock0: 1000.37, steps: ramp(5, 80, 2, 25, 1), stopAfter: 2},
 			want: truth{rate: 10, burst: 100, alg: AlgorithmFixedWindow, windowS: 10}},
 		tc{name: "fixed window 100 per 10 s, short steps, advertised window", sr: simRun{lim: &simFixedWindow{l: 100, w: 10}, clock0: 1000.37, steps: ramp(5, 80, 2, 5, 1), stopAfter: 2},
-			adv:  &Advertised{Limit: 100, WindowS: 10, Source: SourceIETF},
+			adv:  &headers.Advertised{Limit: 100, WindowS: 10, Source: headers.SourceIETF},
 			want: truth{rate: 10, burst: 100, alg: AlgorithmFixedWindow, windowS: 10}},
 		tc{name: "sliding log 20 per 2 s", sr: simRun{lim: &simSlidingLog{l: 20, w: 2}, clock0: 1000.37, steps: ramp(5, 80, 2, 5, 2.5), stopAfter: 2},
 			want: truth{rate: 10, burst: 20, alg: AlgorithmSlidingWindow, windowS: 2}},
@@ -798,16 +801,16 @@ func TestEstimateAdvertised(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		sr       func() simRun
-		adv      *Advertised
+		adv      *headers.Advertised
 		mismatch string // "" for none
 	}{
-		{"agrees", tb, &Advertised{Limit: 50, WindowS: 1}, ""},
-		{"agrees per minute", tb, &Advertised{Limit: 3000, WindowS: 60}, ""},
-		{"claims more", tb, &Advertised{Limit: 100, WindowS: 1, Source: SourceIETF}, "2× above the measured 50/s"},
-		{"claims less", tb, &Advertised{Limit: 600, WindowS: 60}, "5× below the measured 50/s"},
-		{"names only the burst", tb, &Advertised{Limit: 50}, ""},
-		{"claims less than went through", none, &Advertised{Limit: 10, WindowS: 1}, "yet 400/s went through without throttling"},
-		{"claims more than was tested", none, &Advertised{Limit: 1000, WindowS: 1}, ""},
+		{"agrees", tb, &headers.Advertised{Limit: 50, WindowS: 1}, ""},
+		{"agrees per minute", tb, &headers.Advertised{Limit: 3000, WindowS: 60}, ""},
+		{"claims more", tb, &headers.Advertised{Limit: 100, WindowS: 1, Source: headers.SourceIETF}, "2× above the measured 50/s"},
+		{"claims less", tb, &headers.Advertised{Limit: 600, WindowS: 60}, "5× below the measured 50/s"},
+		{"names only the burst", tb, &headers.Advertised{Limit: 50}, ""},
+		{"claims less than went through", none, &headers.Advertised{Limit: 10, WindowS: 1}, "yet 400/s went through without throttling"},
+		{"claims more than was tested", none, &headers.Advertised{Limit: 1000, WindowS: 1}, ""},
 		{"nothing advertised", tb, nil, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -823,8 +826,8 @@ func TestEstimateAdvertised(t *testing.T) {
 }
 
 func TestOnset(t *testing.T) {
-	st := func(rate float64, requests, throttled int64) Step {
-		s := Step{OfferedRPS: rate, Requests: requests, Throttled: throttled}
+	st := func(rate float64, requests, throttled int64) evidence.Step {
+		s := evidence.Step{OfferedRPS: rate, Requests: requests, Throttled: throttled}
 		if requests > 0 {
 			s.ThrottledRatio = float64(throttled) / float64(requests)
 		}
@@ -832,17 +835,17 @@ func TestOnset(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name   string
-		steps  []Step
+		steps  []evidence.Step
 		want   float64
 		wantOK bool
 	}{
 		{"none", nil, 0, false},
-		{"never throttled", []Step{st(10, 50, 0), st(20, 100, 0)}, 0, false},
-		{"under the threshold", []Step{st(10, 50, 0), st(20, 200, 2)}, 0, false},
-		{"first over", []Step{st(10, 50, 0), st(20, 100, 5), st(40, 200, 100)}, 20, true},
-		{"a lower rate crossed later", []Step{st(40, 200, 100), st(30, 150, 30), st(25, 125, 0)}, 30, true},
-		{"exactly the threshold does not cross", []Step{st(20, 100, 1)}, 0, false},
-		{"empty steps ignored", []Step{st(5, 0, 0), st(20, 100, 50)}, 20, true},
+		{"never throttled", []evidence.Step{st(10, 50, 0), st(20, 100, 0)}, 0, false},
+		{"under the threshold", []evidence.Step{st(10, 50, 0), st(20, 200, 2)}, 0, false},
+		{"first over", []evidence.Step{st(10, 50, 0), st(20, 100, 5), st(40, 200, 100)}, 20, true},
+		{"a lower rate crossed later", []evidence.Step{st(40, 200, 100), st(30, 150, 30), st(25, 125, 0)}, 30, true},
+		{"exactly the threshold does not cross", []evidence.Step{st(20, 100, 1)}, 0, false},
+		{"empty steps ignored", []evidence.Step{st(5, 0, 0), st(20, 100, 50)}, 20, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, ok := Onset(c.steps, 0.01)
@@ -854,7 +857,7 @@ func TestOnset(t *testing.T) {
 }
 
 // simStepAt simulates rs against lim and returns step i and the timeline.
-func simStepAt(lim simLimiter, clock0 float64, i int, steps ...simStep) (Step, Timeline) {
+func simStepAt(lim simLimiter, clock0 float64, i int, steps ...simStep) (evidence.Step, evidence.Timeline) {
 	st, tl := simulate(simRun{lim: lim, clock0: clock0, steps: steps, seed: 1})
 	return st[i], tl
 }
@@ -904,8 +907,8 @@ func TestSteadyRate(t *testing.T) {
 		t.Errorf("band: got %g wide over 20 s and %g over 2 s, want narrower with more data", b2.High-b2.Low, b1.High-b1.Low)
 	}
 	// Without a timeline, the step's own steady rate.
-	st := Step{OfferedRPS: 100, DurationS: 5, Requests: 500, OK: 300, Throttled: 200, FirstThrottleS: 1, OKBeforeThrottle: 100, SteadyRPS: 50}
-	if got, _, ok := SteadyRate(st, Timeline{}); !ok || got != 50 {
+	st := evidence.Step{OfferedRPS: 100, DurationS: 5, Requests: 500, OK: 300, Throttled: 200, FirstThrottleS: 1, OKBeforeThrottle: 100, SteadyRPS: 50}
+	if got, _, ok := SteadyRate(st, evidence.Timeline{}); !ok || got != 50 {
 		t.Errorf("no timeline: got %g, %v, want 50, true", got, ok)
 	}
 }
@@ -942,7 +945,7 @@ func TestColdBurst(t *testing.T) {
 
 func BenchmarkEstimate(b *testing.B) {
 	steps, tl := simulate(simRun{lim: &simTokenBucket{r: 500, b: 500}, steps: ramp(5, 8000, 2, 5, 1), stopAfter: 2, seed: 1})
-	in := EstimateInput{Steps: steps, Timeline: tl, Advertised: &Advertised{Limit: 500, WindowS: 1}, Threshold: 0.01, MaxOfferedRPS: 8000}
+	in := EstimateInput{Steps: steps, Timeline: tl, Advertised: &headers.Advertised{Limit: 500, WindowS: 1}, Threshold: 0.01, MaxOfferedRPS: 8000}
 	b.ReportAllocs()
 	for b.Loop() {
 		Estimate(in)
@@ -1005,9 +1008,9 @@ func BenchmarkEstimateReplay(b *testing.B) {
 // for that, the limiter keeps a small burst and the goodput at the faster
 // step is the estimate.
 func TestEstimateSpacingClumped(t *testing.T) {
-	poisson := func(i int, offered float64, ok int64) Step {
+	poisson := func(i int, offered float64, ok int64) evidence.Step {
 		req := int64(offered)
-		return Step{Index: i, Phase: "saturate", Arrivals: ArrivalsPoisson, OfferedRPS: offered, StartS: float64(i), DurationS: 1,
+		return evidence.Step{Index: i, Phase: "saturate", Arrivals: evidence.ArrivalsPoisson, OfferedRPS: offered, StartS: float64(i), DurationS: 1,
 			Requests: req, OK: ok, Throttled: req - ok, GoodputRPS: float64(ok), ThrottledRatio: float64(req-ok) / float64(req), FirstThrottleS: 0.001}
 	}
 	for _, tt := range []struct {
@@ -1017,7 +1020,7 @@ func TestEstimateSpacingClumped(t *testing.T) {
 		wantBurst int
 		third     bool // auto's third step at about twice the rate read
 	}{{1, 0.002, 480, 1, false}, {2, 0.002, 480, 1, false}, {2, 0.0005, 373, 2, false}, {1, 0.002, 494.4, 1, true}} {
-		steps := []Step{
+		steps := []evidence.Step{
 			{Index: 0, Phase: "burst", OfferedRPS: 4000, DurationS: tt.burstS, Requests: int64(4000 * tt.burstS), OK: tt.coldOK, Throttled: int64(4000*tt.burstS) - tt.coldOK, ThrottledRatio: 0.5, FirstThrottleS: 0.0005, OKBeforeThrottle: 1},
 			{Index: 1, Phase: "ramp", OfferedRPS: 640, StartS: 0.5, DurationS: 1, Requests: 640, OK: 397, Throttled: 243, GoodputRPS: 397, ThrottledRatio: 0.38, FirstThrottleS: 0.004, SteadyRPS: 397},
 			poisson(2, 2560, 373), poisson(3, 1280, 349),
@@ -1026,7 +1029,7 @@ func TestEstimateSpacingClumped(t *testing.T) {
 			// 324 of 940 Poisson arrivals: r = 324·940/616 = 494.4/s.
 			steps = append(steps, poisson(4, 940, 324))
 		}
-		s := Estimate(EstimateInput{Steps: steps, Timeline: Timeline{ResolutionS: 0.1}, Threshold: 0.01})
+		s := Estimate(EstimateInput{Steps: steps, Timeline: evidence.Timeline{ResolutionS: 0.1}, Threshold: 0.01})
 		if !within(s.EffectiveLimitRPS, tt.want, 0.01) || s.Burst != tt.wantBurst {
 			t.Errorf("cold burst %d: got %g/s, burst %d; want %g/s, burst %d\n%s", tt.coldOK, s.EffectiveLimitRPS, s.Burst, tt.want, tt.wantBurst, strings.Join(s.Reasons, "\n"))
 		}
@@ -1036,9 +1039,9 @@ func TestEstimateSpacingClumped(t *testing.T) {
 // The slot read from send times and G·R/(R−G) bracket r: the estimate is
 // their middle. A slot that contradicts the goodput is left out.
 func TestEstimateSpacingSlot(t *testing.T) {
-	poisson := func(i int, offered float64, ok int64, slotMS float64) Step {
+	poisson := func(i int, offered float64, ok int64, slotMS float64) evidence.Step {
 		req := int64(offered)
-		return Step{Index: i, Phase: "saturate", Arrivals: ArrivalsPoisson, OfferedRPS: offered, StartS: float64(i), DurationS: 1,
+		return evidence.Step{Index: i, Phase: "saturate", Arrivals: evidence.ArrivalsPoisson, OfferedRPS: offered, StartS: float64(i), DurationS: 1,
 			Requests: req, OK: ok, Throttled: req - ok, GoodputRPS: float64(ok), ThrottledRatio: float64(req-ok) / float64(req), FirstThrottleS: 0.001, SlotMS: slotMS}
 	}
 	// 1300 of 4000 and 960 of 1920 Poisson arrivals: r = G·R/(R−G) = 1926/s and 1920/s.
@@ -1053,12 +1056,12 @@ func TestEstimateSpacingSlot(t *testing.T) {
 		{"slot below the goodput's", 0.6, 1924, false},
 		{"slot far above it", 0.4, 1924, false},
 	} {
-		steps := []Step{
+		steps := []evidence.Step{
 			{Index: 0, Phase: "burst", OfferedRPS: 4000, DurationS: 0.002, Requests: 8, OK: 1, Throttled: 7, ThrottledRatio: 0.9, FirstThrottleS: 0.0005, OKBeforeThrottle: 1},
 			{Index: 1, Phase: "ramp", OfferedRPS: 2560, StartS: 0.5, DurationS: 1, Requests: 2560, OK: 1290, Throttled: 1270, GoodputRPS: 1290, ThrottledRatio: 0.5, FirstThrottleS: 0.002, SteadyRPS: 1290},
 			poisson(2, 4000, 1300, tt.slotMS), poisson(3, 1920, 960, tt.slotMS),
 		}
-		s := Estimate(EstimateInput{Steps: steps, Timeline: Timeline{ResolutionS: 0.1}, Threshold: 0.01})
+		s := Estimate(EstimateInput{Steps: steps, Timeline: evidence.Timeline{ResolutionS: 0.1}, Threshold: 0.01})
 		used := strings.Contains(strings.Join(s.Reasons, "\n"), "by the send times")
 		if !within(s.EffectiveLimitRPS, tt.want, 0.005) || used != tt.fromSlot || s.Burst != 1 {
 			t.Errorf("%s: got %g/s, burst %d, slot used %v; want %g/s, burst 1, slot used %v\n%s", tt.name, s.EffectiveLimitRPS, s.Burst, used, tt.want, tt.fromSlot, strings.Join(s.Reasons, "\n"))
@@ -1072,27 +1075,27 @@ func TestEstimateSpacingSlot(t *testing.T) {
 // A limiter that counts whole milliseconds (nginx 50r/s without burst):
 // the rate is one per whole-millisecond slot, what dense arrivals get.
 func TestEstimateSpacingWholeMilliseconds(t *testing.T) {
-	poisson := func(i int, offered float64, ok int64, slotMS, tickMS float64) Step {
+	poisson := func(i int, offered float64, ok int64, slotMS, tickMS float64) evidence.Step {
 		req := int64(offered * 2)
-		return Step{Index: i, Phase: "saturate", Arrivals: ArrivalsPoisson, OfferedRPS: offered, StartS: float64(2 * i), DurationS: 2,
+		return evidence.Step{Index: i, Phase: "saturate", Arrivals: evidence.ArrivalsPoisson, OfferedRPS: offered, StartS: float64(2 * i), DurationS: 2,
 			Requests: req, OK: ok, Throttled: req - ok, GoodputRPS: float64(ok) / 2, ThrottledRatio: float64(req-ok) / float64(req), FirstThrottleS: 0.001,
 			SlotMS: slotMS, SlotTickMS: tickMS}
 	}
 	for _, tt := range []struct {
 		name          string
-		second        Step
+		second        evidence.Step
 		want, wantMax float64
 		whole         bool
 	}{
 		{"both steps in the 20th millisecond", poisson(3, 160, 78, 19.4, 0), 50, 50, true},
 		{"the other step's edge elsewhere", poisson(3, 160, 78, 17, 0), 45, 56, false},
 	} {
-		steps := []Step{
+		steps := []evidence.Step{
 			{Index: 0, Phase: "burst", OfferedRPS: 500, DurationS: 0.014, Requests: 7, OK: 1, Throttled: 6, ThrottledRatio: 0.86, FirstThrottleS: 0.002, OKBeforeThrottle: 1},
 			{Index: 1, Phase: "ramp", OfferedRPS: 80, StartS: 1, DurationS: 1, Requests: 80, OK: 40, Throttled: 40, GoodputRPS: 40, ThrottledRatio: 0.5, FirstThrottleS: 0.02, SteadyRPS: 40},
 			poisson(2, 320, 90, 20, 1), tt.second,
 		}
-		s := Estimate(EstimateInput{Steps: steps, Timeline: Timeline{ResolutionS: 0.1}, Threshold: 0.01})
+		s := Estimate(EstimateInput{Steps: steps, Timeline: evidence.Timeline{ResolutionS: 0.1}, Threshold: 0.01})
 		why := strings.Join(s.Reasons, "\n")
 		if s.EffectiveLimitRPS < tt.want || s.EffectiveLimitRPS > tt.wantMax || strings.Contains(why, "whole milliseconds") != tt.whole || s.Burst != 1 {
 			t.Errorf("%s: got %g/s, burst %d; want %g–%g/s, burst 1, whole milliseconds named: %v\n%s", tt.name, s.EffectiveLimitRPS, s.Burst, tt.want, tt.wantMax, tt.whole, why)
@@ -1116,4 +1119,11 @@ func TestEstimateBurstAfterContiguousRamp(t *testing.T) {
 	if !within(s.EffectiveLimitRPS, 2000, 0.03) || !within(float64(s.Burst), 6000, 0.03) {
 		t.Errorf("got %g/s, burst %d; want 2000/s ±3%%, burst 6000 ±3%%\n%s", s.EffectiveLimitRPS, s.Burst, strings.Join(s.Reasons, "\n"))
 	}
+}
+
+// rampDue is when n requests are due on a linear ramp from start requests
+// per second growing by slope per second: Start·t + Slope·t²/2 = n.
+func rampDue(start, slope, n float64) float64 {
+	a := slope / 2
+	return (-start + math.Sqrt(start*start+4*a*n)) / (2 * a)
 }

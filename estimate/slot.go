@@ -1,21 +1,23 @@
-package probe
+package estimate
 
 import (
 	"cmp"
 	"math"
 	"slices"
 	"time"
+
+	"limitprobe/evidence"
 )
 
-// slotSample is one request of a step with Poisson arrivals: when it was
+// SlotSample is one request of a step with Poisson arrivals: when it was
 // sent, from the step's start, and whether it passed.
-type slotSample struct {
-	at time.Duration
-	ok bool
+type SlotSample struct {
+	At time.Duration
+	OK bool
 }
 
-// maxSlotSamples bounds what one step keeps for fitSlot (16 bytes each).
-const maxSlotSamples = 1 << 15
+// MaxSlotSamples bounds what one step keeps for ReadSlot (16 bytes each).
+const MaxSlotSamples = 1 << 15
 
 // fitSlot reads the slot of a limiter that keeps no burst: after an
 // accepted request it refuses every request for 1/r, then accepts the
@@ -33,17 +35,17 @@ const maxSlotSamples = 1 << 15
 // microsecond the target and the generator add between an acceptance and
 // the next arrival as slot (−4% at 2000/s on two shared cores); this reads
 // the slot from the requests' own timing. estimator.spacing weighs both.
-func fitSlot(samples []slotSample) (slot, tick float64, ok bool) {
+func fitSlot(samples []SlotSample) (slot, tick float64, ok bool) {
 	s := slices.Clone(samples)
-	slices.SortStableFunc(s, func(a, b slotSample) int { return cmp.Compare(a.at, b.at) })
+	slices.SortStableFunc(s, func(a, b SlotSample) int { return cmp.Compare(a.At, b.At) })
 	var gs []slotGap
 	last, seen := time.Duration(0), false
 	for _, x := range s {
 		if seen {
-			gs = append(gs, slotGap{x.at - last, x.ok})
+			gs = append(gs, slotGap{x.At - last, x.OK})
 		}
-		if x.ok {
-			last, seen = x.at, true
+		if x.OK {
+			last, seen = x.At, true
 		}
 	}
 	slices.SortFunc(gs, func(a, b slotGap) int { return cmp.Compare(a.d, b.d) })
@@ -100,12 +102,12 @@ func fitSlot(samples []slotSample) (slot, tick float64, ok bool) {
 	return edge.Seconds(), 0, true
 }
 
-// readSlot sets the step's SlotMS and SlotTickMS from its samples; its
+// ReadSlot sets the step's SlotMS and SlotTickMS from its samples; its
 // ThrottleMS must be set.
-func (s *Step) readSlot(samples []slotSample) {
+func ReadSlot(s *evidence.Step, samples []SlotSample) {
 	if slot, tick, ok := fitSlot(samples); ok {
 		s.SlotMS, s.SlotTickMS = slot*1e3, tick*1e3
-		s.keepTick()
+		keepTick(s)
 	}
 }
 
@@ -113,7 +115,7 @@ func (s *Step) readSlot(samples []slotSample) {
 // came back with a spread of more than tickJitterMS between median and
 // 95th percentile: delivery jitter of that order blurs a continuous slot
 // into the same even rise. The slot is then the edge.
-func (s *Step) keepTick() {
+func keepTick(s *evidence.Step) {
 	if s.SlotTickMS > 0 && s.ThrottleMS.P95-s.ThrottleMS.P50 > tickJitterMS {
 		s.SlotMS -= 0.5 * s.SlotTickMS // the middle of the rise
 		s.SlotTickMS = 0

@@ -1,4 +1,4 @@
-package probe
+package headers
 
 import (
 	"fmt"
@@ -109,7 +109,7 @@ func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	return secondsToDuration(s), true
 }
 
-// ParseAdvertised reads every rate-limit header family it knows from h and
+// Parse reads every rate-limit header family it knows from h and
 // reports what they claim. now is the time the response was received; it turns
 // HTTP-dates, RFC 3339 timestamps and epoch resets into delays. Header names
 // are matched case-insensitively, including keys that were put in the map
@@ -141,7 +141,7 @@ func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 // OpenAI and Anthropic do not state their window on the wire (their limits are
 // documented per minute, but some tiers count per day), so WindowS stays 0 for
 // them rather than guessing.
-func ParseAdvertised(h http.Header, now time.Time) (a Advertised, ok bool) {
+func Parse(h http.Header, now time.Time) (a Advertised, ok bool) {
 	var p parser
 	p.now = now
 	if !p.collect(h) {
@@ -208,7 +208,7 @@ func ParseAdvertised(h http.Header, now time.Time) (a Advertised, ok bool) {
 	return a, a.Source != ""
 }
 
-// field identifies a header ParseAdvertised reads.
+// field identifies a header Parse reads.
 type field uint8
 
 const (
@@ -699,7 +699,7 @@ func (p *parser) draft7PolicyOnly() quota {
 // limitList reads a limit field that may carry draft-03 policies after the
 // current limit, as RateLimit-Limit and Envoy's X-RateLimit-Limit do:
 // "10, 10;w=1, 50;w=60". It returns the limit, its window if stated with
-// it, and every member as a policy (ParseAdvertised finds the window of
+// it, and every member as a policy (Parse finds the window of
 // "10, 10;w=1" among them).
 func limitList(vals []string, from string) (limit, window float64, pols []policy) {
 	for _, it := range parseSFList(vals) {
@@ -846,7 +846,7 @@ func (p *parser) windowFor(limit float64) (policy, bool) {
 }
 
 // retryAfter returns the advertised wait in seconds, by the precedence
-// documented on ParseAdvertised. xr is the X-RateLimit family, for Discord.
+// documented on Parse. xr is the X-RateLimit family, for Discord.
 func (p *parser) retryAfter(xr quota) (float64, bool) {
 	if s, ok := p.delay(fRetryAfter); ok {
 		return s, true

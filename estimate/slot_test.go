@@ -1,4 +1,4 @@
-package probe
+package estimate
 
 import (
 	"cmp"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"limitprobe/evidence"
 )
 
 // slotRun simulates a step: Poisson arrivals at R per second for n
@@ -22,7 +24,7 @@ type slotRun struct {
 	admit  func(at, last time.Duration) bool
 }
 
-func (c slotRun) samples(seed uint64) []slotSample {
+func (c slotRun) samples(seed uint64) []SlotSample {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	type arr struct {
 		sent, at time.Duration
@@ -44,7 +46,7 @@ func (c slotRun) samples(seed uint64) []slotSample {
 		}
 	}
 	slices.SortStableFunc(as, func(a, b arr) int { return cmp.Compare(a.at, b.at) })
-	out := make([]slotSample, c.n)
+	out := make([]SlotSample, c.n)
 	tokens, last, lastOK := c.burst, time.Duration(0), time.Duration(-1<<62)
 	for _, a := range as {
 		var ok bool
@@ -60,7 +62,7 @@ func (c slotRun) samples(seed uint64) []slotSample {
 		if ok {
 			lastOK = a.at
 		}
-		out[a.i] = slotSample{at: a.sent, ok: ok}
+		out[a.i] = SlotSample{At: a.sent, OK: ok}
 	}
 	// The recorder gets results in completion order.
 	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
@@ -143,8 +145,8 @@ func TestKeepTick(t *testing.T) {
 		spreadMS         float64
 		wantSlot, wantTk float64
 	}{{0.1, 20, 1}, {0.6, 19.5, 0}} {
-		s := Step{SlotMS: 20, SlotTickMS: 1, ThrottleMS: Latency{P50: 0.3, P95: 0.3 + tt.spreadMS}}
-		s.keepTick()
+		s := evidence.Step{SlotMS: 20, SlotTickMS: 1, ThrottleMS: evidence.Latency{P50: 0.3, P95: 0.3 + tt.spreadMS}}
+		keepTick(&s)
 		if s.SlotMS != tt.wantSlot || s.SlotTickMS != tt.wantTk {
 			t.Errorf("spread %g ms: slot %g ms, tick %g ms; want %g, %g", tt.spreadMS, s.SlotMS, s.SlotTickMS, tt.wantSlot, tt.wantTk)
 		}
