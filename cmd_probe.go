@@ -131,7 +131,7 @@ func (f *probeFlags) scenario(args []string) (*scenarios.Scenario, []string) {
 	if !slices.Contains([]string{scenarios.StrategyAuto, scenarios.StrategySteps, scenarios.StrategyLinear, scenarios.StrategyConcurrency, scenarios.StrategyQuota}, pr.Strategy) {
 		bad("--strategy %q: write auto, steps, linear, concurrency or quota", pr.Strategy)
 	}
-	rate := func(flag, v string, dst *float64) {
+	rate := func(flag, v string, dst *units.Rate) {
 		if v == "" {
 			return
 		}

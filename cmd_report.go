@@ -78,7 +78,7 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "limitprobe compare: name at least two saved reports, e.g. limitprobe compare a/report.json b/report.json")
 		return exitUsage
 	}
-	var d float64
+	var d units.Rate
 	if demand != "" {
 		var err error
 		if d, err = units.ParseRate(demand); err != nil {

@@ -139,9 +139,9 @@ func execute(ctx context.Context, sc *scenarios.Scenario, o runOptions, dir stri
 		return exitTarget
 	}
 	run.Summary = estimate.Estimate(estimate.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
-		Threshold: sc.Probe.Threshold, MaxOfferedRPS: sc.Probe.Max})
+		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max)})
 	rep := report.New(*run, report.Options{ToolVersion: toolVersion, Margin: o.margin, Expect: sc.Expect,
-		DemandRPS: sc.Demand, PriceAmount: sc.Price.Amount, PricePer: sc.Price.Per})
+		DemandRPS: float64(sc.Demand), PriceAmount: sc.Price.Amount, PricePer: sc.Price.Per})
 	if m != nil && !o.quiet {
 		t := m.srv.Truth()
 		fmt.Fprintf(stderr, "mock truth: %s, effective limit %s, burst %d\n", t.Algorithm, units.FormatRate(t.EffectiveLimitRPS), t.Burst)

@@ -261,9 +261,11 @@ func (f *verifyFlags) plan(rep *report.Report, stderr io.Writer) (*verifyPlan, i
 	}
 	switch {
 	case f.demand != "":
-		if d.RPS, err = units.ParseRate(f.demand); err != nil {
+		r, err := units.ParseRate(f.demand)
+		if err != nil {
 			return bad("--demand: %v", err)
 		}
+		d.RPS = float64(r)
 	case rep.Recommendation.Demand != nil && rep.Recommendation.Demand.DemandRPS > 0:
 		d.RPS = rep.Recommendation.Demand.DemandRPS
 	case rep.Scenario.DemandRPS > 0:
@@ -287,9 +289,9 @@ func (f *verifyFlags) plan(rep *report.Report, stderr io.Writer) (*verifyPlan, i
 	// targets.
 	caps := sc.Limits
 	arrivals := d.RPS * d.Duration.Seconds()
-	if d.RPS > caps.MaxRate {
+	if d.RPS > float64(caps.MaxRate) {
 		return bad("--demand %s exceeds the safety cap of %s for this target; lower it, or give a --scenario whose limits.max_rate allows it",
-			units.FormatRate(d.RPS), units.FormatRate(caps.MaxRate))
+			units.FormatRate(d.RPS), units.FormatRate(float64(caps.MaxRate)))
 	}
 	if need := arrivals * float64(len(pols)); need > float64(caps.MaxRequests) {
 		return bad("%d policies × %.0f requests need %.0f requests, over the safety cap of %d for this target; shorten --duration, pick fewer --policy, or give a --scenario whose limits.max_requests allows it",

@@ -17,6 +17,7 @@ import (
 	"limitprobe/mock"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
+	"limitprobe/units"
 )
 
 // benchCase is one limiter with a known truth.
@@ -199,14 +200,14 @@ func throttle(c benchCase) []int {
 
 func runAuto(ctx context.Context, url string, c benchCase) outcome {
 	sc := &scenarios.Scenario{Name: c.name, Target: scenarios.Target{URL: url, ThrottleStatus: throttle(c)},
-		Probe: scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: maxRate(c)}}
+		Probe: scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: units.Rate(maxRate(c))}}
 	scenarios.ApplyDefaults(sc)
 	run, err := probe.Execute(ctx, sc, probe.Options{})
 	if err != nil {
 		return outcome{err: err}
 	}
 	s := estimate.Estimate(estimate.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
-		Threshold: sc.Probe.Threshold, MaxOfferedRPS: sc.Probe.Max})
+		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max)})
 	est := s.EffectiveLimitRPS
 	return outcome{estimate: est, burst: s.Burst, algo: s.Algorithm, requests: run.RequestsSent, seconds: run.DurationS}
 }

@@ -16,6 +16,7 @@ import (
 
 	"limitprobe/probe"
 	"limitprobe/scenarios"
+	"limitprobe/units"
 )
 
 // genRun is one open-loop run of a generator at a fixed rate.
@@ -77,8 +78,8 @@ func vegetaConstant(ctx context.Context, url string, rate float64, d time.Durati
 // a probe uses.
 func limitprobeSteps(ctx context.Context, url string, rate float64, d time.Duration) genRun {
 	sc := &scenarios.Scenario{Name: "headroom", Target: scenarios.Target{URL: url},
-		Probe:  scenarios.Probe{Strategy: scenarios.StrategySteps, Start: rate, Max: rate, Step: d},
-		Limits: scenarios.Limits{MaxRate: rate, MaxRequests: int(2*rate*d.Seconds()) + 1000, MaxDuration: d + 30*time.Second}}
+		Probe:  scenarios.Probe{Strategy: scenarios.StrategySteps, Start: units.Rate(rate), Max: units.Rate(rate), Step: d},
+		Limits: scenarios.Limits{MaxRate: units.Rate(rate), MaxRequests: int(2*rate*d.Seconds()) + 1000, MaxDuration: d + 30*time.Second}}
 	scenarios.ApplyDefaults(sc)
 	client := probe.NewClient(sc)
 	defer client.CloseIdleConnections()

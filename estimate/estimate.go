@@ -687,7 +687,7 @@ func (e *estimator) run() {
 func (e *estimator) onsetReason(onset float64) {
 	for _, f := range e.steps {
 		if f.crossed && f.s.OfferedRPS == onset {
-			e.reason("throttling began at %s offered: %s of requests throttled in step %d", estRate(onset), estShare(f.s.ThrottledRatio), f.s.Index+1)
+			e.reason("throttling began at %s offered: %s of requests throttled in step %d", estRate(onset), units.Percent(f.s.ThrottledRatio), f.s.Index+1)
 			return
 		}
 	}
@@ -723,7 +723,7 @@ func (e *estimator) noneObserved() {
 		e.reason("no step was throttled up to %s offered: the limit is at least %s", estRate(top), estRate(best.GoodputRPS))
 	}
 	if thr > 0 {
-		e.reason("%d of %d requests were throttled, under the %s threshold in every step", thr, reqs, estShare(e.in.Threshold))
+		e.reason("%d of %d requests were throttled, under the %s threshold in every step", thr, reqs, units.Percent(e.in.Threshold))
 	}
 	// Sure that nothing limits below the best goodput once a few hundred
 	// requests went through; less when some were throttled.
@@ -750,8 +750,8 @@ func (e *estimator) unknown(why string) {
 		}
 		best = max(best, g)
 	}
-	s.EffectiveLimitRPS = estRound3(best)
-	s.EffectiveLimitBand = Band{Low: estRound3(best * 0.5), High: estRound3(best * 1.5)}
+	s.EffectiveLimitRPS = units.Sig(best, 3)
+	s.EffectiveLimitBand = Band{Low: units.Sig(best*0.5, 3), High: units.Sig(best*1.5, 3)}
 	e.reason("%s; the rough goodput is %s", why, estRate(best))
 	e.base = 0.15
 }
@@ -850,8 +850,8 @@ func (e *estimator) spacing() bool {
 		// The slot shrank as arrivals quickened: the limiter keeps a small
 		// burst, which the faster arrivals use up.
 		g := top.ok / top.dur
-		s.EffectiveLimitRPS = estRound3(g)
-		s.EffectiveLimitBand = Band{Low: estRound3(g * 0.97), High: estRound3(rates[0])}
+		s.EffectiveLimitRPS = units.Sig(g, 3)
+		s.EffectiveLimitBand = Band{Low: units.Sig(g*0.97, 3), High: units.Sig(rates[0], 3)}
 		// Small: at most what passed from idle, when auto's burst step ran.
 		s.Burst = 2
 		if hasCold {
@@ -873,11 +873,11 @@ func (e *estimator) spacing() bool {
 		// Every edge lies in the millisecond before the whole-millisecond
 		// slot: the limiter admits one request per tickMS of its clock.
 		r := 1e3 / tickMS
-		s.EffectiveLimitRPS = estRound3(r)
-		s.EffectiveLimitBand = Band{Low: estRound3(0.99 * r), High: estRound3(1e3 / (tickMS - 1))}
+		s.EffectiveLimitRPS = units.Sig(r, 3)
+		s.EffectiveLimitBand = Band{Low: units.Sig(0.99*r, 3), High: units.Sig(1e3/(tickMS-1), 3)}
 		e.satOK = max(e.satOK, slotOK)
 		e.reason("after an accepted request, the next passed from %s on and always from %s (steps %s, by the send times), as often as not in between: the limiter counts time in whole milliseconds (nginx's limit_req does) and admits one request per %s of them, %s",
-			estSeconds((tickMS-1)/1e3), estSeconds(tickMS/1e3), estIntList(slotSteps), estSeconds(tickMS/1e3), estRate(r))
+			units.Seconds((tickMS-1)/1e3), units.Seconds(tickMS/1e3), estIntList(slotSteps), units.Seconds(tickMS/1e3), estRate(r))
 		e.reason("random arrivals get up to %s (G·R/(R−G) read %s); evenly paced ones at more than %s get less when their spacing is not a whole number of milliseconds",
 			estRate(1e3/(tickMS-1)), estRate(fromGoodput), estRate(r))
 		e.base = 0.85
@@ -904,17 +904,17 @@ func (e *estimator) spacing() bool {
 			useSlot = true
 		}
 	}
-	s.EffectiveLimitRPS = estRound3(rate)
-	s.EffectiveLimitBand = Band{Low: estRound3(max(0, rate-half)), High: estRound3(rate + half)}
+	s.EffectiveLimitRPS = units.Sig(rate, 3)
+	s.EffectiveLimitBand = Band{Low: units.Sig(max(0, rate-half), 3), High: units.Sig(rate+half, 3)}
 	for i, g := range gs {
 		e.reason("with Poisson arrivals at %s, %s succeeded (steps %s): goodput G = 1/(1/r + 1/R), so r = G·R/(R−G) = %s",
 			estRate(g.offered), estRate(g.ok/g.dur), estIntList(g.steps), estRate(rates[i]))
 	}
 	if useSlot {
 		e.reason("after an accepted request the next passed from %s on (steps %s, by the send times): r = %s, which reads high when delivery jitter favours early arrivals; G·R/(R−G) = %s reads low by the time between a refill and the next arrival's turn; the estimate is their middle",
-			estSeconds(1/fromSlot), estIntList(slotSteps), estRate(fromSlot), estRate(fromGoodput))
+			units.Seconds(1/fromSlot), estIntList(slotSteps), estRate(fromSlot), estRate(fromGoodput))
 	}
-	e.reason("evenly paced clients get less than r: of two requests closer than %s, the second is refused", estSeconds(1/rate))
+	e.reason("evenly paced clients get less than r: of two requests closer than %s, the second is refused", units.Seconds(1/rate))
 	e.base = 0.85
 	if len(gs) < 2 {
 		e.base = 0.6 // the model was not checked at a second rate
@@ -1019,7 +1019,7 @@ func (e *estimator) lockout() bool {
 	s := &e.sum
 	s.Algorithm = AlgorithmLockout
 	e.reason("in step %d at %s, after %d successes nothing succeeded for %s of sending, although step %d sustained %s unthrottled for %s: denied requests count, and the client stays locked out until it slows down",
-		proof.f.s.Index+1, estRate(proof.f.s.OfferedRPS), proof.f.s.OKBeforeThrottle, estSeconds(proof.z), free.s.Index+1, estRate(g), estSeconds(d))
+		proof.f.s.Index+1, estRate(proof.f.s.OfferedRPS), proof.f.s.OKBeforeThrottle, units.Seconds(proof.z), free.s.Index+1, estRate(g), units.Seconds(d))
 	l := max(cold, float64(proof.f.s.OKBeforeThrottle))
 	s.Burst = int(l)
 	// The window: the client locked out when the requests it had sent in
@@ -1037,9 +1037,9 @@ func (e *estimator) lockout() bool {
 		s.WindowS = a.WindowS
 		rate = l / a.WindowS
 		lo, hi = rate*0.97, rate*1.03
-		e.reason("effective limit %s per %s (the advertised window) = %s", estCount(l), estSeconds(a.WindowS), estRate(rate))
+		e.reason("effective limit %s per %s (the advertised window) = %s", units.Num(l), units.Seconds(a.WindowS), estRate(rate))
 	case tight:
-		s.WindowS = estRound3(span)
+		s.WindowS = units.Sig(span, 3)
 		rate = l / span
 		// A sliding counter weighs the previous window's requests only in
 		// part, and rates that double each step make that part large: the
@@ -1047,7 +1047,7 @@ func (e *estimator) lockout() bool {
 		// bounds the rate from below: G for D seconds needs L/W ≥ G − L/D.
 		lo, hi = max(g-l/d, rate*0.75), rate*1.25
 		e.reason("the lockout came when %s requests had been sent in the last %s, with requests going out before that too: a window of about %s, so %s per %s = %s",
-			estCount(l), estSeconds(span), estSeconds(span), estCount(l), estSeconds(span), estRate(rate))
+			units.Num(l), units.Seconds(span), units.Seconds(span), units.Num(l), units.Seconds(span), estRate(rate))
 	default:
 		// The best free rate, below the lowest rate that locked out.
 		lowest := math.Inf(1)
@@ -1107,19 +1107,19 @@ func (e *estimator) lockoutCreep(l float64) (done, ok bool) {
 	s := &e.sum
 	s.Algorithm = AlgorithmLockout
 	s.Burst = int(l)
-	s.WindowS = estRound3(span)
+	s.WindowS = units.Sig(span, 3)
 	rate := l / span
 	rel := max(0.03, 2*c.SlopeRPS*span/(8*rate))
 	if c.FirstThrottleS < 1.2*span {
 		// Locked within about a window of starting: the count depended on
 		// where the counter's windows fell, not on the rate.
 		rel = max(rel, 0.15)
-		e.reason("the creep was refused within %s of starting, about a window: how its requests fell into the counter's windows matters, so the band is wide", estSeconds(c.FirstThrottleS))
+		e.reason("the creep was refused within %s of starting, about a window: how its requests fell into the counter's windows matters, so the band is wide", units.Seconds(c.FirstThrottleS))
 	}
 	lockRate := c.StartRPS + c.SlopeRPS*c.FirstThrottleS
 	e.reason("rising slowly from %s (step %d), the client was refused at %s, when it had sent %s requests in the last %s, and then nothing succeeded for %s while it went on sending at that rate: a window would have reopened; denied requests count, and the client stays locked out until it slows down",
-		estRate(c.StartRPS), c.Index+1, estRate(lockRate), estCount(l), estSeconds(span), estSeconds(after))
-	e.reason("effective limit %s per %s = %s: the highest rate that never locks out", estCount(l), estSeconds(span), estRate(rate))
+		estRate(c.StartRPS), c.Index+1, estRate(lockRate), units.Num(l), units.Seconds(span), units.Seconds(after))
+	e.reason("effective limit %s per %s = %s: the highest rate that never locks out", units.Num(l), units.Seconds(span), estRate(rate))
 	if a := e.in.Advertised; a != nil && a.WindowS > 0 {
 		s.WindowS = a.WindowS
 	}
@@ -1132,8 +1132,8 @@ func (e *estimator) lockoutCreep(l float64) (done, ok bool) {
 // band allows: sure of the shape, the limit as good as its band.
 func (e *estimator) lockoutLimit(rate, lo, hi float64) {
 	s := &e.sum
-	s.EffectiveLimitRPS = estRound3(rate)
-	s.EffectiveLimitBand = Band{Low: estRound3(min(lo, rate)), High: estRound3(max(hi, rate))}
+	s.EffectiveLimitRPS = units.Sig(rate, 3)
+	s.EffectiveLimitBand = Band{Low: units.Sig(min(lo, rate), 3), High: units.Sig(max(hi, rate), 3)}
 	e.reason("above the limit goodput falls to nothing until the client slows down for about a window")
 	gap := s.EffectiveLimitBand.High/max(s.EffectiveLimitBand.Low, 1e-9) - 1
 	e.base = 0.85 - min(0.45, 1.5*max(0, gap-0.05))
@@ -1277,15 +1277,15 @@ func (e *estimator) quota() bool {
 	}
 	if w > 0 {
 		rate := l / w
-		s.WindowS = estRound3(w)
-		s.EffectiveLimitRPS = estRound3(rate)
+		s.WindowS = units.Sig(w, 3)
+		s.EffectiveLimitRPS = units.Sig(rate, 3)
 		rel := 0.03
 		if from != "advertised" {
 			rel = 0.1
 		}
-		s.EffectiveLimitBand = Band{Low: estRound3(rate * (1 - rel)), High: estRound3(rate * (1 + rel))}
-		e.reason("about %d requests succeeded per window, then nothing until the window ended (up to %s without success)", s.Burst, estSeconds(maxBlocked))
-		e.reason("window %s (%s): effective limit %d per %s = %s", estSeconds(w), from, s.Burst, estSeconds(w), estRate(rate))
+		s.EffectiveLimitBand = Band{Low: units.Sig(rate*(1-rel), 3), High: units.Sig(rate*(1+rel), 3)}
+		e.reason("about %d requests succeeded per window, then nothing until the window ended (up to %s without success)", s.Burst, units.Seconds(maxBlocked))
+		e.reason("window %s (%s): effective limit %d per %s = %s", units.Seconds(w), from, s.Burst, units.Seconds(w), estRate(rate))
 		e.base = 0.7
 		if from != "advertised" {
 			e.base = 0.45
@@ -1300,10 +1300,10 @@ func (e *estimator) quota() bool {
 		span = max(span, f.s.DurationS)
 	}
 	up := l / span
-	s.EffectiveLimitRPS = estRound3(up)
-	s.EffectiveLimitBand = Band{Low: 0, High: estRound3(up)}
-	e.reason("about %d requests succeeded, then nothing for up to %s: a quota whose window is longer than a step", s.Burst, estSeconds(maxBlocked))
-	e.reason("window unknown: the effective limit is at most %d per %s = %s; run steps longer than the window (or strategy quota) to measure it", s.Burst, estSeconds(span), estRate(up))
+	s.EffectiveLimitRPS = units.Sig(up, 3)
+	s.EffectiveLimitBand = Band{Low: 0, High: units.Sig(up, 3)}
+	e.reason("about %d requests succeeded, then nothing for up to %s: a quota whose window is longer than a step", s.Burst, units.Seconds(maxBlocked))
+	e.reason("window unknown: the effective limit is at most %d per %s = %s; run steps longer than the window (or strategy quota) to measure it", s.Burst, units.Seconds(span), estRate(up))
 	e.base = 0.2
 	e.satOK = l
 	return true
@@ -1400,7 +1400,7 @@ func (e *estimator) queue() bool {
 		e.reason("%s", why)
 	}
 	e.reason("successful latency rose from %s to %s before requests were rejected: excess requests wait in a queue of about %d (%s at %s)",
-		estMS(base), estMS(base+riseS*1000), int(math.Round(riseS*s.EffectiveLimitRPS)), estSeconds(riseS), estRate(s.EffectiveLimitRPS))
+		units.Seconds(base/1000), units.Seconds(base/1000+riseS), int(math.Round(riseS*s.EffectiveLimitRPS)), units.Seconds(riseS), estRate(s.EffectiveLimitRPS))
 	return true
 }
 
@@ -1487,7 +1487,7 @@ func (e *estimator) concurrency() bool {
 			return false
 		}
 		evidence = fmt.Sprintf("after idle the first %d requests were accepted together, and under saturation %s × %s mean latency = %.1f were in flight",
-			capN, estRate(e.maxSatRate()), estMS(latSum/okSum*1000), little)
+			capN, estRate(e.maxSatRate()), units.Seconds(latSum/okSum), little)
 		e.base = 0.85
 	case len(closed) > 0:
 		wu, wt := 0, math.MaxInt
@@ -1514,7 +1514,7 @@ func (e *estimator) concurrency() bool {
 			return false
 		}
 		evidence = fmt.Sprintf("%d workers ran unthrottled, %d were throttled, and under saturation %s × %s mean latency = %.2f were in flight",
-			wu, wt, estRate(e.maxSatRate()), estMS(latSum/okSum*1000), little)
+			wu, wt, estRate(e.maxSatRate()), units.Seconds(latSum/okSum), little)
 		e.base = 0.7
 	default:
 		return false
@@ -1530,16 +1530,16 @@ func (e *estimator) concurrency() bool {
 	if len(lats) >= 2 {
 		rel = max(rel, 2*estStddev(lats)/math.Sqrt(float64(len(lats)))/lat)
 	}
-	s.EffectiveLimitRPS = estRound3(rate)
-	s.EffectiveLimitBand = Band{Low: estRound3(rate / (1 + rel)), High: estRound3(rate / (1 - min(rel, 0.5)))}
+	s.EffectiveLimitRPS = units.Sig(rate, 3)
+	s.EffectiveLimitBand = Band{Low: units.Sig(rate/(1+rel), 3), High: units.Sig(rate/(1-min(rel, 0.5)), 3)}
 	var thrMS, okMS float64
 	for _, f := range e.sat {
 		thrMS = max(thrMS, f.s.ThrottleMS.P50)
 		okMS = max(okMS, f.s.LatencyMS.P50)
 	}
-	e.reason("throttled responses came back in %s against %s for successes: rejected at once, not delayed", estMS(thrMS), estMS(okMS))
+	e.reason("throttled responses came back in %s against %s for successes: rejected at once, not delayed", units.Seconds(thrMS/1000), units.Seconds(okMS/1000))
 	e.reason("%s: a cap of %d requests in flight", evidence, capN)
-	e.reason("effective limit %d in flight ÷ %s mean latency = %s; slower requests lower it, so cap concurrency rather than rate", capN, estMS(lat*1000), estRate(rate))
+	e.reason("effective limit %d in flight ÷ %s mean latency = %s; slower requests lower it, so cap concurrency rather than rate", capN, units.Seconds(lat), estRate(rate))
 	for _, f := range e.sat {
 		e.satOK += float64(f.s.OK)
 	}
@@ -1604,9 +1604,9 @@ func (e *estimator) periodicWindows(periodic []*stepFacts) {
 		rate = l / p
 		half = max(0.002*rate, half/3)
 	}
-	s.EffectiveLimitRPS = estRound3(rate)
-	s.EffectiveLimitBand = Band{Low: estRound3(rate - half), High: estRound3(rate + half)}
-	s.WindowS = estRound3(p)
+	s.EffectiveLimitRPS = units.Sig(rate, 3)
+	s.EffectiveLimitBand = Band{Low: units.Sig(rate-half, 3), High: units.Sig(rate+half, 3)}
+	s.WindowS = units.Sig(p, 3)
 	s.Burst = int(math.Round(l))
 	// Fixed or sliding: a fixed window's boundaries sit on the clock, so the
 	// first one after an idle start comes sooner than a full period, a start
@@ -1622,9 +1622,9 @@ func (e *estimator) periodicWindows(periodic []*stepFacts) {
 		tol := max(2*res, 0.05*p)
 		switch {
 		case fi < p-tol:
-			fixed = append(fixed, fmt.Sprintf("in step %d the first boundary came %s after the first success, less than the %s period", f.s.Index+1, estSeconds(fi), estSeconds(p)))
+			fixed = append(fixed, fmt.Sprintf("in step %d the first boundary came %s after the first success, less than the %s period", f.s.Index+1, units.Seconds(fi), units.Seconds(p)))
 		case math.Abs(fi-p) <= tol:
-			sliding = append(sliding, fmt.Sprintf("in step %d successes resumed %s after the first one, exactly one period", f.s.Index+1, estSeconds(fi)))
+			sliding = append(sliding, fmt.Sprintf("in step %d successes resumed %s after the first one, exactly one period", f.s.Index+1, units.Seconds(fi)))
 		}
 		if float64(f.s.OKBeforeThrottle) > 1.3*l {
 			fixed = append(fixed, fmt.Sprintf("step %d got %d successes at once from idle, more than the %.0f per period: it straddled a boundary", f.s.Index+1, f.s.OKBeforeThrottle, l))
@@ -1644,13 +1644,13 @@ func (e *estimator) periodicWindows(periodic []*stepFacts) {
 		tol := max(2*res, 0.05*p)
 		switch {
 		case back < p-tol:
-			fixed = append(fixed, fmt.Sprintf("the burst from idle was let through again after %s, sooner than the %s period", estSeconds(back), estSeconds(p)))
+			fixed = append(fixed, fmt.Sprintf("the burst from idle was let through again after %s, sooner than the %s period", units.Seconds(back), units.Seconds(p)))
 		case back <= p+poll+tol && poll <= 0.1*p:
-			sliding = append(sliding, fmt.Sprintf("the burst from idle was let through again %s after it, one period", estSeconds(back)))
+			sliding = append(sliding, fmt.Sprintf("the burst from idle was let through again %s after it, one period", units.Seconds(back)))
 		}
 	}
 	e.reason("successes came in clumps of about %.0f every %s (%s) over %s of saturation in %s: %.0f per %s = %s",
-		l, estSeconds(p), from, estSeconds(spans), estStepList(periodic), l, estSeconds(p), estRate(rate))
+		l, units.Seconds(p), from, units.Seconds(spans), estStepList(periodic), l, units.Seconds(p), estRate(rate))
 	switch {
 	case len(fixed) > 0 && len(sliding) == 0:
 		s.Algorithm = AlgorithmFixedWindow
@@ -1687,7 +1687,7 @@ func estAlignedPhases(periodic []*stepFacts, p, res float64) (string, bool) {
 	}
 	tol := max(2*res, 0.03*p)
 	if estCircSpread(bph, p) <= tol && estCircSpread(sph, p) > 3*tol {
-		return fmt.Sprintf("boundaries in %d steps fell at the same phase of the %s period although the steps started at different ones", len(periodic), estSeconds(p)), true
+		return fmt.Sprintf("boundaries in %d steps fell at the same phase of the %s period although the steps started at different ones", len(periodic), units.Seconds(p)), true
 	}
 	return "", false
 }
@@ -1717,15 +1717,15 @@ func (e *estimator) slidingCounter(gapped []*stepFacts) {
 	}
 	s.Burst = int(math.Round(l))
 	if s.EffectiveLimitRPS > 0 {
-		s.WindowS = estRound3(l / s.EffectiveLimitRPS)
+		s.WindowS = units.Sig(l/s.EffectiveLimitRPS, 3)
 	}
 	if a := e.in.Advertised; a != nil && a.WindowS > 0 {
 		s.WindowS = a.WindowS
 	}
 	g := gapped[0]
 	e.reason("in step %d nothing succeeded for %s after the first throttle, then successes came steadily: capacity returns gradually after a window boundary (sliding counter), not from a refilling bucket",
-		g.s.Index+1, estSeconds(g.sat.gapS))
-	e.reason("%d accepted at once from idle, %s after: a window of about %s", s.Burst, estRate(s.EffectiveLimitRPS), estSeconds(s.WindowS))
+		g.s.Index+1, units.Seconds(g.sat.gapS))
+	e.reason("%d accepted at once from idle, %s after: a window of about %s", s.Burst, estRate(s.EffectiveLimitRPS), units.Seconds(s.WindowS))
 }
 
 // tokenBucket: after an idle start a burst at once, then a steady rate.
@@ -1765,12 +1765,12 @@ func (e *estimator) slowReturn() {
 	}
 	s.Algorithm = AlgorithmSlidingWindow
 	s.Burst = int(burst)
-	s.WindowS = estRound3(burst / rate)
+	s.WindowS = units.Sig(burst/rate, 3)
 	if a := e.in.Advertised; a != nil && a.WindowS > 0 {
 		s.WindowS = a.WindowS
 	}
 	e.reason("after %s accepted at once from idle (step 1), nothing was accepted for %s (step 2), where a bucket refilling at %s admits again within %s: capacity returns a window after it was used, a sliding window of about %s per %s",
-		estCount(burst), estSeconds(wait), estRate(rate), estSeconds(1/rate), estCount(burst), estSeconds(s.WindowS))
+		units.Num(burst), units.Seconds(wait), estRate(rate), units.Seconds(1/rate), units.Num(burst), units.Seconds(s.WindowS))
 	e.base = 0.8
 }
 
@@ -1794,15 +1794,15 @@ func (e *estimator) smoothRate(what string) bool {
 		return false
 	}
 	rate, half := estCombine(rates, halves)
-	e.reason("%s %s over %s of saturation in %s (offered %s)", what, estRate(rate), estSeconds(spans), estStepList(fs), estRateList(offered))
+	e.reason("%s %s over %s of saturation in %s (offered %s)", what, estRate(rate), units.Seconds(spans), estStepList(fs), estRateList(offered))
 	lo, hi := max(0, rate-half), rate+half
 	if b, _ := e.bestBurst(rate); b <= 3 {
 		if r, l, h, ok := e.noBurst(fs, rates, halves, offered); ok {
 			rate, lo, hi = r, l, h
 		}
 	}
-	s.EffectiveLimitRPS = estRound3(rate)
-	s.EffectiveLimitBand = Band{Low: estRound3(lo), High: estRound3(hi)}
+	s.EffectiveLimitRPS = units.Sig(rate, 3)
+	s.EffectiveLimitBand = Band{Low: units.Sig(lo, 3), High: units.Sig(hi, 3)}
 	return true
 }
 
@@ -2013,12 +2013,12 @@ func (e *estimator) bestBurst(rate float64) (int, string) {
 	case e.in.Steps[f.pos-1].Throttled == 0:
 		idle = "after an unthrottled step"
 	default:
-		idle = "after " + estSeconds(f.idleS) + " idle"
+		idle = "after " + units.Seconds(f.idleS) + " idle"
 	}
 	why := fmt.Sprintf("step %d %s: %d accepted in %s before the first throttle, %s of them at the steady rate",
-		from.s.Index+1, idle, from.s.OKBeforeThrottle, estSeconds(from.s.FirstThrottleS), estCount(rate*from.s.FirstThrottleS))
+		from.s.Index+1, idle, from.s.OKBeforeThrottle, units.Seconds(from.s.FirstThrottleS), units.Num(rate*from.s.FirstThrottleS))
 	if c.credit >= 0.5 {
-		why += fmt.Sprintf(", plus %s the steps before drained above the rate", estCount(c.credit))
+		why += fmt.Sprintf(", plus %s the steps before drained above the rate", units.Num(c.credit))
 	}
 	return c.b, why + fmt.Sprintf(": burst ≈ %d", c.b)
 }
@@ -2055,7 +2055,7 @@ func (e *estimator) finishConfidence() {
 		c *= min(1, max(0.4, 1.1-2*rel))
 	}
 	if c < 0.3 && s.Algorithm != AlgorithmUnknown && e.satOK < 10 {
-		e.reason("only %s successes under saturation: too few to name the algorithm", estCount(e.satOK))
+		e.reason("only %s successes under saturation: too few to name the algorithm", units.Num(e.satOK))
 		s.Algorithm = AlgorithmUnknown
 	}
 	s.Confidence = estRound2(min(1, max(0, c)))
@@ -2070,14 +2070,14 @@ func (e *estimator) advertisedCheck() {
 	}
 	if a.WindowS <= 0 {
 		if s.Burst > 0 && math.Abs(a.Limit-float64(s.Burst)) <= max(2, 0.1*a.Limit) {
-			e.reason("the advertised limit %s matches the measured burst, not a rate", estCount(a.Limit))
+			e.reason("the advertised limit %s matches the measured burst, not a rate", units.Num(a.Limit))
 		}
 		return
 	}
 	adv := a.Limit / a.WindowS
 	b := s.EffectiveLimitBand
 	width := max(b.High-b.Low, 0.01*s.EffectiveLimitRPS)
-	advText := fmt.Sprintf("the target advertises %s per %s (%s", estCount(a.Limit), estSeconds(a.WindowS), estRate(adv))
+	advText := fmt.Sprintf("the target advertises %s per %s (%s", units.Num(a.Limit), units.Seconds(a.WindowS), estRate(adv))
 	if a.Source != "" {
 		advText += ", " + a.Source + " headers"
 	}
@@ -2107,7 +2107,7 @@ func estRatio(big, small float64) string {
 	}
 	r := big / small
 	if r >= 1.5 {
-		return strconv.FormatFloat(estRound3(r), 'f', -1, 64) + "×"
+		return strconv.FormatFloat(units.Sig(r, 3), 'f', -1, 64) + "×"
 	}
 	return fmt.Sprintf("%.0f%%", (r-1)*100)
 }
@@ -2125,41 +2125,9 @@ func estMedian(v []float64) float64 {
 	return (c[n/2-1] + c[n/2]) / 2
 }
 
-// estRound3 rounds to three significant digits.
-func estRound3(v float64) float64 {
-	if v == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-		return v
-	}
-	scale := math.Pow(10, 2-math.Floor(math.Log10(math.Abs(v))))
-	return math.Round(v*scale) / scale
-}
-
 func estRound2(v float64) float64 { return math.Round(v*100) / 100 }
 
-func estRate(rps float64) string { return units.FormatRate(estRound3(rps)) }
-
-func estSeconds(s float64) string {
-	switch {
-	case s >= 100:
-		return fmt.Sprintf("%.0f s", s)
-	case s >= 0.1:
-		return strconv.FormatFloat(estRound3(s), 'f', -1, 64) + " s"
-	}
-	return estMS(s * 1000)
-}
-
-func estMS(ms float64) string {
-	if ms >= 1000 {
-		return estSeconds(ms / 1000)
-	}
-	return strconv.FormatFloat(estRound3(ms), 'f', -1, 64) + " ms"
-}
-
-func estCount(n float64) string { return strconv.FormatFloat(estRound3(n), 'f', -1, 64) }
-
-func estShare(f float64) string {
-	return strconv.FormatFloat(estRound3(f*100), 'f', -1, 64) + "%"
-}
+func estRate(rps float64) string { return units.Rate(rps).String() }
 
 func estStepList(fs []*stepFacts) string {
 	if len(fs) == 1 {

@@ -12,6 +12,7 @@ import (
 
 	"limitprobe/evidence"
 	"limitprobe/headers"
+	"limitprobe/units"
 )
 
 // The simulator below turns a limiter model and an offered schedule into
@@ -700,7 +701,7 @@ func TestEstimateNoBurst(t *testing.T) {
 	}
 }
 
-func ftoa(f float64) string { return estCount(f) }
+func ftoa(f float64) string { return units.Num(f) }
 
 // TestEstimateSpacing: auto's Poisson steps at two rates after an evenly
 // paced ramp. A bucket of one reads its rate from G·R/(R−G) whatever the

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"limitprobe/evidence"
+	"limitprobe/units"
 )
 
 // Replay: a window limiter is deterministic, so given the requests a run
@@ -287,9 +288,9 @@ func (e *estimator) replayCheck() {
 		return
 	}
 	rate := float64(l) / best.windowS
-	s.EffectiveLimitRPS = estRound3(rate)
-	s.EffectiveLimitBand = Band{Low: estRound3(float64(l) / best.highW * 0.99), High: estRound3(float64(l) / best.lowW * 1.01)}
-	s.WindowS = estRound3(best.windowS)
+	s.EffectiveLimitRPS = units.Sig(rate, 3)
+	s.EffectiveLimitBand = Band{Low: units.Sig(float64(l)/best.highW*0.99, 3), High: units.Sig(float64(l)/best.lowW*1.01, 3)}
+	s.WindowS = units.Sig(best.windowS, 3)
 	s.Burst = l
 	switch best.kind {
 	case replayFixed:
@@ -301,7 +302,7 @@ func (e *estimator) replayCheck() {
 		s.Algorithm = AlgorithmSlidingWindow
 	}
 	e.reason("replayed on the %d requests the run sent, a %s of %d per %s predicts successes that stay within %s requests of those seen, on average over the run (a token bucket of %d: %s): %s",
-		len(rt.at), best.kind, l, estSeconds(best.windowS), estCount(estRound2(gap)), bucket.allowance, estCount(estRound2(bucket.miss/nb)), estRate(rate))
+		len(rt.at), best.kind, l, units.Seconds(best.windowS), units.Num(estRound2(gap)), bucket.allowance, units.Num(estRound2(bucket.miss/nb)), estRate(rate))
 	e.base = 0.9
 	e.satOK = max(e.satOK, rt.okSum)
 }

@@ -191,7 +191,7 @@ func Set(cfg *Config, key, value string) error {
 		if err != nil {
 			return &ParamError{Key: k, Err: err}
 		}
-		cfg.Rate = r
+		cfg.Rate = float64(r)
 	case "burst":
 		n, err := parseCount(v, 0, "10")
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/scenarios"
+	"limitprobe/units"
 )
 
 // quotaWindow is the window from which auto stops ramping and reads the
@@ -36,7 +37,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 	next := func() int { idx++; return idx - 1 }
 
 	// 1. Burst from idle, at the top rate, stopping at the first throttle.
-	burstRate := pr.Max
+	burstRate := float64(pr.Max)
 	burst, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseBurst, rate: burstRate,
 		duration: scenarios.BurstStep(pr.Step), stopOnThrottle: true})
 	if !ok || err != nil {
@@ -64,13 +65,13 @@ func (e *engine) runAuto(ctx context.Context) error {
 	// during slow steps shows its burst again; the step that finally
 	// throttles measures the steady rate after it.
 	prev := burst
-	rate := pr.Start
+	rate := float64(pr.Start)
 	var hot evidence.Step
 	for {
 		if !e.cooldown(ctx, prev, stepSpec{index: idx, phase: scenarios.PhaseRamp, rate: rate}) {
 			return nil
 		}
-		st, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseRamp, rate: rate, duration: scenarios.RampStep(rate, pr.Step)})
+		st, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseRamp, rate: rate, duration: scenarios.RampStep(units.Rate(rate), pr.Step)})
 		if !ok || err != nil {
 			return err
 		}
@@ -79,10 +80,10 @@ func (e *engine) runAuto(ctx context.Context) error {
 			hot = st
 			break
 		}
-		if rate >= pr.Max {
+		if rate >= float64(pr.Max) {
 			// Unthrottled at max for one short step: a big burst could be
 			// hiding the limit. Hold max for a full step to drain it.
-			st, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: pr.Max, duration: pr.Step})
+			st, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: float64(pr.Max), duration: pr.Step})
 			if !ok || err != nil {
 				return err
 			}
@@ -92,7 +93,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 			hot = st
 			break
 		}
-		rate = min(pr.Max, rate*2)
+		rate = min(float64(pr.Max), rate*2)
 	}
 
 	// 4 (early). A concurrency cap shows as instant rejections.
@@ -121,10 +122,10 @@ func (e *engine) runAuto(ctx context.Context) error {
 	if silent {
 		limit = max(limit, e.bestUnthrottled())
 	}
-	satRate := min(pr.Max, max(limit*1.3, limit+2))
+	satRate := min(float64(pr.Max), max(limit*1.3, limit+2))
 	best := limit // the most goodput any saturated step sustained
 	for round := 0; round < 3; round++ {
-		dur := scenarios.SaturateStep(limit, pr.Step)
+		dur := scenarios.SaturateStep(units.Rate(limit), pr.Step)
 		if silent {
 			// Long enough for a window of up to two step lengths to come
 			// round, and 2.5 windows of a counter that would have reached
@@ -156,7 +157,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 			// The hot step's goodput was no limit (noise, a window edge):
 			// keep ramping from here.
 			limit = st.GoodputRPS
-			satRate = min(pr.Max, satRate*2)
+			satRate = min(float64(pr.Max), satRate*2)
 			continue
 		}
 		limit = st.GoodputRPS
@@ -176,7 +177,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 		if e.precise(st, limit) {
 			return nil
 		}
-		satRate = min(pr.Max, max(limit*1.3, limit+2))
+		satRate = min(float64(pr.Max), max(limit*1.3, limit+2))
 	}
 	return nil
 }
@@ -192,7 +193,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 // about 150 admissions.
 func (e *engine) saturateRandom(ctx context.Context, next func() int, hot evidence.Step) error {
 	pr := e.sc.Probe
-	rate := min(pr.Max, 4*hot.OfferedRPS)
+	rate := min(float64(pr.Max), 4*hot.OfferedRPS)
 	guess := max(hot.GoodputRPS, 1) // goodput expected at rate
 	top, topOK := 0.0, int64(0)
 	r0, clumped := 0.0, false
@@ -230,7 +231,7 @@ func (e *engine) saturateRandom(ctx context.Context, next func() int, hot eviden
 		if round == 0 {
 			r0 = r
 			// A second rate, clearly apart from the first.
-			if r2 := min(pr.Max, 4*r); rate < min(pr.Max, 3*r) && r2 > 1.5*rate {
+			if r2 := min(float64(pr.Max), 4*r); rate < min(float64(pr.Max), 3*r) && r2 > 1.5*rate {
 				rate = r2
 			} else {
 				rate /= 2
@@ -280,7 +281,7 @@ func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, 
 	// Within what plan shows as auto's worst case: steps of at most four
 	// step lengths, pauses of at most MaxCooldown.
 	secs := func(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
-	from, to := min(pr.Max, 0.55*est), min(pr.Max, 2*est)
+	from, to := min(float64(pr.Max), 0.55*est), min(float64(pr.Max), 2*est)
 	dur := min(secs(5*span), 4*pr.Step)
 	slope := (to - from) / dur.Seconds()
 	sp := stepSpec{index: next(), phase: scenarios.PhaseCreep, rate: from, slope: slope, duration: dur, stopOnThrottle: true}
@@ -291,7 +292,7 @@ func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, 
 	if !ok || err != nil || st.Throttled == 0 {
 		return err
 	}
-	hold := min(pr.Max, from+slope*st.FirstThrottleS)
+	hold := min(float64(pr.Max), from+slope*st.FirstThrottleS)
 	st, ok, err = e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseCreep, rate: hold,
 		duration: min(secs(1.5*span), 4*pr.Step)})
 	if !ok || err != nil || float64(st.OK) <= max(2, 0.05*allowance) {

@@ -9,6 +9,7 @@ import (
 	"limitprobe/estimate"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
+	"limitprobe/units"
 )
 
 // TestAutoFindsTheTruth probes mock limiters with the auto strategy and
@@ -38,7 +39,7 @@ func TestAutoFindsTheTruth(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, url := serveMock(t, tt.spec)
 			sc := scenario(t, url, func(sc *scenarios.Scenario) {
-				sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: tt.max}
+				sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: units.Rate(tt.max)}
 			})
 			run, err := probe.Execute(context.Background(), sc, probe.Options{})
 			if err != nil {

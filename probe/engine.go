@@ -206,7 +206,7 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 		// Closed-loop workers, but never faster than twice what they could
 		// do if every request succeeded, nor the safety cap: a target that
 		// rejects instantly would otherwise be hammered.
-		p.Start, p.Slope = e.sc.Limits.MaxRate, 0
+		p.Start, p.Slope = float64(e.sc.Limits.MaxRate), 0
 		if lat := e.lastLatency(); lat > 0 {
 			p.Start = min(p.Start, 2*float64(sp.concurrency)/lat.Seconds())
 		}
@@ -335,9 +335,9 @@ func (e *engine) runSteps(ctx context.Context, plan scenarios.Plan) error {
 	over := 0
 	var prev evidence.Step
 	for i, ps := range plan.Steps {
-		sp := stepSpec{index: i, phase: ps.Phase, rate: ps.Rate, concurrency: ps.Concurrency, duration: ps.Duration}
+		sp := stepSpec{index: i, phase: ps.Phase, rate: float64(ps.Rate), concurrency: ps.Concurrency, duration: ps.Duration}
 		if linear {
-			sp.rate, sp.slope = ps.StartRate, (ps.Rate-ps.StartRate)/ps.Duration.Seconds()
+			sp.rate, sp.slope = float64(ps.StartRate), float64(ps.Rate-ps.StartRate)/ps.Duration.Seconds()
 		} else if i > 0 && !e.cooldown(ctx, prev, sp) {
 			return nil
 		}
@@ -373,7 +373,7 @@ func (e *engine) send(ctx context.Context, sp stepSpec) (evidence.Step, bool, er
 // its reset, never ramped through.
 func (e *engine) runQuota(ctx context.Context, plan scenarios.Plan) error {
 	ps := plan.Steps[0]
-	_, _, err := e.send(ctx, stepSpec{index: 0, phase: ps.Phase, rate: ps.Rate, duration: e.sc.Limits.MaxDuration, stopOnThrottle: true})
+	_, _, err := e.send(ctx, stepSpec{index: 0, phase: ps.Phase, rate: float64(ps.Rate), duration: e.sc.Limits.MaxDuration, stopOnThrottle: true})
 	return err
 }
 
@@ -425,7 +425,7 @@ func (e *engine) finish(ctx context.Context) *Run {
 	sc := e.sc
 	run := &Run{
 		Scenario: ScenarioRef{Name: sc.Name, Target: TargetRef{URL: sc.DisplayURL(), Method: sc.Target.Method},
-			Strategy: sc.Probe.Strategy, Threshold: sc.Probe.Threshold, DemandRPS: sc.Demand},
+			Strategy: sc.Probe.Strategy, Threshold: sc.Probe.Threshold, DemandRPS: float64(sc.Demand)},
 		StartedAt:      e.start.UTC(),
 		DurationS:      end.Sub(e.start).Seconds(),
 		Interrupted:    ctx.Err() != nil,

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"limitprobe/evidence"
+	"limitprobe/units"
 )
 
 // A chart is a line chart over time drawn as inline SVG: no scripts, no
@@ -142,11 +143,11 @@ func (c *chart) svg() string {
 	}
 	b.WriteString("</g>\n<g class=\"axis\">")
 	for y := 0.0; y <= yMax+yStep/1e6; y += yStep {
-		fmt.Fprintf(&b, "<text x=\"%s\" y=\"%s\" text-anchor=\"end\">%s</text>", f1(chartLeft-6), f1(Y(y)+4), num(y))
+		fmt.Fprintf(&b, "<text x=\"%s\" y=\"%s\" text-anchor=\"end\">%s</text>", f1(chartLeft-6), f1(Y(y)+4), units.Num(y))
 	}
 	for x := 0.0; x <= xMax+xStep/1e6; x += xStep {
 		fmt.Fprintf(&b, "<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>", f1(X(x)), f1(chartTop+plotH), f1(X(x)), f1(chartTop+plotH+4))
-		fmt.Fprintf(&b, "<text x=\"%s\" y=\"%s\" text-anchor=\"middle\">%s</text>", f1(X(x)), f1(chartTop+plotH+17), num(x))
+		fmt.Fprintf(&b, "<text x=\"%s\" y=\"%s\" text-anchor=\"middle\">%s</text>", f1(X(x)), f1(chartTop+plotH+17), units.Num(x))
 	}
 	if c.y2Label != "" {
 		for i := 0; i <= 4; i++ {
@@ -323,7 +324,7 @@ func charts(rep *Report) []*chart {
 		vlines = append(vlines, vline{x: st.StartS, label: strconv.Itoa(st.Index + 1)})
 	}
 	rates := &chart{id: "chart-rates", title: "Offered rate, goodput and throttled share", yLabel: "requests per second",
-		y2Label: "throttled share", y2Max: 1, y2Format: func(v float64) string { return fmtPctWhole(v) }, xMax: xMax, vlines: vlines}
+		y2Label: "throttled share", y2Max: 1, y2Format: func(v float64) string { return units.PercentWhole(v) }, xMax: xMax, vlines: vlines}
 	cum := &chart{id: "chart-cumulative", title: "Accepted requests, cumulative (slope = limit, jump = burst)", yLabel: "accepted requests", xMax: xMax, vlines: vlines}
 	lat := &chart{id: "chart-latency", title: "Latency of successful requests, median", yLabel: "p50 latency (ms)", xMax: xMax, vlines: vlines}
 	inflight := &chart{id: "chart-inflight", title: "Requests in flight", yLabel: "requests in flight (mean)", xMax: xMax, vlines: vlines}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"limitprobe/units"
 )
 
 // CompareSchema is the version of the JSON Compare writes.
@@ -47,12 +49,11 @@ type Comparison struct {
 }
 
 // Compare writes reps side by side in format ("table", "markdown" or
-// "json") against demandRPS (requests per second; 0 means the demand the
-// reports share, if any) and returns a one-line verdict: which reports meet
+// "json") against demand (0 means the demand the reports share, if any) and returns a one-line verdict: which reports meet
 // the demand, and the smallest one that does, or the cheapest when every
 // one that does has a price. names label the columns; when there are not
 // as many names as reports, the scenario names are used.
-func Compare(w io.Writer, reps []*Report, names []string, demandRPS float64, format string) (verdict string, err error) {
+func Compare(w io.Writer, reps []*Report, names []string, demand units.Rate, format string) (verdict string, err error) {
 	if len(reps) == 0 {
 		return "", errors.New("compare: no reports")
 	}
@@ -61,6 +62,7 @@ func Compare(w io.Writer, reps []*Report, names []string, demandRPS float64, for
 			return "", fmt.Errorf("compare: report %d is missing", i+1)
 		}
 	}
+	demandRPS := float64(demand)
 	if demandRPS <= 0 {
 		demandRPS = sharedDemand(reps)
 	}
@@ -169,7 +171,7 @@ func verdictOf(cs []Compared, demand float64) string {
 			}
 		}
 		return fmt.Sprintf("none meets %s: the largest, %s, sends %s (%s short)", need, best.Name, fmtRate(best.SustainableRPS),
-			fmtPctWhole((demand-best.SustainableRPS)/demand))
+			units.PercentWhole((demand-best.SustainableRPS)/demand))
 	}
 	head := fmt.Sprintf("%s %s %s", andList(yes), verb(len(yes), "meets", "meet"), need)
 	if len(no) > 0 {
@@ -263,7 +265,7 @@ func compareRows(cmp Comparison) (header []string, rows [][]string) {
 			if !c.Meets {
 				mark = "does not meet"
 			}
-			return fmt.Sprintf("%s %s, %s", fmtPctWhole(c.HeadroomRatio), word, mark)
+			return fmt.Sprintf("%s %s, %s", units.PercentWhole(c.HeadroomRatio), word, mark)
 		})
 	}
 	anyPrice := false
@@ -276,7 +278,7 @@ func compareRows(cmp Comparison) (header []string, rows [][]string) {
 			if c.CostPerMillion == nil {
 				return "—"
 			}
-			return num(*c.CostPerMillion)
+			return units.Num(*c.CostPerMillion)
 		})
 	}
 	return header, rows

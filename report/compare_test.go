@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"limitprobe/units"
 )
 
 // tiers are three reports of the same API at three plan sizes: limits of
@@ -48,7 +50,7 @@ func TestCompareVerdict(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			got, err := Compare(&buf, tiers(tt.priced), tierNames, tt.demand, FormatTable)
+			got, err := Compare(&buf, tiers(tt.priced), tierNames, units.Rate(tt.demand), FormatTable)
 			if err != nil {
 				t.Fatalf("Compare: %v", err)
 			}

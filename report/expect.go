@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"limitprobe/scenarios"
+	"limitprobe/units"
 )
 
 // Names of the expectations, as the scenario's expect section spells them.
@@ -28,23 +29,23 @@ func evaluate(rep *Report, e scenarios.Expect) []Expectation {
 	out := []Expectation{}
 	add := func(x Expectation) { out = append(out, x) }
 
-	if e.MinEffectiveLimit > 0 {
+	if want := float64(e.MinEffectiveLimit); want > 0 {
 		limit := s.EffectiveLimitRPS
 		got := fmtRate(limit)
 		if lower {
 			limit = max(limit, st.maxGoodput)
 			got = "≥ " + fmtRate(limit) + " (never throttled)"
 		}
-		add(Expectation{Name: ExpectMinEffectiveLimit, Want: "≥ " + fmtRate(e.MinEffectiveLimit), Got: orNone(got, limit), Pass: limit >= e.MinEffectiveLimit})
+		add(Expectation{Name: ExpectMinEffectiveLimit, Want: "≥ " + fmtRate(want), Got: orNone(got, limit), Pass: limit >= want})
 	}
-	if e.MinOnset > 0 {
-		x := Expectation{Name: ExpectMinOnset, Want: "≥ " + fmtRate(e.MinOnset)}
+	if want := float64(e.MinOnset); want > 0 {
+		x := Expectation{Name: ExpectMinOnset, Want: "≥ " + fmtRate(want)}
 		switch {
 		case s.OnsetRPS > 0:
-			x.Got, x.Pass = fmtRate(s.OnsetRPS), s.OnsetRPS >= e.MinOnset
+			x.Got, x.Pass = fmtRate(s.OnsetRPS), s.OnsetRPS >= want
 		case !s.Limited || lower:
 			// Never crossed the threshold: the onset is above every rate tested.
-			x.Got, x.Pass = "none up to "+fmtRate(st.maxOffered), st.maxOffered >= e.MinOnset
+			x.Got, x.Pass = "none up to "+fmtRate(st.maxOffered), st.maxOffered >= want
 		default:
 			x.Got = "not measured"
 		}
@@ -54,10 +55,10 @@ func evaluate(rep *Report, e scenarios.Expect) []Expectation {
 		add(Expectation{Name: ExpectMinBurst, Want: "≥ " + strconv.Itoa(e.MinBurst), Got: strconv.Itoa(s.Burst), Pass: s.Burst >= e.MinBurst})
 	}
 	if e.MaxErrors > 0 {
-		x := Expectation{Name: ExpectMaxErrors, Want: "≤ " + fmtPct(e.MaxErrors) + " of requests"}
+		x := Expectation{Name: ExpectMaxErrors, Want: "≤ " + units.Percent(e.MaxErrors) + " of requests"}
 		if rep.RequestsSent > 0 {
 			share := float64(rep.ErrorsTotal) / float64(rep.RequestsSent)
-			x.Got = fmt.Sprintf("%s (%d of %d)", fmtPct(share), rep.ErrorsTotal, rep.RequestsSent)
+			x.Got = fmt.Sprintf("%s (%d of %d)", units.Percent(share), rep.ErrorsTotal, rep.RequestsSent)
 			x.Pass = share <= e.MaxErrors
 		} else {
 			x.Got = "no requests sent"

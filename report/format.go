@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 
@@ -58,60 +57,16 @@ func Write(w io.Writer, rep *Report, format string, opt RenderOptions) error {
 // The helpers below format numbers the same way in every format, stably
 // (no locale, no exponent), so golden files do not drift.
 
-// sig rounds x to n significant digits.
-func sig(x float64, n int) float64 {
-	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
-		return x
-	}
-	p := math.Pow(10, float64(n)-math.Ceil(math.Log10(math.Abs(x))))
-	return math.Round(x*p) / p
-}
-
-// floorSig rounds x down to n significant digits, so that a rate derived
-// with a margin never rounds up past it.
-func floorSig(x float64, n int) float64 {
-	if x <= 0 || math.IsNaN(x) || math.IsInf(x, 0) {
-		return x
-	}
-	p := math.Pow(10, float64(n)-math.Ceil(math.Log10(x)))
-	// The epsilon keeps 45.0 from becoming 44.9 when x*p is 449.99999999.
-	return math.Floor(x*p+1e-9) / p
-}
-
-// num prints x with up to 3 significant digits and no exponent: 48.2, 1230, 0.5.
-func num(x float64) string {
-	x = sig(x, 3)
-	if math.Abs(x) >= 1000 {
-		return strconv.FormatFloat(x, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(x, 'f', -1, 64)
-}
-
-// fmtRate prints a rate in requests per second, as users write rates:
-// "48.2/s", "30/m". It is "—" for 0.
+// fmtRate prints a rate, "—" for none.
 func fmtRate(rps float64) string {
 	if rps <= 0 {
 		return "—"
 	}
-	return units.FormatRate(sig(rps, 3))
+	return units.Rate(rps).String()
 }
 
-// fmtPct prints a share in [0, 1] as a percentage with one decimal: "16.7%".
-func fmtPct(x float64) string {
-	return strconv.FormatFloat(x*100, 'f', 1, 64) + "%"
-}
-
-// fmtPctWhole prints a share as a whole percentage for sentences: "23%";
-// a share that is not zero never prints as 0% but as "<1%".
-func fmtPctWhole(x float64) string {
-	p := math.Round(math.Abs(x) * 100)
-	if p == 0 && x != 0 {
-		return "<1%"
-	}
-	return strconv.FormatFloat(p, 'f', 0, 64) + "%"
-}
-
-// fmtMS prints milliseconds: one decimal below 10 ms, whole above.
+// fmtMS prints milliseconds for a table cell: one decimal below 10 ms,
+// whole above, no unit.
 func fmtMS(ms float64) string {
 	if ms < 10 {
 		return strconv.FormatFloat(ms, 'f', 1, 64)
@@ -119,29 +74,15 @@ func fmtMS(ms float64) string {
 	return strconv.FormatFloat(ms, 'f', 0, 64)
 }
 
-// fmtDelay prints a delay given in milliseconds with a unit: "25 ms",
-// "1.5 s", "2 min".
-func fmtDelay(ms float64) string {
-	switch {
-	case ms <= 0:
-		return "0 s"
-	case ms < 1000:
-		return num(ms) + " ms"
-	case ms <= 120_000:
-		return num(ms/1000) + " s"
-	case ms < 2*3600_000:
-		return num(ms/60_000) + " min"
-	default:
-		return num(ms/3600_000) + " h"
-	}
-}
+// fmtDelay prints a delay given in milliseconds with a unit: "25 ms".
+func fmtDelay(ms float64) string { return units.Seconds(ms / 1000) }
 
-// fmtSeconds prints a duration in seconds with a unit; "—" for 0.
+// fmtSeconds prints a span in seconds with a unit; "—" for none.
 func fmtSeconds(s float64) string {
 	if s <= 0 {
 		return "—"
 	}
-	return fmtDelay(s * 1000)
+	return units.Seconds(s)
 }
 
 // fmtBand prints an interval of rates: "48.9–51.5/s"; "—" when empty.
@@ -185,7 +126,7 @@ func fmtPrice(p *Price) string {
 	default:
 		unit = fmtSeconds(per)
 	}
-	return num(p.Amount) + "/" + unit
+	return units.Num(p.Amount) + "/" + unit
 }
 
 // plural returns "1 request" or "3 requests".

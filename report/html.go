@@ -4,6 +4,8 @@ import (
 	"html/template"
 	"io"
 	"strconv"
+
+	"limitprobe/units"
 )
 
 // htmlData is what the HTML template shows, every value already formatted.
@@ -76,7 +78,7 @@ func writeHTML(w io.Writer, rep *Report) error {
 	}
 	conf := ""
 	if s.Confidence > 0 {
-		conf = "confidence " + num(s.Confidence)
+		conf = "confidence " + units.Num(s.Confidence)
 	}
 	d.Cards = append(d.Cards, card{Label: "algorithm", Value: orText(s.Algorithm, "unknown"), Sub: conf})
 	for _, c := range charts(rep) {
@@ -95,7 +97,7 @@ func writeHTML(w io.Writer, rep *Report) error {
 	for _, x := range rep.Steps {
 		d.Steps = append(d.Steps, []string{strconv.Itoa(x.Index + 1), phaseText(x), fmtRate(x.OfferedRPS),
 			strconv.FormatInt(x.Requests, 10), strconv.FormatInt(x.OK, 10), strconv.FormatInt(x.Throttled, 10),
-			strconv.FormatInt(x.Errors, 10), fmtRate(x.GoodputRPS), fmtPct(x.ThrottledRatio),
+			strconv.FormatInt(x.Errors, 10), fmtRate(x.GoodputRPS), units.Percent(x.ThrottledRatio),
 			fmtMS(x.LatencyMS.P50), fmtMS(x.LatencyMS.P99), strconv.Itoa(x.MaxInFlight)})
 	}
 	if rep.Verification != nil {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"limitprobe/units"
 )
 
 func writeJSON(w io.Writer, rep *Report) error {
@@ -154,7 +156,7 @@ func writeMarkdown(w io.Writer, rep *Report) error {
 		for _, x := range rep.Steps {
 			st = append(st, []string{strconv.Itoa(x.Index + 1), phaseText(x), fmtRate(x.OfferedRPS),
 				strconv.FormatInt(x.Requests, 10), strconv.FormatInt(x.OK, 10), strconv.FormatInt(x.Throttled, 10),
-				strconv.FormatInt(x.Errors, 10), fmtRate(x.GoodputRPS), fmtPct(x.ThrottledRatio),
+				strconv.FormatInt(x.Errors, 10), fmtRate(x.GoodputRPS), units.Percent(x.ThrottledRatio),
 				fmtMS(x.LatencyMS.P50), fmtMS(x.LatencyMS.P99), strconv.Itoa(x.MaxInFlight)})
 		}
 		mdTable(b, []string{"step", "phase", "offered", "sent", "ok", "throttled", "errors", "goodput", "throttled %", "p50 ms", "p99 ms", "max in flight"},

@@ -28,9 +28,9 @@ func WritePlan(w io.Writer, sc *scenarios.Scenario, pl scenarios.Plan) error {
 		switch {
 		case st.Concurrency > 0:
 		case st.StartRate != st.Rate:
-			rate = units.FormatRate(st.StartRate) + "→" + units.FormatRate(st.Rate)
+			rate = units.FormatRate(float64(st.StartRate)) + "→" + units.FormatRate(float64(st.Rate))
 		default:
-			rate = units.FormatRate(st.Rate)
+			rate = units.FormatRate(float64(st.Rate))
 		}
 		workers, reqs := "—", "by caps"
 		if st.Concurrency > 0 {
@@ -52,7 +52,7 @@ func WritePlan(w io.Writer, sc *scenarios.Scenario, pl scenarios.Plan) error {
 	}
 	l := sc.Limits
 	if pl.MaxRate > 0 {
-		fmt.Fprintf(w, "max rate:    %s (cap limits.max_rate %s)\n", units.FormatRate(pl.MaxRate), units.FormatRate(l.MaxRate))
+		fmt.Fprintf(w, "max rate:    %s (cap limits.max_rate %s)\n", units.FormatRate(float64(pl.MaxRate)), units.FormatRate(float64(l.MaxRate)))
 	}
 	fmt.Fprintf(w, "requests:    at most %d (cap limits.max_requests %d)\n", pl.Requests, l.MaxRequests)
 	fmt.Fprintf(w, "time:        %s with the shortest cooldowns, at most %s (cap limits.max_duration %s)\n",

@@ -8,6 +8,7 @@ import (
 	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/headers"
+	"limitprobe/units"
 )
 
 // Recommendation is how a client lives within the measured limit: a
@@ -201,7 +202,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 	margin = normMargin(margin)
 	st := statsOf(steps)
 	rec := Recommendation{Margin: margin, Notes: []string{}}
-	pct := fmtPctWhole(margin)
+	pct := units.PercentWhole(margin)
 	limit := s.EffectiveLimitRPS
 	window := s.WindowS
 	windowFrom := "measured"
@@ -216,7 +217,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 	switch cls {
 	case classRate:
 		rec.Basis = BasisEffectiveLimit
-		rec.ClientRateRPS = floorSig(margin*limit, 3)
+		rec.ClientRateRPS = units.FloorSig(margin*limit, 3)
 		rec.SustainableRPS = rec.ClientRateRPS
 		rec.Notes = append(rec.Notes, fmt.Sprintf("Pace with a client-side token bucket at %s of the effective limit %s: %s.",
 			pct, fmtRate(limit), fmtRate(rec.ClientRateRPS)))
@@ -227,7 +228,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 			b := int(math.Floor(quota - rec.ClientRateRPS*window))
 			rec.ClientBurst = clampBurst(b, s.Burst)
 			rec.Notes = append(rec.Notes, fmt.Sprintf("Burst %d: at %s a %s window takes %s of its quota of about %s; the burst fits in the rest, so no window overflows.",
-				rec.ClientBurst, fmtRate(rec.ClientRateRPS), fmtSeconds(window), num(rec.ClientRateRPS*window), num(quota)))
+				rec.ClientBurst, fmtRate(rec.ClientRateRPS), fmtSeconds(window), units.Num(rec.ClientRateRPS*window), units.Num(quota)))
 		} else {
 			rec.ClientBurst = clampBurst(int(math.Floor(margin*float64(s.Burst))), s.Burst)
 			if s.Burst > 0 {
@@ -251,7 +252,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 		}
 		if capN <= 0 {
 			// Neither the cap nor a latency to derive it from: fall back to a rate.
-			rec.ClientRateRPS = floorSig(margin*limit, 3)
+			rec.ClientRateRPS = units.FloorSig(margin*limit, 3)
 			rec.ClientBurst, rec.SustainableRPS = 1, rec.ClientRateRPS
 			rec.Notes = append(rec.Notes, fmt.Sprintf("The target caps requests in flight, but the cap could not be sized (no latency was measured): pace at %s (%s of %s) until a probe measures it.",
 				fmtRate(rec.ClientRateRPS), pct, fmtRate(limit)))
@@ -259,7 +260,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 		}
 		rec.MaxConcurrency = max(1, int(math.Floor(margin*float64(capN))))
 		if capN > 0 && limit > 0 {
-			rec.SustainableRPS = sig(limit*float64(rec.MaxConcurrency)/float64(capN), 3)
+			rec.SustainableRPS = units.Sig(limit*float64(rec.MaxConcurrency)/float64(capN), 3)
 		}
 		rec.Notes = append(rec.Notes, fmt.Sprintf("The target caps requests in flight at %d, not a rate: a rate limit does not help, because slower requests trip the cap at lower rates. Keep at most %d in flight (%s of the cap).",
 			capN, rec.MaxConcurrency, pct))
@@ -272,7 +273,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 		rec.Basis = BasisLockoutOnset
 		safe := positiveMin(limit, s.OnsetRPS)
 		slotRPS = safe
-		rec.ClientRateRPS = floorSig(margin*safe, 3)
+		rec.ClientRateRPS = units.FloorSig(margin*safe, 3)
 		rec.ClientBurst = 1
 		rec.SustainableRPS = rec.ClientRateRPS
 		rec.Notes = append(rec.Notes,
@@ -283,7 +284,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 	case classLowerBound:
 		rec.Basis = BasisHighestTestedRate
 		lower := max(limit, st.maxGoodput)
-		rec.ClientRateRPS = floorSig(st.maxOffered, 3)
+		rec.ClientRateRPS = units.FloorSig(st.maxOffered, 3)
 		rec.ClientBurst = clampBurst(s.Burst, s.Burst)
 		rec.SustainableRPS = rec.ClientRateRPS
 		slotRPS = rec.ClientRateRPS
@@ -297,7 +298,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 	default:
 		rec.Basis = BasisConservative
 		seen := firstPositive(limit, s.OnsetRPS, st.maxGoodput)
-		rec.ClientRateRPS = floorSig(seen/2, 3)
+		rec.ClientRateRPS = units.FloorSig(seen/2, 3)
 		rec.ClientBurst = 1
 		rec.SustainableRPS = rec.ClientRateRPS
 		slotRPS = rec.ClientRateRPS
@@ -307,7 +308,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 		}
 		if seen > 0 {
 			rec.Notes = append(rec.Notes, fmt.Sprintf("The limiter was not recognised (%s, confidence %s): pace conservatively at half of what was seen (%s), %s, with no burst.",
-				alg, num(s.Confidence), fmtRate(seen), fmtRate(rec.ClientRateRPS)))
+				alg, units.Num(s.Confidence), fmtRate(seen), fmtRate(rec.ClientRateRPS)))
 		} else {
 			rec.Notes = append(rec.Notes, fmt.Sprintf("The limiter was not recognised (%s) and no rate got through: nothing can be recommended but to probe again, slower.", alg))
 		}
@@ -316,7 +317,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 		rec.ClientRateRPS, rec.ClientBurst = 0, 0 // no rate: no bucket
 	}
 	if cls != classUnknown && cls != classLowerBound && s.Confidence > 0 && s.Confidence < 0.5 {
-		rec.Notes = append(rec.Notes, fmt.Sprintf("The estimate has low confidence (%s): repeat the probe before relying on it.", num(s.Confidence)))
+		rec.Notes = append(rec.Notes, fmt.Sprintf("The estimate has low confidence (%s): repeat the probe before relying on it.", units.Num(s.Confidence)))
 	}
 	if s.AdvertisedMismatch != "" {
 		rec.Notes = append(rec.Notes, "Advertised and measured disagree ("+s.AdvertisedMismatch+"); these settings follow the measurement.")
@@ -374,7 +375,7 @@ func retryFor(cls class, slotRPS, p50MS, windowS float64, windowFrom string, hon
 	// Enough retries for the backoff to reach its cap, and one at the cap.
 	n := int(math.Ceil(math.Log(float64(r.MaxDelayMS)/float64(r.BaseDelayMS))/math.Log(r.Multiplier))) + 1
 	r.MaxRetries = min(max(n, 3), 10)
-	budgetWhy := fmt.Sprintf("the headroom the %s margin leaves", fmtPctWhole(margin))
+	budgetWhy := fmt.Sprintf("the headroom the %s margin leaves", units.PercentWhole(margin))
 	r.BudgetRatio = math.Round(min(max(1-margin, 0.1), 0.2)*100) / 100
 	if cls == classLockout {
 		r.MaxRetries = min(r.MaxRetries, 4)
@@ -384,7 +385,7 @@ func retryFor(cls class, slotRPS, p50MS, windowS float64, windowFrom string, hon
 		fmt.Sprintf("Otherwise back off with full jitter: wait random(0, min(%s, %s × 2ⁿ)) before retry n. The base covers %s; the cap is %s.",
 			fmtDelay(float64(r.MaxDelayMS)), fmtDelay(float64(r.BaseDelayMS)), why, capWhy),
 		fmt.Sprintf("At most %d retries per request (enough to reach the cap), and retries at most %s of requests (%s), so retries cannot amplify an overload.",
-			r.MaxRetries, fmtPctWhole(r.BudgetRatio), budgetWhy))
+			r.MaxRetries, units.PercentWhole(r.BudgetRatio), budgetWhy))
 	return r, notes
 }
 
@@ -424,7 +425,7 @@ func references(r Retry, windowS float64) []ReferencePoint {
 // ratio says how a reference delay compares with ours: "50× ours (20 ms)".
 func ratio(refMS, oursMS float64) string {
 	if r := refMS / oursMS; r < 0.8 || r > 1.25 {
-		return fmt.Sprintf("%s× ours (%s)", num(sig(r, 2)), fmtDelay(oursMS))
+		return fmt.Sprintf("%s× ours (%s)", units.Num(units.Sig(r, 2)), fmtDelay(oursMS))
 	}
 	return fmt.Sprintf("about ours (%s)", fmtDelay(oursMS))
 }
@@ -458,7 +459,7 @@ func demandFor(demand float64, s estimate.Summary, steps []evidence.Step, rec Re
 		d.HeadroomRatio = (d.LimitRPS - demand) / demand
 	}
 	needs := "needs " + fmtRate(demand)
-	sends := fmt.Sprintf("at %s margin you can send %s", fmtPctWhole(rec.Margin), fmtRate(d.SustainableRPS))
+	sends := fmt.Sprintf("at %s margin you can send %s", units.PercentWhole(rec.Margin), fmtRate(d.SustainableRPS))
 	switch rec.Basis {
 	case BasisHighestTestedRate:
 		sends = "pacing at the highest tested rate sends " + fmtRate(d.SustainableRPS)
@@ -471,16 +472,16 @@ func demandFor(demand float64, s estimate.Summary, steps []evidence.Step, rec Re
 	case d.LimitRPS <= 0:
 		d.Sentence = needs + "; no limit could be measured, so whether it fits is unknown"
 	case d.LowerBound && d.LimitRPS >= demand:
-		d.Sentence = fmt.Sprintf("%s, limit at least %s (never throttled): %s headroom or more", needs, fmtRate(d.LimitRPS), fmtPctWhole(d.HeadroomRatio))
+		d.Sentence = fmt.Sprintf("%s, limit at least %s (never throttled): %s headroom or more", needs, fmtRate(d.LimitRPS), units.PercentWhole(d.HeadroomRatio))
 	case d.LowerBound:
 		d.Sentence = fmt.Sprintf("%s, but it was tested only up to %s without throttling: the limit may or may not cover it; probe higher", needs, fmtRate(d.LimitRPS))
 	case d.LimitRPS < demand:
-		d.Sentence = fmt.Sprintf("%s, limit %s: %s short; %s", needs, fmtRate(d.LimitRPS), fmtPctWhole(d.HeadroomRatio), sends)
+		d.Sentence = fmt.Sprintf("%s, limit %s: %s short; %s", needs, fmtRate(d.LimitRPS), units.PercentWhole(d.HeadroomRatio), sends)
 	case !d.Meets:
 		short := (demand - d.SustainableRPS) / demand
-		d.Sentence = fmt.Sprintf("%s, limit %s: %s headroom, but %s (%s short)", needs, fmtRate(d.LimitRPS), fmtPctWhole(d.HeadroomRatio), sends, fmtPctWhole(short))
+		d.Sentence = fmt.Sprintf("%s, limit %s: %s headroom, but %s (%s short)", needs, fmtRate(d.LimitRPS), units.PercentWhole(d.HeadroomRatio), sends, units.PercentWhole(short))
 	default:
-		d.Sentence = fmt.Sprintf("%s, limit %s: %s headroom; %s", needs, fmtRate(d.LimitRPS), fmtPctWhole(d.HeadroomRatio), sends)
+		d.Sentence = fmt.Sprintf("%s, limit %s: %s headroom; %s", needs, fmtRate(d.LimitRPS), units.PercentWhole(d.HeadroomRatio), sends)
 	}
 	return d
 }

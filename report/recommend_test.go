@@ -8,6 +8,7 @@ import (
 	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/headers"
+	"limitprobe/units"
 )
 
 // steps builds measured steps at the given offered rates, each with p50
@@ -255,9 +256,9 @@ func TestDemandSentence(t *testing.T) {
 func TestNumberFormats(t *testing.T) {
 	tests := []struct{ got, want string }{
 		{fmtRate(50.2345), "50.2/s"}, {fmtRate(0), "—"}, {fmtRate(0.5), "30/m"}, {fmtRate(1234.5), "1230/s"},
-		{fmtPct(0.1667), "16.7%"}, {fmtPctWhole(0.004), "<1%"}, {fmtPctWhole(-0.225), "23%"},
+		{units.Percent(0.1667), "16.7%"}, {units.PercentWhole(0.004), "<1%"}, {units.PercentWhole(-0.225), "23%"},
 		{fmtDelay(25), "25 ms"}, {fmtDelay(1500), "1.5 s"}, {fmtDelay(120000), "120 s"}, {fmtDelay(300000), "5 min"},
-		{fmtMS(3.456), "3.5"}, {fmtMS(123.4), "123"}, {num(0.86), "0.86"}, {num(12345), "12300"},
+		{fmtMS(3.456), "3.5"}, {fmtMS(123.4), "123"}, {units.Num(0.86), "0.86"}, {units.Num(12345), "12300"},
 		{fmtBand(bandLike{48.9, 51.5}), "48.9–51.5/s"}, {fmtBand(bandLike{}), "—"},
 		{fmtPrice(&Price{Amount: 0.6, PerS: 3600}), "0.6/h"}, {fmtPrice(&Price{Amount: 20, PerS: 730 * 3600}), "20/month"},
 		{goDurationString(25), "25ms"}, {goDurationString(5000), "5s"}, {goDurationString(60000), "1m"}, {goDurationString(1500), "1500ms"},
@@ -267,8 +268,8 @@ func TestNumberFormats(t *testing.T) {
 			t.Errorf("case %d: got %q, want %q", i, tt.got, tt.want)
 		}
 	}
-	if got := floorSig(0.9*50, 3); got != 45 {
-		t.Errorf("floorSig(45): got %v, want 45", got)
+	if got := units.FloorSig(0.9*50, 3); got != 45 {
+		t.Errorf("units.FloorSig(45): got %v, want 45", got)
 	}
 	if got := ceilSig(22.2, 2); got != 23 {
 		t.Errorf("ceilSig(22.2, 2): got %v, want 23", got)

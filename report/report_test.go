@@ -13,6 +13,7 @@ import (
 	"limitprobe/evidence"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
+	"limitprobe/units"
 )
 
 // kinds of JSON values, as encoding/json decodes them into any.
@@ -272,7 +273,7 @@ func TestNewOptions(t *testing.T) {
 	})
 	t.Run("options win", func(t *testing.T) {
 		rep := New(run, Options{Margin: 0.8, DemandRPS: 45, PriceAmount: 20, PricePer: 730 * time.Hour, ToolVersion: "9.9"})
-		if got, want := rep.Recommendation.ClientRateRPS, floorSig(0.8*run.Summary.EffectiveLimitRPS, 3); got != want {
+		if got, want := rep.Recommendation.ClientRateRPS, units.FloorSig(0.8*run.Summary.EffectiveLimitRPS, 3); got != want {
 			t.Errorf("client rate at margin 0.8: got %v, want %v", got, want)
 		}
 		if d := rep.Recommendation.Demand; d == nil || d.DemandRPS != 45 || d.Meets {

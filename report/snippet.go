@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"limitprobe/units"
 )
 
 // Snippet is paste-ready client code (or configuration) generated from a
@@ -92,7 +94,7 @@ func goSnippet(head []string, rec Recommendation) string {
 	w("\tbaseDelay   = %s\n", goDuration(r.BaseDelayMS))
 	w("\tmaxDelay    = %s\n", goDuration(r.MaxDelayMS))
 	w("\tmaxRetries  = %d\n", r.MaxRetries)
-	w("\tbudgetRatio = %s // retries at most %s of requests\n", ftoa(r.BudgetRatio), fmtPctWhole(r.BudgetRatio))
+	w("\tbudgetRatio = %s // retries at most %s of requests\n", ftoa(r.BudgetRatio), units.PercentWhole(r.BudgetRatio))
 	b.WriteString(")\n\n")
 	if rec.ClientRateRPS > 0 {
 		w("// limiter paces every attempt, retries included: %s requests/s, burst %d.\n", ftoa(rec.ClientRateRPS), rec.ClientBurst)
@@ -247,7 +249,7 @@ func pySnippet(head []string, rec Recommendation) string {
 	w("BASE_DELAY = %s  # seconds\n", ftoa(float64(r.BaseDelayMS)/1000))
 	w("MAX_DELAY = %s  # seconds\n", ftoa(float64(r.MaxDelayMS)/1000))
 	w("MAX_RETRIES = %d\n", r.MaxRetries)
-	w("BUDGET_RATIO = %s  # retries at most %s of requests\n\n\n", ftoa(r.BudgetRatio), fmtPctWhole(r.BudgetRatio))
+	w("BUDGET_RATIO = %s  # retries at most %s of requests\n\n\n", ftoa(r.BudgetRatio), units.PercentWhole(r.BudgetRatio))
 	if rec.ClientRateRPS > 0 {
 		b.WriteString(`class TokenBucket:
     """Blocks until a request may go: rate per second, burst at once."""

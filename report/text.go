@@ -11,6 +11,7 @@ import (
 	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/headers"
+	"limitprobe/units"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -207,7 +208,7 @@ func writeStepTable(t *textWriter, rep *Report) error {
 		thr = 0.01
 	}
 	for _, st := range rep.Steps {
-		pct := fmtPct(st.ThrottledRatio)
+		pct := units.Percent(st.ThrottledRatio)
 		if st.ThrottledRatio > thr {
 			pct = t.style(ansiYellow, pct)
 		}
@@ -273,10 +274,10 @@ func onsetText(rep *Report) string {
 		thr = 0.01
 	}
 	if s.OnsetRPS > 0 {
-		return fmt.Sprintf("%s (first step with more than %s throttled)", fmtRate(s.OnsetRPS), fmtPctWhole(thr))
+		return fmt.Sprintf("%s (first step with more than %s throttled)", fmtRate(s.OnsetRPS), units.PercentWhole(thr))
 	}
 	if m := statsOf(rep.Steps).maxOffered; m > 0 {
-		return fmt.Sprintf("none up to %s (never more than %s throttled)", fmtRate(m), fmtPctWhole(thr))
+		return fmt.Sprintf("none up to %s (never more than %s throttled)", fmtRate(m), units.PercentWhole(thr))
 	}
 	return "—"
 }
@@ -291,7 +292,7 @@ func burstText(s estimate.Summary) string {
 func algorithmText(s estimate.Summary) string {
 	a := orText(s.Algorithm, "unknown")
 	if s.Confidence > 0 {
-		a += ", confidence " + num(s.Confidence)
+		a += ", confidence " + units.Num(s.Confidence)
 	}
 	return a
 }
@@ -303,14 +304,14 @@ func advertisedText(a *headers.Advertised) string {
 	}
 	var parts []string
 	if a.Limit > 0 {
-		p := "limit " + num(a.Limit)
+		p := "limit " + units.Num(a.Limit)
 		if a.WindowS > 0 {
 			p += " per " + fmtSeconds(a.WindowS) + " (" + fmtRate(a.Limit/a.WindowS) + ")"
 		}
 		parts = append(parts, p)
 	}
 	if a.Remaining != nil {
-		parts = append(parts, "remaining "+num(*a.Remaining))
+		parts = append(parts, "remaining "+units.Num(*a.Remaining))
 	}
 	if a.ResetS > 0 {
 		parts = append(parts, "reset in "+fmtSeconds(a.ResetS))
@@ -341,7 +342,7 @@ func clientRateText(rec Recommendation) string {
 	case BasisLockoutOnset:
 		s += " (under the lockout onset, no burst)"
 	default:
-		s += fmt.Sprintf(" (%s of the effective limit)", fmtPctWhole(rec.Margin))
+		s += fmt.Sprintf(" (%s of the effective limit)", units.PercentWhole(rec.Margin))
 	}
 	return s
 }
@@ -363,7 +364,7 @@ func retryText(r Retry) string {
 		s = "honour Retry-After first; else "
 	}
 	return s + fmt.Sprintf("full jitter from %s ×%s up to %s; at most %d retries; budget %s of requests",
-		fmtDelay(float64(r.BaseDelayMS)), ftoa(r.Multiplier), fmtDelay(float64(r.MaxDelayMS)), r.MaxRetries, fmtPctWhole(r.BudgetRatio))
+		fmtDelay(float64(r.BaseDelayMS)), ftoa(r.Multiplier), fmtDelay(float64(r.MaxDelayMS)), r.MaxRetries, units.PercentWhole(r.BudgetRatio))
 }
 
 // referenceSettings prints a reference point's numbers: "1 s ×1.6 ±20%, cap 120 s".
@@ -400,7 +401,7 @@ func priceText(rep *Report) string {
 	}
 	s := fmtPrice(p)
 	if r := rep.Recommendation.SustainableRPS; r > 0 {
-		s += fmt.Sprintf("; %s per million successful requests at %s, fully used", num(p.Amount/(r*p.PerS)*1e6), fmtRate(r))
+		s += fmt.Sprintf("; %s per million successful requests at %s, fully used", units.Num(p.Amount/(r*p.PerS)*1e6), fmtRate(r))
 	}
 	return s
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"limitprobe/evidence"
+	"limitprobe/units"
 )
 
 // VerifySchema is the version of the JSON document limitprobe verify writes
@@ -172,7 +173,7 @@ func WriteVerification(w io.Writer, v *Verification, format string) error {
 func verifyHeadline(v *Verification) string {
 	s := "demand " + fmtRate(v.DemandRPS)
 	if v.LimitRPS > 0 {
-		s += " (" + fmtPctWhole(v.DemandRPS/v.LimitRPS) + " of the " + fmtRate(v.LimitRPS) + " limit)"
+		s += " (" + units.PercentWhole(v.DemandRPS/v.LimitRPS) + " of the " + fmtRate(v.LimitRPS) + " limit)"
 	}
 	s += " from " + plural(int64(max(v.Clients, 1)), "client")
 	s += ", " + fmtSeconds(v.DurationS) + " per policy, deadline " + fmtSeconds(v.DeadlineS)
@@ -181,7 +182,7 @@ func verifyHeadline(v *Verification) string {
 
 // verifyRow is one policy's cells, shared by every format.
 func verifyRow(v *Verification, p PolicyResult) []string {
-	fair := num(p.Fairness)
+	fair := units.Num(p.Fairness)
 	if v.Clients <= 1 {
 		fair = "—"
 	}
@@ -191,13 +192,13 @@ func verifyRow(v *Verification, p PolicyResult) []string {
 	}
 	return []string{
 		name,
-		fmtPct(p.SuccessRatio),
-		fmtPct(p.SentSuccessRatio),
+		units.Percent(p.SuccessRatio),
+		units.Percent(p.SentSuccessRatio),
 		perRequest(p.ThrottledPerRequest),
 		perRequest(p.RetriesPerRequest),
 		latencyPair(p.AddedLatencyMS),
 		fmtRateOrZero(p.GoodputRPS),
-		fmtPctWhole(p.DemandMet),
+		units.PercentWhole(p.DemandMet),
 		fair,
 	}
 }
@@ -212,7 +213,7 @@ func perRequest(x float64) string {
 	if x < 0.001 {
 		return "<0.001"
 	}
-	return num(x)
+	return units.Num(x)
 }
 
 // latencyPair prints p50/p99 with units: "0 s/1.2 s", "30 ms/2 s".

@@ -384,7 +384,7 @@ func (p *parser) probe(n *yaml.Node) {
 		case "max":
 			pr.Max = r
 		case "increment":
-			pr.Increment = r
+			pr.Increment = float64(r)
 		}
 	}
 	if p.set["probe.increment"] && p.set["probe.factor"] {
@@ -466,28 +466,28 @@ func (p *parser) str(path string, v *yaml.Node) string {
 	return v.Value
 }
 
-func (p *parser) rate(path string, v *yaml.Node) float64 {
+// read reads the scalar at v with parse, reporting parse's error at v's
+// line; it returns the zero value on any problem.
+func read[T any](p *parser, path string, v *yaml.Node, parse func(string) (T, error)) T {
+	var zero T
 	s := p.str(path, v)
 	if v.Kind != yaml.ScalarNode {
-		return 0
+		return zero
 	}
-	r, err := units.ParseRate(s)
+	x, err := parse(s)
 	if err != nil {
 		p.add(v.Line, path, "%v", err)
+		return zero
 	}
-	return r
+	return x
+}
+
+func (p *parser) rate(path string, v *yaml.Node) units.Rate {
+	return read(p, path, v, units.ParseRate)
 }
 
 func (p *parser) duration(path string, v *yaml.Node) time.Duration {
-	s := p.str(path, v)
-	if v.Kind != yaml.ScalarNode {
-		return 0
-	}
-	d, err := units.ParseDuration(s)
-	if err != nil {
-		p.add(v.Line, path, "%v", err)
-	}
-	return d
+	return read(p, path, v, units.ParseDuration)
 }
 
 // durationOrZero is duration that also accepts "0" and "0s" (no pause).
@@ -499,28 +499,17 @@ func (p *parser) durationOrZero(path string, v *yaml.Node) time.Duration {
 }
 
 func (p *parser) share(path string, v *yaml.Node) float64 {
-	s := p.str(path, v)
-	if v.Kind != yaml.ScalarNode {
-		return 0
-	}
-	f, err := units.ParseShare(s)
-	if err != nil {
-		p.add(v.Line, path, "%v", err)
-	}
-	return f
+	return read(p, path, v, units.ParseShare)
 }
 
 func (p *parser) number(path string, v *yaml.Node) float64 {
-	s := p.str(path, v)
-	if v.Kind != yaml.ScalarNode {
-		return 0
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		p.add(v.Line, path, "%q is not a number; write for example 2 or 1.5", s)
-		return 0
-	}
-	return f
+	return read(p, path, v, func(s string) (float64, error) {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, fmt.Errorf("%q is not a number; write for example 2 or 1.5", s)
+		}
+		return f, nil
+	})
 }
 
 // count reads a whole number of at least min.
@@ -572,15 +561,7 @@ func (p *parser) statuses(path string, v *yaml.Node) []int {
 }
 
 func (p *parser) price(path string, v *yaml.Node) Price {
-	s := p.str(path, v)
-	if v.Kind != yaml.ScalarNode {
-		return Price{}
-	}
-	pr, err := ParsePrice(s)
-	if err != nil {
-		p.add(v.Line, path, "%v", err)
-	}
-	return pr
+	return read(p, path, v, ParsePrice)
 }
 
 // ParsePrice reads a price such as "0.06/h", "20/month" or "1.5/d".

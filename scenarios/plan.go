@@ -3,6 +3,8 @@ package scenarios
 import (
 	"math"
 	"time"
+
+	"limitprobe/units"
 )
 
 // Phases a step can belong to; they name Step.Phase in reports.
@@ -16,17 +18,16 @@ const (
 	PhaseCreep       = "creep"       // auto: a slow linear rise from a clean start to the rate that locks a client out, then a hold at it
 )
 
-// RampStep is the length of an auto ramp step at rate (requests per
-// second): long enough for about 12 requests, at least a second, at most
+// RampStep is the length of an auto ramp step at rate: long enough for about 12 requests, at least a second, at most
 // step.
-func RampStep(rate float64, step time.Duration) time.Duration {
-	return ClampDuration(time.Duration(12/math.Max(rate, 0.01)*float64(time.Second)), time.Second, step)
+func RampStep(rate units.Rate, step time.Duration) time.Duration {
+	return ClampDuration(time.Duration(12/math.Max(float64(rate), 0.01)*float64(time.Second)), time.Second, step)
 }
 
-// SaturateStep is the length of an auto saturation step against a limit
-// (requests per second): about 60 successes, at least 2 s, at most 4 steps.
-func SaturateStep(limit float64, step time.Duration) time.Duration {
-	return ClampDuration(time.Duration(60/math.Max(limit, 0.01)*float64(time.Second)), 2*time.Second, 4*step)
+// SaturateStep is the length of an auto saturation step against a limit:
+// about 60 successes, at least 2 s, at most 4 steps.
+func SaturateStep(limit units.Rate, step time.Duration) time.Duration {
+	return ClampDuration(time.Duration(60/math.Max(float64(limit), 0.01)*float64(time.Second)), 2*time.Second, 4*step)
 }
 
 // ClampDuration bounds d to [lo, hi]; hi below lo counts as lo.
@@ -43,9 +44,9 @@ func BurstStep(step time.Duration) time.Duration { return min(step, 2*time.Secon
 type PlannedStep struct {
 	Index       int
 	Phase       string
-	StartRate   float64 // requests per second at the start of a linear step; equals Rate otherwise
-	Rate        float64 // requests per second; 0 for concurrency steps
-	Concurrency int     // workers; 0 for rate steps
+	StartRate   units.Rate // at the start of a linear step; equals Rate otherwise
+	Rate        units.Rate // 0 for concurrency steps
+	Concurrency int        // workers; 0 for rate steps
 	Duration    time.Duration
 	Requests    int  // most requests the step can send; -1 when only the caps bound it
 	Truncated   bool // a cap cuts this step short
@@ -56,7 +57,7 @@ type PlannedStep struct {
 type Plan struct {
 	Strategy string
 	Steps    []PlannedStep
-	MaxRate  float64       // highest offered rate, requests per second; 0 for concurrency
+	MaxRate  units.Rate    // highest offered rate; 0 for concurrency
 	Requests int           // most requests the run can send
 	Duration time.Duration // longest the run can take with the shortest cooldowns
 	MaxTime  time.Duration // longest the run can take, cooldowns included; never above limits.max_duration
@@ -85,15 +86,15 @@ func MakePlan(sc *Scenario) Plan {
 			c = int(min(float64(pr.MaxConcurrency), max(float64(c+1), grow(float64(c), pr))))
 		}
 	case StrategyQuota:
-		d := time.Duration(float64(l.MaxRequests) / pr.Max * float64(time.Second))
+		d := time.Duration(float64(l.MaxRequests) / float64(pr.Max) * float64(time.Second))
 		steps = append(steps, PlannedStep{Phase: PhaseQuota, StartRate: pr.Max, Rate: pr.Max, Duration: min(d, l.MaxDuration), Requests: l.MaxRequests})
 	case StrategyLinear:
 		slope := pr.Increment // requests per second gained per step
 		if slope == 0 {
-			slope = (pr.Max - pr.Start) / 8
+			slope = float64(pr.Max-pr.Start) / 8
 		}
 		for r := pr.Start; ; {
-			next := min(pr.Max, r+slope)
+			next := min(pr.Max, r+units.Rate(slope))
 			if slope <= 0 {
 				next = pr.Max
 			}
@@ -123,7 +124,7 @@ func MakePlan(sc *Scenario) Plan {
 			if r >= pr.Max || len(steps) >= maxPlanSteps {
 				break
 			}
-			r = min(pr.Max, grow(r, pr))
+			r = min(pr.Max, units.Rate(grow(float64(r), pr)))
 		}
 	}
 	pl.Adaptive = pr.Strategy == StrategyAuto
@@ -135,7 +136,7 @@ func MakePlan(sc *Scenario) Plan {
 func grow(v float64, pr Probe) float64 {
 	next := v + pr.Increment
 	if pr.Increment <= 0 {
-		next = roundSig(v * pr.Factor)
+		next = units.Sig(v*pr.Factor, 3) // planned rates read 33.8/s, not 33.75/s
 		if next <= v {
 			next = v * pr.Factor
 		}
@@ -150,18 +151,8 @@ func grow(v float64, pr Probe) float64 {
 // steps than this is a mistake in the scenario, not a probe.
 const maxPlanSteps = 200
 
-// roundSig rounds v to three significant digits, so planned rates read
-// 33.8/s rather than 33.75/s.
-func roundSig(v float64) float64 {
-	if v <= 0 {
-		return v
-	}
-	scale := math.Pow(10, 2-math.Floor(math.Log10(v)))
-	return math.Round(v*scale) / scale
-}
-
-func requests(rps float64, d time.Duration) int {
-	return int(math.Ceil(rps * d.Seconds()))
+func requests(r units.Rate, d time.Duration) int {
+	return int(math.Ceil(float64(r) * d.Seconds()))
 }
 
 // applyCaps keeps the steps that fit the caps, cutting the last one short.

@@ -43,7 +43,7 @@ func TestMakePlan(t *testing.T) {
 			pl := MakePlan(tt.sc)
 			var rates []float64
 			for _, st := range pl.Steps {
-				rates = append(rates, st.Rate)
+				rates = append(rates, float64(st.Rate))
 			}
 			if len(rates) != len(tt.wantRates) {
 				t.Fatalf("rates %v, want %v", rates, tt.wantRates)

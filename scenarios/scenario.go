@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"limitprobe/units"
 )
 
 // Strategies a probe can follow.
@@ -32,8 +34,8 @@ type Scenario struct {
 	Target Target
 	Probe  Probe
 	Limits Limits
-	Demand float64 // requests per second the service will need; 0 when unset
-	Price  Price   // cost of the tier; zero when unset
+	Demand units.Rate // what the service will need; 0 when unset
+	Price  Price      // cost of the tier; zero when unset
 	Expect Expect
 
 	secrets []secret // expanded ${VAR} values, for redaction
@@ -75,9 +77,8 @@ type Param struct {
 // Probe is how load ramps.
 type Probe struct {
 	Strategy string
-	// Start and Max bound the offered rate (requests per second) of the rate
-	// strategies.
-	Start, Max float64
+	// Start and Max bound the offered rate of the rate strategies.
+	Start, Max units.Rate
 	// Increment (requests per second) or Factor grows the rate between steps;
 	// exactly one is non-zero. For concurrency they grow the worker count.
 	Increment, Factor float64
@@ -100,7 +101,7 @@ const MaxCooldown = time.Minute
 
 // Limits are the safety caps every run enforces.
 type Limits struct {
-	MaxRate     float64 // requests per second, never exceeded by any step
+	MaxRate     units.Rate // never exceeded by any step
 	MaxRequests int
 	MaxDuration time.Duration
 }
@@ -113,8 +114,8 @@ type Price struct {
 
 // Expect holds the CI gate. Zero values are unset.
 type Expect struct {
-	MinEffectiveLimit float64 // requests per second
-	MinOnset          float64 // requests per second
+	MinEffectiveLimit units.Rate
+	MinOnset          units.Rate
 	MinBurst          int
 	MaxErrors         float64 // share of requests that failed
 	Algorithm         string

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"limitprobe/units"
 )
 
 func env(vars map[string]string) func(string) (string, bool) {
@@ -25,7 +27,7 @@ func TestDefaultsRemoteAndLoopback(t *testing.T) {
 	tests := []struct {
 		name, url string
 		want      Limits
-		wantMax   float64
+		wantMax   units.Rate
 	}{
 		{"remote", "https://api.example.com/v1", RemoteDefaults, RemoteDefaults.MaxRate},
 		{"loopback ip", "http://127.0.0.1:8080/", LoopbackDefaults, DefaultLoopbackMax},

@@ -130,7 +130,7 @@ func Check(sc *Scenario) Problems {
 		}
 	} else {
 		if pr.Max < pr.Start {
-			add("probe.max", "max %s is below start %s; raise max or lower start", units.FormatRate(pr.Max), units.FormatRate(pr.Start))
+			add("probe.max", "max %s is below start %s; raise max or lower start", units.FormatRate(float64(pr.Max)), units.FormatRate(float64(pr.Start)))
 		}
 		if pr.Max > l.MaxRate {
 			where := "this machine"
@@ -138,7 +138,7 @@ func Check(sc *Scenario) Problems {
 				where = "a target off this machine"
 			}
 			add("probe.max", "max %s is above the safety cap limits.max_rate %s for %s; lower max, or raise limits.max_rate explicitly if the target's owner agrees",
-				units.FormatRate(pr.Max), units.FormatRate(l.MaxRate), where)
+				units.FormatRate(float64(pr.Max)), units.FormatRate(float64(l.MaxRate)), where)
 		}
 	}
 	if pr.Step < MinStep {

@@ -29,7 +29,7 @@ const MinRate = 1.0 / 86400
 // "N/hour", "N/day", "N/1s", "N/10s" with any Go duration as the period) and a
 // bare number, which means per second. N may be fractional ("0.5/s").
 // The rate must be positive, finite and at most MaxRate.
-func ParseRate(s string) (float64, error) {
+func ParseRate(s string) (Rate, error) {
 	in := strings.TrimSpace(s)
 	if in == "" {
 		return 0, errors.New(`empty rate; write a rate such as "50/s", "600/m" or "1000/h"`)
@@ -53,7 +53,7 @@ func ParseRate(s string) (float64, error) {
 	if rps > MaxRate || rps < MinRate || math.IsInf(rps, 0) {
 		return 0, fmt.Errorf(`rate %q is out of range; write a rate between one per day and %d/s`, s, MaxRate)
 	}
-	return rps, nil
+	return Rate(rps), nil
 }
 
 // parsePeriod reads the unit after the slash of a rate.
@@ -73,28 +73,6 @@ func parsePeriod(p string) (time.Duration, error) {
 		return 0, fmt.Errorf(`unknown period %q; write /s, /m, /h, /d or a duration such as /10s`, p)
 	}
 	return d, nil
-}
-
-// FormatRate renders a rate in requests per second the way users write it:
-// "/s" for rates of one per second or more, otherwise "/m" or "/h", with at
-// most three significant decimals.
-func FormatRate(rps float64) string {
-	switch {
-	case rps >= 1 || rps == 0:
-		return trimFloat(rps) + "/s"
-	case rps*60 >= 1:
-		return trimFloat(rps*60) + "/m"
-	case rps*3600 >= 1:
-		return trimFloat(rps*3600) + "/h"
-	default:
-		return trimFloat(rps*86400) + "/d"
-	}
-}
-
-func trimFloat(f float64) string {
-	s := strconv.FormatFloat(f, 'f', 3, 64)
-	s = strings.TrimRight(s, "0")
-	return strings.TrimSuffix(s, ".")
 }
 
 // ParseShare parses a share of requests, written as a percentage ("1%",

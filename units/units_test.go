@@ -43,7 +43,7 @@ func TestParseRate(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseRate(%q): %v", tt.in, err)
 			}
-			if math.Abs(got-tt.want) > 1e-9 {
+			if math.Abs(float64(got)-tt.want) > 1e-9 {
 				t.Errorf("ParseRate(%q) = %v, want %v", tt.in, got, tt.want)
 			}
 		})
@@ -57,7 +57,7 @@ func TestFormatRateRoundTrips(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ParseRate(FormatRate(%v) = %q): %v", rps, s, err)
 		}
-		if math.Abs(got-rps)/rps > 0.001 {
+		if math.Abs(float64(got)-rps)/rps > 0.001 {
 			t.Errorf("ParseRate(FormatRate(%v) = %q) = %v", rps, s, got)
 		}
 	}
@@ -124,17 +124,19 @@ func FuzzParseRate(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		rps, err := ParseRate(s)
+		r, err := ParseRate(s)
 		if err != nil {
 			return
 		}
+		rps := float64(r)
 		if !(rps > 0) || rps > MaxRate {
 			t.Fatalf("ParseRate(%q) = %v, outside (0, MaxRate]", s, rps)
 		}
-		back, err := ParseRate(FormatRate(rps))
+		b, err := ParseRate(FormatRate(rps))
 		if err != nil {
 			t.Fatalf("FormatRate(%v) = %q does not parse: %v", rps, FormatRate(rps), err)
 		}
+		back := float64(b)
 		if math.Abs(back-rps)/rps > 0.01 && math.Abs(back-rps) > 0.001 {
 			t.Fatalf("round trip of %q: %v -> %q -> %v", s, rps, FormatRate(rps), back)
 		}

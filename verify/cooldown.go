@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"limitprobe/report"
+	"limitprobe/units"
 )
 
 // Bounds of the wait between policies against a real target.
@@ -27,7 +28,7 @@ func Cooldown(rep *report.Report) (time.Duration, string) {
 		}
 	}
 	s := rep.Summary
-	consider(s.WindowS, fmt.Sprintf("the measured %s window", durText(time.Duration(s.WindowS*float64(time.Second)))))
+	consider(s.WindowS, fmt.Sprintf("the measured %s window", units.FormatDuration(time.Duration(s.WindowS*float64(time.Second)))))
 	if a := rep.Advertised; a != nil {
 		consider(a.WindowS, "the advertised window")
 		consider(a.ResetS, "the advertised reset")

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"limitprobe/report"
+	"limitprobe/units"
 )
 
 // The verdict's thresholds.
@@ -68,22 +69,22 @@ func Judge(v *report.Verification) report.VerifyVerdict {
 	if vd.Regime == report.RegimeFits {
 		vd.Checks = append(vd.Checks, report.Expectation{
 			Name: "eventual success",
-			Want: "≥ " + pctText(MinSuccess) + " of the demand",
-			Got:  pct1Text(rec.SuccessRatio),
+			Want: "≥ " + units.PercentWhole(MinSuccess) + " of the demand",
+			Got:  units.Percent(rec.SuccessRatio),
 			Pass: rec.SuccessRatio >= MinSuccess,
 		})
 	} else {
 		vd.Checks = append(vd.Checks,
 			report.Expectation{
 				Name: "goodput",
-				Want: fmt.Sprintf("≥ %s (%s of the %s the settings send)", rateText(MinGoodputShare*s), pctText(MinGoodputShare), rateText(s)),
-				Got:  rateText(rec.GoodputRPS),
+				Want: fmt.Sprintf("≥ %s (%s of the %s the settings send)", units.Rate(MinGoodputShare*s).String(), units.PercentWhole(MinGoodputShare), units.Rate(s).String()),
+				Got:  units.Rate(rec.GoodputRPS).String(),
 				Pass: rec.GoodputRPS >= MinGoodputShare*s,
 			},
 			report.Expectation{
 				Name: "success of sent",
-				Want: "≥ " + pctText(MinSuccess) + " of the requests it sent",
-				Got:  pct1Text(rec.SentSuccessRatio),
+				Want: "≥ " + units.PercentWhole(MinSuccess) + " of the requests it sent",
+				Got:  units.Percent(rec.SentSuccessRatio),
 				Pass: rec.SentSuccessRatio >= MinSuccess,
 			})
 	}
@@ -117,24 +118,24 @@ func Judge(v *report.Verification) report.VerifyVerdict {
 // sentence says the verdict and what it means.
 func sentence(v *report.Verification, vd report.VerifyVerdict, rec, best *report.PolicyResult, failed []string) string {
 	var b strings.Builder
-	demand := rateText(v.DemandRPS)
+	demand := units.Rate(v.DemandRPS).String()
 	if !vd.Pass {
 		fmt.Fprintf(&b, "the recommended settings did not hold up under %s: %s", demand, strings.Join(failed, "; "))
 	} else if vd.Regime == report.RegimeFits {
 		fmt.Fprintf(&b, "the recommended settings met the demand of %s: %s of requests succeeded, with %s throttled attempts per request",
-			demand, pct1Text(rec.SuccessRatio), perReqText(rec.ThrottledPerRequest))
+			demand, units.Percent(rec.SuccessRatio), perReqText(rec.ThrottledPerRequest))
 		if best != nil {
 			fmt.Fprintf(&b, " (fewest of the others: %s, %s)", best.Name, perReqText(best.ThrottledPerRequest))
 		}
 	} else {
 		fmt.Fprintf(&b, "the demand of %s exceeds what the recommended settings send (%s), so no policy can meet it; "+
 			"the recommended policy delivered %s with %s of the requests it sent succeeding and %s throttled attempts per request",
-			demand, rateText(v.SustainableRPS), rateText(rec.GoodputRPS), pct1Text(rec.SentSuccessRatio), perReqText(rec.ThrottledPerRequest))
+			demand, units.Rate(v.SustainableRPS).String(), units.Rate(rec.GoodputRPS).String(), units.Percent(rec.SentSuccessRatio), perReqText(rec.ThrottledPerRequest))
 		if best != nil {
 			fmt.Fprintf(&b, " (fewest of the others: %s, %s)", best.Name, perReqText(best.ThrottledPerRequest))
 		}
 		if rec.Shed > 0 {
-			fmt.Fprintf(&b, ", and shed %s of the demand in the client instead of sending it", pctText(float64(rec.Shed)/float64(rec.Requests)))
+			fmt.Fprintf(&b, ", and shed %s of the demand in the client instead of sending it", units.PercentWhole(float64(rec.Shed)/float64(rec.Requests)))
 		}
 	}
 	if v.Interrupted {

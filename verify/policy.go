@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"limitprobe/report"
+	"limitprobe/units"
 )
 
 // Names of the policies, in the order a verification runs them.
@@ -181,25 +182,25 @@ func FromRecommendation(rec report.Recommendation, minTimeLeft time.Duration) Po
 	}
 	var parts []string
 	if p.RateRPS > 0 {
-		parts = append(parts, fmt.Sprintf("pace at %s, burst %d (shared by all clients)", rateText(p.RateRPS), p.Burst))
+		parts = append(parts, fmt.Sprintf("pace at %s, burst %d (shared by all clients)", units.Rate(p.RateRPS).String(), p.Burst))
 	}
 	if p.MaxInFlight > 0 {
 		parts = append(parts, fmt.Sprintf("at most %d in flight", p.MaxInFlight))
 	}
-	retry := fmt.Sprintf("full jitter from %s ×%s up to %s, at most %d retries", durText(p.Base), fmtFloat(p.Multiplier), durText(p.MaxDelay), p.MaxRetries)
+	retry := fmt.Sprintf("full jitter from %s ×%s up to %s, at most %d retries", units.FormatDuration(p.Base), fmtFloat(p.Multiplier), units.FormatDuration(p.MaxDelay), p.MaxRetries)
 	if p.HonorRetryAfter {
 		retry = "honour Retry-After, else " + retry
 	}
 	parts = append(parts, retry)
 	if p.QueueShare > 0 {
-		q := fmt.Sprintf("a request waits in the client's queue at most %s of its deadline", pctText(p.QueueShare))
+		q := fmt.Sprintf("a request waits in the client's queue at most %s of its deadline", units.PercentWhole(p.QueueShare))
 		if p.MinTimeLeft > 0 {
-			q += fmt.Sprintf(" and leaves it only with %s (twice the measured p99 latency) to spare", durText(p.MinTimeLeft))
+			q += fmt.Sprintf(" and leaves it only with %s (twice the measured p99 latency) to spare", units.FormatDuration(p.MinTimeLeft))
 		}
 		parts = append(parts, q+", else it is shed")
 	}
 	if p.BudgetRatio > 0 {
-		parts = append(parts, fmt.Sprintf("retry budget %s of requests (at least %d per %s)", pctText(p.BudgetRatio), p.BudgetMin, durText(p.BudgetWindow)))
+		parts = append(parts, fmt.Sprintf("retry budget %s of requests (at least %d per %s)", units.PercentWhole(p.BudgetRatio), p.BudgetMin, units.FormatDuration(p.BudgetWindow)))
 	}
 	p.Settings = strings.Join(parts, "; ")
 	return p

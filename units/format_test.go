@@ -1,0 +1,60 @@
+package units
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+func TestFormat(t *testing.T) {
+	tests := []struct {
+		name, got, want string
+	}{
+		{"rate", Rate(48.234).String(), "48.2/s"},
+		{"rate per minute", Rate(0.5).String(), "30/m"},
+		{"rate zero", Rate(0).String(), "0/s"},
+		{"rate every", Every(20 * time.Millisecond).String(), "50/s"},
+		{"num", Num(1234.5), "1230"},
+		{"num small", Num(0.012345), "0.0123"},
+		{"num inf", Num(math.Inf(1)), "—"},
+		{"percent", Percent(0.16666), "16.7%"},
+		{"percent whole", PercentWhole(0.234), "23%"},
+		{"percent whole tiny", PercentWhole(0.001), "<1%"},
+		{"percent whole nearly all", PercentWhole(0.997), ">99%"},
+		{"percent whole all", PercentWhole(1), "100%"},
+		{"seconds ms", Seconds(0.0005), "0.5 ms"},
+		{"seconds", Seconds(1.5), "1.5 s"},
+		{"seconds min", Seconds(300), "5 min"},
+		{"seconds h", Seconds(3600 * 3), "3 h"},
+		{"seconds d", Seconds(86400 * 30), "30 d"},
+		{"seconds nan", Seconds(math.NaN()), "—"},
+		{"duration", FormatDuration(1520 * time.Millisecond), "1.5s"},
+		{"duration ms", FormatDuration(20*time.Millisecond + 300*time.Microsecond), "20ms"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestSig(t *testing.T) {
+	tests := []struct{ x, sig, floor float64 }{
+		{48.25, 48.3, 48.2},
+		{100, 100, 100},
+		{0.5, 0.5, 0.5},
+		{0.9 * 50, 45, 45},
+		{-1.234, -1.23, -1.234}, // FloorSig leaves values ≤ 0 alone
+	}
+	for _, tt := range tests {
+		if got := Sig(tt.x, 3); math.Abs(got-tt.sig) > 1e-9 {
+			t.Errorf("Sig(%v, 3) = %v, want %v", tt.x, got, tt.sig)
+		}
+		if got := FloorSig(tt.x, 3); math.Abs(got-tt.floor) > 1e-9 {
+			t.Errorf("FloorSig(%v, 3) = %v, want %v", tt.x, got, tt.floor)
+		}
+	}
+	if r := Rate(50).Interval(); r != 20*time.Millisecond {
+		t.Errorf("Rate(50).Interval() = %v, want 20ms", r)
+	}
+}
