@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"limitprobe/limiter"
 	"limitprobe/mock"
 )
 
@@ -27,7 +28,7 @@ const mockExamples = `  limitprobe mock                                  token b
 // mockDefaults is what "limitprobe mock" serves with neither --preset nor
 // --algorithm: a limit worth probing, with headers to compare against.
 var mockDefaults = []mock.Param{
-	{Key: "algorithm", Value: mock.AlgTokenBucket},
+	{Key: "algorithm", Value: string(limiter.TokenBucket)},
 	{Key: "rate", Value: "50/s"},
 	{Key: "burst", Value: "10"},
 	{Key: "headers", Value: mock.HeadersIETF},

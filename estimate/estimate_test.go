@@ -12,6 +12,7 @@ import (
 
 	"limitprobe/evidence"
 	"limitprobe/headers"
+	"limitprobe/limiter"
 	"limitprobe/units"
 )
 
@@ -23,156 +24,27 @@ import (
 // instant. Randomness comes from a seeded generator, so every run is the
 // same.
 
-// simLimiter is a limiter at the server. admit decides about a request
-// arriving at t, seconds on the limiter's clock; delay is how long an
-// admitted request waits before it is served (a queue). release is called
-// when an admitted request has been served.
-type simLimiter interface {
-	admit(t float64) (ok bool, delay float64)
-	release()
+// The limiters the simulator runs, from package limiter: windows in
+// seconds, rates per second.
+func simBucket(r float64, b int) limiter.Limiter {
+	return limiter.New(limiter.Config{Kind: limiter.TokenBucket, Rate: r, Burst: b})
 }
-
-// simTokenBucket starts full with b tokens and refills r per second, like
-// golang.org/x/time/rate.
-type simTokenBucket struct {
-	r, b, tokens, last float64
-	started            bool
+func simGCRA(r float64, b int) limiter.Limiter {
+	return limiter.New(limiter.Config{Kind: limiter.GCRA, Rate: r, Burst: b})
 }
-
-func (m *simTokenBucket) admit(t float64) (bool, float64) {
-	if !m.started {
-		m.tokens, m.last, m.started = m.b, t, true
-	}
-	m.tokens = min(m.b, m.tokens+(t-m.last)*m.r)
-	m.last = t
-	if m.tokens >= 1 {
-		m.tokens--
-		return true, 0
-	}
-	return false, 0
+func simQueue(r float64, b int) limiter.Limiter {
+	return limiter.New(limiter.Config{Kind: limiter.Queue, Rate: r, Burst: b})
 }
-func (*simTokenBucket) release() {}
-
-// simGCRA is the generic cell rate algorithm with emission interval 1/r and
-// tolerance b/r.
-type simGCRA struct{ r, b, tat float64 }
-
-func (m *simGCRA) admit(t float64) (bool, float64) {
-	T := 1 / m.r
-	next := max(m.tat, t) + T
-	if t < next-m.b*T-1e-12 {
-		return false, 0
-	}
-	m.tat = next
-	return true, 0
+func simWindow(kind limiter.Kind, l int, w float64) limiter.Limiter {
+	return limiter.New(limiter.Config{Kind: kind, Limit: l, Window: simDur(w)})
 }
-func (*simGCRA) release() {}
-
-// simQueue is nginx limit_req without nodelay: one request per 1/r; early
-// ones wait while at most b wait.
-type simQueue struct{ r, b, tat float64 }
-
-func (m *simQueue) admit(t float64) (bool, float64) {
-	T := 1 / m.r
-	start := max(m.tat, t)
-	if start-t > m.b*T+1e-12 {
-		return false, 0
-	}
-	m.tat = start + T
-	return true, start - t
+func simInFlight(n int) limiter.Limiter {
+	return limiter.New(limiter.Config{Kind: limiter.Concurrency, MaxInFlight: n})
 }
-func (*simQueue) release() {}
+func simNone() limiter.Limiter { return limiter.New(limiter.Config{Kind: limiter.None}) }
 
-// simFixedWindow admits l per clock-aligned window of w seconds.
-type simFixedWindow struct {
-	l     int
-	w     float64
-	start float64
-	n     int
-}
-
-func (m *simFixedWindow) admit(t float64) (bool, float64) {
-	if s := math.Floor(t/m.w) * m.w; s != m.start {
-		m.start, m.n = s, 0
-	}
-	if m.n < m.l {
-		m.n++
-		return true, 0
-	}
-	return false, 0
-}
-func (*simFixedWindow) release() {}
-
-// simSlidingLog admits a request while fewer than l were admitted in the
-// last w seconds.
-type simSlidingLog struct {
-	l   int
-	w   float64
-	log []float64
-}
-
-func (m *simSlidingLog) admit(t float64) (bool, float64) {
-	for len(m.log) > 0 && m.log[0] <= t-m.w {
-		m.log = m.log[1:]
-	}
-	if len(m.log) >= m.l {
-		return false, 0
-	}
-	m.log = append(m.log, t)
-	return true, 0
-}
-func (*simSlidingLog) release() {}
-
-// simSlidingCounter weighs the previous clock-aligned window by the share
-// of it still inside the sliding window; with countDenied it counts denied
-// requests too (a lockout).
-type simSlidingCounter struct {
-	l           int
-	w           float64
-	countDenied bool
-	start       float64
-	prev, curr  int
-	started     bool
-}
-
-func (m *simSlidingCounter) admit(t float64) (bool, float64) {
-	s := math.Floor(t/m.w) * m.w
-	switch {
-	case !m.started:
-		m.started = true
-	case s == m.start:
-	case math.Abs(s-m.start-m.w) < 1e-9:
-		m.prev, m.curr = m.curr, 0
-	default:
-		m.prev, m.curr = 0, 0
-	}
-	m.start = s
-	f := (t - s) / m.w
-	ok := float64(m.prev)*(1-f)+float64(m.curr) < float64(m.l)-1e-9
-	if ok || m.countDenied {
-		m.curr++
-	}
-	return ok, 0
-}
-func (*simSlidingCounter) release() {}
-
-// simConcurrency admits while fewer than n requests are in service.
-type simConcurrency struct{ n, in int }
-
-func (m *simConcurrency) admit(float64) (bool, float64) {
-	if m.in >= m.n {
-		return false, 0
-	}
-	m.in++
-	return true, 0
-}
-func (m *simConcurrency) release() { m.in-- }
-
-// simNone admits everything.
-type simNone struct{}
-
-func (simNone) admit(float64) (bool, float64) { return true, 0 }
-func (simNone) release()                      {}
+// simDur is s seconds as a duration.
+func simDur(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)) }
 
 // simStep is one step of a schedule: rate requests per second open loop, or
 // workers back to back, for dur seconds after a pause of idle seconds.
@@ -194,7 +66,7 @@ type simStep struct {
 
 // simRun is a limiter and how it is probed.
 type simRun struct {
-	lim    simLimiter
+	lim    limiter.Limiter
 	clock0 float64 // the limiter's clock at the run's start, seconds
 	// service is the time a success takes, seconds, from the limiter's
 	// decision; thrS the time a throttled response takes.
@@ -320,10 +192,11 @@ func simulate(sr simRun) ([]evidence.Step, evidence.Timeline) {
 		for h.Len() > 0 {
 			ev := heap.Pop(h).(simEvent)
 			if ev.release {
-				sr.lim.release()
+				sr.lim.Done(simDur(sr.clock0 + ev.t))
 				continue
 			}
-			ok, delay := sr.lim.admit(sr.clock0 + ev.t)
+			d := sr.lim.Admit(simDur(sr.clock0 + ev.t))
+			ok, delay := d.OK, d.Delay.Seconds()
 			var done float64
 			if ok {
 				srv := delay + sr.service(rng)
@@ -547,7 +420,7 @@ func TestEstimateAccuracy(t *testing.T) {
 		for _, b := range []float64{r, 3 * r} {
 			cases = append(cases, tc{
 				name: "token-bucket r=" + ftoa(r) + " b=" + ftoa(b),
-				sr:   simRun{lim: &simTokenBucket{r: r, b: b}, steps: ramp(5, 16*r, 2, 5, 1), stopAfter: 2},
+				sr:   simRun{lim: simBucket(r, int(b)), steps: ramp(5, 16*r, 2, 5, 1), stopAfter: 2},
 				want: truth{rate: r, burst: int(b), alg: AlgorithmTokenBucket},
 			})
 		}
@@ -556,62 +429,62 @@ func TestEstimateAccuracy(t *testing.T) {
 		return func(r *rand.Rand) float64 { return s * (1 + 0.01*r.Float64()) }
 	}
 	cases = append(cases,
-		tc{name: "gcra r=50 b=50", sr: simRun{lim: &simGCRA{r: 50, b: 50}, steps: ramp(5, 800, 2, 5, 1), stopAfter: 2},
+		tc{name: "gcra r=50 b=50", sr: simRun{lim: simGCRA(50, 50), steps: ramp(5, 800, 2, 5, 1), stopAfter: 2},
 			want: truth{rate: 50, burst: 50, alg: AlgorithmTokenBucket}},
-		tc{name: "gcra r=2000 b=6000", sr: simRun{lim: &simGCRA{r: 2000, b: 6000}, steps: ramp(5, 32000, 2, 5, 1), stopAfter: 2},
+		tc{name: "gcra r=2000 b=6000", sr: simRun{lim: simGCRA(2000, 6000), steps: ramp(5, 32000, 2, 5, 1), stopAfter: 2},
 			want: truth{rate: 2000, burst: 6000, alg: AlgorithmTokenBucket}},
-		tc{name: "fixed window 20 per 2 s", sr: simRun{lim: &simFixedWindow{l: 20, w: 2}, clock0: 1000.37, steps: ramp(5, 80, 2, 5, 2.5), stopAfter: 2},
+		tc{name: "fixed window 20 per 2 s", sr: simRun{lim: simWindow(limiter.FixedWindow, 20, 2), clock0: 1000.37, steps: ramp(5, 80, 2, 5, 2.5), stopAfter: 2},
 			want: truth{rate: 10, burst: 20, alg: AlgorithmFixedWindow, windowS: 2}},
-		tc{name: "fixed window 100 per 10 s, steps longer than the window", sr: simRun{lim: &simFixedWindow{l: 100, w: 10}, clock0: 1000.37, steps: ramp(5, 80, 2, 25, 1), stopAfter: 2},
+		tc{name: "fixed window 100 per 10 s, steps longer than the window", sr: simRun{lim: simWindow(limiter.FixedWindow, 100, 10), clock0: 1000.37, steps: ramp(5, 80, 2, 25, 1), stopAfter: 2},
 			want: truth{rate: 10, burst: 100, alg: AlgorithmFixedWindow, windowS: 10}},
-		tc{name: "fixed window 100 per 10 s, short steps, advertised window", sr: simRun{lim: &simFixedWindow{l: 100, w: 10}, clock0: 1000.37, steps: ramp(5, 80, 2, 5, 1), stopAfter: 2},
+		tc{name: "fixed window 100 per 10 s, short steps, advertised window", sr: simRun{lim: simWindow(limiter.FixedWindow, 100, 10), clock0: 1000.37, steps: ramp(5, 80, 2, 5, 1), stopAfter: 2},
 			adv:  &headers.Advertised{Limit: 100, WindowS: 10, Source: headers.SourceIETF},
 			want: truth{rate: 10, burst: 100, alg: AlgorithmFixedWindow, windowS: 10}},
-		tc{name: "sliding log 20 per 2 s", sr: simRun{lim: &simSlidingLog{l: 20, w: 2}, clock0: 1000.37, steps: ramp(5, 80, 2, 5, 2.5), stopAfter: 2},
+		tc{name: "sliding log 20 per 2 s", sr: simRun{lim: simWindow(limiter.SlidingLog, 20, 2), clock0: 1000.37, steps: ramp(5, 80, 2, 5, 2.5), stopAfter: 2},
 			want: truth{rate: 10, burst: 20, alg: AlgorithmSlidingWindow, windowS: 2}},
-		tc{name: "sliding counter 50 per 1 s", sr: simRun{lim: &simSlidingCounter{l: 50, w: 1}, clock0: 1000.8, steps: ramp(5, 400, 2, 5, 2.3), stopAfter: 2},
+		tc{name: "sliding counter 50 per 1 s", sr: simRun{lim: simWindow(limiter.SlidingCounter, 50, 1), clock0: 1000.8, steps: ramp(5, 400, 2, 5, 2.3), stopAfter: 2},
 			want: truth{rate: 50, burst: 50, alg: AlgorithmSlidingWindow, windowS: 1}},
-		tc{name: "concurrency 8 at 50 ms", sr: simRun{lim: &simConcurrency{n: 8}, service: latency(0.05), steps: ramp(5, 1280, 2, 5, 1), stopAfter: 2},
+		tc{name: "concurrency 8 at 50 ms", sr: simRun{lim: simInFlight(8), service: latency(0.05), steps: ramp(5, 1280, 2, 5, 1), stopAfter: 2},
 			want: truth{rate: 8 / 0.05025, burst: 8, alg: AlgorithmConcurrency, inFlight: 8}},
-		tc{name: "concurrency 32 at 50 ms", sr: simRun{lim: &simConcurrency{n: 32}, service: latency(0.05), steps: ramp(5, 5120, 2, 5, 1), stopAfter: 2},
+		tc{name: "concurrency 32 at 50 ms", sr: simRun{lim: simInFlight(32), service: latency(0.05), steps: ramp(5, 5120, 2, 5, 1), stopAfter: 2},
 			want: truth{rate: 32 / 0.05025, burst: 32, alg: AlgorithmConcurrency, inFlight: 32}},
-		tc{name: "concurrency 8 at 200 ms", sr: simRun{lim: &simConcurrency{n: 8}, service: latency(0.2), steps: ramp(5, 1280, 2, 5, 1), stopAfter: 2},
+		tc{name: "concurrency 8 at 200 ms", sr: simRun{lim: simInFlight(8), service: latency(0.2), steps: ramp(5, 1280, 2, 5, 1), stopAfter: 2},
 			want: truth{rate: 8 / 0.201, burst: 8, alg: AlgorithmConcurrency, inFlight: 8}},
-		tc{name: "concurrency 32 at 200 ms", sr: simRun{lim: &simConcurrency{n: 32}, service: latency(0.2), steps: ramp(5, 1280, 2, 5, 1), stopAfter: 2},
+		tc{name: "concurrency 32 at 200 ms", sr: simRun{lim: simInFlight(32), service: latency(0.2), steps: ramp(5, 1280, 2, 5, 1), stopAfter: 2},
 			want: truth{rate: 32 / 0.201, burst: 32, alg: AlgorithmConcurrency, inFlight: 32}},
-		tc{name: "concurrency 8 at 50 ms, worker sweep", sr: simRun{lim: &simConcurrency{n: 8}, service: latency(0.05), steps: workers(64, 5, 1), stopAfter: 2},
+		tc{name: "concurrency 8 at 50 ms, worker sweep", sr: simRun{lim: simInFlight(8), service: latency(0.05), steps: workers(64, 5, 1), stopAfter: 2},
 			want: truth{rate: 8 / 0.05025, burst: 8, alg: AlgorithmConcurrency, inFlight: 8}},
-		tc{name: "concurrency 32 at 200 ms, worker sweep", sr: simRun{lim: &simConcurrency{n: 32}, service: latency(0.2), steps: workers(128, 5, 1), stopAfter: 2},
+		tc{name: "concurrency 32 at 200 ms, worker sweep", sr: simRun{lim: simInFlight(32), service: latency(0.2), steps: workers(128, 5, 1), stopAfter: 2},
 			want: truth{rate: 32 / 0.201, burst: 32, alg: AlgorithmConcurrency, inFlight: 32}},
-		tc{name: "queue 10/s with 20 waiting", sr: simRun{lim: &simQueue{r: 10, b: 20}, service: latency(0.001), steps: ramp(5, 80, 2, 5, 3), stopAfter: 2},
+		tc{name: "queue 10/s with 20 waiting", sr: simRun{lim: simQueue(10, 20), service: latency(0.001), steps: ramp(5, 80, 2, 5, 3), stopAfter: 2},
 			want: truth{rate: 10, burst: 20, alg: AlgorithmQueue}},
-		tc{name: "queue 50/s with 10 waiting", sr: simRun{lim: &simQueue{r: 50, b: 10}, service: latency(0.001), steps: ramp(5, 800, 2, 5, 3), stopAfter: 2},
+		tc{name: "queue 50/s with 10 waiting", sr: simRun{lim: simQueue(50, 10), service: latency(0.001), steps: ramp(5, 800, 2, 5, 3), stopAfter: 2},
 			want: truth{rate: 50, burst: 10, alg: AlgorithmQueue}},
-		tc{name: "sliding log 50 per 5 s, auto's schedule", sr: simRun{lim: &simSlidingLog{l: 50, w: 5}, clock0: 1000.37, steps: autoLike(200, 20, 13, 11)},
+		tc{name: "sliding log 50 per 5 s, auto's schedule", sr: simRun{lim: simWindow(limiter.SlidingLog, 50, 5), clock0: 1000.37, steps: autoLike(200, 20, 13, 11)},
 			want: truth{rate: 10, burst: 50, alg: AlgorithmSlidingWindow, windowS: 5}},
-		tc{name: "sliding counter 50 per 5 s, auto's schedule", sr: simRun{lim: &simSlidingCounter{l: 50, w: 5}, clock0: 1000.37, steps: autoLike(200, 20, 13, 11)},
+		tc{name: "sliding counter 50 per 5 s, auto's schedule", sr: simRun{lim: simWindow(limiter.SlidingCounter, 50, 5), clock0: 1000.37, steps: autoLike(200, 20, 13, 11)},
 			want: truth{rate: 10, burst: 50, alg: AlgorithmSlidingWindow, windowS: 5}},
 		// The burst lands 1.1 s before a boundary: the polls see the window
 		// reopen well before a period has passed. (Within a poll of a
 		// period, it could be either.)
-		tc{name: "fixed window 20 per 2 s, auto's schedule", sr: simRun{lim: &simFixedWindow{l: 20, w: 2}, clock0: 1000.9, steps: autoLike(100, 20, 13, 5)},
+		tc{name: "fixed window 20 per 2 s, auto's schedule", sr: simRun{lim: simWindow(limiter.FixedWindow, 20, 2), clock0: 1000.9, steps: autoLike(100, 20, 13, 5)},
 			want: truth{rate: 10, burst: 20, alg: AlgorithmFixedWindow, windowS: 2}},
-		tc{name: "fixed window 100 per 10 s, auto's schedule", sr: simRun{lim: &simFixedWindow{l: 100, w: 10}, clock0: 1000.37, steps: autoLike(100, 20, 13, 20)},
+		tc{name: "fixed window 100 per 10 s, auto's schedule", sr: simRun{lim: simWindow(limiter.FixedWindow, 100, 10), clock0: 1000.37, steps: autoLike(100, 20, 13, 20)},
 			want: truth{rate: 10, burst: 100, alg: AlgorithmFixedWindow, windowS: 10}},
 		// A saturation step too short to reach the next boundary looks
 		// like a lockout; the creep's hold sees the window reopen, and a
 		// long saturation step measures it.
-		tc{name: "fixed window 100 per 10 s, auto's creep then saturation", sr: simRun{lim: &simFixedWindow{l: 100, w: 10}, clock0: 1000.37, steps: append(autoLike(100, 40, 52, 3),
+		tc{name: "fixed window 100 per 10 s, auto's creep then saturation", sr: simRun{lim: simWindow(limiter.FixedWindow, 100, 10), clock0: 1000.37, steps: append(autoLike(100, 40, 52, 3),
 			simStep{rate: 6, slope: 1, dur: 5, idle: 5, phase: "creep"}, simStep{rate: 11, dur: 6, phase: "creep"}, simStep{rate: 52, dur: 20, phase: "saturate"})},
 			want: truth{rate: 10, burst: 100, alg: AlgorithmFixedWindow, windowS: 10}},
-		tc{name: "token bucket 10/s burst 50, auto's schedule", sr: simRun{lim: &simTokenBucket{r: 10, b: 50}, clock0: 1000.37, steps: autoLike(200, 20, 13, 11)},
+		tc{name: "token bucket 10/s burst 50, auto's schedule", sr: simRun{lim: simBucket(10, 50), clock0: 1000.37, steps: autoLike(200, 20, 13, 11)},
 			want: truth{rate: 10, burst: 50, alg: AlgorithmTokenBucket}},
-		tc{name: "lockout 100 per 5 s, auto's creep", sr: simRun{lim: &simSlidingCounter{l: 100, w: 5, countDenied: true}, clock0: 1000.37, steps: []simStep{
+		tc{name: "lockout 100 per 5 s, auto's creep", sr: simRun{lim: simWindow(limiter.Lockout, 100, 5), clock0: 1000.37, steps: []simStep{
 			{rate: 200, dur: 0.51, phase: "burst"}, {rate: 2, dur: 6, idle: 0.01, phase: "recover"},
 			{rate: 5, dur: 2.4}, {rate: 10, dur: 1.2}, {rate: 20, dur: 1}, {rate: 40, dur: 1}, {rate: 80, dur: 1}, {rate: 104, dur: 6, phase: "saturate"},
 			{rate: 14, slope: (46.6 - 14) / 26.0, dur: 10.7, idle: 10, phase: "creep"}, {rate: 27.4, dur: 6.5, phase: "creep"}}},
 			want: truth{rate: 20, burst: 100, alg: AlgorithmLockout, windowS: 5}},
-		tc{name: "lockout 50 per 1 s", sr: simRun{lim: &simSlidingCounter{l: 50, w: 1, countDenied: true}, clock0: 1000.37, steps: ramp(10, 400, 2, 5, 3), stopAfter: 2, bisect: 4},
+		tc{name: "lockout 50 per 1 s", sr: simRun{lim: simWindow(limiter.Lockout, 50, 1), clock0: 1000.37, steps: ramp(10, 400, 2, 5, 3), stopAfter: 2, bisect: 4},
 			want: truth{rate: 50, burst: 50, alg: AlgorithmLockout}},
 	)
 	// Where the windows' boundaries fall against auto's schedule moves the
@@ -621,11 +494,11 @@ func TestEstimateAccuracy(t *testing.T) {
 		for _, satDur := range []float64{6.25, 12.5} {
 			at := fmt.Sprintf(" at phase %g s, saturated %g s", phase, satDur)
 			cases = append(cases,
-				tc{name: "sliding counter 50 per 5 s" + at, sr: simRun{lim: &simSlidingCounter{l: 50, w: 5}, clock0: 1000 + phase, steps: autoLike(200, 40, 19.5, satDur)},
+				tc{name: "sliding counter 50 per 5 s" + at, sr: simRun{lim: simWindow(limiter.SlidingCounter, 50, 5), clock0: 1000 + phase, steps: autoLike(200, 40, 19.5, satDur)},
 					want: truth{rate: 10, burst: 50, alg: AlgorithmSlidingWindow, windowS: 5}},
-				tc{name: "sliding log 50 per 5 s" + at, sr: simRun{lim: &simSlidingLog{l: 50, w: 5}, clock0: 1000 + phase, steps: autoLike(200, 40, 19.5, satDur)},
+				tc{name: "sliding log 50 per 5 s" + at, sr: simRun{lim: simWindow(limiter.SlidingLog, 50, 5), clock0: 1000 + phase, steps: autoLike(200, 40, 19.5, satDur)},
 					want: truth{rate: 10, burst: 50, alg: AlgorithmSlidingWindow, windowS: 5}},
-				tc{name: "fixed window 50 per 5 s" + at, sr: simRun{lim: &simFixedWindow{l: 50, w: 5}, clock0: 1000 + phase, steps: autoLike(200, 40, 19.5, satDur)},
+				tc{name: "fixed window 50 per 5 s" + at, sr: simRun{lim: simWindow(limiter.FixedWindow, 50, 5), clock0: 1000 + phase, steps: autoLike(200, 40, 19.5, satDur)},
 					want: truth{rate: 10, burst: 50, alg: AlgorithmFixedWindow, windowS: 5}},
 			)
 		}
@@ -675,7 +548,7 @@ func TestEstimateNoBurst(t *testing.T) {
 				name := "r=" + ftoa(r) + " jitter=" + ftoa(jitter*1000) + "ms bisect=" + ftoa(float64(bisect))
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					sr := simRun{lim: &simTokenBucket{r: r, b: 1}, netS: 0.0001, jitterS: jitter, steps: ramp(r/8, 16*r, 2, 5, 1), stopAfter: 2, bisect: bisect}
+					sr := simRun{lim: simBucket(r, 1), netS: 0.0001, jitterS: jitter, steps: ramp(r/8, 16*r, 2, 5, 1), stopAfter: 2, bisect: bisect}
 					s, _ := estimateSim(sr, nil)
 					b := s.EffectiveLimitBand
 					t.Logf("%s: %g/s (%+.1f%%) band %g–%g, burst %d, confidence %g", name, s.EffectiveLimitRPS, (s.EffectiveLimitRPS/r-1)*100, b.Low, b.High, s.Burst, s.Confidence)
@@ -694,7 +567,7 @@ func TestEstimateNoBurst(t *testing.T) {
 	}
 	// Evenly paced and ramped by doubling only, nginx without burst reads
 	// a multiple of its spacing: the measured goodput is reported, with why.
-	s, _ := estimateSim(simRun{lim: &simQueue{r: 50}, service: fixedLatency(0.001), steps: ramp(5, 400, 2, 5, 1), stopAfter: 2}, nil)
+	s, _ := estimateSim(simRun{lim: simQueue(50, 0), service: fixedLatency(0.001), steps: ramp(5, 400, 2, 5, 1), stopAfter: 2}, nil)
 	if s.EffectiveLimitRPS > 50 || s.EffectiveLimitBand.High < 50 || !strings.Contains(strings.Join(s.Reasons, " "), "no burst") {
 		t.Errorf("nginx without burst: got %g/s (band %g–%g), reasons %q; want at most 50/s, a band reaching 50/s and a reason naming the missing burst",
 			s.EffectiveLimitRPS, s.EffectiveLimitBand.Low, s.EffectiveLimitBand.High, s.Reasons)
@@ -716,7 +589,7 @@ func TestEstimateSpacing(t *testing.T) {
 					t.Parallel()
 					n := 300 / r // seconds for about 300 admissions
 					steps := append(ramp(r/4, 2*r, 2, 1, 0), simStep{rate: 4 * r, dur: n, poisson: true}, simStep{rate: 2 * r, dur: n, poisson: true})
-					s, _ := estimateSim(simRun{lim: &simTokenBucket{r: r, b: b}, netS: 0.0001, jitterS: jitter, steps: steps}, nil)
+					s, _ := estimateSim(simRun{lim: simBucket(r, int(b)), netS: 0.0001, jitterS: jitter, steps: steps}, nil)
 					t.Logf("%s: %g/s (%+.1f%%) band %g–%g, burst %d, confidence %g", name, s.EffectiveLimitRPS, (s.EffectiveLimitRPS/r-1)*100, s.EffectiveLimitBand.Low, s.EffectiveLimitBand.High, s.Burst, s.Confidence)
 					if !within(s.EffectiveLimitRPS, r, 0.03) {
 						t.Errorf("got %g/s, want %g/s ±3%%\n%s", s.EffectiveLimitRPS, r, strings.Join(s.Reasons, "\n"))
@@ -736,10 +609,10 @@ func TestEstimateSpacing(t *testing.T) {
 func TestEstimateNoneObserved(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		lim  simLimiter
+		lim  limiter.Limiter
 	}{
-		{"no limiter", simNone{}},
-		{"a limit above the highest rate", &simTokenBucket{r: 1000, b: 1000}},
+		{"no limiter", simNone()},
+		{"a limit above the highest rate", simBucket(1000, 1000)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, _ := estimateSim(simRun{lim: c.lim, steps: ramp(5, 400, 2, 5, 1), stopAfter: 2}, nil)
@@ -766,9 +639,9 @@ func TestEstimateThinEvidence(t *testing.T) {
 		name string
 		sr   simRun
 	}{
-		{"one step of 20 requests", simRun{lim: &simTokenBucket{r: 5, b: 5}, steps: rates(2, 1, 10)}},
-		{"one step of 20 requests into a window", simRun{lim: &simFixedWindow{l: 8, w: 10}, steps: rates(2, 1, 10)}},
-		{"one short saturated step", simRun{lim: &simTokenBucket{r: 5, b: 15}, steps: rates(3.5, 1, 10)}},
+		{"one step of 20 requests", simRun{lim: simBucket(5, 5), steps: rates(2, 1, 10)}},
+		{"one step of 20 requests into a window", simRun{lim: simWindow(limiter.FixedWindow, 8, 10), steps: rates(2, 1, 10)}},
+		{"one short saturated step", simRun{lim: simBucket(5, 15), steps: rates(3.5, 1, 10)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, _ := estimateSim(c.sr, nil)
@@ -786,7 +659,7 @@ func TestEstimateThinEvidence(t *testing.T) {
 // TestEstimateWindowLongerThanSteps: a quota whose window no step covers
 // has a known quota and an unknown period: an upper bound, not a guess.
 func TestEstimateWindowLongerThanSteps(t *testing.T) {
-	s, _ := estimateSim(simRun{lim: &simFixedWindow{l: 100, w: 10}, clock0: 1000.37, steps: ramp(5, 80, 2, 5, 1), stopAfter: 2}, nil)
+	s, _ := estimateSim(simRun{lim: simWindow(limiter.FixedWindow, 100, 10), clock0: 1000.37, steps: ramp(5, 80, 2, 5, 1), stopAfter: 2}, nil)
 	if s.Confidence >= 0.3 || s.EffectiveLimitBand.High < 10 || s.Burst != 100 {
 		t.Errorf("got %g/s band %g–%g burst %d at confidence %g, want a band up to at least 10/s, burst 100, confidence below 0.3",
 			s.EffectiveLimitRPS, s.EffectiveLimitBand.Low, s.EffectiveLimitBand.High, s.Burst, s.Confidence)
@@ -796,9 +669,9 @@ func TestEstimateWindowLongerThanSteps(t *testing.T) {
 func TestEstimateAdvertised(t *testing.T) {
 	// Limiters keep state: each case gets a fresh one.
 	tb := func() simRun {
-		return simRun{lim: &simTokenBucket{r: 50, b: 50}, steps: ramp(5, 400, 2, 5, 1), stopAfter: 2}
+		return simRun{lim: simBucket(50, 50), steps: ramp(5, 400, 2, 5, 1), stopAfter: 2}
 	}
-	none := func() simRun { return simRun{lim: simNone{}, steps: ramp(5, 400, 2, 5, 1), stopAfter: 2} }
+	none := func() simRun { return simRun{lim: simNone(), steps: ramp(5, 400, 2, 5, 1), stopAfter: 2} }
 	for _, c := range []struct {
 		name     string
 		sr       func() simRun
@@ -858,7 +731,7 @@ func TestOnset(t *testing.T) {
 }
 
 // simStepAt simulates rs against lim and returns step i and the timeline.
-func simStepAt(lim simLimiter, clock0 float64, i int, steps ...simStep) (evidence.Step, evidence.Timeline) {
+func simStepAt(lim limiter.Limiter, clock0 float64, i int, steps ...simStep) (evidence.Step, evidence.Timeline) {
 	st, tl := simulate(simRun{lim: lim, clock0: clock0, steps: steps, seed: 1})
 	return st[i], tl
 }
@@ -866,21 +739,21 @@ func simStepAt(lim simLimiter, clock0 float64, i int, steps ...simStep) (evidenc
 func TestSteadyRate(t *testing.T) {
 	for _, c := range []struct {
 		name   string
-		lim    simLimiter
+		lim    limiter.Limiter
 		clock0 float64
 		steps  []simStep
 		want   float64 // 0: want ok false
 		rel    float64
 	}{
-		{"token bucket after its burst", &simTokenBucket{r: 50, b: 100}, 0, rates(5, 1, 200), 50, 0.01},
-		{"token bucket, low rate", &simTokenBucket{r: 5, b: 5}, 0, rates(5, 1, 20), 5, 0.03},
-		{"gcra at 2000/s", &simGCRA{r: 2000, b: 500}, 0, rates(3, 1, 5000), 2000, 0.01},
-		{"fixed window over whole windows", &simFixedWindow{l: 20, w: 2}, 1000.37, rates(7, 1, 40), 10, 0.03},
-		{"sliding log over whole windows", &simSlidingLog{l: 20, w: 2}, 0, rates(7, 1, 40), 10, 0.03},
-		{"queue", &simQueue{r: 10, b: 20}, 0, rates(8, 1, 30), 10, 0.03},
-		{"not throttled", &simTokenBucket{r: 50, b: 50}, 0, rates(5, 1, 40), 0, 0},
-		{"exhausted quota", &simFixedWindow{l: 100, w: 60}, 0.5, rates(5, 1, 100), 0, 0},
-		{"one clump in a short step", &simFixedWindow{l: 20, w: 10}, 1003, rates(5, 1, 40), 0, 0},
+		{"token bucket after its burst", simBucket(50, 100), 0, rates(5, 1, 200), 50, 0.01},
+		{"token bucket, low rate", simBucket(5, 5), 0, rates(5, 1, 20), 5, 0.03},
+		{"gcra at 2000/s", simGCRA(2000, 500), 0, rates(3, 1, 5000), 2000, 0.01},
+		{"fixed window over whole windows", simWindow(limiter.FixedWindow, 20, 2), 1000.37, rates(7, 1, 40), 10, 0.03},
+		{"sliding log over whole windows", simWindow(limiter.SlidingLog, 20, 2), 0, rates(7, 1, 40), 10, 0.03},
+		{"queue", simQueue(10, 20), 0, rates(8, 1, 30), 10, 0.03},
+		{"not throttled", simBucket(50, 50), 0, rates(5, 1, 40), 0, 0},
+		{"exhausted quota", simWindow(limiter.FixedWindow, 100, 60), 0.5, rates(5, 1, 100), 0, 0},
+		{"one clump in a short step", simWindow(limiter.FixedWindow, 20, 10), 1003, rates(5, 1, 40), 0, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st, tl := simStepAt(c.lim, c.clock0, 0, c.steps...)
@@ -900,8 +773,8 @@ func TestSteadyRate(t *testing.T) {
 		})
 	}
 	// More data, narrower band.
-	short, tl1 := simStepAt(&simTokenBucket{r: 50, b: 10}, 0, 0, rates(2, 1, 100)...)
-	long, tl2 := simStepAt(&simTokenBucket{r: 50, b: 10}, 0, 0, rates(20, 1, 100)...)
+	short, tl1 := simStepAt(simBucket(50, 10), 0, 0, rates(2, 1, 100)...)
+	long, tl2 := simStepAt(simBucket(50, 10), 0, 0, rates(20, 1, 100)...)
 	_, b1, _ := SteadyRate(short, tl1)
 	_, b2, _ := SteadyRate(long, tl2)
 	if b2.High-b2.Low >= b1.High-b1.Low {
@@ -917,16 +790,16 @@ func TestSteadyRate(t *testing.T) {
 func TestColdBurst(t *testing.T) {
 	for _, c := range []struct {
 		name  string
-		lim   simLimiter
+		lim   limiter.Limiter
 		steps []simStep
 		want  int // -1: want ok false
 	}{
-		{"token bucket of 100", &simTokenBucket{r: 50, b: 100}, rates(5, 1, 200), 100},
-		{"token bucket of 1", &simTokenBucket{r: 50, b: 1}, rates(5, 1, 200), 1},
-		{"token bucket of 6000 at 2000/s", &simTokenBucket{r: 2000, b: 6000}, rates(5, 1, 5000), 6000},
-		{"gcra of 20", &simGCRA{r: 10, b: 20}, rates(5, 1, 40), 20},
-		{"queue of 20", &simQueue{r: 10, b: 20}, rates(5, 1, 30), 20},
-		{"not throttled", &simTokenBucket{r: 50, b: 100}, rates(5, 1, 40), -1},
+		{"token bucket of 100", simBucket(50, 100), rates(5, 1, 200), 100},
+		{"token bucket of 1", simBucket(50, 1), rates(5, 1, 200), 1},
+		{"token bucket of 6000 at 2000/s", simBucket(2000, 6000), rates(5, 1, 5000), 6000},
+		{"gcra of 20", simGCRA(10, 20), rates(5, 1, 40), 20},
+		{"queue of 20", simQueue(10, 20), rates(5, 1, 30), 20},
+		{"not throttled", simBucket(50, 100), rates(5, 1, 40), -1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st, tl := simStepAt(c.lim, 0, 0, c.steps...)
@@ -945,7 +818,7 @@ func TestColdBurst(t *testing.T) {
 }
 
 func BenchmarkEstimate(b *testing.B) {
-	steps, tl := simulate(simRun{lim: &simTokenBucket{r: 500, b: 500}, steps: ramp(5, 8000, 2, 5, 1), stopAfter: 2, seed: 1})
+	steps, tl := simulate(simRun{lim: simBucket(500, 500), steps: ramp(5, 8000, 2, 5, 1), stopAfter: 2, seed: 1})
 	in := EstimateInput{Steps: steps, Timeline: tl, Advertised: &headers.Advertised{Limit: 500, WindowS: 1}, Threshold: 0.01, MaxOfferedRPS: 8000}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -966,10 +839,10 @@ func TestEstimateReplayNeverConfidentlyWrong(t *testing.T) {
 		"the creep without its hold": {{rate: 52, dur: 8, phase: "saturate"}, {rate: 14, slope: (46.6 - 14) / 26.0, dur: 10.7, idle: 10, phase: "creep"}},
 		"a saturation at the limit":  {{rate: 21, dur: 6, phase: "saturate"}},
 	}
-	lims := map[string]func() simLimiter{
-		"lockout":         func() simLimiter { return &simSlidingCounter{l: 100, w: 5, countDenied: true} },
-		"sliding counter": func() simLimiter { return &simSlidingCounter{l: 100, w: 5} },
-		"fixed window":    func() simLimiter { return &simFixedWindow{l: 100, w: 5} },
+	lims := map[string]func() limiter.Limiter{
+		"lockout":         func() limiter.Limiter { return simWindow(limiter.Lockout, 100, 5) },
+		"sliding counter": func() limiter.Limiter { return simWindow(limiter.SlidingCounter, 100, 5) },
+		"fixed window":    func() limiter.Limiter { return simWindow(limiter.FixedWindow, 100, 5) },
 	}
 	for ln, lim := range lims {
 		for tn, tail := range tails {
@@ -990,7 +863,7 @@ func TestEstimateReplayNeverConfidentlyWrong(t *testing.T) {
 // BenchmarkEstimateReplay: a window limiter under auto's schedule, where
 // Estimate replays the run to find the window.
 func BenchmarkEstimateReplay(b *testing.B) {
-	steps, tl := simulate(simRun{lim: &simSlidingCounter{l: 50, w: 5}, clock0: 1002.6, steps: autoLike(200, 40, 19.5, 12.5), seed: 1})
+	steps, tl := simulate(simRun{lim: simWindow(limiter.SlidingCounter, 50, 5), clock0: 1002.6, steps: autoLike(200, 40, 19.5, 12.5), seed: 1})
 	in := EstimateInput{Steps: steps, Timeline: tl, Threshold: 0.01, MaxOfferedRPS: 200}
 	if s := Estimate(in); s.Algorithm != AlgorithmSlidingWindow {
 		b.Fatalf("algorithm %s, want the replay's sliding-window", s.Algorithm)
@@ -1116,7 +989,7 @@ func TestEstimateBurstAfterContiguousRamp(t *testing.T) {
 		steps = append(steps, simStep{rate: r, dur: 1})
 	}
 	steps = append(steps, simStep{rate: 4000, dur: 1}, simStep{rate: 4000, dur: 5, phase: "saturate"})
-	s, _ := estimateSim(simRun{lim: &simTokenBucket{r: 2000, b: 6000}, steps: steps}, nil)
+	s, _ := estimateSim(simRun{lim: simBucket(2000, 6000), steps: steps}, nil)
 	if !within(s.EffectiveLimitRPS, 2000, 0.03) || !within(float64(s.Burst), 6000, 0.03) {
 		t.Errorf("got %g/s, burst %d; want 2000/s ±3%%, burst 6000 ±3%%\n%s", s.EffectiveLimitRPS, s.Burst, strings.Join(s.Reasons, "\n"))
 	}

@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"time"
 
 	"limitprobe/evidence"
+	"limitprobe/limiter"
 	"limitprobe/units"
 )
 
@@ -18,11 +20,11 @@ import (
 
 // Kinds of window limiter replayed.
 const (
-	replayFixed   = "fixed-window"
-	replayLog     = "sliding-log"
-	replayCounter = "sliding-counter"
-	replayLockout = "lockout"      // a sliding counter that counts refused requests too
-	replayBucket  = "token-bucket" // l tokens refilling l per window
+	replayFixed   = string(limiter.FixedWindow)
+	replayLog     = string(limiter.SlidingLog)
+	replayCounter = string(limiter.SlidingCounter)
+	replayLockout = string(limiter.Lockout)     // a sliding counter that counts refused requests too
+	replayBucket  = string(limiter.TokenBucket) // l tokens refilling l per window
 )
 
 // replayFit is the best match of one kind of limiter.
@@ -38,7 +40,7 @@ type replayFit struct {
 // replayTraffic is the run's requests, spread evenly over their buckets,
 // and its successes per bucket.
 type replayTraffic struct {
-	at    []float64 // arrival times, run seconds
+	at    []time.Duration // arrival times from the run's start
 	first []int32   // index in at of each bucket's first arrival, and the end
 	ok    []float64 // observed successes per bucket
 	okSum float64
@@ -56,7 +58,7 @@ func newReplayTraffic(tl evidence.Timeline) (*replayTraffic, bool) {
 		rt.okSum += float64(b.OK)
 		rt.first[k] = int32(len(rt.at))
 		for j := int64(0); j < n; j++ {
-			rt.at = append(rt.at, (float64(k)+(float64(j)+0.5)/float64(n))*rt.res)
+			rt.at = append(rt.at, seconds((float64(k)+(float64(j)+0.5)/float64(n))*rt.res))
 		}
 	}
 	rt.first[len(tl.Buckets)] = int32(len(rt.at))
@@ -68,57 +70,18 @@ func newReplayTraffic(tl evidence.Timeline) (*replayTraffic, bool) {
 // cumulative successes, summed over the buckets: a success predicted a
 // bucket early costs one, a rate that is off costs more every bucket. It
 // stops counting once the sum passes bound.
-func (rt *replayTraffic) miss(kind string, l int, w, phase float64, log []float64, bound float64) float64 {
-	lf := float64(l)
-	var (
-		win        = math.Inf(-1) // index of the current window
-		prev, curr float64
-		head, n    int // ring of the last l admissions (sliding log)
-		tokens     = lf
-		last       = math.Inf(-1)
-		m, d       float64
-	)
+func (rt *replayTraffic) miss(kind string, l int, w, phase, bound float64) float64 {
+	cfg := limiter.Config{Kind: limiter.Kind(kind), Limit: l, Window: seconds(w), Phase: seconds(phase)}
+	if kind == replayBucket {
+		cfg = limiter.Config{Kind: limiter.TokenBucket, Rate: float64(l) / w, Burst: l}
+	}
+	meter, capacity := limiter.NewMeter(cfg), limiter.Capacity(cfg)
+	var m, d float64
 	for k := range rt.ok {
 		var pred float64
-		for _, t := range rt.at[rt.first[k]:rt.first[k+1]] {
-			ok := false
-			switch kind {
-			case replayFixed, replayCounter, replayLockout:
-				i := math.Floor((t - phase) / w)
-				switch {
-				case i == win:
-				case i == win+1:
-					prev, curr = curr, 0
-				default:
-					prev, curr = 0, 0
-				}
-				win = i
-				est := curr
-				if kind != replayFixed {
-					est += prev * (1 - ((t-phase)/w - i))
-				}
-				ok = est < lf-countEpsilon
-				if ok || kind == replayLockout {
-					curr++
-				}
-			case replayBucket:
-				tokens = min(lf, tokens+max(0, t-last)*lf/w)
-				last = t
-				ok = tokens >= 1-countEpsilon
-				if ok {
-					tokens--
-				}
-			case replayLog:
-				if n < l {
-					ok = true
-					log[(head+n)%l] = t
-					n++
-				} else if log[head] <= t-w {
-					ok = true
-					log[head] = t
-					head = (head + 1) % l
-				}
-			}
+		for _, at := range rt.at[rt.first[k]:rt.first[k+1]] {
+			ok := meter.Level(at) < capacity
+			meter.Record(at, ok)
 			if ok {
 				pred++
 			}
@@ -131,6 +94,9 @@ func (rt *replayTraffic) miss(kind string, l int, w, phase float64, log []float6
 	return m
 }
 
+// seconds is s seconds as a duration.
+func seconds(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)) }
+
 // replayMaxArrivals bounds the work of a replay (up to about 0.8 s per
 // thousand requests): longer runs keep the estimate from their saturation
 // steps.
@@ -140,13 +106,9 @@ const replayMaxArrivals = 2500
 // a request or two, and 2% of the successes.
 func (rt *replayTraffic) margin() float64 { return max(2, 0.02*rt.okSum) }
 
-// countEpsilon absorbs floating-point error in a sliding counter's estimate.
-const countEpsilon = 1e-9
-
 // fit finds the window (and phase) of kind that best reproduces the
 // successes, searching windows from w0/4 to 4·w0.
 func (rt *replayTraffic) fit(kind string, l int, w0 float64) replayFit {
-	log := make([]float64, l)
 	best := replayFit{kind: kind, allowance: l, miss: math.Inf(1)}
 	margin := rt.margin()
 	// try returns the best match at window w over phases from p0 to p1,
@@ -154,12 +116,12 @@ func (rt *replayTraffic) fit(kind string, l int, w0 float64) replayFit {
 	try := func(w, p0, p1, step, slack float64) (float64, float64) {
 		bound := slack * (best.miss + margin)
 		if kind == replayLog || kind == replayBucket {
-			return rt.miss(kind, l, w, 0, log, bound), 0
+			return rt.miss(kind, l, w, 0, bound), 0
 		}
 		bm, bp := math.Inf(1), 0.0
 		for p := p0; p < p1; p += step {
 			pm := math.Mod(p+w, w)
-			if m := rt.miss(kind, l, w, pm, log, min(bound, bm)); m < bm {
+			if m := rt.miss(kind, l, w, pm, min(bound, bm)); m < bm {
 				bm, bp = m, pm
 			}
 		}
@@ -265,7 +227,7 @@ func (e *estimator) replayCheck() {
 		around(func(l int) float64 { return float64(l) / s.EffectiveLimitRPS })
 	}
 	if best.kind == "" || best.miss/float64(len(rt.ok)) > 1 {
-		span := rt.at[len(rt.at)-1]
+		span := rt.at[len(rt.at)-1].Seconds()
 		around(func(l int) float64 { return float64(l) * span / rt.okSum })
 	}
 	if s.Algorithm == AlgorithmTokenBucket && !slices.Contains(ls, s.Burst) && s.Burst > 0 {

@@ -30,9 +30,7 @@ func BenchmarkAdmit(b *testing.B) {
 			for b.Loop() {
 				now = now.Add(250 * time.Microsecond)
 				d := l.Admit("", now)
-				if d.st != nil {
-					d.st.release()
-				}
+				d.release(now)
 			}
 		})
 	}
@@ -53,10 +51,9 @@ func BenchmarkAdmitKeyed(b *testing.B) {
 				i := 0
 				for pb.Next() {
 					i++
-					d := l.Admit(keys[i%len(keys)], time.Now())
-					if d.st != nil {
-						d.st.release()
-					}
+					now := time.Now()
+					d := l.Admit(keys[i%len(keys)], now)
+					d.release(now)
 				}
 			})
 		})

@@ -10,24 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"limitprobe/limiter"
 	"limitprobe/units"
 )
-
-// Algorithm names accepted in Config.Algorithm.
-const (
-	AlgTokenBucket    = "token-bucket"
-	AlgGCRA           = "gcra"
-	AlgFixedWindow    = "fixed-window"
-	AlgSlidingLog     = "sliding-log"
-	AlgSlidingCounter = "sliding-counter"
-	AlgConcurrency    = "concurrency"
-	AlgQueue          = "queue"
-	AlgLockout        = "lockout"
-	AlgNone           = "none"
-)
-
-// Algorithms lists the accepted algorithm names.
-var Algorithms = []string{AlgTokenBucket, AlgGCRA, AlgFixedWindow, AlgSlidingLog, AlgSlidingCounter, AlgConcurrency, AlgQueue, AlgLockout, AlgNone}
 
 // Header styles accepted in Config.Headers.
 const (
@@ -72,8 +57,8 @@ const DefaultThrottleStatus = http.StatusTooManyRequests
 // Config describes a mock limiter. The zero value of a field means its
 // default (noted per field); New validates the combination.
 type Config struct {
-	// Algorithm is one of Algorithms. Required.
-	Algorithm string
+	// Algorithm is one of limiter.Kinds. Required.
+	Algorithm limiter.Kind
 	// Rate is the sustained rate in requests per second (token-bucket,
 	// gcra, queue).
 	Rate float64
@@ -173,17 +158,17 @@ func Set(cfg *Config, key, value string) error {
 		p.Now = cfg.Now
 		*cfg = p
 	case "algorithm":
-		a := strings.ReplaceAll(strings.ToLower(v), "_", "-")
+		a := limiter.Kind(strings.ReplaceAll(strings.ToLower(v), "_", "-"))
 		switch a {
 		case "tokenbucket", "bucket":
-			a = AlgTokenBucket
+			a = limiter.TokenBucket
 		case "sliding-window":
 			return paramErr(k, "%q is ambiguous; write sliding-log (exact) or sliding-counter (two-window estimate)", value)
 		case "leaky-bucket":
-			a = AlgQueue
+			a = limiter.Queue
 		}
-		if !slices.Contains(Algorithms, a) {
-			return paramErr(k, "unknown algorithm %q; write one of %s", value, strings.Join(Algorithms, ", "))
+		if !slices.Contains(limiter.Kinds, a) {
+			return paramErr(k, "unknown algorithm %q; write one of %s", value, strings.Join(limiter.KindNames(), ", "))
 		}
 		cfg.Algorithm = a
 	case "rate":
@@ -400,32 +385,32 @@ func ParseSpec(spec string) (Config, error) {
 // Applies reports whether key (as in Set) has an effect with algorithm.
 // Keys that shape responses (headers, body, faults, ...) apply to every
 // algorithm.
-func Applies(algorithm, key string) bool {
+func Applies(algorithm limiter.Kind, key string) bool {
 	switch normKey(key) {
 	case "rate":
-		return algorithm == AlgTokenBucket || algorithm == AlgGCRA || algorithm == AlgQueue
+		return algorithm == limiter.TokenBucket || algorithm == limiter.GCRA || algorithm == limiter.Queue
 	case "burst":
-		return algorithm == AlgTokenBucket || algorithm == AlgGCRA || algorithm == AlgQueue
+		return algorithm == limiter.TokenBucket || algorithm == limiter.GCRA || algorithm == limiter.Queue
 	case "limit", "window":
-		return algorithm == AlgFixedWindow || algorithm == AlgSlidingLog || algorithm == AlgSlidingCounter || algorithm == AlgLockout
+		return algorithm == limiter.FixedWindow || algorithm == limiter.SlidingLog || algorithm == limiter.SlidingCounter || algorithm == limiter.Lockout
 	case "max_in_flight":
-		return algorithm == AlgConcurrency
+		return algorithm == limiter.Concurrency
 	}
 	return true
 }
 
 // needs says which keys an algorithm uses.
-func needs(algorithm string) string {
+func needs(algorithm limiter.Kind) string {
 	switch algorithm {
-	case AlgTokenBucket, AlgGCRA:
+	case limiter.TokenBucket, limiter.GCRA:
 		return "it uses rate and burst"
-	case AlgQueue:
+	case limiter.Queue:
 		return "it uses rate and burst (requests that may wait)"
-	case AlgFixedWindow, AlgSlidingLog, AlgSlidingCounter, AlgLockout:
+	case limiter.FixedWindow, limiter.SlidingLog, limiter.SlidingCounter, limiter.Lockout:
 		return "it uses limit and window"
-	case AlgConcurrency:
+	case limiter.Concurrency:
 		return "it uses max_in_flight and latency"
-	case AlgNone:
+	case limiter.None:
 		return "it never limits"
 	}
 	return "set algorithm first"
@@ -434,30 +419,30 @@ func needs(algorithm string) string {
 // validate checks the configuration as a whole and fills in defaults.
 func (c *Config) validate() error {
 	if c.Algorithm == "" {
-		return paramErr("algorithm", "missing; write one of %s, or a preset", strings.Join(Algorithms, ", "))
+		return paramErr("algorithm", "missing; write one of %s, or a preset", strings.Join(limiter.KindNames(), ", "))
 	}
-	if !slices.Contains(Algorithms, c.Algorithm) {
-		return paramErr("algorithm", "unknown algorithm %q; write one of %s", c.Algorithm, strings.Join(Algorithms, ", "))
+	if !slices.Contains(limiter.Kinds, c.Algorithm) {
+		return paramErr("algorithm", "unknown algorithm %q; write one of %s", c.Algorithm, strings.Join(limiter.KindNames(), ", "))
 	}
 	switch c.Algorithm {
-	case AlgTokenBucket, AlgGCRA, AlgQueue:
+	case limiter.TokenBucket, limiter.GCRA, limiter.Queue:
 		if !(c.Rate >= units.MinRate && c.Rate <= units.MaxRate) {
 			return paramErr("rate", "%s needs a rate between one a day and %d/s; write for example rate=50/s", c.Algorithm, units.MaxRate)
 		}
 		if c.Burst < 0 || c.Burst > 1_000_000 {
 			return paramErr("burst", "%d is out of range; write a whole number from 0 to 1000000", c.Burst)
 		}
-		if c.Burst == 0 && c.Algorithm != AlgQueue {
+		if c.Burst == 0 && c.Algorithm != limiter.Queue {
 			c.Burst = 1
 		}
-	case AlgFixedWindow, AlgSlidingLog, AlgSlidingCounter, AlgLockout:
+	case limiter.FixedWindow, limiter.SlidingLog, limiter.SlidingCounter, limiter.Lockout:
 		if c.Limit < 1 || c.Limit > 1_000_000 {
 			return paramErr("limit", "%s needs a limit from 1 to 1000000 requests per window; write for example limit=100", c.Algorithm)
 		}
 		if c.Window < time.Millisecond {
 			return paramErr("window", "%s needs a window of at least 1ms; write for example window=10s", c.Algorithm)
 		}
-	case AlgConcurrency:
+	case limiter.Concurrency:
 		if c.MaxInFlight < 1 {
 			return paramErr("max_in_flight", "concurrency needs a cap on requests in flight; write for example max_in_flight=128")
 		}
@@ -491,7 +476,7 @@ func (c *Config) validate() error {
 		return &ParamError{Key: "key_by", Err: err}
 	}
 	c.KeyBy = kb
-	if c.Algorithm == AlgSlidingLog && kb != KeyNone && c.Limit > maxKeyedLogLimit {
+	if c.Algorithm == limiter.SlidingLog && kb != KeyNone && c.Limit > maxKeyedLogLimit {
 		return paramErr("limit", "a sliding log keeps limit timestamps per key, too many for %d with key_by; write limit=%d or less, or use sliding-counter", c.Limit, maxKeyedLogLimit)
 	}
 	if err := c.Latency.validate(); err != nil {
@@ -517,7 +502,7 @@ func (c *Config) validate() error {
 func (c Config) Spec() string {
 	var parts []string
 	add := func(k, v string) { parts = append(parts, k+"="+v) }
-	add("algorithm", c.Algorithm)
+	add("algorithm", string(c.Algorithm))
 	if Applies(c.Algorithm, "rate") && c.Rate > 0 {
 		add("rate", strconv.FormatFloat(c.Rate, 'g', -1, 64)+"/s")
 	}
@@ -714,4 +699,9 @@ func (l Latency) sample(u, z float64) time.Duration {
 		return time.Duration(min(d, float64(maxLatency)))
 	}
 	return 0
+}
+
+// limiterConfig is the algorithm's part of a validated configuration.
+func (c *Config) limiterConfig() limiter.Config {
+	return limiter.Config{Kind: c.Algorithm, Rate: c.Rate, Burst: c.Burst, Limit: c.Limit, Window: c.Window, MaxInFlight: c.MaxInFlight}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"limitprobe/limiter"
 )
 
 // t0 is an instant aligned to every window the tests use (a whole hour).
@@ -14,12 +16,12 @@ var t0 = time.Unix(1_800_000_000, 0)
 
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
-func mustLimiter(t testing.TB, cfg Config) *limiter {
+func mustLimiter(t testing.TB, cfg Config) *keyed {
 	t.Helper()
 	if err := cfg.validate(); err != nil {
 		t.Fatalf("validate %+v: %v", cfg, err)
 	}
-	return newLimiter(&cfg)
+	return newKeyed(&cfg)
 }
 
 // step sends n requests at t0+at and expects ok of them admitted.
@@ -32,14 +34,14 @@ type step struct {
 	retryAfter time.Duration
 }
 
-func runSteps(t *testing.T, l *limiter, steps []step) {
+func runSteps(t *testing.T, l *keyed, steps []step) {
 	t.Helper()
 	for i, s := range steps {
 		ok := 0
 		var last decision
 		for range s.n {
 			d := l.Admit("", t0.Add(s.at))
-			if d.ok {
+			if d.OK {
 				ok++
 			} else {
 				last = d
@@ -48,8 +50,8 @@ func runSteps(t *testing.T, l *limiter, steps []step) {
 		if ok != s.ok {
 			t.Errorf("step %d (%d at %v): got %d admitted, want %d", i, s.n, s.at, ok, s.ok)
 		}
-		if s.retryAfter != 0 && last.retryAfter != s.retryAfter {
-			t.Errorf("step %d (%d at %v): got retry-after %v, want %v", i, s.n, s.at, last.retryAfter, s.retryAfter)
+		if s.retryAfter != 0 && last.RetryAfter != s.retryAfter {
+			t.Errorf("step %d (%d at %v): got retry-after %v, want %v", i, s.n, s.at, last.RetryAfter, s.retryAfter)
 		}
 	}
 }
@@ -70,23 +72,23 @@ func TestAlgorithmsAdmitByDefinition(t *testing.T) {
 		cfg   Config
 		steps []step
 	}{
-		{"token-bucket rate 10 burst 5", Config{Algorithm: AlgTokenBucket, Rate: 10, Burst: 5}, bucket},
-		{"gcra rate 10 burst 5", Config{Algorithm: AlgGCRA, Rate: 10, Burst: 5}, bucket},
-		{"token-bucket burst defaults to 1", Config{Algorithm: AlgTokenBucket, Rate: 2}, []step{
+		{"token-bucket rate 10 burst 5", Config{Algorithm: limiter.TokenBucket, Rate: 10, Burst: 5}, bucket},
+		{"gcra rate 10 burst 5", Config{Algorithm: limiter.GCRA, Rate: 10, Burst: 5}, bucket},
+		{"token-bucket burst defaults to 1", Config{Algorithm: limiter.TokenBucket, Rate: 2}, []step{
 			{at: 0, n: 3, ok: 1}, {at: ms(499), n: 1, ok: 0}, {at: ms(500), n: 2, ok: 1},
 		}},
-		{"fixed-window 100/10s", Config{Algorithm: AlgFixedWindow, Limit: 100, Window: 10 * time.Second}, []step{
+		{"fixed-window 100/10s", Config{Algorithm: limiter.FixedWindow, Limit: 100, Window: 10 * time.Second}, []step{
 			{at: 0, n: 101, ok: 100, retryAfter: 10 * time.Second},
 			{at: ms(4000), n: 5, ok: 0, retryAfter: 6 * time.Second},
 			{at: ms(9999), n: 5, ok: 0, retryAfter: ms(1)}, // throttled until the boundary
 			{at: ms(10000), n: 150, ok: 100},
 		}},
-		{"fixed-window passes 2L around a boundary", Config{Algorithm: AlgFixedWindow, Limit: 100, Window: 10 * time.Second}, []step{
+		{"fixed-window passes 2L around a boundary", Config{Algorithm: limiter.FixedWindow, Limit: 100, Window: 10 * time.Second}, []step{
 			{at: ms(9900), n: 100, ok: 100},
 			{at: ms(10000), n: 100, ok: 100},
 			{at: ms(10100), n: 1, ok: 0},
 		}},
-		{"sliding-log 5/1s", Config{Algorithm: AlgSlidingLog, Limit: 5, Window: time.Second}, []step{
+		{"sliding-log 5/1s", Config{Algorithm: limiter.SlidingLog, Limit: 5, Window: time.Second}, []step{
 			{at: 0, n: 3, ok: 3},
 			{at: ms(400), n: 3, ok: 2, retryAfter: ms(600)},
 			{at: ms(999), n: 1, ok: 0, retryAfter: ms(1)},
@@ -94,14 +96,14 @@ func TestAlgorithmsAdmitByDefinition(t *testing.T) {
 			{at: ms(1400), n: 3, ok: 2},                      // the two used at 400 ms
 			{at: ms(2400), n: 9, ok: 5},
 		}},
-		{"sliding-log 40/1s grows its ring", Config{Algorithm: AlgSlidingLog, Limit: 40, Window: time.Second}, []step{
+		{"sliding-log 40/1s grows its ring", Config{Algorithm: limiter.SlidingLog, Limit: 40, Window: time.Second}, []step{
 			{at: 0, n: 10, ok: 10},
 			{at: ms(500), n: 40, ok: 30, retryAfter: ms(500)},
 			{at: ms(1000), n: 15, ok: 10},
 			{at: ms(1500), n: 40, ok: 30},
 			{at: ms(1999), n: 1, ok: 0, retryAfter: ms(1)},
 		}},
-		{"sliding-counter 10/1s", Config{Algorithm: AlgSlidingCounter, Limit: 10, Window: time.Second}, []step{
+		{"sliding-counter 10/1s", Config{Algorithm: limiter.SlidingCounter, Limit: 10, Window: time.Second}, []step{
 			{at: 0, n: 12, ok: 10, retryAfter: time.Second + 1}, // full until the next window
 			{at: ms(1000), n: 1, ok: 0, retryAfter: 1},          // 10·(1-0) + 0: full, draining
 			{at: ms(1500), n: 6, ok: 5},                         // 10·0.5 + 5 = 10
@@ -109,17 +111,17 @@ func TestAlgorithmsAdmitByDefinition(t *testing.T) {
 			{at: ms(3500), n: 12, ok: 8},                        // 5·0.5 + 8 > 10
 			{at: ms(6000), n: 12, ok: 10},                       // two windows idle: empty
 		}},
-		{"queue rate 10 burst 2 (immediate count)", Config{Algorithm: AlgQueue, Rate: 10, Burst: 2}, []step{
+		{"queue rate 10 burst 2 (immediate count)", Config{Algorithm: limiter.Queue, Rate: 10, Burst: 2}, []step{
 			{at: 0, n: 4, ok: 3, retryAfter: ms(100)}, // one served, two waiting, one rejected
 			{at: ms(100), n: 2, ok: 1},
 			{at: ms(10000), n: 4, ok: 3},
 		}},
-		{"queue burst 0 is nginx's default: nothing waits", Config{Algorithm: AlgQueue, Rate: 50}, []step{
+		{"queue burst 0 is nginx's default: nothing waits", Config{Algorithm: limiter.Queue, Rate: 50}, []step{
 			{at: 0, n: 2, ok: 1, retryAfter: ms(20)},
 			{at: ms(19), n: 1, ok: 0},
 			{at: ms(20), n: 2, ok: 1},
 		}},
-		{"none never limits", Config{Algorithm: AlgNone}, []step{{at: 0, n: 10000, ok: 10000}}},
+		{"none never limits", Config{Algorithm: limiter.None}, []step{{at: 0, n: 10000, ok: 10000}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,68 +131,68 @@ func TestAlgorithmsAdmitByDefinition(t *testing.T) {
 }
 
 func TestQueueDelaysThenRejects(t *testing.T) {
-	l := mustLimiter(t, Config{Algorithm: AlgQueue, Rate: 10, Burst: 3})
+	l := mustLimiter(t, Config{Algorithm: limiter.Queue, Rate: 10, Burst: 3})
 	want := []struct {
 		ok    bool
 		delay time.Duration
 	}{{true, 0}, {true, ms(100)}, {true, ms(200)}, {true, ms(300)}, {false, 0}, {false, 0}}
 	for i, w := range want {
 		d := l.Admit("", t0)
-		if d.ok != w.ok || d.delay != w.delay {
-			t.Errorf("request %d at t0: got ok=%v delay=%v, want ok=%v delay=%v", i, d.ok, d.delay, w.ok, w.delay)
+		if d.OK != w.ok || d.Delay != w.delay {
+			t.Errorf("request %d at t0: got ok=%v delay=%v, want ok=%v delay=%v", i, d.OK, d.Delay, w.ok, w.delay)
 		}
 	}
 	// 150 ms later the slots at 0 and 100 ms have been served: the next
 	// request queues behind the one at 300 ms.
-	if d := l.Admit("", t0.Add(ms(150))); !d.ok || d.delay != ms(250) {
-		t.Errorf("at 150ms: got ok=%v delay=%v, want ok=true delay=250ms", d.ok, d.delay)
+	if d := l.Admit("", t0.Add(ms(150))); !d.OK || d.Delay != ms(250) {
+		t.Errorf("at 150ms: got ok=%v delay=%v, want ok=true delay=250ms", d.OK, d.Delay)
 	}
-	if d := l.Admit("", t0.Add(ms(150))); d.ok {
-		t.Errorf("at 150ms, queue full again: got admitted with delay %v, want rejected", d.delay)
+	if d := l.Admit("", t0.Add(ms(150))); d.OK {
+		t.Errorf("at 150ms, queue full again: got admitted with delay %v, want rejected", d.Delay)
 	}
 }
 
 func TestConcurrencyAdmitsNThenThrottles(t *testing.T) {
-	l := mustLimiter(t, Config{Algorithm: AlgConcurrency, MaxInFlight: 3, Latency: Latency{Dist: LatencyFixed, Min: ms(100)}})
+	l := mustLimiter(t, Config{Algorithm: limiter.Concurrency, MaxInFlight: 3, Latency: Latency{Dist: LatencyFixed, Min: ms(100)}})
 	var held []decision
 	for i := range 3 {
 		d := l.Admit("", t0)
-		if !d.ok {
+		if !d.OK {
 			t.Fatalf("request %d of 3: got throttled, want admitted", i+1)
 		}
 		held = append(held, d)
 	}
-	if d := l.Admit("", t0); d.ok {
+	if d := l.Admit("", t0); d.OK {
 		t.Fatalf("request 4 with 3 in flight: got admitted, want throttled")
-	} else if d.retryAfter != ms(100) {
-		t.Errorf("retry-after: got %v, want the mean latency 100ms", d.retryAfter)
+	} else if d.RetryAfter != ms(100) {
+		t.Errorf("retry-after: got %v, want the mean latency 100ms", d.RetryAfter)
 	}
-	held[0].st.release()
-	if d := l.Admit("", t0); !d.ok {
+	held[0].release(t0)
+	if d := l.Admit("", t0); !d.OK {
 		t.Errorf("after one finished: got throttled, want admitted")
 	}
-	if d := l.Admit("", t0); d.ok {
+	if d := l.Admit("", t0); d.OK {
 		t.Errorf("cap reached again: got admitted, want throttled")
 	}
 }
 
 func TestLockoutStaysLockedWhileHammered(t *testing.T) {
-	cfg := Config{Algorithm: AlgLockout, Limit: 10, Window: time.Second}
+	cfg := Config{Algorithm: limiter.Lockout, Limit: 10, Window: time.Second}
 	lock := mustLimiter(t, cfg)
-	cfg.Algorithm = AlgSlidingCounter
+	cfg.Algorithm = limiter.SlidingCounter
 	slide := mustLimiter(t, cfg)
 
 	// Hammer at 40/s (4× the limit) for 5 s, from idle.
 	var lockOK, slideOK, lockLate int
 	for i := range 200 {
 		at := t0.Add(time.Duration(i) * 25 * time.Millisecond)
-		if lock.Admit("", at).ok {
+		if lock.Admit("", at).OK {
 			lockOK++
 			if i >= 40 {
 				lockLate++
 			}
 		}
-		if slide.Admit("", at).ok {
+		if slide.Admit("", at).OK {
 			slideOK++
 		}
 	}
@@ -206,22 +208,22 @@ func TestLockoutStaysLockedWhileHammered(t *testing.T) {
 	// Idle: the count decays and the client recovers.
 	last := t0.Add(199 * 25 * time.Millisecond)
 	d := lock.Admit("", last.Add(ms(1)))
-	if d.ok {
+	if d.OK {
 		t.Fatalf("lockout right after hammering: got admitted, want denied")
 	}
-	back := last.Add(ms(1)).Add(d.retryAfter)
-	if !lock.Admit("", back).ok {
-		t.Errorf("lockout after idling its retry-after %v: got denied, want admitted", d.retryAfter)
+	back := last.Add(ms(1)).Add(d.RetryAfter)
+	if !lock.Admit("", back).OK {
+		t.Errorf("lockout after idling its retry-after %v: got denied, want admitted", d.RetryAfter)
 	}
-	if d.retryAfter > 2*time.Second {
-		t.Errorf("lockout retry-after: got %v, want at most two windows", d.retryAfter)
+	if d.RetryAfter > 2*time.Second {
+		t.Errorf("lockout retry-after: got %v, want at most two windows", d.RetryAfter)
 	}
 
 	// At the limit rate (below it by a hair) nothing is ever denied.
-	calm := mustLimiter(t, Config{Algorithm: AlgLockout, Limit: 10, Window: time.Second})
+	calm := mustLimiter(t, Config{Algorithm: limiter.Lockout, Limit: 10, Window: time.Second})
 	for i := range 100 {
 		at := t0.Add(time.Duration(i) * 101 * time.Millisecond)
-		if !calm.Admit("", at).ok {
+		if !calm.Admit("", at).OK {
 			t.Fatalf("lockout at 9.9/s, request %d: got denied, want admitted", i)
 		}
 	}
@@ -237,7 +239,7 @@ func TestWindowInvariants(t *testing.T) {
 		// algorithm's definition.
 		check func(admitted []time.Time) error
 	}{
-		{Config{Algorithm: AlgSlidingLog, Limit: 7, Window: w}, func(a []time.Time) error {
+		{Config{Algorithm: limiter.SlidingLog, Limit: 7, Window: w}, func(a []time.Time) error {
 			// Never more than L in any window (t-W, t].
 			for i := range a {
 				n := 0
@@ -250,15 +252,15 @@ func TestWindowInvariants(t *testing.T) {
 			}
 			return nil
 		}},
-		{Config{Algorithm: AlgFixedWindow, Limit: 7, Window: w}, alignedAtMost(7, w)},
-		{Config{Algorithm: AlgSlidingCounter, Limit: 7, Window: w}, alignedAtMost(7, w)},
-		{Config{Algorithm: AlgLockout, Limit: 7, Window: w}, alignedAtMost(7, w)},
-		{Config{Algorithm: AlgTokenBucket, Rate: 7, Burst: 3}, bucketBound(7, 3)},
-		{Config{Algorithm: AlgGCRA, Rate: 7, Burst: 3}, bucketBound(7, 3)},
-		{Config{Algorithm: AlgQueue, Rate: 7, Burst: 0}, bucketBound(7, 1)},
+		{Config{Algorithm: limiter.FixedWindow, Limit: 7, Window: w}, alignedAtMost(7, w)},
+		{Config{Algorithm: limiter.SlidingCounter, Limit: 7, Window: w}, alignedAtMost(7, w)},
+		{Config{Algorithm: limiter.Lockout, Limit: 7, Window: w}, alignedAtMost(7, w)},
+		{Config{Algorithm: limiter.TokenBucket, Rate: 7, Burst: 3}, bucketBound(7, 3)},
+		{Config{Algorithm: limiter.GCRA, Rate: 7, Burst: 3}, bucketBound(7, 3)},
+		{Config{Algorithm: limiter.Queue, Rate: 7, Burst: 0}, bucketBound(7, 1)},
 	}
 	for _, tt := range tests {
-		t.Run(tt.cfg.Algorithm, func(t *testing.T) {
+		t.Run(string(tt.cfg.Algorithm), func(t *testing.T) {
 			l := mustLimiter(t, tt.cfg)
 			rng := rand.New(rand.NewPCG(1, 2))
 			var admitted []time.Time
@@ -270,8 +272,8 @@ func TestWindowInvariants(t *testing.T) {
 					gap += time.Duration(rng.IntN(2000)) * time.Millisecond
 				}
 				at = at.Add(gap)
-				if d := l.Admit("", at); d.ok {
-					admitted = append(admitted, at.Add(d.delay))
+				if d := l.Admit("", at); d.OK {
+					admitted = append(admitted, at.Add(d.Delay))
 				}
 			}
 			if len(admitted) < 100 {
@@ -318,11 +320,11 @@ func bucketBound(rate float64, burst int) func([]time.Time) error {
 }
 
 func TestKeysAreIndependentAndBounded(t *testing.T) {
-	l := mustLimiter(t, Config{Algorithm: AlgFixedWindow, Limit: 2, Window: time.Minute, KeyBy: "ip"})
+	l := mustLimiter(t, Config{Algorithm: limiter.FixedWindow, Limit: 2, Window: time.Minute, KeyBy: "ip"})
 	for _, key := range []string{"10.0.0.1", "10.0.0.2"} {
 		got := 0
 		for range 3 {
-			if l.Admit(key, t0).ok {
+			if l.Admit(key, t0).OK {
 				got++
 			}
 		}
@@ -338,14 +340,14 @@ func TestKeysAreIndependentAndBounded(t *testing.T) {
 	}
 
 	const big = maxKeyedLogLimit
-	log := mustLimiter(t, Config{Algorithm: AlgSlidingLog, Limit: big, Window: time.Minute, KeyBy: "header:X-Key"})
+	log := mustLimiter(t, Config{Algorithm: limiter.SlidingLog, Limit: big, Window: time.Minute, KeyBy: "header:X-Key"})
 	for i := range 200 {
 		log.Admit(fmt.Sprint(i), t0)
 	}
 	if n := log.keys(); n*big > maxLogEntries {
 		t.Errorf("sliding-log with limit %d: got %d keys remembered, want at most %d timestamps", big, n, maxLogEntries)
 	}
-	cfg := Config{Algorithm: AlgSlidingLog, Limit: big + 1, Window: time.Minute, KeyBy: "ip"}
+	cfg := Config{Algorithm: limiter.SlidingLog, Limit: big + 1, Window: time.Minute, KeyBy: "ip"}
 	if err := cfg.validate(); err == nil || !strings.Contains(err.Error(), "use sliding-counter") {
 		t.Errorf("keyed sliding-log with limit %d: got %v, want an error suggesting sliding-counter", big+1, err)
 	}
@@ -361,12 +363,12 @@ func TestDecisionHeadersData(t *testing.T) {
 		wantRemaining int
 		wantReset     time.Duration
 	}{
-		{"token-bucket", Config{Algorithm: AlgTokenBucket, Rate: 10, Burst: 5}, 1, 0, 3, ms(200)},
-		{"gcra", Config{Algorithm: AlgGCRA, Rate: 10, Burst: 5}, 1, 0, 3, ms(200)},
-		{"fixed-window", Config{Algorithm: AlgFixedWindow, Limit: 10, Window: 10 * time.Second}, 3, ms(2500), 6, ms(7500)},
-		{"sliding-log", Config{Algorithm: AlgSlidingLog, Limit: 10, Window: 10 * time.Second}, 3, 0, 6, 10 * time.Second},
-		{"queue", Config{Algorithm: AlgQueue, Rate: 10, Burst: 5}, 1, 0, 4, ms(200)},
-		{"concurrency", Config{Algorithm: AlgConcurrency, MaxInFlight: 4, Latency: Latency{Dist: LatencyFixed, Min: ms(10)}}, 1, 0, 2, 0},
+		{"token-bucket", Config{Algorithm: limiter.TokenBucket, Rate: 10, Burst: 5}, 1, 0, 3, ms(200)},
+		{"gcra", Config{Algorithm: limiter.GCRA, Rate: 10, Burst: 5}, 1, 0, 3, ms(200)},
+		{"fixed-window", Config{Algorithm: limiter.FixedWindow, Limit: 10, Window: 10 * time.Second}, 3, ms(2500), 6, ms(7500)},
+		{"sliding-log", Config{Algorithm: limiter.SlidingLog, Limit: 10, Window: 10 * time.Second}, 3, 0, 6, 10 * time.Second},
+		{"queue", Config{Algorithm: limiter.Queue, Rate: 10, Burst: 5}, 1, 0, 4, ms(200)},
+		{"concurrency", Config{Algorithm: limiter.Concurrency, MaxInFlight: 4, Latency: Latency{Dist: LatencyFixed, Min: ms(10)}}, 1, 0, 2, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -375,8 +377,8 @@ func TestDecisionHeadersData(t *testing.T) {
 				l.Admit("", t0.Add(tt.at))
 			}
 			d := l.Admit("", t0.Add(tt.at))
-			if !d.ok || d.remaining != tt.wantRemaining || d.reset != tt.wantReset {
-				t.Errorf("got ok=%v remaining=%d reset=%v, want ok=true remaining=%d reset=%v", d.ok, d.remaining, d.reset, tt.wantRemaining, tt.wantReset)
+			if !d.OK || d.Remaining != tt.wantRemaining || d.Reset != tt.wantReset {
+				t.Errorf("got ok=%v remaining=%d reset=%v, want ok=true remaining=%d reset=%v", d.OK, d.Remaining, d.Reset, tt.wantRemaining, tt.wantReset)
 			}
 		})
 	}

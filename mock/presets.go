@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"limitprobe/limiter"
 )
 
 // Presets lists the preset names Preset accepts.
@@ -19,7 +21,7 @@ func Preset(name string) (Config, error) {
 		// with its default max_concurrent_requests: an instant 429 with TGI's
 		// body once 128 requests are in flight, no rate-limit headers.
 		return Config{
-			Algorithm:   AlgConcurrency,
+			Algorithm:   limiter.Concurrency,
 			MaxInFlight: 128,
 			Latency:     Latency{Dist: LatencyLognormal, Median: 500 * time.Millisecond, P99: 2 * time.Second},
 			Body:        BodyTGI,
@@ -29,7 +31,7 @@ func Preset(name string) (Config, error) {
 		// The Hugging Face Hub API: a fixed 5-minute window per client with
 		// the Hub's RateLimit and RateLimit-Policy headers.
 		return Config{
-			Algorithm: AlgFixedWindow,
+			Algorithm: limiter.FixedWindow,
 			Limit:     1000,
 			Window:    5 * time.Minute,
 			Headers:   HeadersHFHub,
@@ -38,7 +40,7 @@ func Preset(name string) (Config, error) {
 		// GitHub's primary REST limit for an authenticated user: 5000 per
 		// hour, x-ratelimit-* headers, 403 when exhausted.
 		return Config{
-			Algorithm:      AlgFixedWindow,
+			Algorithm:      limiter.FixedWindow,
 			Limit:          5000,
 			Window:         time.Hour,
 			Headers:        HeadersXRateLimit,
@@ -49,7 +51,7 @@ func Preset(name string) (Config, error) {
 		// enforced per second) with x-ratelimit-*-requests headers and
 		// Retry-After in seconds.
 		return Config{
-			Algorithm:  AlgTokenBucket,
+			Algorithm:  limiter.TokenBucket,
 			Rate:       50,
 			Burst:      100,
 			Headers:    HeadersOpenAI,
@@ -59,7 +61,7 @@ func Preset(name string) (Config, error) {
 		// nginx limit_req zone rate=10r/s with burst=20 and no nodelay:
 		// excess requests wait, beyond the burst they get nginx's 503 page.
 		return Config{
-			Algorithm:      AlgQueue,
+			Algorithm:      limiter.Queue,
 			Rate:           10,
 			Burst:          20,
 			ThrottleStatus: 503,

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"limitprobe/limiter"
 )
 
 // TestManyConcurrentClients hammers every algorithm from 64 goroutines (8
@@ -44,7 +46,7 @@ func TestManyConcurrentClients(t *testing.T) {
 			var (
 				wg        sync.WaitGroup
 				okPerKey  [keys]atomic.Int64
-				queueWait = cfg.Algorithm == AlgQueue
+				queueWait = cfg.Algorithm == limiter.Queue
 			)
 			for g := range clients {
 				wg.Go(func() {
@@ -104,15 +106,15 @@ func TestManyConcurrentClients(t *testing.T) {
 			for k := range keys {
 				got := okPerKey[k].Load()
 				switch cfg.Algorithm {
-				case AlgNone:
+				case limiter.None:
 					if got != total/keys {
 						t.Errorf("key %d: got %d admitted, want all %d", k, got, total/keys)
 					}
-				case AlgConcurrency:
+				case limiter.Concurrency:
 					if got == 0 {
 						t.Errorf("key %d: got none admitted, want some", k)
 					}
-				case AlgQueue:
+				case limiter.Queue:
 					// Only the request served at once answers 200; the
 					// waiting ones were abandoned by their clients.
 					if got > 1 {
@@ -124,11 +126,15 @@ func TestManyConcurrentClients(t *testing.T) {
 					}
 				}
 			}
-			if cfg.Algorithm == AlgConcurrency {
+			if cfg.Algorithm == limiter.Concurrency {
 				// Every admitted request released its slot.
 				for _, k := range []string{"0", "7"} {
-					if n := s.lim.Load().state(k).(*concurrency).inFlight.Load(); n != 0 {
-						t.Errorf("key %s: got %d in flight after the run, want 0", k, n)
+					st := s.lim.Load().state(k)
+					st.mu.Lock()
+					n := st.lim.(*limiter.InFlight).Level(0)
+					st.mu.Unlock()
+					if n != 0 {
+						t.Errorf("key %s: got %v in flight after the run, want 0", k, n)
 					}
 				}
 			}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"limitprobe/limiter"
 )
 
 // Paths of the control endpoints. They are never limited and not counted.
@@ -31,7 +33,7 @@ const controlPrefix = "/_limitprobe/"
 type Server struct {
 	cfg     Config
 	now     func() time.Time
-	lim     atomic.Pointer[limiter]
+	lim     atomic.Pointer[keyed]
 	keyHdr  string // canonical header name when keyed by header
 	keyIP   bool
 	render  renderer
@@ -52,7 +54,7 @@ type paddedCounter struct {
 // TruthPath.
 type Truth struct {
 	// Algorithm is the configured algorithm.
-	Algorithm string `json:"algorithm"`
+	Algorithm limiter.Kind `json:"algorithm"`
 	// EffectiveLimitRPS is the long-run admitted rate, in requests per second
 	// per key, of a client that keeps sending more than that. Zero for none,
 	// which never limits. For lockout it is the highest rate that does not
@@ -96,7 +98,7 @@ func New(cfg Config) (*Server, error) {
 	case strings.HasPrefix(cfg.KeyBy, "header:"):
 		s.keyHdr = strings.TrimPrefix(cfg.KeyBy, "header:")
 	}
-	s.lim.Store(newLimiter(&s.cfg))
+	s.lim.Store(newKeyed(&s.cfg))
 	s.render = newRenderer(&s.cfg)
 	return s, nil
 }
@@ -108,7 +110,7 @@ func (s *Server) Config() Config { return s.cfg }
 // counters, as POST ResetPath does. Requests in flight finish against the old
 // state.
 func (s *Server) Reset() {
-	s.lim.Store(newLimiter(&s.cfg))
+	s.lim.Store(newKeyed(&s.cfg))
 	s.requests.Store(0)
 	s.accepted.Store(0)
 	s.throttled.Store(0)
@@ -127,14 +129,14 @@ func (s *Server) Truth() Truth {
 	c := s.cfg
 	t := Truth{Algorithm: c.Algorithm, KeyBy: c.KeyBy, Spec: c.Spec()}
 	switch c.Algorithm {
-	case AlgTokenBucket, AlgGCRA, AlgQueue:
+	case limiter.TokenBucket, limiter.GCRA, limiter.Queue:
 		t.EffectiveLimitRPS = c.Rate
 		t.Burst = c.Burst
-	case AlgFixedWindow, AlgSlidingLog, AlgSlidingCounter, AlgLockout:
+	case limiter.FixedWindow, limiter.SlidingLog, limiter.SlidingCounter, limiter.Lockout:
 		t.EffectiveLimitRPS = float64(c.Limit) / c.Window.Seconds()
 		t.Burst = c.Limit
 		t.WindowS = c.Window.Seconds()
-	case AlgConcurrency:
+	case limiter.Concurrency:
 		// Little's law: with every slot busy, each serves one request per
 		// mean service time.
 		t.EffectiveLimitRPS = float64(c.MaxInFlight) / c.Latency.Mean().Seconds()
@@ -158,7 +160,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	d := s.lim.Load().Admit(s.key(r), now)
 	h := w.Header()
-	if !d.ok {
+	if !d.OK {
 		s.throttled.Add(1)
 		s.render.limitHeaders(h, &d, now)
 		s.render.retryAfter(h, &d, now)
@@ -168,10 +170,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.st != nil {
-		defer d.st.release()
+		defer func() { d.release(s.now()) }()
 	}
 	ctx := r.Context()
-	if d.delay > 0 && !s.sleep(ctx, d.delay) {
+	if d.Delay > 0 && !s.sleep(ctx, d.Delay) {
 		return
 	}
 	if f := s.cfg.Faults; f.ErrorRate+f.ResetRate+f.HangRate > 0 {
@@ -319,31 +321,31 @@ type renderer struct {
 
 func newRenderer(c *Config) renderer {
 	rd := renderer{style: c.Headers, retryStyle: c.RetryAfter}
-	if c.Algorithm == AlgNone {
+	if c.Algorithm == limiter.None {
 		rd.style = HeadersNone // nothing to advertise
 	}
 	switch c.Algorithm {
-	case AlgTokenBucket, AlgGCRA:
+	case limiter.TokenBucket, limiter.GCRA:
 		rd.limit = c.Burst
-	case AlgQueue:
+	case limiter.Queue:
 		rd.limit = c.Burst + 1
-	case AlgConcurrency:
+	case limiter.Concurrency:
 		rd.limit = c.MaxInFlight
 	default:
 		rd.limit = c.Limit
 	}
 	rd.limitStr = []string{strconv.Itoa(rd.limit)}
 	rd.policyQ = rd.limit
-	rd.ietfReset = c.Algorithm != AlgConcurrency
+	rd.ietfReset = c.Algorithm != limiter.Concurrency
 	switch rd.style {
 	case HeadersIETF:
 		var p string
 		switch c.Algorithm {
-		case AlgTokenBucket, AlgGCRA, AlgQueue:
+		case limiter.TokenBucket, limiter.GCRA, limiter.Queue:
 			q, w := ratePolicy(c.Rate)
 			rd.policyQ = q
 			p = fmt.Sprintf(`"p";q=%d;w=%d`, q, w)
-		case AlgConcurrency:
+		case limiter.Concurrency:
 			p = fmt.Sprintf(`"p";q=%d;qu="concurrent-requests"`, c.MaxInFlight)
 		default:
 			p = fmt.Sprintf(`"p";q=%d;w=%d`, c.Limit, ceilSeconds(c.Window))
@@ -407,14 +409,14 @@ func (rd *renderer) limitHeaders(h http.Header, d *decision, now time.Time) {
 		return
 	}
 	var buf [64]byte
-	remaining := max(d.remaining, 0)
+	remaining := max(d.Remaining, 0)
 	switch rd.style {
 	case HeadersIETF:
 		b := append(buf[:0], `"p";r=`...)
 		b = strconv.AppendInt(b, int64(min(remaining, rd.policyQ)), 10)
 		if rd.ietfReset {
 			b = append(b, ";t="...)
-			b = strconv.AppendInt(b, ceilSeconds(d.reset), 10)
+			b = strconv.AppendInt(b, ceilSeconds(d.Reset), 10)
 		}
 		h["RateLimit-Policy"] = rd.policy
 		h["RateLimit"] = []string{string(b)}
@@ -422,23 +424,23 @@ func (rd *renderer) limitHeaders(h http.Header, d *decision, now time.Time) {
 		b := append(buf[:0], `"api";r=`...)
 		b = strconv.AppendInt(b, int64(remaining), 10)
 		b = append(b, ";t="...)
-		b = strconv.AppendInt(b, ceilSeconds(d.reset), 10)
+		b = strconv.AppendInt(b, ceilSeconds(d.Reset), 10)
 		h["RateLimit"] = []string{string(b)}
 		h["RateLimit-Policy"] = rd.policy
 	case HeadersIETFLegacy:
 		h["RateLimit-Limit"] = rd.limitStr
 		h["RateLimit-Remaining"] = []string{strconv.Itoa(remaining)}
-		h["RateLimit-Reset"] = []string{strconv.FormatInt(ceilSeconds(d.reset), 10)}
+		h["RateLimit-Reset"] = []string{strconv.FormatInt(ceilSeconds(d.Reset), 10)}
 	case HeadersXRateLimit:
 		h["x-ratelimit-limit"] = rd.limitStr
 		h["x-ratelimit-remaining"] = []string{strconv.Itoa(remaining)}
 		h["x-ratelimit-used"] = []string{strconv.Itoa(max(rd.limit-remaining, 0))}
-		h["x-ratelimit-reset"] = []string{strconv.FormatInt(ceilUnix(now.Add(d.reset)), 10)}
+		h["x-ratelimit-reset"] = []string{strconv.FormatInt(ceilUnix(now.Add(d.Reset)), 10)}
 		h["x-ratelimit-resource"] = coreResource
 	case HeadersOpenAI:
 		h["x-ratelimit-limit-requests"] = rd.limitStr
 		h["x-ratelimit-remaining-requests"] = []string{strconv.Itoa(remaining)}
-		h["x-ratelimit-reset-requests"] = []string{ceilMillis(d.reset).String()}
+		h["x-ratelimit-reset-requests"] = []string{ceilMillis(d.Reset).String()}
 	}
 }
 
@@ -466,9 +468,9 @@ func ceilMillis(d time.Duration) time.Duration {
 func (rd *renderer) retryAfter(h http.Header, d *decision, now time.Time) {
 	switch rd.retryStyle {
 	case RetryAfterSeconds:
-		h["Retry-After"] = []string{strconv.FormatInt(max(1, ceilSeconds(d.retryAfter)), 10)}
+		h["Retry-After"] = []string{strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter)), 10)}
 	case RetryAfterHTTPDate:
-		at := time.Unix(ceilUnix(now.Add(max(d.retryAfter, time.Second))), 0)
+		at := time.Unix(ceilUnix(now.Add(max(d.RetryAfter, time.Second))), 0)
 		h["Retry-After"] = []string{at.UTC().Format(http.TimeFormat)}
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"limitprobe/limiter"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -141,7 +143,7 @@ func TestGoldenResponses(t *testing.T) {
 func TestGoldenTGIOverloaded(t *testing.T) {
 	s := mustServer(t, mustSpec(t, "preset=hf-endpoint,max_in_flight=1"))
 	held := s.lim.Load().Admit("", t0) // one request in flight
-	defer held.st.release()
+	defer held.release(time.Now())
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest("POST", "/generate", nil))
 	golden(t, "tgi-overloaded", dump(rec))
@@ -269,7 +271,7 @@ func TestKeyBy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.keyBy, func(t *testing.T) {
-			cfg := Config{Algorithm: AlgFixedWindow, Limit: 3, Window: time.Hour, KeyBy: tt.keyBy, Now: func() time.Time { return t0 }}
+			cfg := Config{Algorithm: limiter.FixedWindow, Limit: 3, Window: time.Hour, KeyBy: tt.keyBy, Now: func() time.Time { return t0 }}
 			s := mustServer(t, cfg)
 			for client := 1; client <= 3; client++ {
 				ok := 0
@@ -366,15 +368,15 @@ func TestNewRejectsIncompleteConfigs(t *testing.T) {
 	}{
 		{Config{}, "algorithm"},
 		{Config{Algorithm: "bucket"}, "algorithm"},
-		{Config{Algorithm: AlgTokenBucket}, "rate"},
-		{Config{Algorithm: AlgQueue, Rate: 5, Burst: -2}, "burst"},
-		{Config{Algorithm: AlgFixedWindow, Window: time.Second}, "limit"},
-		{Config{Algorithm: AlgSlidingLog, Limit: 5}, "window"},
-		{Config{Algorithm: AlgConcurrency, Latency: Latency{Dist: LatencyFixed, Min: ms(5)}}, "max_in_flight"},
-		{Config{Algorithm: AlgConcurrency, MaxInFlight: 4}, "latency"},
-		{Config{Algorithm: AlgNone, ThrottleStatus: 302}, "throttle_status"},
-		{Config{Algorithm: AlgNone, Faults: Faults{ErrorRate: 0.6, HangRate: 0.6}}, "error_rate"},
-		{Config{Algorithm: AlgNone, KeyBy: "cookie"}, "key_by"},
+		{Config{Algorithm: limiter.TokenBucket}, "rate"},
+		{Config{Algorithm: limiter.Queue, Rate: 5, Burst: -2}, "burst"},
+		{Config{Algorithm: limiter.FixedWindow, Window: time.Second}, "limit"},
+		{Config{Algorithm: limiter.SlidingLog, Limit: 5}, "window"},
+		{Config{Algorithm: limiter.Concurrency, Latency: Latency{Dist: LatencyFixed, Min: ms(5)}}, "max_in_flight"},
+		{Config{Algorithm: limiter.Concurrency, MaxInFlight: 4}, "latency"},
+		{Config{Algorithm: limiter.None, ThrottleStatus: 302}, "throttle_status"},
+		{Config{Algorithm: limiter.None, Faults: Faults{ErrorRate: 0.6, HangRate: 0.6}}, "error_rate"},
+		{Config{Algorithm: limiter.None, KeyBy: "cookie"}, "key_by"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%+v", tt.cfg), func(t *testing.T) {
@@ -508,7 +510,7 @@ func TestFaults(t *testing.T) {
 
 func TestCloseEndsHangs(t *testing.T) {
 	t.Parallel()
-	s := mustServer(t, Config{Algorithm: AlgNone, Faults: Faults{HangRate: 1}})
+	s := mustServer(t, Config{Algorithm: limiter.None, Faults: Faults{HangRate: 1}})
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	errc := make(chan error, 1)

@@ -1,0 +1,67 @@
+package limiter
+
+import "time"
+
+// Log is a sliding log: it keeps the times of admitted requests and admits
+// a request while fewer than Limit were admitted in (t−Window, t], so each
+// slot comes back exactly one window after it was used. Its ring grows as
+// needed, up to Limit entries as a limiter, without bound as a meter.
+type Log struct {
+	cfg  Config
+	buf  []time.Duration // ring of admission times
+	head int             // index of the oldest entry
+	n    int             // entries
+}
+
+// NewLog returns an empty sliding log for c.
+func NewLog(c Config) *Log {
+	return &Log{cfg: c, buf: make([]time.Duration, max(1, min(c.Limit, 16)))}
+}
+
+func (l *Log) expire(t time.Duration) {
+	for l.n > 0 && l.buf[l.head] <= t-l.cfg.Window {
+		l.head = (l.head + 1) % len(l.buf)
+		l.n--
+	}
+}
+
+// Level is the count of admissions in (t−Window, t].
+func (l *Log) Level(t time.Duration) float64 {
+	l.expire(t)
+	return float64(l.n)
+}
+
+// Record logs an admitted request.
+func (l *Log) Record(t time.Duration, admitted bool) {
+	if !admitted {
+		return
+	}
+	if l.n == len(l.buf) {
+		size := 2 * len(l.buf)
+		if lim := l.cfg.Limit; lim > l.n && size > lim {
+			size = lim // a limiter never holds more than Limit
+		}
+		grown := make([]time.Duration, size)
+		for i := range l.n {
+			grown[i] = l.buf[(l.head+i)%len(l.buf)]
+		}
+		l.buf, l.head = grown, 0
+	}
+	l.buf[(l.head+l.n)%len(l.buf)] = t
+	l.n++
+}
+
+// Done does nothing: a log does not count requests in flight.
+func (l *Log) Done(time.Duration) {}
+
+// Admit decides about a request at t.
+func (l *Log) Admit(t time.Duration) Decision {
+	l.expire(t)
+	if l.n >= l.cfg.Limit {
+		oldest := l.buf[l.head]
+		newest := l.buf[(l.head+l.n-1)%len(l.buf)]
+		return Decision{RetryAfter: oldest + l.cfg.Window - t, Reset: newest + l.cfg.Window - t}
+	}
+	l.Record(t, true)
+	return Decision{OK: true, Remaining: l.cfg.Limit - l.n, Reset: l.cfg.Window}
+}
