@@ -41,8 +41,8 @@ type replayFit struct {
 // and its successes per bucket.
 type replayTraffic struct {
 	at    []time.Duration // arrival times from the run's start
-	first []int32   // index in at of each bucket's first arrival, and the end
-	ok    []float64 // observed successes per bucket
+	first []int32         // index in at of each bucket's first arrival, and the end
+	ok    []float64       // observed successes per bucket
 	okSum float64
 	res   float64
 }
