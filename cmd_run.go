@@ -138,7 +138,7 @@ func execute(ctx context.Context, sc *scenarios.Scenario, o runOptions, dir stri
 		fmt.Fprintf(stderr, "limitprobe: %s: %v\n", sc.Name, sc.Redact(runErr.Error()))
 		return exitTarget
 	}
-	run.Summary = estimate.Estimate(estimate.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
+	run.Summary = estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
 		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max)})
 	rep := report.New(*run, report.Options{ToolVersion: toolVersion, Margin: o.margin, Expect: sc.Expect,
 		DemandRPS: float64(sc.Demand), PriceAmount: sc.Price.Amount, PricePer: sc.Price.Per})

@@ -206,7 +206,7 @@ func runAuto(ctx context.Context, url string, c benchCase) outcome {
 	if err != nil {
 		return outcome{err: err}
 	}
-	s := estimate.Estimate(estimate.EstimateInput{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
+	s := estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
 		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max)})
 	est := s.EffectiveLimitRPS
 	return outcome{estimate: est, burst: s.Burst, algo: s.Algorithm, requests: run.RequestsSent, seconds: run.DurationS}

@@ -400,7 +400,7 @@ func estimateSim(sr simRun, adv *headers.Advertised) (Summary, []evidence.Step) 
 		sr.seed = 1
 	}
 	steps, tl := simulate(sr)
-	return Estimate(EstimateInput{Steps: steps, Timeline: tl, Advertised: adv, Threshold: 0.01, MaxOfferedRPS: 400}), steps
+	return Estimate(Input{Steps: steps, Timeline: tl, Advertised: adv, Threshold: 0.01, MaxOfferedRPS: 400}), steps
 }
 
 func within(got, want, rel float64) bool { return math.Abs(got-want) <= rel*want }
@@ -650,7 +650,7 @@ func TestEstimateThinEvidence(t *testing.T) {
 			}
 		})
 	}
-	s := Estimate(EstimateInput{Threshold: 0.01})
+	s := Estimate(Input{Threshold: 0.01})
 	if s.Algorithm != AlgorithmUnknown || s.Confidence != 0 || s.Limited {
 		t.Errorf("nothing measured: got %s at %g limited=%v, want unknown at 0, not limited", s.Algorithm, s.Confidence, s.Limited)
 	}
@@ -819,7 +819,7 @@ func TestColdBurst(t *testing.T) {
 
 func BenchmarkEstimate(b *testing.B) {
 	steps, tl := simulate(simRun{lim: simBucket(500, 500), steps: ramp(5, 8000, 2, 5, 1), stopAfter: 2, seed: 1})
-	in := EstimateInput{Steps: steps, Timeline: tl, Advertised: &headers.Advertised{Limit: 500, WindowS: 1}, Threshold: 0.01, MaxOfferedRPS: 8000}
+	in := Input{Steps: steps, Timeline: tl, Advertised: &headers.Advertised{Limit: 500, WindowS: 1}, Threshold: 0.01, MaxOfferedRPS: 8000}
 	b.ReportAllocs()
 	for b.Loop() {
 		Estimate(in)
@@ -848,7 +848,7 @@ func TestEstimateReplayNeverConfidentlyWrong(t *testing.T) {
 		for tn, tail := range tails {
 			for _, phase := range []float64{0.37, 1.5, 2.9, 4.1} {
 				steps, tl := simulate(simRun{lim: lim(), clock0: 1000 + phase, steps: append(slices.Clone(lead), tail...)})
-				s := Estimate(EstimateInput{Steps: steps, Timeline: tl, Threshold: 0.01, MaxOfferedRPS: 200})
+				s := Estimate(Input{Steps: steps, Timeline: tl, Threshold: 0.01, MaxOfferedRPS: 200})
 				b := s.EffectiveLimitBand
 				replayed := strings.Contains(strings.Join(s.Reasons, " "), "replayed")
 				if s.Confidence >= 0.6 && (b.Low > 20*1.03 || b.High < 20*0.97) || replayed && !within(s.EffectiveLimitRPS, 20, 0.05) {
@@ -864,7 +864,7 @@ func TestEstimateReplayNeverConfidentlyWrong(t *testing.T) {
 // Estimate replays the run to find the window.
 func BenchmarkEstimateReplay(b *testing.B) {
 	steps, tl := simulate(simRun{lim: simWindow(limiter.SlidingCounter, 50, 5), clock0: 1002.6, steps: autoLike(200, 40, 19.5, 12.5), seed: 1})
-	in := EstimateInput{Steps: steps, Timeline: tl, Threshold: 0.01, MaxOfferedRPS: 200}
+	in := Input{Steps: steps, Timeline: tl, Threshold: 0.01, MaxOfferedRPS: 200}
 	if s := Estimate(in); s.Algorithm != AlgorithmSlidingWindow {
 		b.Fatalf("algorithm %s, want the replay's sliding-window", s.Algorithm)
 	}
@@ -903,7 +903,7 @@ func TestEstimateSpacingClumped(t *testing.T) {
 			// 324 of 940 Poisson arrivals: r = 324·940/616 = 494.4/s.
 			steps = append(steps, poisson(4, 940, 324))
 		}
-		s := Estimate(EstimateInput{Steps: steps, Timeline: evidence.Timeline{ResolutionS: 0.1}, Threshold: 0.01})
+		s := Estimate(Input{Steps: steps, Timeline: evidence.Timeline{ResolutionS: 0.1}, Threshold: 0.01})
 		if !within(s.EffectiveLimitRPS, tt.want, 0.01) || s.Burst != tt.wantBurst {
 			t.Errorf("cold burst %d: got %g/s, burst %d; want %g/s, burst %d\n%s", tt.coldOK, s.EffectiveLimitRPS, s.Burst, tt.want, tt.wantBurst, strings.Join(s.Reasons, "\n"))
 		}
@@ -935,7 +935,7 @@ func TestEstimateSpacingSlot(t *testing.T) {
 			{Index: 1, Phase: "ramp", OfferedRPS: 2560, StartS: 0.5, DurationS: 1, Requests: 2560, OK: 1290, Throttled: 1270, GoodputRPS: 1290, ThrottledRatio: 0.5, FirstThrottleS: 0.002, SteadyRPS: 1290},
 			poisson(2, 4000, 1300, tt.slotMS), poisson(3, 1920, 960, tt.slotMS),
 		}
-		s := Estimate(EstimateInput{Steps: steps, Timeline: evidence.Timeline{ResolutionS: 0.1}, Threshold: 0.01})
+		s := Estimate(Input{Steps: steps, Timeline: evidence.Timeline{ResolutionS: 0.1}, Threshold: 0.01})
 		used := strings.Contains(strings.Join(s.Reasons, "\n"), "by the send times")
 		if !within(s.EffectiveLimitRPS, tt.want, 0.005) || used != tt.fromSlot || s.Burst != 1 {
 			t.Errorf("%s: got %g/s, burst %d, slot used %v; want %g/s, burst 1, slot used %v\n%s", tt.name, s.EffectiveLimitRPS, s.Burst, used, tt.want, tt.fromSlot, strings.Join(s.Reasons, "\n"))
@@ -969,7 +969,7 @@ func TestEstimateSpacingWholeMilliseconds(t *testing.T) {
 			{Index: 1, Phase: "ramp", OfferedRPS: 80, StartS: 1, DurationS: 1, Requests: 80, OK: 40, Throttled: 40, GoodputRPS: 40, ThrottledRatio: 0.5, FirstThrottleS: 0.02, SteadyRPS: 40},
 			poisson(2, 320, 90, 20, 1), tt.second,
 		}
-		s := Estimate(EstimateInput{Steps: steps, Timeline: evidence.Timeline{ResolutionS: 0.1}, Threshold: 0.01})
+		s := Estimate(Input{Steps: steps, Timeline: evidence.Timeline{ResolutionS: 0.1}, Threshold: 0.01})
 		why := strings.Join(s.Reasons, "\n")
 		if s.EffectiveLimitRPS < tt.want || s.EffectiveLimitRPS > tt.wantMax || strings.Contains(why, "whole milliseconds") != tt.whole || s.Burst != 1 {
 			t.Errorf("%s: got %g/s, burst %d; want %g–%g/s, burst 1, whole milliseconds named: %v\n%s", tt.name, s.EffectiveLimitRPS, s.Burst, tt.want, tt.wantMax, tt.whole, why)

@@ -264,7 +264,7 @@ func (e *estimator) replayCheck() {
 		s.Algorithm = AlgorithmSlidingWindow
 	}
 	e.reason("replayed on the %d requests the run sent, a %s of %d per %s predicts successes that stay within %s requests of those seen, on average over the run (a token bucket of %d: %s): %s",
-		len(rt.at), best.kind, l, units.Seconds(best.windowS), units.Num(estRound2(gap)), bucket.allowance, units.Num(estRound2(bucket.miss/nb)), estRate(rate))
+		len(rt.at), best.kind, l, units.Seconds(best.windowS), units.Num(round2(gap)), bucket.allowance, units.Num(round2(bucket.miss/nb)), units.Rate(rate))
 	e.base = 0.9
 	e.satOK = max(e.satOK, rt.okSum)
 }

@@ -24,3 +24,30 @@ type Band struct {
 	Low  float64 `json:"low"`
 	High float64 `json:"high"`
 }
+
+// Algorithms Estimate can name, the values of Summary.Algorithm.
+const (
+	// AlgorithmTokenBucket is a token bucket or GCRA: after an idle period
+	// a burst at once, then a steady rate.
+	AlgorithmTokenBucket = "token-bucket"
+	// AlgorithmFixedWindow is a quota per clock-aligned window: successes
+	// come in clumps at the window boundaries.
+	AlgorithmFixedWindow = "fixed-window"
+	// AlgorithmSlidingWindow is a sliding log (each slot returns one window
+	// after it was used) or a sliding counter (capacity returns gradually).
+	AlgorithmSlidingWindow = "sliding-window"
+	// AlgorithmConcurrency is a cap on requests in flight.
+	AlgorithmConcurrency = "concurrency"
+	// AlgorithmQueue is a leaky bucket that delays excess requests before
+	// it rejects any (nginx limit_req without nodelay).
+	AlgorithmQueue = "queue"
+	// AlgorithmLockout counts denied requests too: above the limit goodput
+	// collapses until the client idles.
+	AlgorithmLockout = "lockout"
+	// AlgorithmNoneObserved means nothing was throttled up to the highest
+	// rate tested.
+	AlgorithmNoneObserved = "none-observed"
+	// AlgorithmUnknown means throttling was seen but the evidence does not
+	// say how the limiter works.
+	AlgorithmUnknown = "unknown"
+)
