@@ -473,3 +473,16 @@ func BenchmarkParseAdvertised(b *testing.B) {
 		})
 	}
 }
+
+func TestValidName(t *testing.T) {
+	for _, s := range []string{"Authorization", "X-Api-Key", "x_api_key", "X-RateLimit-Limit-30"} {
+		if !ValidName(s) {
+			t.Errorf("ValidName(%q) = false, want true", s)
+		}
+	}
+	for _, s := range []string{"", "Bad Name", "X.Foo", "Name:", "Ключ", "a\x00b"} {
+		if ValidName(s) {
+			t.Errorf("ValidName(%q) = true, want false", s)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"limitprobe/headers"
 	"limitprobe/limiter"
 	"limitprobe/units"
 )
@@ -291,24 +292,12 @@ func parseKeyBy(s string) (string, error) {
 		return KeyIP, nil
 	case strings.HasPrefix(l, "header:"):
 		name := strings.TrimSpace(s[len("header:"):])
-		if !validHeaderName(name) {
+		if !headers.ValidName(name) {
 			return "", fmt.Errorf("%q has no valid header name; write for example header:Authorization", s)
 		}
 		return "header:" + http.CanonicalHeaderKey(name), nil
 	}
 	return "", fmt.Errorf("%q is not a key mode; write none, ip or header:NAME (for example header:Authorization)", s)
-}
-
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return false
-		}
-	}
-	return true
 }
 
 // Param is one key=value pair of the shared vocabulary (see Set).

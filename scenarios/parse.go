@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"limitprobe/headers"
 	"limitprobe/units"
 )
 
@@ -307,7 +308,7 @@ func (p *parser) headers(n *yaml.Node) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		path := "target.headers." + k.Value
-		if !validHeaderName(k.Value) {
+		if !headers.ValidName(k.Value) {
 			p.add(k.Line, path, "%q is not a valid header name; use letters, digits and dashes", k.Value)
 			continue
 		}
@@ -629,18 +630,6 @@ func contains(list []string, s string) bool {
 
 func validMethod(m string) bool {
 	return contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}, m)
-}
-
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
 }
 
 // Suggest returns the word of known closest to s when it is close enough to

@@ -1,7 +1,7 @@
 // Package scenarios reads limitprobe's scenario files (YAML or JSON), checks
 // them, expands ${VAR} secrets from the environment and computes the plan a
-// probe would follow. It sends nothing and imports nothing of limitprobe but
-// the leaf package units.
+// probe would follow. It sends nothing; of limitprobe it imports units and
+// headers (for header names).
 //
 // A scenario has fixed top-level sections: name, target, probe, limits,
 // demand, price and expect. The README is the reference for every key.
