@@ -76,11 +76,7 @@ func (f *probeFlags) scenario(args []string) (*scenarios.Scenario, []string) {
 			k, v, _ := strings.Cut(kv, "=")
 			m.Params = append(m.Params, scenarios.Param{Key: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
 		}
-		params := map[string]string{}
-		for _, p := range m.Params {
-			params[p.Key] = p.Value
-		}
-		if _, err := checkMock(params); err != nil {
+		if _, err := m.Config(); err != nil {
 			bad("--mock: %v", err)
 		}
 		t.Mock = m

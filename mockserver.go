@@ -2,44 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
 	"time"
 
 	"limitprobe/mock"
 	"limitprobe/scenarios"
 )
-
-// checkMock is the scenarios hook that checks a mock section with the
-// mock's own vocabulary.
-func checkMock(params map[string]string) (string, error) {
-	ps := make([]mock.Param, 0, len(params))
-	for _, k := range mock.Keys { // a fixed order: preset first
-		if v, ok := params[k]; ok {
-			ps = append(ps, mock.Param{Key: k, Value: v})
-		}
-	}
-	for k, v := range params {
-		if !slices.Contains(mock.Keys, k) {
-			ps = append(ps, mock.Param{Key: k, Value: v})
-		}
-	}
-	cfg, err := mock.FromParams(ps)
-	if err == nil {
-		var srv *mock.Server
-		if srv, err = mock.New(cfg); err == nil {
-			srv.Close()
-		}
-	}
-	var pe *mock.ParamError
-	if errors.As(err, &pe) {
-		return pe.Key, err
-	}
-	return "", err
-}
 
 // runningMock is an embedded mock serving on a loopback port.
 type runningMock struct {
@@ -77,11 +47,7 @@ func mockFor(sc *scenarios.Scenario) (*runningMock, error) {
 	if sc.Target.Mock == nil {
 		return nil, nil
 	}
-	ps := make([]mock.Param, len(sc.Target.Mock.Params))
-	for i, p := range sc.Target.Mock.Params {
-		ps[i] = mock.Param{Key: p.Key, Value: p.Value}
-	}
-	cfg, err := mock.FromParams(ps)
+	cfg, err := sc.Target.Mock.Config()
 	if err != nil {
 		return nil, err
 	}

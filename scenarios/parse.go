@@ -53,13 +53,10 @@ func (ps Problems) Error() string {
 }
 
 // Options adjust how a scenario is read. The zero value reads the process
-// environment and files from disk and does not check mock parameters.
+// environment and files from disk.
 type Options struct {
 	// LookupEnv resolves ${VAR}; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
-	// CheckMock checks a mock section and, when it is wrong, names the key
-	// at fault ("" for the section as a whole). Package mock provides one.
-	CheckMock func(params map[string]string) (key string, err error)
 }
 
 // Load reads and checks the scenario file at path. A scenario with problems
@@ -282,20 +279,8 @@ func (p *parser) mock(n *yaml.Node) *Mock {
 			m.Params = append(m.Params, Param{Key: k.Value, Value: v.Value, Line: k.Line})
 		}
 	}
-	if p.opt.CheckMock != nil {
-		params := make(map[string]string, len(m.Params))
-		for _, prm := range m.Params {
-			params[prm.Key] = prm.Value
-		}
-		if key, err := p.opt.CheckMock(params); err != nil {
-			line := m.Line
-			for _, prm := range m.Params {
-				if prm.Key == key {
-					line = prm.Line
-				}
-			}
-			p.add(line, "target.mock", "%v", err)
-		}
+	if _, err := m.Config(); err != nil {
+		p.add(m.problemLine(err), "target.mock", "%v", err)
 	}
 	return m
 }
