@@ -7,7 +7,7 @@ OUT      ?= out
 
 # Fuzz targets as package:Target.
 FUZZ = units:FuzzParseRate units:FuzzParseShare units:FuzzParseDuration \
-       scenarios:FuzzParse headers:FuzzParse headers:FuzzParseRetryAfter \
+       scenarios:FuzzParse scenarios:FuzzFromFlags headers:FuzzParse headers:FuzzParseRetryAfter \
        mock:FuzzParseSpec mock:FuzzParseLatency
 
 .PHONY: run build test bench bench-go fuzz lint clean

@@ -19,21 +19,25 @@ import (
 	"limitprobe/units"
 )
 
-// Problem is one thing wrong with a scenario, located in its file.
+// Problem is one thing wrong with a scenario, located in its file, or for
+// a scenario built from flags (see FromFlags), naming the flag.
 type Problem struct {
-	File string
+	File string // "" for a scenario built from flags
 	Line int    // 1-based; 0 when the problem has no single line
-	Key  string // dotted path, such as "probe.max"; "" for the file as a whole
+	Key  string // dotted path, such as "probe.max", or a flag, such as "--max"; "" for the scenario as a whole
 	Msg  string // what is wrong; what to write instead
 }
 
+// Error returns "FILE:LINE: KEY: MSG", leaving out the parts that are unset.
 func (p Problem) Error() string {
 	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		fmt.Fprintf(&b, ":%d", p.Line)
+	if p.File != "" {
+		b.WriteString(p.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d", p.Line)
+		}
+		b.WriteString(": ")
 	}
-	b.WriteString(": ")
 	if p.Key != "" {
 		b.WriteString(p.Key + ": ")
 	}
