@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"net/http"
-	"time"
 
 	"limitprobe/mock"
 	"limitprobe/scenarios"
@@ -13,33 +9,21 @@ import (
 
 // runningMock is an embedded mock serving on a loopback port.
 type runningMock struct {
-	srv  *mock.Server
-	http *http.Server
-	url  string
+	ep  *mock.Endpoint
+	srv *mock.Server
+	url string // ep.URL with a trailing slash, a target URL
 }
 
-// startMock serves cfg on a free loopback port until stop is called.
+// startMock serves cfg on listen until stop is called.
 func startMock(cfg mock.Config, listen string) (*runningMock, error) {
-	srv, err := mock.New(cfg)
+	ep, err := mock.Start(context.Background(), cfg, listen)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		srv.Close()
-		return nil, fmt.Errorf("mock: %w", err)
-	}
-	m := &runningMock{srv: srv, http: &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}, url: "http://" + ln.Addr().String() + "/"}
-	go m.http.Serve(ln)
-	return m, nil
+	return &runningMock{ep: ep, srv: ep.Server, url: ep.URL + "/"}, nil
 }
 
-func (m *runningMock) stop() {
-	m.srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = m.http.Shutdown(ctx)
-}
+func (m *runningMock) stop() { m.ep.Close() }
 
 // mockFor starts the mock a scenario describes and points the scenario
 // at it. It returns nil when the scenario has a real URL.
