@@ -180,9 +180,7 @@ func FuzzFromFlags(f *testing.F) {
 		f.Add(s.url, s.mock, s.header, s.data, s.status, s.strategy, s.start, s.max, s.step, s.threshold, s.maxRate, s.maxDuration, s.maxRequests)
 	}
 	f.Fuzz(func(t *testing.T, url, mockSpec, header, data, status, strategy, start, max, step, threshold, maxRate, maxDuration string, maxRequests int) {
-		if strings.HasPrefix(data, "@") {
-			data = data[1:] // never read files named by the fuzzer
-		}
+		data = strings.TrimLeft(data, "@") // never read files named by the fuzzer
 		fl := Flags{Mock: mockSpec, Method: "GET", Data: data, ThrottleStatus: strings.Split(status, ","), Strategy: strategy,
 			Start: start, Max: max, Step: step, Threshold: threshold, MaxRate: maxRate, MaxRequests: maxRequests, MaxDuration: maxDuration}
 		if url != "" {
