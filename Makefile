@@ -7,7 +7,7 @@ OUT      ?= out
 
 # Fuzz targets as package:Target.
 FUZZ = units:FuzzParseRate units:FuzzParseShare units:FuzzParseDuration \
-       scenarios:FuzzParse headers:FuzzParse headers:FuzzParseRetryAfter \
+       scenarios:FuzzParse scenarios:FuzzFromFlags headers:FuzzParse headers:FuzzParseRetryAfter \
        mock:FuzzParseSpec mock:FuzzParseLatency
 
 .PHONY: run build test bench bench-go fuzz lint clean
@@ -41,11 +41,14 @@ bench:
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms ./...
 
-## fuzz: every fuzz target for FUZZTIME
+## fuzz: every fuzz target for FUZZTIME; a name in FUZZ that matches no
+## target fails rather than fuzzing nothing
 fuzz:
 	@for t in $(FUZZ); do pkg=$${t%%:*}; fn=$${t##*:}; \
 	  echo "fuzz $$pkg $$fn"; \
-	  $(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) || exit 1; done
+	  out=$$($(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) 2>&1); rc=$$?; echo "$$out"; \
+	  [ $$rc -eq 0 ] || exit 1; \
+	  case "$$out" in *"no fuzz tests to fuzz"*) echo "no fuzz target $$fn in ./$$pkg"; exit 1;; esac; done
 
 ## lint: formatting, vet and staticcheck
 lint:

@@ -147,6 +147,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"help", "plan"}, exitOK, "Usage: limitprobe plan"},
 		{[]string{"plan", "testdata/no-such-file.yaml"}, exitUsage, "cannot read the scenario"},
 		{[]string{"version"}, exitOK, "limitprobe " + toolVersion},
+		{[]string{"probe", ""}, exitUsage, "name one URL"}, // an empty URL once panicked
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

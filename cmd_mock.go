@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
-	"time"
 
 	"limitprobe/limiter"
 	"limitprobe/mock"
+	"limitprobe/scenarios"
 )
 
 const mockExamples = `  limitprobe mock                                  token bucket 50/s, burst 10, IETF headers
@@ -91,57 +90,31 @@ func cmdMock(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	cfg, err := mock.FromParams(params)
-	var srv *mock.Server
+	var ep *mock.Endpoint
 	if err == nil {
-		srv, err = mock.New(cfg)
+		ep, err = mock.Start(ctx, cfg, *listen)
 	}
-	if err != nil {
-		var pe *mock.ParamError
-		if errors.As(err, &pe) {
-			fmt.Fprintf(stderr, "limitprobe mock: --%s: %v\n", strings.ReplaceAll(pe.Key, "_", "-"), pe.Err)
-		} else {
-			fmt.Fprintf(stderr, "limitprobe mock: %v\n", err)
-		}
+	var pe *mock.ParamError
+	switch {
+	case errors.As(err, &pe):
+		fmt.Fprintf(stderr, "limitprobe mock: --%s: %v\n", strings.ReplaceAll(pe.Key, "_", "-"), pe.Err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "limitprobe mock: %v; choose another --listen, e.g. 127.0.0.1:0 for a free port\n", err)
 		return exitUsage
 	}
-	defer srv.Close()
-
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		fmt.Fprintf(stderr, "limitprobe mock: cannot listen on %s: %v; choose another --listen, e.g. 127.0.0.1:0 for a free port\n", *listen, err)
-		return exitUsage
-	}
-	url := "http://" + ln.Addr().String()
-	truth, _ := json.MarshalIndent(srv.Truth(), "", "  ")
-	fmt.Fprintf(stdout, "%s\n%s\n", url, truth)
+	defer ep.Close()
+	truth, _ := json.MarshalIndent(ep.Truth(), "", "  ")
+	fmt.Fprintf(stdout, "%s\n%s\n", ep.URL, truth)
 	fmt.Fprintf(stderr, "limitprobe mock: serving %s until interrupted (truth: GET %s%s, reset: POST %s%s)\n",
-		url, url, mock.TruthPath, url, mock.ResetPath)
-
-	// Request contexts derive from base, so cancelling it ends every hung or
-	// waiting request when the server stops.
-	base, cancelBase := context.WithCancel(context.Background())
-	defer cancelBase()
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return base },
-	}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+		ep.URL, ep.URL, mock.TruthPath, ep.URL, mock.ResetPath)
 	select {
-	case err := <-served:
-		fmt.Fprintf(stderr, "limitprobe mock: %v\n", err)
+	case <-ep.Done():
+		fmt.Fprintf(stderr, "limitprobe mock: %v\n", ep.Err())
 		return exitTarget
 	case <-ctx.Done():
 	}
-	srv.Close()
-	cancelBase()
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil {
-		hs.Close()
-	}
-	<-served
+	ep.Close()
 	fmt.Fprintln(stderr, "limitprobe mock: stopped")
 	return exitOK
 }
@@ -157,10 +130,7 @@ func checkLoopback(addr string) error {
 	if port == "" {
 		return fmt.Errorf("--listen %q has no port; write for example 127.0.0.1:8429 or 127.0.0.1:0", addr)
 	}
-	if strings.EqualFold(host, "localhost") {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if scenarios.IsLoopbackHost(host) {
 		return nil
 	}
 	what := "a non-loopback address"

@@ -54,5 +54,5 @@ func loadScenarios(paths []string, stderr io.Writer) ([]*scenarios.Scenario, int
 
 // scenarioOptions are the options every command reads scenarios with.
 func scenarioOptions() scenarios.Options {
-	return scenarios.Options{CheckMock: checkMock}
+	return scenarios.Options{}
 }

@@ -18,7 +18,7 @@ func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
 func mustLimiter(t testing.TB, cfg Config) *keyed {
 	t.Helper()
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		t.Fatalf("validate %+v: %v", cfg, err)
 	}
 	return newKeyed(&cfg)
@@ -348,7 +348,7 @@ func TestKeysAreIndependentAndBounded(t *testing.T) {
 		t.Errorf("sliding-log with limit %d: got %d keys remembered, want at most %d timestamps", big, n, maxLogEntries)
 	}
 	cfg := Config{Algorithm: limiter.SlidingLog, Limit: big + 1, Window: time.Minute, KeyBy: "ip"}
-	if err := cfg.validate(); err == nil || !strings.Contains(err.Error(), "use sliding-counter") {
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "use sliding-counter") {
 		t.Errorf("keyed sliding-log with limit %d: got %v, want an error suggesting sliding-counter", big+1, err)
 	}
 }

@@ -85,7 +85,7 @@ type Truth struct {
 // New validates cfg (errors are *ParamError values naming the key) and
 // returns a Server that limits with it.
 func New(cfg Config) (*Server, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, now: cfg.Now, done: make(chan struct{})}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -315,6 +316,10 @@ func TestParseSpecAndSet(t *testing.T) {
 		{"algorithm=leaky", "", "algorithm", "write one of token-bucket"},
 		{"algorithm=fixed-window,rate=5/s", "", "rate", "does not apply to algorithm fixed-window; it uses limit and window"},
 		{"algorithm=token-bucket,max_in_flight=3", "", "max_in_flight", "does not apply"},
+		{"algorithm=queue,limit=3", "", "limit", "it uses rate and burst (requests that may wait)"},
+		{"algorithm=concurrency,rate=3/s", "", "rate", "it uses max_in_flight and latency"},
+		{"algorithm=none,burst=3", "", "burst", "does not apply to algorithm none; it never limits"},
+		{"rate=3/s", "", "rate", "set algorithm first"},
 		{"algorithm=concurrency,latency=80ms..20ms", "", "latency", "low ≤ high"},
 		{"algorithm=concurrency,latency=lognormal:400ms,50ms", "", "latency", "median < p99"},
 		{"algorithm=none,latency=fast", "", "latency", `write "20ms"`},
@@ -387,6 +392,33 @@ func TestNewRejectsIncompleteConfigs(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), "write") && !strings.Contains(err.Error(), "lower one") {
 				t.Errorf("got %q, want it to say what to write", err)
+			}
+		})
+	}
+}
+
+// TestValidateFillsDefaultsOnce checks that Validate fills what New would
+// and that validating again changes nothing, for every preset.
+func TestValidateFillsDefaultsOnce(t *testing.T) {
+	for _, name := range Presets {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := Preset(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if got, want := cfg.Spec(), srv.Config().Spec(); got != want {
+				t.Errorf("got %q after Validate, want New's %q", got, want)
+			}
+			again := cfg
+			if err := again.Validate(); err != nil || !reflect.DeepEqual(again, cfg) {
+				t.Errorf("validating again: got %+v, %v; want %+v unchanged", again, err, cfg)
 			}
 		})
 	}

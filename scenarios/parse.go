@@ -15,24 +15,29 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"limitprobe/headers"
 	"limitprobe/units"
 )
 
-// Problem is one thing wrong with a scenario, located in its file.
+// Problem is one thing wrong with a scenario, located in its file, or for
+// a scenario built from flags (see FromFlags), naming the flag.
 type Problem struct {
-	File string
+	File string // "" for a scenario built from flags
 	Line int    // 1-based; 0 when the problem has no single line
-	Key  string // dotted path, such as "probe.max"; "" for the file as a whole
+	Key  string // dotted path, such as "probe.max", or a flag, such as "--max"; "" for the scenario as a whole
 	Msg  string // what is wrong; what to write instead
 }
 
+// Error returns "FILE:LINE: KEY: MSG", leaving out the parts that are unset.
 func (p Problem) Error() string {
 	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		fmt.Fprintf(&b, ":%d", p.Line)
+	if p.File != "" {
+		b.WriteString(p.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d", p.Line)
+		}
+		b.WriteString(": ")
 	}
-	b.WriteString(": ")
 	if p.Key != "" {
 		b.WriteString(p.Key + ": ")
 	}
@@ -52,13 +57,10 @@ func (ps Problems) Error() string {
 }
 
 // Options adjust how a scenario is read. The zero value reads the process
-// environment and files from disk and does not check mock parameters.
+// environment and files from disk.
 type Options struct {
 	// LookupEnv resolves ${VAR}; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
-	// CheckMock checks a mock section and, when it is wrong, names the key
-	// at fault ("" for the section as a whole). Package mock provides one.
-	CheckMock func(params map[string]string) (key string, err error)
 }
 
 // Load reads and checks the scenario file at path. A scenario with problems
@@ -281,20 +283,8 @@ func (p *parser) mock(n *yaml.Node) *Mock {
 			m.Params = append(m.Params, Param{Key: k.Value, Value: v.Value, Line: k.Line})
 		}
 	}
-	if p.opt.CheckMock != nil {
-		params := make(map[string]string, len(m.Params))
-		for _, prm := range m.Params {
-			params[prm.Key] = prm.Value
-		}
-		if key, err := p.opt.CheckMock(params); err != nil {
-			line := m.Line
-			for _, prm := range m.Params {
-				if prm.Key == key {
-					line = prm.Line
-				}
-			}
-			p.add(line, "target.mock", "%v", err)
-		}
+	if _, err := m.Config(); err != nil {
+		p.add(m.problemLine(err), "target.mock", "%v", err)
 	}
 	return m
 }
@@ -307,7 +297,7 @@ func (p *parser) headers(n *yaml.Node) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		path := "target.headers." + k.Value
-		if !validHeaderName(k.Value) {
+		if !headers.ValidName(k.Value) {
 			p.add(k.Line, path, "%q is not a valid header name; use letters, digits and dashes", k.Value)
 			continue
 		}
@@ -629,18 +619,6 @@ func contains(list []string, s string) bool {
 
 func validMethod(m string) bool {
 	return contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}, m)
-}
-
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
 }
 
 // Suggest returns the word of known closest to s when it is close enough to

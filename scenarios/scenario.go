@@ -1,7 +1,8 @@
 // Package scenarios reads limitprobe's scenario files (YAML or JSON), checks
 // them, expands ${VAR} secrets from the environment and computes the plan a
-// probe would follow. It sends nothing and imports nothing of limitprobe but
-// the leaf package units.
+// probe would follow. It sends nothing; of limitprobe it imports units,
+// headers (for header names) and mock (whose vocabulary and rules a mock
+// section uses).
 //
 // A scenario has fixed top-level sections: name, target, probe, limits,
 // demand, price and expect. The README is the reference for every key.
@@ -61,8 +62,8 @@ type Header struct {
 }
 
 // Mock is the embedded mock's configuration as written: keys and values in
-// the mock's own vocabulary (see package mock), checked by the Options.Mock
-// hook when Load is given one.
+// the mock's own vocabulary (see package mock), checked by mock's rules when
+// the scenario is read (see Config).
 type Mock struct {
 	Params []Param
 	Line   int // line of the mock: key

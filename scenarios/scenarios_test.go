@@ -144,18 +144,19 @@ limits:
 }
 
 func TestMockSectionCheckedWithItsLine(t *testing.T) {
-	src := "name: x\ntarget:\n  mock:\n    algorithm: token-bucket\n    rate: 20/x\n"
-	check := func(params map[string]string) (string, error) {
-		if params["rate"] == "20/x" {
-			return "rate", os.ErrInvalid
+	tests := []struct{ src, want string }{
+		{"algorithm: token-bucket\n    rate: 20/x\n", `m.yaml:5: target.mock: rate: "20/x" is not a rate`},
+		{"algorithm: fixed-window\n    limit: 10\n    window: 1s\n    rate: 5/s\n", "m.yaml:7: target.mock: rate: does not apply to algorithm fixed-window"},
+		{"algorithm: token-bucket\n    burst: 5\n", "m.yaml:4: target.mock: rate: token-bucket needs a rate"}, // at the mock: no line sets rate
+		{"preset: nginx\n    colour: red\n", "m.yaml:5: target.mock: colour: unknown key"},
+	}
+	for _, tt := range tests {
+		_, err := Parse("m.yaml", []byte("name: x\ntarget:\n  mock:\n    "+tt.src), Options{})
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("got %v, want a problem starting %q", err, tt.want)
 		}
-		return "", nil
 	}
-	_, err := Parse("m.yaml", []byte(src), Options{CheckMock: check})
-	if err == nil || !strings.HasPrefix(err.Error(), "m.yaml:5: target.mock:") {
-		t.Fatalf("got %v, want a problem at m.yaml:5", err)
-	}
-	sc := mustParse(t, "name: x\ntarget:\n  mock: openai\n", Options{CheckMock: check})
+	sc := mustParse(t, "name: x\ntarget:\n  mock: openai\n", Options{})
 	if sc.Target.Mock == nil || sc.Target.Mock.Params[0] != (Param{Key: "preset", Value: "openai", Line: 3}) {
 		t.Errorf("mock shorthand = %+v", sc.Target.Mock)
 	}
