@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"limitprobe/estimate"
 	"limitprobe/probe"
 	"limitprobe/report"
 	"limitprobe/scenarios"
@@ -138,8 +137,6 @@ func execute(ctx context.Context, sc *scenarios.Scenario, o runOptions, dir stri
 		fmt.Fprintf(stderr, "limitprobe: %s: %v\n", sc.Name, sc.Redact(runErr.Error()))
 		return exitTarget
 	}
-	run.Summary = estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
-		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max)})
 	rep := report.New(*run, report.Options{ToolVersion: toolVersion, Margin: o.margin, Expect: sc.Expect,
 		DemandRPS: float64(sc.Demand), PriceAmount: sc.Price.Amount, PricePer: sc.Price.Per})
 	if m != nil && !o.quiet {

@@ -12,7 +12,6 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"limitprobe/estimate"
 	"limitprobe/internal/nginxtest"
 	"limitprobe/mock"
 	"limitprobe/probe"
@@ -206,8 +205,7 @@ func runAuto(ctx context.Context, url string, c benchCase) outcome {
 	if err != nil {
 		return outcome{err: err}
 	}
-	s := estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
-		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max)})
+	s := run.Summary
 	est := s.EffectiveLimitRPS
 	return outcome{estimate: est, burst: s.Burst, algo: s.Algorithm, requests: run.RequestsSent, seconds: run.DurationS}
 }

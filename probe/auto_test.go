@@ -45,7 +45,7 @@ func TestAutoFindsTheTruth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised, Threshold: sc.Probe.Threshold, MaxOfferedRPS: tt.max})
+			s := run.Summary
 			truth := srv.Truth()
 			tol := cmp.Or(tt.tol, 0.05)
 			if !within(s.EffectiveLimitRPS, truth.EffectiveLimitRPS, tol) {
@@ -82,7 +82,7 @@ func TestAutoUnlimitedIsALowerBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Threshold: sc.Probe.Threshold, MaxOfferedRPS: 80})
+	s := run.Summary
 	if s.Limited || !s.LowerBoundOnly || s.Algorithm != estimate.AlgorithmNoneObserved || !within(s.EffectiveLimitRPS, 80, 0.05) {
 		t.Errorf("summary %+v; want none-observed, a lower bound of about 80/s", s)
 	}

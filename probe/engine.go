@@ -1,7 +1,8 @@
 // Package probe runs a scenario's plan against a target with vegeta's
 // library, turns the results into per-step measurements and a timeline,
-// reads what the target advertises about its limit, and estimates the
-// effective limit, burst, window and algorithm from what it measured.
+// reads what the target advertises about its limit, and returns them with
+// the estimate (package estimate) of the effective limit, burst, window and
+// algorithm.
 //
 // Execute is the only function that sends traffic. Everything it returns is
 // plain data; estimation and recording are pure functions of that data.
@@ -20,6 +21,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/scenarios"
 	"limitprobe/units"
@@ -104,8 +106,9 @@ type engine struct {
 	last    time.Time // last progress call
 }
 
-// Execute probes sc's target following its plan and returns what it measured.
-// sc must be valid (see scenarios.Load); its target URL must be set (the
+// Execute probes sc's target following its plan and returns what it
+// measured, with its Summary estimated from the steps, timeline and
+// advertised fields. sc must be valid (see scenarios.Load); its target URL must be set (the
 // caller starts the embedded mock). On cancellation of ctx, Execute stops
 // sending within a second and returns the partial run with Interrupted set
 // and a nil error. An error wrapping ErrUnusable comes with the partial run.
@@ -145,6 +148,8 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 		err = e.runSteps(ctx, plan)
 	}
 	run := e.finish(ctx)
+	run.Summary = estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
+		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max)})
 	if err == nil && run.RequestsSent > 0 && run.ErrorsTotal == run.RequestsSent {
 		err = fmt.Errorf("%w: every request failed (%s)", ErrUnusable, errorSummary(run.Steps))
 	}

@@ -97,7 +97,7 @@ func TestNginxAuto(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised, Threshold: sc.Probe.Threshold, MaxOfferedRPS: 500})
+			s := run.Summary
 			why := strings.Join(s.Reasons, "\n")
 			tol := tt.tol
 			if strings.Contains(why, "whole milliseconds") {
