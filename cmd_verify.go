@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"limitprobe/mock"
+	"limitprobe/probe"
 	"limitprobe/report"
 	"limitprobe/scenarios"
 	"limitprobe/units"
@@ -119,7 +120,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitInterrupted
 	case runErr != nil:
 		msg := plan.sc.Redact(runErr.Error())
-		if errors.Is(runErr, verify.ErrUnusable) && plan.cfgMock == nil && plan.fromReport {
+		if errors.Is(runErr, probe.ErrUnusable) && plan.cfgMock == nil && plan.fromReport {
 			msg += " (the report's URL may be a mock from the probe that has since stopped: give --mock SPEC, --scenario FILE or --target URL)"
 		}
 		fmt.Fprintf(stderr, "limitprobe verify: %s\n", msg)

@@ -168,7 +168,7 @@ func TestVerifyDeadReportTargetExits3(t *testing.T) {
 	ln.Close()
 	rep := verifyFixture(t, dead, 0)
 	code, _, stderr := runVerify(t, context.Background(), rep, "--demand", "20/s", "--duration", "500ms", "--deadline", "500ms", "--quiet")
-	if code != exitTarget || !strings.Contains(stderr, "target unusable") || !strings.Contains(stderr, "--mock SPEC") {
+	if code != exitTarget || !strings.Contains(stderr, "target could not be probed") || !strings.Contains(stderr, "--mock SPEC") {
 		t.Errorf("exit %d, stderr %q; want 3, saying the target is unusable and how to give another", code, stderr)
 	}
 }

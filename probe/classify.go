@@ -7,34 +7,43 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
-// outcome is what one response means for the probe.
-type outcome uint8
+// Outcome is what one response means.
+type Outcome uint8
 
+// Outcomes of a response.
 const (
-	outcomeOK        outcome = iota // the target served the request
-	outcomeThrottled                // the target said "slow down"
-	outcomeError                    // anything else that failed; never throttling
-	outcomeCanceled                 // cut off by the probe itself (interrupt); not a measurement
+	OutcomeOK        Outcome = iota // the target served the request
+	OutcomeThrottled                // the target said "slow down"
+	OutcomeError                    // anything else that failed; never throttling
+	OutcomeCanceled                 // cut off by the client itself (interrupt); not a measurement
 )
 
-// classifier decides outcomes from a scenario's throttle_status and
-// throttle_body. The zero value treats 429 as the only throttle.
-type classifier struct {
+// MaxThrottleBody is how much of a response's body, in bytes, is read to
+// look for a throttle body: a throttled response says so in its first
+// bytes, and the probe keeps this much of every response while it is
+// classified.
+const MaxThrottleBody = 4 << 10
+
+// Classifier decides outcomes from a target's throttle statuses and
+// throttle body. The zero value treats 429 as the only throttle. It is
+// safe for concurrent use once made.
+type Classifier struct {
 	statuses [8]uint16 // small and fixed: no allocation per result
 	n        int
 	body     []byte // a throttled response must contain this; nil = any
 }
 
-func newClassifier(statuses []int, body string) classifier {
-	var c classifier
+// NewClassifier returns a classifier for which a response is throttled
+// when its status is one of statuses (none means 429; at most eight are
+// kept) and, when body is not empty, the first MaxThrottleBody bytes of its
+// body contain body.
+func NewClassifier(statuses []int, body string) Classifier {
+	var c Classifier
 	for _, s := range statuses {
 		if c.n < len(c.statuses) {
 			c.statuses[c.n] = uint16(s)
 			c.n++
 		}
-	}
-	if c.n == 0 {
-		c.statuses[0], c.n = 429, 1
 	}
 	if body != "" {
 		c.body = []byte(body)
@@ -42,7 +51,11 @@ func newClassifier(statuses []int, body string) classifier {
 	return c
 }
 
-func (c *classifier) throttleStatus(code uint16) bool {
+// throttleStatus reports whether code is one of the throttle statuses.
+func (c *Classifier) throttleStatus(code uint16) bool {
+	if c.n == 0 {
+		return code == 429
+	}
 	for _, s := range c.statuses[:c.n] {
 		if s == code {
 			return true
@@ -51,24 +64,40 @@ func (c *classifier) throttleStatus(code uint16) bool {
 	return false
 }
 
-// classify returns the outcome of r and, for errors, their kind.
-func (c *classifier) classify(r *vegeta.Result) (outcome, string) {
+// NeedsBody reports whether the outcome of a response with status code
+// depends on its body: read up to MaxThrottleBody bytes of it before
+// calling Classify.
+func (c *Classifier) NeedsBody(code int) bool { return c.body != nil && c.throttleStatus(uint16(code)) }
+
+// Classify returns the outcome of a response with status code whose body
+// begins with body (only read when NeedsBody says so).
+func (c *Classifier) Classify(code int, body []byte) Outcome {
+	if c.throttleStatus(uint16(code)) && (c.body == nil || bytes.Contains(body[:min(len(body), MaxThrottleBody)], c.body)) {
+		return OutcomeThrottled
+	}
+	if code >= 200 && code < 400 {
+		return OutcomeOK
+	}
+	return OutcomeError
+}
+
+// classify returns the outcome of a vegeta result and, for errors, their
+// kind.
+func (c *Classifier) classify(r *vegeta.Result) (Outcome, string) {
 	if r.Code == 0 {
 		if strings.Contains(r.Error, "context canceled") {
-			return outcomeCanceled, ""
+			return OutcomeCanceled, ""
 		}
-		return outcomeError, errorKind(r.Error)
+		return OutcomeError, errorKind(r.Error)
 	}
-	if c.throttleStatus(r.Code) && (c.body == nil || bytes.Contains(r.Body, c.body)) {
-		return outcomeThrottled, ""
-	}
+	out := c.Classify(int(r.Code), r.Body)
 	switch {
-	case r.Code >= 200 && r.Code < 400:
-		return outcomeOK, ""
+	case out != OutcomeError:
+		return out, ""
 	case r.Code >= 500:
-		return outcomeError, "5xx"
+		return OutcomeError, "5xx"
 	default:
-		return outcomeError, "4xx"
+		return OutcomeError, "4xx"
 	}
 }
 

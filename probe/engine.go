@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -27,8 +26,9 @@ import (
 	"limitprobe/units"
 )
 
-// ErrUnusable is wrapped by Execute's error when the target could not be
-// probed: unreachable, or most requests failed without any throttling.
+// ErrUnusable is wrapped by Execute's error, and by verify's, when the
+// target could not be probed: unreachable, or most requests failed without
+// any throttling.
 var ErrUnusable = errors.New("target could not be probed")
 
 // Options adjust a run. The zero value runs quietly with a fresh client.
@@ -63,36 +63,6 @@ type Progress struct {
 	Finished     *evidence.Step // the step that just ended, if any
 }
 
-// NewClient returns the HTTP client a run uses for sc: keep-alive
-// connections, the scenario's timeout, no redirects followed.
-func NewClient(sc *scenarios.Scenario) *http.Client {
-	tr := &http.Transport{
-		Proxy:               nil, // a probe measures the target, not a proxy
-		DialContext:         (&net.Dialer{Timeout: min(sc.Target.Timeout, 10*time.Second), KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        10000,
-		MaxIdleConnsPerHost: 10000,
-		IdleConnTimeout:     90 * time.Second,
-		ForceAttemptHTTP2:   true,
-		TLSHandshakeTimeout: 10 * time.Second,
-	}
-	return &http.Client{
-		Transport:     tr,
-		Timeout:       sc.Target.Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
-// ctxTransport ties every request to the run's context, so an interrupt
-// cancels requests in flight instead of waiting out their timeouts.
-type ctxTransport struct {
-	ctx  context.Context
-	next http.RoundTripper
-}
-
-func (t ctxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	return t.next.RoundTrip(req.WithContext(t.ctx))
-}
-
 // engine is one run in progress.
 type engine struct {
 	sc      *scenarios.Scenario
@@ -121,7 +91,7 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 	}
 	client := opt.Client
 	if client == nil {
-		client = NewClient(sc)
+		client = NewClient(sc.Target.Timeout)
 	}
 	ctxClient := *client
 	base := ctxClient.Transport
@@ -136,7 +106,7 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 		e.raw = vegeta.NewEncoder(opt.Raw)
 	}
 	e.start = time.Now()
-	e.rec = newRecorder(e.start, resolution(plan), newClassifier(sc.Target.ThrottleStatus, sc.Target.ThrottleBody))
+	e.rec = newRecorder(e.start, resolution(plan), NewClassifier(sc.Target.ThrottleStatus, sc.Target.ThrottleBody))
 
 	var err error
 	switch sc.Probe.Strategy {
@@ -233,7 +203,7 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 	e.progress(sp, begin, 0, nil, true)
 	for res := range atk.Attack(e.targets, precise{p, ctx.Done()}, dur, e.sc.Name) {
 		out := e.rec.add(res)
-		if out == outcomeThrottled && sp.stopOnThrottle || out == outcomeOK && sp.stopOnOK {
+		if out == OutcomeThrottled && sp.stopOnThrottle || out == OutcomeOK && sp.stopOnOK {
 			atk.Stop()
 		}
 		e.encode(res)
@@ -261,7 +231,7 @@ func (e *engine) lastLatency() time.Duration {
 
 func maxBody(sc *scenarios.Scenario) int64 {
 	if sc.Target.ThrottleBody != "" {
-		return 4096
+		return MaxThrottleBody
 	}
 	return 0
 }

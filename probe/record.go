@@ -19,7 +19,7 @@ import (
 type recorder struct {
 	start time.Time
 	res   time.Duration // timeline resolution
-	cls   classifier
+	cls   Classifier
 
 	buckets []bucketAcc
 	windows []*window // steps that can still receive results
@@ -74,7 +74,7 @@ func latBinMid(i int) float64 {
 	return 0.1 * math.Pow(1.5, float64(i)-0.5)
 }
 
-func newRecorder(start time.Time, res time.Duration, cls classifier) *recorder {
+func newRecorder(start time.Time, res time.Duration, cls Classifier) *recorder {
 	return &recorder{start: start, res: res, cls: cls}
 }
 
@@ -95,17 +95,17 @@ func (r *recorder) open(st evidence.Step, begin, end time.Time, timeout time.Dur
 }
 
 // add records one result. It returns the outcome.
-func (r *recorder) add(res *vegeta.Result) outcome {
+func (r *recorder) add(res *vegeta.Result) Outcome {
 	out, kind := r.cls.classify(res)
-	if out == outcomeCanceled {
+	if out == OutcomeCanceled {
 		return out
 	}
 	w := r.windowFor(res.Timestamp)
 	r.sent++
 	switch out {
-	case outcomeOK:
+	case OutcomeOK:
 		r.ok++
-	case outcomeThrottled:
+	case OutcomeThrottled:
 		r.throttled++
 	default:
 		r.errors++
@@ -114,7 +114,7 @@ func (r *recorder) add(res *vegeta.Result) outcome {
 	if w != nil {
 		w.add(res, out, kind)
 	}
-	if out == outcomeThrottled || r.parsed < 16 || r.sent%64 == 0 {
+	if out == OutcomeThrottled || r.parsed < 16 || r.sent%64 == 0 {
 		r.parseHeaders(res, w)
 	}
 	return out
@@ -178,7 +178,7 @@ func (r *recorder) bucket(i int) *bucketAcc {
 	return &r.buckets[i]
 }
 
-func (r *recorder) addTimeline(res *vegeta.Result, out outcome) {
+func (r *recorder) addTimeline(res *vegeta.Result, out Outcome) {
 	off := res.Timestamp.Sub(r.start)
 	if off < 0 {
 		off = 0
@@ -187,10 +187,10 @@ func (r *recorder) addTimeline(res *vegeta.Result, out outcome) {
 	b := r.bucket(i)
 	b.sent++
 	switch out {
-	case outcomeOK:
+	case OutcomeOK:
 		b.ok++
 		b.hist[latBin(res.Latency)]++
-	case outcomeThrottled:
+	case OutcomeThrottled:
 		b.throttled++
 	default:
 		b.errors++
@@ -205,12 +205,12 @@ func (r *recorder) addTimeline(res *vegeta.Result, out outcome) {
 	}
 }
 
-func (w *window) add(res *vegeta.Result, out outcome, kind string) {
+func (w *window) add(res *vegeta.Result, out Outcome, kind string) {
 	s := &w.step
 	s.Requests++
 	off := max(0, res.Timestamp.Sub(w.begin))
 	switch out {
-	case outcomeOK:
+	case OutcomeOK:
 		s.OK++
 		w.okLat.Add(res.Latency)
 		if i := int(off / w.binW); i < len(w.okBins) {
@@ -218,7 +218,7 @@ func (w *window) add(res *vegeta.Result, out outcome, kind string) {
 		} else {
 			w.okBins[len(w.okBins)-1]++
 		}
-	case outcomeThrottled:
+	case OutcomeThrottled:
 		s.Throttled++
 		w.thrLat.Add(res.Latency)
 		if w.firstThrot < 0 || off < w.firstThrot {
@@ -231,8 +231,8 @@ func (w *window) add(res *vegeta.Result, out outcome, kind string) {
 		}
 		w.errKinds[kind]++
 	}
-	if s.Arrivals == evidence.ArrivalsPoisson && out != outcomeError && len(w.slots) < estimate.MaxSlotSamples {
-		w.slots = append(w.slots, estimate.SlotSample{At: off, OK: out == outcomeOK})
+	if s.Arrivals == evidence.ArrivalsPoisson && out != OutcomeError && len(w.slots) < estimate.MaxSlotSamples {
+		w.slots = append(w.slots, estimate.SlotSample{At: off, OK: out == OutcomeOK})
 	}
 	w.latSum += res.Latency
 	last := len(w.inflight) - 1

@@ -38,7 +38,7 @@ func BenchmarkRecorderAdd(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			start := time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)
-			r := newRecorder(start, 100*time.Millisecond, newClassifier([]int{429}, ""))
+			r := newRecorder(start, 100*time.Millisecond, NewClassifier([]int{429}, ""))
 			r.open(evidence.Step{Phase: "ramp", OfferedRPS: 20000}, start, start.Add(time.Hour), 10*time.Second)
 			res := make([]vegeta.Result, len(bc.res))
 			copy(res, bc.res)

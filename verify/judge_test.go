@@ -17,14 +17,14 @@ func TestSummarize(t *testing.T) {
 	ms := time.Millisecond
 	d := Demand{RPS: 4, Duration: 2 * time.Second, Deadline: time.Second, Clients: 2}
 	recs := []record{
-		{client: 0, outcome: outOK, attempts: 1, arrival: 0, lastStart: 0, done: 10 * ms},
-		{client: 1, outcome: outOK, attempts: 3, throttled: 2, arrival: 100 * ms, lastStart: 400 * ms, done: 420 * ms},
-		{client: 0, outcome: outShed, arrival: 500 * ms, done: 1500 * ms},
-		{client: 1, outcome: outGaveUp, attempts: 2, throttled: 2, arrival: 600 * ms, lastStart: 900 * ms, done: 900 * ms},
-		{client: 0, outcome: outError, attempts: 1, arrival: 700 * ms, lastStart: 700 * ms, done: 710 * ms},
-		{client: 1, outcome: outOK, attempts: 1, arrival: 1990 * ms, lastStart: 1990 * ms, done: 2100 * ms}, // after the demand
-		{client: 0, outcome: outCanceled, attempts: 1},                                                      // interrupted: not counted
-		{client: 1, outcome: outPending}, // never dispatched
+		{client: 0, fate: fateOK, attempts: 1, arrival: 0, lastStart: 0, done: 10 * ms},
+		{client: 1, fate: fateOK, attempts: 3, throttled: 2, arrival: 100 * ms, lastStart: 400 * ms, done: 420 * ms},
+		{client: 0, fate: fateShed, arrival: 500 * ms, done: 1500 * ms},
+		{client: 1, fate: fateGaveUp, attempts: 2, throttled: 2, arrival: 600 * ms, lastStart: 900 * ms, done: 900 * ms},
+		{client: 0, fate: fateError, attempts: 1, arrival: 700 * ms, lastStart: 700 * ms, done: 710 * ms},
+		{client: 1, fate: fateOK, attempts: 1, arrival: 1990 * ms, lastStart: 1990 * ms, done: 2100 * ms}, // after the demand
+		{client: 0, fate: fateCanceled, attempts: 1},                                                      // interrupted: not counted
+		{client: 1, fate: fatePending}, // never dispatched
 	}
 	got := summarize(Policy{Name: "x", Settings: "words"}, recs, d, 3*time.Second)
 	want := report.PolicyResult{

@@ -20,7 +20,7 @@ func summarize(p Policy, recs []record, d Demand, wall time.Duration) report.Pol
 	var e2e, added []float64
 	var first, inWindow int64
 	for _, r := range recs {
-		if r.outcome == outPending || r.outcome == outCanceled {
+		if r.fate == fatePending || r.fate == fateCanceled {
 			continue
 		}
 		res.Requests++
@@ -32,8 +32,8 @@ func summarize(p Policy, recs []record, d Demand, wall time.Duration) report.Pol
 		if r.client >= 0 && r.client < n {
 			perReq[r.client]++
 		}
-		switch r.outcome {
-		case outOK:
+		switch r.fate {
+		case fateOK:
 			res.Succeeded++
 			if r.client >= 0 && r.client < n {
 				perOK[r.client]++
@@ -43,11 +43,11 @@ func summarize(p Policy, recs []record, d Demand, wall time.Duration) report.Pol
 			if r.done <= d.Duration {
 				inWindow++
 			}
-		case outShed:
+		case fateShed:
 			res.Shed++
-		case outGaveUp:
+		case fateGaveUp:
 			res.GaveUp++
-		case outError:
+		case fateError:
 			res.Errors++
 		}
 	}

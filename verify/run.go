@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"limitprobe/headers"
+	"limitprobe/probe"
 	"limitprobe/report"
 )
 
@@ -89,11 +89,11 @@ type Target struct {
 	Body   []byte
 	// ThrottleStatus lists the statuses that mean "slow down"; empty means
 	// 429. With ThrottleBody set, such a status counts as throttling only
-	// when the body contains it.
+	// when the body contains it (see probe.Classifier).
 	ThrottleStatus []int
 	ThrottleBody   string
-	// Timeout bounds one attempt; 0 means 10 s. The request's deadline
-	// bounds it too.
+	// Timeout bounds one attempt; 0 means probe.DefaultTimeout. The
+	// request's deadline bounds it too.
 	Timeout time.Duration
 }
 
@@ -137,15 +137,12 @@ type Config struct {
 	Seed uint64
 }
 
-// ErrUnusable is returned (wrapped) when a policy's every attempt ended in
-// an error: the target could not be reached or answered nothing usable.
-var ErrUnusable = errors.New("target unusable")
-
 // Run replays cfg.Demand against the target once per policy, in order
 // (or at once with cfg.Parallel), measures each and judges the result.
 // It returns what was measured even with an error: when ctx ends, the
 // verification is marked interrupted and holds the policies that ran;
-// when the target is unusable the error wraps ErrUnusable.
+// when every attempt of a policy ended in an error (the target could not be
+// reached or answered nothing usable) the error wraps probe.ErrUnusable.
 //
 // Every policy faces the same arrivals. Each is bounded: it sends for
 // Demand.Duration, waits at most Demand.Deadline for its last requests, and
@@ -234,7 +231,7 @@ func Run(ctx context.Context, cfg Config) (*report.Verification, error) {
 		}
 		v.Policies = append(v.Policies, pr.result)
 		if pr.unusable() && err == nil {
-			err = fmt.Errorf("%w: every one of %s's %d attempts failed (%s)", ErrUnusable, pr.result.Name, pr.result.Attempts, pr.firstErr)
+			err = fmt.Errorf("%w: every one of %s's %d attempts failed (%s)", probe.ErrUnusable, pr.result.Name, pr.result.Attempts, pr.firstErr)
 		}
 	}
 	if ctx.Err() != nil {
@@ -248,27 +245,27 @@ func Run(ctx context.Context, cfg Config) (*report.Verification, error) {
 	return v, err
 }
 
-// outcome is how one request of the demand ended.
-type outcome uint8
+// fate is how one request of the demand ended, its attempts included.
+type fate uint8
 
 const (
-	outPending  outcome = iota // never dispatched (the run was interrupted)
-	outOK                      // a response that was neither throttled nor an error
-	outShed                    // never sent: waited in the client's queue until its deadline
-	outGaveUp                  // throttled until the policy gave up (retries, budget, deadline, cap)
-	outError                   // a transport error, 5xx or another 4xx
-	outCanceled                // cut off by an interrupt: not a measurement
+	fatePending  fate = iota // never dispatched (the run was interrupted)
+	fateOK                   // a response that was neither throttled nor an error
+	fateShed                 // never sent: waited in the client's queue until its deadline
+	fateGaveUp               // throttled until the policy gave up (retries, budget, deadline, cap)
+	fateError                // a transport error, 5xx or another 4xx
+	fateCanceled             // cut off by an interrupt: not a measurement
 )
 
 // record is what happened to one request. Times are from the start of the
 // policy's run.
 type record struct {
 	client              int
-	outcome             outcome
+	fate                fate
 	attempts, throttled int
 	arrival             time.Duration // dispatched
 	lastStart           time.Duration // the last attempt began
-	done                time.Duration // the outcome was known
+	done                time.Duration // the fate was known
 }
 
 // runner runs one policy against one target.
@@ -280,7 +277,7 @@ type runner struct {
 	lim      *rate.Limiter // the recommended pacing; nil for none
 	inFlight chan struct{} // the recommended in-flight cap; nil for none
 	budget   *Budget       // nil for none
-	throttle map[int]bool
+	cls      probe.Classifier
 	seed     uint64
 
 	maxAttempts int64
@@ -292,7 +289,7 @@ type runner struct {
 }
 
 func newRunner(p Policy, t Target, d Demand, maxAttempts int64, seed uint64) *runner {
-	r := &runner{p: p, t: t, d: d, maxAttempts: maxAttempts, seed: seed, throttle: map[int]bool{}}
+	r := &runner{p: p, t: t, d: d, maxAttempts: maxAttempts, seed: seed, cls: probe.NewClassifier(t.ThrottleStatus, t.ThrottleBody)}
 	if p.RateRPS > 0 {
 		r.lim = rate.NewLimiter(rate.Limit(p.RateRPS), max(p.Burst, 1))
 	}
@@ -302,32 +299,10 @@ func newRunner(p Policy, t Target, d Demand, maxAttempts int64, seed uint64) *ru
 	if p.BudgetRatio > 0 {
 		r.budget = NewBudget(p.BudgetRatio, p.BudgetMin, p.BudgetWindow)
 	}
-	for _, s := range t.ThrottleStatus {
-		r.throttle[s] = true
-	}
-	if len(r.throttle) == 0 {
-		r.throttle[http.StatusTooManyRequests] = true
-	}
 	if r.t.Method == "" {
 		r.t.Method = http.MethodGet
 	}
-	timeout := t.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	r.client = &http.Client{
-		Transport: &http.Transport{
-			Proxy:               nil, // verify the target, not a proxy
-			DialContext:         (&net.Dialer{Timeout: min(timeout, 5*time.Second), KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        2048,
-			MaxIdleConnsPerHost: 2048,
-			IdleConnTimeout:     30 * time.Second,
-			ForceAttemptHTTP2:   true,
-			TLSHandshakeTimeout: 10 * time.Second,
-		},
-		Timeout:       timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	r.client = probe.NewClient(t.Timeout)
 	return r
 }
 
@@ -399,7 +374,7 @@ dispatch:
 		select {
 		case outstanding <- struct{}{}:
 		default: // the local bound: shed, as an overloaded client would
-			rec.outcome, rec.done = outShed, rec.arrival
+			rec.fate, rec.done = fateShed, rec.arrival
 			continue
 		}
 		wg.Go(func() {
@@ -424,22 +399,22 @@ func (r *runner) request(parent context.Context, rec *record, start time.Time, r
 	deadline := start.Add(rec.arrival + r.d.Deadline)
 	ctx, cancel := context.WithDeadline(parent, deadline)
 	defer cancel()
-	end := func(o outcome) {
-		if parent.Err() != nil && o != outOK {
-			o = outCanceled
+	end := func(o fate) {
+		if parent.Err() != nil && o != fateOK {
+			o = fateCanceled
 		}
-		rec.outcome, rec.done = o, time.Since(start)
-		if o == outOK {
+		rec.fate, rec.done = o, time.Since(start)
+		if o == fateOK {
 			r.ok.Add(1)
 		}
 	}
-	// failed is the outcome of a request that could not go on: shed when
-	// it was never sent, else given up.
-	failed := func() outcome {
+	// failed is the fate of a request that could not go on: shed when it
+	// was never sent, else given up.
+	failed := func() fate {
 		if rec.attempts == 0 {
-			return outShed
+			return fateShed
 		}
-		return outGaveUp
+		return fateGaveUp
 	}
 	// The client's queue (pacing, in-flight cap) lets a request go only
 	// while it has MinTimeLeft to finish, and a first attempt only within
@@ -468,7 +443,7 @@ func (r *runner) request(parent context.Context, rec *record, start time.Time, r
 			if r.inFlight != nil {
 				<-r.inFlight
 			}
-			end(outGaveUp)
+			end(fateGaveUp)
 			return
 		}
 		rec.attempts++
@@ -477,16 +452,16 @@ func (r *runner) request(parent context.Context, rec *record, start time.Time, r
 		if r.inFlight != nil {
 			<-r.inFlight
 		}
-		switch res.kind {
-		case kindOK:
-			end(outOK)
+		switch res.out {
+		case probe.OutcomeOK:
+			end(fateOK)
 			return
-		case kindError:
+		case probe.OutcomeError:
 			if ctx.Err() != nil { // cut off by the deadline, not the target's fault
-				end(outGaveUp)
+				end(fateGaveUp)
 				return
 			}
-			end(outError)
+			end(fateError)
 			return
 		}
 		rec.throttled++
@@ -494,7 +469,7 @@ func (r *runner) request(parent context.Context, rec *record, start time.Time, r
 		delay, ok := r.p.Delay(attempt, res.retryAfter, rnd)
 		now := time.Now()
 		if !ok || (r.budget != nil && !r.budget.AllowRetry(now)) || now.Add(delay).After(deadline) {
-			end(outGaveUp)
+			end(fateGaveUp)
 			return
 		}
 		if delay > 0 {
@@ -503,23 +478,15 @@ func (r *runner) request(parent context.Context, rec *record, start time.Time, r
 			case <-t.C:
 			case <-ctx.Done():
 				t.Stop()
-				end(outGaveUp)
+				end(fateGaveUp)
 				return
 			}
 		}
 	}
 }
 
-type attemptKind uint8
-
-const (
-	kindOK attemptKind = iota
-	kindThrottled
-	kindError
-)
-
 type attemptResult struct {
-	kind       attemptKind
+	out        probe.Outcome
 	retryAfter time.Duration // negative when the response asked nothing
 }
 
@@ -556,7 +523,7 @@ func (r *runner) send(ctx context.Context) attemptResult {
 	req, err := http.NewRequestWithContext(ctx, r.t.Method, r.t.URL, body)
 	if err != nil {
 		r.noteErr(err)
-		return attemptResult{kind: kindError}
+		return attemptResult{out: probe.OutcomeError}
 	}
 	if r.t.Header != nil {
 		req.Header = r.t.Header.Clone()
@@ -564,29 +531,28 @@ func (r *runner) send(ctx context.Context) attemptResult {
 	resp, err := r.client.Do(req)
 	if err != nil {
 		r.noteErr(err)
-		return attemptResult{kind: kindError}
+		return attemptResult{out: probe.OutcomeError}
 	}
 	defer resp.Body.Close()
-	throttled := r.throttle[resp.StatusCode]
-	if throttled && r.t.ThrottleBody != "" {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		throttled = bytes.Contains(b, []byte(r.t.ThrottleBody))
+	var head []byte
+	if r.cls.NeedsBody(resp.StatusCode) {
+		head, _ = io.ReadAll(io.LimitReader(resp.Body, probe.MaxThrottleBody))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // so the connection is reused
-	switch {
-	case throttled:
-		res := attemptResult{kind: kindThrottled, retryAfter: -1}
+	switch r.cls.Classify(resp.StatusCode, head) {
+	case probe.OutcomeThrottled:
+		res := attemptResult{out: probe.OutcomeThrottled, retryAfter: -1}
 		if v := resp.Header.Get("Retry-After"); v != "" {
 			if d, ok := headers.ParseRetryAfter(v, time.Now()); ok {
 				res.retryAfter = d
 			}
 		}
 		return res
-	case resp.StatusCode >= 200 && resp.StatusCode < 400:
-		return attemptResult{kind: kindOK}
+	case probe.OutcomeOK:
+		return attemptResult{out: probe.OutcomeOK}
 	}
 	r.noteErr(fmt.Errorf("status %d", resp.StatusCode))
-	return attemptResult{kind: kindError}
+	return attemptResult{out: probe.OutcomeError}
 }
 
 // noteErr keeps the first error, without the URL (it may carry secrets).

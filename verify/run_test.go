@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"limitprobe/probe"
 	"limitprobe/report"
 )
 
@@ -160,7 +161,7 @@ func TestRunUnusableTarget(t *testing.T) {
 	}
 	d := Demand{RPS: 20, Duration: 300 * time.Millisecond, Deadline: time.Second}
 	v, err := Run(context.Background(), Config{Demand: d, Policies: []Policy{NonePolicy, NaivePolicy}, Prepare: prep, Seed: 1})
-	if !errors.Is(err, ErrUnusable) {
+	if !errors.Is(err, probe.ErrUnusable) {
 		t.Fatalf("got %v, want ErrUnusable", err)
 	}
 	if prepared != 1 || len(v.Policies) != 1 {
