@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"limitprobe/advise"
 	"limitprobe/probe"
 	"limitprobe/report"
 	"limitprobe/scenarios"
@@ -28,7 +29,7 @@ func (o *runOptions) register(fs *flagSet) {
 	fs.StringVarP(&o.out, "out", "o", "", "write report.json, report.md, report.html and results.bin (vegeta's encoding) to `DIR`")
 	fs.StringSliceVarP(&o.formats, "format", "f", []string{"table"}, "what to print on stdout: table, json, markdown, html (comma-separated)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress on stderr")
-	fs.Float64Var(&o.margin, "margin", report.DefaultMargin, "share of the effective limit the recommended client may use")
+	fs.Float64Var(&o.margin, "margin", advise.DefaultMargin, "share of the effective limit the recommended client may use")
 }
 
 func (o *runOptions) check(stderr io.Writer, cmd string) bool {

@@ -365,9 +365,9 @@ func charts(rep *Report) []*chart {
 	}
 	rates.series = []series{thr, offered, good}
 	if s.EffectiveLimitRPS > 0 {
-		label := "effective limit " + fmtRate(s.EffectiveLimitRPS)
+		label := "effective limit " + units.RateOrDash(s.EffectiveLimitRPS)
 		if s.LowerBoundOnly {
-			label = "limit at least " + fmtRate(s.EffectiveLimitRPS)
+			label = "limit at least " + units.RateOrDash(s.EffectiveLimitRPS)
 		}
 		rates.hlines = []hline{{y: s.EffectiveLimitRPS, label: label, class: "limit"}}
 	}
@@ -389,7 +389,7 @@ func charts(rep *Report) []*chart {
 			cum.segments = append(cum.segments, segment{st.StartS, y0, st.StartS + st.DurationS, y0 + s.EffectiveLimitRPS*st.DurationS})
 		}
 		cum.segmentsClass = "limit"
-		cum.segmentsLegend = fmt.Sprintf("estimate in saturated steps: %d + %s × t", s.Burst, fmtRate(s.EffectiveLimitRPS))
+		cum.segmentsLegend = fmt.Sprintf("estimate in saturated steps: %d + %s × t", s.Burst, units.RateOrDash(s.EffectiveLimitRPS))
 	}
 
 	lat.series = []series{p50}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"limitprobe/advise"
 	"limitprobe/units"
 )
 
@@ -117,17 +118,12 @@ func sharedDemand(reps []*Report) float64 {
 func compared(r *Report, name string, demand float64) Compared {
 	s, rec := r.Summary, r.Recommendation
 	c := Compared{
-		Name: name, EffectiveLimitRPS: s.EffectiveLimitRPS, LowerBoundOnly: classOf(s) == classLowerBound,
+		Name:    name,
 		BandLow: s.EffectiveLimitBand.Low, BandHigh: s.EffectiveLimitBand.High, Burst: s.Burst, WindowS: s.WindowS,
 		Algorithm: orText(s.Algorithm, "unknown"), ClientRateRPS: rec.ClientRateRPS, ClientBurst: rec.ClientBurst, MaxConcurrency: rec.MaxConcurrency,
 		SustainableRPS: rec.SustainableRPS, Price: r.Price,
 	}
-	if c.LowerBoundOnly {
-		c.EffectiveLimitRPS = max(c.EffectiveLimitRPS, statsOf(r.Steps).maxGoodput)
-	}
-	if classOf(s) == classLockout {
-		c.EffectiveLimitRPS = positiveMin(s.EffectiveLimitRPS, s.OnsetRPS)
-	}
+	c.EffectiveLimitRPS, c.LowerBoundOnly = advise.Limit(s, r.Steps)
 	if demand > 0 {
 		if c.EffectiveLimitRPS > 0 {
 			c.HeadroomRatio = (c.EffectiveLimitRPS - demand) / demand
@@ -150,7 +146,7 @@ func verdictOf(cs []Compared, demand float64) string {
 				best = c
 			}
 		}
-		return fmt.Sprintf("no demand given: %s carries the most (%s with the recommended settings)", best.Name, fmtRate(best.SustainableRPS))
+		return fmt.Sprintf("no demand given: %s carries the most (%s with the recommended settings)", best.Name, units.RateOrDash(best.SustainableRPS))
 	}
 	var yes, no []string
 	var meets []Compared
@@ -162,7 +158,7 @@ func verdictOf(cs []Compared, demand float64) string {
 			no = append(no, c.Name)
 		}
 	}
-	need := fmtRate(demand)
+	need := units.RateOrDash(demand)
 	if len(meets) == 0 {
 		best := cs[0]
 		for _, c := range cs[1:] {
@@ -170,7 +166,7 @@ func verdictOf(cs []Compared, demand float64) string {
 				best = c
 			}
 		}
-		return fmt.Sprintf("none meets %s: the largest, %s, sends %s (%s short)", need, best.Name, fmtRate(best.SustainableRPS),
+		return fmt.Sprintf("none meets %s: the largest, %s, sends %s (%s short)", need, best.Name, units.RateOrDash(best.SustainableRPS),
 			units.PercentWhole((demand-best.SustainableRPS)/demand))
 	}
 	head := fmt.Sprintf("%s %s %s", andList(yes), verb(len(yes), "meets", "meet"), need)
@@ -194,12 +190,12 @@ func verdictOf(cs []Compared, demand float64) string {
 		}
 	}
 	if len(meets) == 1 {
-		return fmt.Sprintf("%s; pick %s (%s)", head, pick.Name, fmtRate(pick.SustainableRPS))
+		return fmt.Sprintf("%s; pick %s (%s)", head, pick.Name, units.RateOrDash(pick.SustainableRPS))
 	}
 	if priced {
-		return fmt.Sprintf("%s; the cheapest that does is %s (%s, sends %s)", head, pick.Name, fmtPrice(pick.Price), fmtRate(pick.SustainableRPS))
+		return fmt.Sprintf("%s; the cheapest that does is %s (%s, sends %s)", head, pick.Name, fmtPrice(pick.Price), units.RateOrDash(pick.SustainableRPS))
 	}
-	return fmt.Sprintf("%s; the smallest that does is %s (sends %s)", head, pick.Name, fmtRate(pick.SustainableRPS))
+	return fmt.Sprintf("%s; the smallest that does is %s (sends %s)", head, pick.Name, units.RateOrDash(pick.SustainableRPS))
 }
 
 func verb(n int, one, many string) string {
@@ -233,27 +229,27 @@ func compareRows(cmp Comparison) (header []string, rows [][]string) {
 	}
 	add("effective limit", func(c Compared) string {
 		if c.LowerBoundOnly {
-			return "≥ " + fmtRate(c.EffectiveLimitRPS)
+			return "≥ " + units.RateOrDash(c.EffectiveLimitRPS)
 		}
-		return fmtRate(c.EffectiveLimitRPS)
+		return units.RateOrDash(c.EffectiveLimitRPS)
 	})
 	add("band", func(c Compared) string { return fmtBand(bandLike{c.BandLow, c.BandHigh}) })
 	add("burst", func(c Compared) string { return burstValue(c.Burst) })
-	add("window", func(c Compared) string { return fmtSeconds(c.WindowS) })
+	add("window", func(c Compared) string { return units.SecondsOrDash(c.WindowS) })
 	add("algorithm", func(c Compared) string { return c.Algorithm })
 	add("recommended", func(c Compared) string {
 		var parts []string
 		if c.ClientRateRPS > 0 {
-			parts = append(parts, fmt.Sprintf("%s burst %d", fmtRate(c.ClientRateRPS), c.ClientBurst))
+			parts = append(parts, fmt.Sprintf("%s burst %d", units.RateOrDash(c.ClientRateRPS), c.ClientBurst))
 		}
 		if c.MaxConcurrency > 0 {
 			parts = append(parts, strconv.Itoa(c.MaxConcurrency)+" in flight")
 		}
 		return orDash(strings.Join(parts, ", "))
 	})
-	add("sends", func(c Compared) string { return fmtRate(c.SustainableRPS) })
+	add("sends", func(c Compared) string { return units.RateOrDash(c.SustainableRPS) })
 	if cmp.DemandRPS > 0 {
-		add("vs "+fmtRate(cmp.DemandRPS), func(c Compared) string {
+		add("vs "+units.RateOrDash(cmp.DemandRPS), func(c Compared) string {
 			if c.EffectiveLimitRPS <= 0 {
 				return "unknown"
 			}

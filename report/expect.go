@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"limitprobe/advise"
 	"limitprobe/scenarios"
 	"limitprobe/units"
 )
@@ -24,28 +25,28 @@ const (
 // interrupted run is judged on what it measured, and each verdict says so.
 func evaluate(rep *Report, e scenarios.Expect) []Expectation {
 	s := rep.Summary
-	st := statsOf(rep.Steps)
-	lower := classOf(s) == classLowerBound
+	bound, lower := advise.Limit(s, rep.Steps)
 	out := []Expectation{}
 	add := func(x Expectation) { out = append(out, x) }
 
 	if want := float64(e.MinEffectiveLimit); want > 0 {
 		limit := s.EffectiveLimitRPS
-		got := fmtRate(limit)
+		got := units.RateOrDash(limit)
 		if lower {
-			limit = max(limit, st.maxGoodput)
-			got = "≥ " + fmtRate(limit) + " (never throttled)"
+			limit = bound
+			got = "≥ " + units.RateOrDash(limit) + " (never throttled)"
 		}
-		add(Expectation{Name: ExpectMinEffectiveLimit, Want: "≥ " + fmtRate(want), Got: orNone(got, limit), Pass: limit >= want})
+		add(Expectation{Name: ExpectMinEffectiveLimit, Want: "≥ " + units.RateOrDash(want), Got: orNone(got, limit), Pass: limit >= want})
 	}
 	if want := float64(e.MinOnset); want > 0 {
-		x := Expectation{Name: ExpectMinOnset, Want: "≥ " + fmtRate(want)}
+		x := Expectation{Name: ExpectMinOnset, Want: "≥ " + units.RateOrDash(want)}
 		switch {
 		case s.OnsetRPS > 0:
-			x.Got, x.Pass = fmtRate(s.OnsetRPS), s.OnsetRPS >= want
+			x.Got, x.Pass = units.RateOrDash(s.OnsetRPS), s.OnsetRPS >= want
 		case !s.Limited || lower:
 			// Never crossed the threshold: the onset is above every rate tested.
-			x.Got, x.Pass = "none up to "+fmtRate(st.maxOffered), st.maxOffered >= want
+			top := advise.HighestOffered(rep.Steps)
+			x.Got, x.Pass = "none up to "+units.RateOrDash(top), top >= want
 		default:
 			x.Got = "not measured"
 		}
@@ -75,8 +76,8 @@ func evaluate(rep *Report, e scenarios.Expect) []Expectation {
 	if e.MeetsDemand {
 		x := Expectation{Name: ExpectMeetsDemand}
 		if d := rep.Recommendation.Demand; d != nil {
-			x.Want = "sends ≥ " + fmtRate(d.DemandRPS)
-			x.Got = fmt.Sprintf("%s (%s)", fmtRate(d.SustainableRPS), rep.Recommendation.Basis)
+			x.Want = "sends ≥ " + units.RateOrDash(d.DemandRPS)
+			x.Got = fmt.Sprintf("%s (%s)", units.RateOrDash(d.SustainableRPS), rep.Recommendation.Basis)
 			x.Pass = d.Meets
 			x.Note = d.Sentence
 		} else {

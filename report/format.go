@@ -57,40 +57,15 @@ func Write(w io.Writer, rep *Report, format string, opt RenderOptions) error {
 // The helpers below format numbers the same way in every format, stably
 // (no locale, no exponent), so golden files do not drift.
 
-// fmtRate prints a rate, "—" for none.
-func fmtRate(rps float64) string {
-	if rps <= 0 {
-		return "—"
-	}
-	return units.Rate(rps).String()
-}
-
-// fmtMS prints milliseconds for a table cell: one decimal below 10 ms,
-// whole above, no unit.
-func fmtMS(ms float64) string {
-	if ms < 10 {
-		return strconv.FormatFloat(ms, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(ms, 'f', 0, 64)
-}
-
 // fmtDelay prints a delay given in milliseconds with a unit: "25 ms".
 func fmtDelay(ms float64) string { return units.Seconds(ms / 1000) }
-
-// fmtSeconds prints a span in seconds with a unit; "—" for none.
-func fmtSeconds(s float64) string {
-	if s <= 0 {
-		return "—"
-	}
-	return units.Seconds(s)
-}
 
 // fmtBand prints an interval of rates: "48.9–51.5/s"; "—" when empty.
 func fmtBand(b bandLike) string {
 	if b.High <= 0 {
 		return "—"
 	}
-	lo, hi := fmtRate(b.Low), fmtRate(b.High)
+	lo, hi := units.RateOrDash(b.Low), units.RateOrDash(b.High)
 	if b.Low <= 0 {
 		lo = "0/s"
 	}
@@ -124,7 +99,7 @@ func fmtPrice(p *Price) string {
 	case 730 * 3600:
 		unit = "month"
 	default:
-		unit = fmtSeconds(per)
+		unit = units.SecondsOrDash(per)
 	}
 	return units.Num(p.Amount) + "/" + unit
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 
+	"limitprobe/advise"
 	"limitprobe/units"
 )
 
@@ -17,12 +18,12 @@ type htmlData struct {
 	Advertised, Mismatch        string
 	Reasons                     []string
 	Charts                      []template.HTML
-	Demand                      *Demand
+	Demand                      *advise.Demand
 	Settings                    [][2]string
 	Notes                       []string
-	Reference                   []ReferencePoint
-	Ours                        ReferencePoint
-	Snippets                    []Snippet
+	Reference                   []advise.ReferencePoint
+	Ours                        advise.ReferencePoint
+	Snippets                    []advise.Snippet
 	Expectations                []Expectation
 	Verification                template.HTML // "" when not verified
 	Steps                       [][]string
@@ -50,7 +51,7 @@ func writeHTML(w io.Writer, rep *Report) error {
 		Demand:       rec.Demand,
 		Notes:        rec.Notes,
 		Reference:    rec.Reference,
-		Snippets:     Snippets(rep),
+		Snippets:     advise.Snippets(rec, s, rep.Scenario.Name, Schema),
 		Expectations: rep.Expectations,
 		Version:      orText(rep.ToolVersion, "(unknown version)"),
 		Schema:       Schema,
@@ -61,17 +62,17 @@ func writeHTML(w io.Writer, rep *Report) error {
 		}
 		d.Meta += m
 	}
-	limit, limitSub := fmtRate(s.EffectiveLimitRPS), ""
+	limit, limitSub := units.RateOrDash(s.EffectiveLimitRPS), ""
 	if s.LowerBoundOnly {
-		limit, limitSub = "≥ "+fmtRate(max(s.EffectiveLimitRPS, statsOf(rep.Steps).maxGoodput)), "never throttled"
+		limit, limitSub = "≥ "+units.RateOrDash(lowerBound(rep)), "never throttled"
 	} else if s.EffectiveLimitBand.High > 0 {
 		limitSub = "band " + fmtBand(bandLike(s.EffectiveLimitBand))
 	}
 	d.Cards = []card{
 		{Label: "effective limit", Value: limit, Sub: limitSub, Main: true},
-		{Label: "onset", Value: fmtRate(s.OnsetRPS), Sub: onsetSub(rep)},
+		{Label: "onset", Value: units.RateOrDash(s.OnsetRPS), Sub: onsetSub(rep)},
 		{Label: "burst", Value: burstValue(s.Burst), Sub: "beyond the steady rate"},
-		{Label: "window", Value: fmtSeconds(s.WindowS)},
+		{Label: "window", Value: units.SecondsOrDash(s.WindowS)},
 	}
 	if s.MaxInFlight > 0 {
 		d.Cards = append(d.Cards, card{Label: "in flight cap", Value: strconv.Itoa(s.MaxInFlight)})
@@ -92,13 +93,13 @@ func writeHTML(w io.Writer, rep *Report) error {
 	if p := priceText(rep); p != "" {
 		d.Settings = append(d.Settings, [2]string{"price", p})
 	}
-	d.Ours = ReferencePoint{Name: "ours (measured)", BaseMS: float64(rec.Retry.BaseDelayMS), Multiplier: rec.Retry.Multiplier,
+	d.Ours = advise.ReferencePoint{Name: "ours (measured)", BaseMS: float64(rec.Retry.BaseDelayMS), Multiplier: rec.Retry.Multiplier,
 		MaxMS: float64(rec.Retry.MaxDelayMS), Jitter: rec.Retry.Jitter, MaxRetries: rec.Retry.MaxRetries}
 	for _, x := range rep.Steps {
-		d.Steps = append(d.Steps, []string{strconv.Itoa(x.Index + 1), phaseText(x), fmtRate(x.OfferedRPS),
+		d.Steps = append(d.Steps, []string{strconv.Itoa(x.Index + 1), phaseText(x), units.RateOrDash(x.OfferedRPS),
 			strconv.FormatInt(x.Requests, 10), strconv.FormatInt(x.OK, 10), strconv.FormatInt(x.Throttled, 10),
-			strconv.FormatInt(x.Errors, 10), fmtRate(x.GoodputRPS), units.Percent(x.ThrottledRatio),
-			fmtMS(x.LatencyMS.P50), fmtMS(x.LatencyMS.P99), strconv.Itoa(x.MaxInFlight)})
+			strconv.FormatInt(x.Errors, 10), units.RateOrDash(x.GoodputRPS), units.Percent(x.ThrottledRatio),
+			units.Millis(x.LatencyMS.P50), units.Millis(x.LatencyMS.P99), strconv.Itoa(x.MaxInFlight)})
 	}
 	if rep.Verification != nil {
 		var err error
@@ -113,8 +114,8 @@ func onsetSub(rep *Report) string {
 	if rep.Summary.OnsetRPS > 0 {
 		return "first throttling above the threshold"
 	}
-	if m := statsOf(rep.Steps).maxOffered; m > 0 {
-		return "none up to " + fmtRate(m)
+	if m := advise.HighestOffered(rep.Steps); m > 0 {
+		return "none up to " + units.RateOrDash(m)
 	}
 	return ""
 }
@@ -128,7 +129,7 @@ func burstValue(b int) string {
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"delay": fmtDelay,
-	"ftoa":  ftoa,
+	"ftoa":  units.Exact,
 }).Parse(htmlSource))
 
 const htmlSource = `<!DOCTYPE html>

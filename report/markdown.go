@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"limitprobe/advise"
 	"limitprobe/units"
 )
 
@@ -62,16 +63,16 @@ func writeMarkdown(w io.Writer, rep *Report) error {
 		p("Stopped: %s.\n\n", rep.StopReason)
 	}
 
-	limit := fmtRate(s.EffectiveLimitRPS)
+	limit := units.RateOrDash(s.EffectiveLimitRPS)
 	if s.LowerBoundOnly {
-		limit = "≥ " + fmtRate(max(s.EffectiveLimitRPS, statsOf(rep.Steps).maxGoodput))
+		limit = "≥ " + units.RateOrDash(lowerBound(rep))
 	}
 	p("### Summary\n\n")
 	rows := [][]string{
 		{"effective limit", "**" + limit + "**" + bandSuffix(rep)},
 		{"onset", onsetText(rep)},
 		{"burst", burstText(s)},
-		{"window", fmtSeconds(s.WindowS)},
+		{"window", units.SecondsOrDash(s.WindowS)},
 	}
 	if s.MaxInFlight > 0 {
 		rows = append(rows, []string{"in flight cap", strconv.Itoa(s.MaxInFlight)})
@@ -111,13 +112,13 @@ func writeMarkdown(w io.Writer, rep *Report) error {
 	p("\n<details><summary>Backoff reference points: why ours differs</summary>\n\n")
 	var refs [][]string
 	for _, r := range rec.Reference {
-		refs = append(refs, []string{r.Name, fmtDelay(r.BaseMS), "×" + ftoa(r.Multiplier), fmtDelay(r.MaxMS), r.Jitter, r.WhyOursDiffers})
+		refs = append(refs, []string{r.Name, fmtDelay(r.BaseMS), "×" + units.Exact(r.Multiplier), fmtDelay(r.MaxMS), r.Jitter, r.WhyOursDiffers})
 	}
-	refs = append(refs, []string{"**ours**", fmtDelay(float64(rec.Retry.BaseDelayMS)), "×" + ftoa(rec.Retry.Multiplier),
+	refs = append(refs, []string{"**ours**", fmtDelay(float64(rec.Retry.BaseDelayMS)), "×" + units.Exact(rec.Retry.Multiplier),
 		fmtDelay(float64(rec.Retry.MaxDelayMS)), rec.Retry.Jitter, "measured: " + rec.Basis})
 	mdTable(b, []string{"client", "base", "multiplier", "cap", "jitter", "why ours differs"}, "lrrrll", refs)
 	p("\n</details>\n\n")
-	for _, sn := range Snippets(rep) {
+	for _, sn := range advise.Snippets(rec, s, rep.Scenario.Name, Schema) {
 		p("<details><summary>%s</summary>\n\n```%s\n%s```\n\n</details>\n\n", sn.Title, sn.Lang, sn.Code)
 	}
 
@@ -154,10 +155,10 @@ func writeMarkdown(w io.Writer, rep *Report) error {
 	} else {
 		var st [][]string
 		for _, x := range rep.Steps {
-			st = append(st, []string{strconv.Itoa(x.Index + 1), phaseText(x), fmtRate(x.OfferedRPS),
+			st = append(st, []string{strconv.Itoa(x.Index + 1), phaseText(x), units.RateOrDash(x.OfferedRPS),
 				strconv.FormatInt(x.Requests, 10), strconv.FormatInt(x.OK, 10), strconv.FormatInt(x.Throttled, 10),
-				strconv.FormatInt(x.Errors, 10), fmtRate(x.GoodputRPS), units.Percent(x.ThrottledRatio),
-				fmtMS(x.LatencyMS.P50), fmtMS(x.LatencyMS.P99), strconv.Itoa(x.MaxInFlight)})
+				strconv.FormatInt(x.Errors, 10), units.RateOrDash(x.GoodputRPS), units.Percent(x.ThrottledRatio),
+				units.Millis(x.LatencyMS.P50), units.Millis(x.LatencyMS.P99), strconv.Itoa(x.MaxInFlight)})
 		}
 		mdTable(b, []string{"step", "phase", "offered", "sent", "ok", "throttled", "errors", "goodput", "throttled %", "p50 ms", "p99 ms", "max in flight"},
 			"rlrrrrrrrrrr", st)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"limitprobe/advise"
 	"limitprobe/evidence"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
@@ -15,10 +16,6 @@ import (
 // Schema is the version of the JSON contract a Report follows. Other tools
 // and CI read its field names; they change only with a new version.
 const Schema = "limitprobe.report/v1"
-
-// DefaultMargin is the share of the effective limit a client is advised to
-// use when Options.Margin is unset: 0.9, 90%.
-const DefaultMargin = 0.9
 
 // Report is the document limitprobe writes after a run: the measurements of
 // probe.Run, flattened into the top level of the JSON, with the recommended
@@ -30,8 +27,8 @@ type Report struct {
 	ToolVersion string `json:"tool_version"` // limitprobe's version
 	probe.Run
 	// Price is what the probed tier costs; nil (JSON null) when unknown.
-	Price          *Price         `json:"price"`
-	Recommendation Recommendation `json:"recommendation"`
+	Price          *Price                `json:"price"`
+	Recommendation advise.Recommendation `json:"recommendation"`
 	// Expectations are the CI gate's checks, in a fixed order; empty when
 	// the scenario set none.
 	Expectations []Expectation `json:"expectations"`
@@ -56,7 +53,7 @@ type Options struct {
 	// ToolVersion is recorded in the report as tool_version.
 	ToolVersion string
 	// Margin is the share of the measured limit the recommendation uses, in
-	// (0, 1]; 0 means DefaultMargin.
+	// (0, 1]; 0 means advise.DefaultMargin.
 	Margin float64
 	// Expect is the CI gate to evaluate.
 	Expect scenarios.Expect
@@ -82,7 +79,7 @@ type Expectation struct {
 }
 
 // New builds the report of run: it computes the recommendation (see
-// Recommend) and evaluates opt.Expect. run is copied; nil slices become
+// advise.Recommend) and evaluates opt.Expect. run is copied; nil slices become
 // empty so that every list in the JSON is an array, never null.
 func New(run probe.Run, opt Options) *Report {
 	if run.Steps == nil {
@@ -98,14 +95,13 @@ func New(run probe.Run, opt Options) *Report {
 	if opt.PricePer > 0 && opt.PriceAmount >= 0 {
 		rep.Price = &Price{Amount: opt.PriceAmount, PerS: opt.PricePer.Seconds()}
 	}
-	margin := normMargin(opt.Margin)
-	rep.Recommendation = Recommend(run.Summary, run.Steps, run.Advertised, margin)
+	rep.Recommendation = advise.Recommend(run.Summary, run.Steps, run.Advertised, opt.Margin)
 	demand := opt.DemandRPS
 	if demand <= 0 {
 		demand = run.Scenario.DemandRPS
 	}
 	if demand > 0 {
-		d := demandFor(demand, run.Summary, run.Steps, rep.Recommendation)
+		d := advise.DemandFor(demand, run.Summary, run.Steps, rep.Recommendation)
 		rep.Recommendation.Demand = &d
 	}
 	rep.Expectations = evaluate(rep, opt.Expect)
@@ -151,12 +147,4 @@ func (r *Report) Failed() []Expectation {
 		}
 	}
 	return failed
-}
-
-// normMargin returns m when it is a usable margin, else DefaultMargin.
-func normMargin(m float64) float64 {
-	if m > 0 && m <= 1 {
-		return m
-	}
-	return DefaultMargin
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"limitprobe/advise"
 	"limitprobe/evidence"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
@@ -261,8 +262,8 @@ func TestNewOptions(t *testing.T) {
 	run := tokenBucketRun()
 	t.Run("defaults", func(t *testing.T) {
 		rep := New(run, Options{})
-		if got := rep.Recommendation.Margin; got != DefaultMargin {
-			t.Errorf("margin: got %v, want %v", got, DefaultMargin)
+		if got := rep.Recommendation.Margin; got != advise.DefaultMargin {
+			t.Errorf("margin: got %v, want %v", got, advise.DefaultMargin)
 		}
 		if rep.Price != nil {
 			t.Errorf("price: got %+v, want nil", rep.Price)

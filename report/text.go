@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"limitprobe/advise"
 	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/headers"
@@ -115,17 +116,17 @@ func writeTable(w io.Writer, rep *Report, opt RenderOptions) error {
 	}
 
 	t.heading("Summary")
-	limit := fmtRate(s.EffectiveLimitRPS)
+	limit := units.RateOrDash(s.EffectiveLimitRPS)
 	if s.EffectiveLimitBand.High > 0 {
 		limit += " (band " + fmtBand(bandLike(s.EffectiveLimitBand)) + ")"
 	}
 	if s.LowerBoundOnly {
-		limit = "at least " + fmtRate(max(s.EffectiveLimitRPS, statsOf(rep.Steps).maxGoodput)) + " (never throttled)"
+		limit = "at least " + units.RateOrDash(lowerBound(rep)) + " (never throttled)"
 	}
 	t.fieldStyled("effective limit", limit, ansiBold)
 	t.field("onset", onsetText(rep))
 	t.field("burst", burstText(s))
-	t.field("window", fmtSeconds(s.WindowS))
+	t.field("window", units.SecondsOrDash(s.WindowS))
 	if s.MaxInFlight > 0 {
 		t.field("in flight cap", strconv.Itoa(s.MaxInFlight))
 	}
@@ -213,10 +214,10 @@ func writeStepTable(t *textWriter, rep *Report) error {
 			pct = t.style(ansiYellow, pct)
 		}
 		if err := tb.Append([]string{
-			strconv.Itoa(st.Index + 1), phaseText(st), fmtRate(st.OfferedRPS),
+			strconv.Itoa(st.Index + 1), phaseText(st), units.RateOrDash(st.OfferedRPS),
 			strconv.FormatInt(st.Requests, 10), strconv.FormatInt(st.OK, 10),
 			strconv.FormatInt(st.Throttled, 10), strconv.FormatInt(st.Errors, 10),
-			fmtRate(st.GoodputRPS), pct, latencyText(st.LatencyMS), strconv.Itoa(st.MaxInFlight),
+			units.RateOrDash(st.GoodputRPS), pct, latencyText(st.LatencyMS), strconv.Itoa(st.MaxInFlight),
 		}); err != nil {
 			return err
 		}
@@ -240,7 +241,7 @@ func runMeta(rep *Report) []string {
 	if !rep.StartedAt.IsZero() {
 		parts = append(parts, "started "+fmtTime(rep.StartedAt))
 	}
-	parts = append(parts, fmtSeconds(rep.DurationS))
+	parts = append(parts, units.SecondsOrDash(rep.DurationS))
 	if rep.Scenario.Strategy != "" {
 		parts = append(parts, "strategy "+rep.Scenario.Strategy)
 	}
@@ -264,7 +265,14 @@ func latencyText(l evidence.Latency) string {
 	if l.P50 == 0 && l.P99 == 0 {
 		return "—"
 	}
-	return fmtMS(l.P50) + "/" + fmtMS(l.P99)
+	return units.Millis(l.P50) + "/" + units.Millis(l.P99)
+}
+
+// lowerBound is the limit of a run that was never throttled: at least the
+// best it carried (see advise.Limit).
+func lowerBound(rep *Report) float64 {
+	l, _ := advise.Limit(rep.Summary, rep.Steps)
+	return l
 }
 
 func onsetText(rep *Report) string {
@@ -274,10 +282,10 @@ func onsetText(rep *Report) string {
 		thr = 0.01
 	}
 	if s.OnsetRPS > 0 {
-		return fmt.Sprintf("%s (first step with more than %s throttled)", fmtRate(s.OnsetRPS), units.PercentWhole(thr))
+		return fmt.Sprintf("%s (first step with more than %s throttled)", units.RateOrDash(s.OnsetRPS), units.PercentWhole(thr))
 	}
-	if m := statsOf(rep.Steps).maxOffered; m > 0 {
-		return fmt.Sprintf("none up to %s (never more than %s throttled)", fmtRate(m), units.PercentWhole(thr))
+	if m := advise.HighestOffered(rep.Steps); m > 0 {
+		return fmt.Sprintf("none up to %s (never more than %s throttled)", units.RateOrDash(m), units.PercentWhole(thr))
 	}
 	return "—"
 }
@@ -306,7 +314,7 @@ func advertisedText(a *headers.Advertised) string {
 	if a.Limit > 0 {
 		p := "limit " + units.Num(a.Limit)
 		if a.WindowS > 0 {
-			p += " per " + fmtSeconds(a.WindowS) + " (" + fmtRate(a.Limit/a.WindowS) + ")"
+			p += " per " + units.SecondsOrDash(a.WindowS) + " (" + units.RateOrDash(a.Limit/a.WindowS) + ")"
 		}
 		parts = append(parts, p)
 	}
@@ -314,10 +322,10 @@ func advertisedText(a *headers.Advertised) string {
 		parts = append(parts, "remaining "+units.Num(*a.Remaining))
 	}
 	if a.ResetS > 0 {
-		parts = append(parts, "reset in "+fmtSeconds(a.ResetS))
+		parts = append(parts, "reset in "+units.SecondsOrDash(a.ResetS))
 	}
 	if a.RetryAfterS > 0 {
-		parts = append(parts, "Retry-After "+fmtSeconds(a.RetryAfterS))
+		parts = append(parts, "Retry-After "+units.SecondsOrDash(a.RetryAfterS))
 	}
 	if len(parts) == 0 {
 		parts = append(parts, "nothing usable")
@@ -329,17 +337,17 @@ func advertisedText(a *headers.Advertised) string {
 	return s
 }
 
-func clientRateText(rec Recommendation) string {
+func clientRateText(rec advise.Recommendation) string {
 	if rec.ClientRateRPS <= 0 {
 		return "— (no rate limit: cap requests in flight instead)"
 	}
-	s := fmt.Sprintf("%s, burst %d", fmtRate(rec.ClientRateRPS), rec.ClientBurst)
+	s := fmt.Sprintf("%s, burst %d", units.RateOrDash(rec.ClientRateRPS), rec.ClientBurst)
 	switch rec.Basis {
-	case BasisHighestTestedRate:
+	case advise.BasisHighestTestedRate:
 		s += " (the highest tested rate; the limit is higher)"
-	case BasisConservative:
+	case advise.BasisConservative:
 		s += " (conservative: the limiter was not recognised)"
-	case BasisLockoutOnset:
+	case advise.BasisLockoutOnset:
 		s += " (under the lockout onset, no burst)"
 	default:
 		s += fmt.Sprintf(" (%s of the effective limit)", units.PercentWhole(rec.Margin))
@@ -347,29 +355,29 @@ func clientRateText(rec Recommendation) string {
 	return s
 }
 
-func maxConcurrencyText(rec Recommendation) string {
+func maxConcurrencyText(rec advise.Recommendation) string {
 	if rec.MaxConcurrency <= 0 {
 		return "— (no cap needed)"
 	}
-	if rec.SustainableRPS > 0 && rec.Basis == BasisConcurrencyCap {
-		return fmt.Sprintf("%d in flight (about %s)", rec.MaxConcurrency, fmtRate(rec.SustainableRPS))
+	if rec.SustainableRPS > 0 && rec.Basis == advise.BasisConcurrencyCap {
+		return fmt.Sprintf("%d in flight (about %s)", rec.MaxConcurrency, units.RateOrDash(rec.SustainableRPS))
 	}
 	return fmt.Sprintf("%d in flight", rec.MaxConcurrency)
 }
 
 // retryText is the retry policy in one line.
-func retryText(r Retry) string {
+func retryText(r advise.Retry) string {
 	s := ""
 	if r.HonorRetryAfter {
 		s = "honour Retry-After first; else "
 	}
 	return s + fmt.Sprintf("full jitter from %s ×%s up to %s; at most %d retries; budget %s of requests",
-		fmtDelay(float64(r.BaseDelayMS)), ftoa(r.Multiplier), fmtDelay(float64(r.MaxDelayMS)), r.MaxRetries, units.PercentWhole(r.BudgetRatio))
+		fmtDelay(float64(r.BaseDelayMS)), units.Exact(r.Multiplier), fmtDelay(float64(r.MaxDelayMS)), r.MaxRetries, units.PercentWhole(r.BudgetRatio))
 }
 
 // referenceSettings prints a reference point's numbers: "1 s ×1.6 ±20%, cap 120 s".
-func referenceSettings(r ReferencePoint) string {
-	s := fmt.Sprintf("%s ×%s, jitter %s, cap %s", fmtDelay(r.BaseMS), ftoa(r.Multiplier), r.Jitter, fmtDelay(r.MaxMS))
+func referenceSettings(r advise.ReferencePoint) string {
+	s := fmt.Sprintf("%s ×%s, jitter %s, cap %s", fmtDelay(r.BaseMS), units.Exact(r.Multiplier), r.Jitter, fmtDelay(r.MaxMS))
 	if r.MaxRetries > 0 {
 		s += fmt.Sprintf(", at most %d retries", r.MaxRetries)
 	}
@@ -401,7 +409,7 @@ func priceText(rep *Report) string {
 	}
 	s := fmtPrice(p)
 	if r := rep.Recommendation.SustainableRPS; r > 0 {
-		s += fmt.Sprintf("; %s per million successful requests at %s, fully used", units.Num(p.Amount/(r*p.PerS)*1e6), fmtRate(r))
+		s += fmt.Sprintf("; %s per million successful requests at %s, fully used", units.Num(p.Amount/(r*p.PerS)*1e6), units.RateOrDash(r))
 	}
 	return s
 }

@@ -171,12 +171,12 @@ func WriteVerification(w io.Writer, v *Verification, format string) error {
 // verifyHeadline says what was replayed: "demand 75/s (150% of the 50/s
 // limit) from 8 clients, 20 s per policy, deadline 10 s".
 func verifyHeadline(v *Verification) string {
-	s := "demand " + fmtRate(v.DemandRPS)
+	s := "demand " + units.RateOrDash(v.DemandRPS)
 	if v.LimitRPS > 0 {
-		s += " (" + units.PercentWhole(v.DemandRPS/v.LimitRPS) + " of the " + fmtRate(v.LimitRPS) + " limit)"
+		s += " (" + units.PercentWhole(v.DemandRPS/v.LimitRPS) + " of the " + units.RateOrDash(v.LimitRPS) + " limit)"
 	}
 	s += " from " + plural(int64(max(v.Clients, 1)), "client")
-	s += ", " + fmtSeconds(v.DurationS) + " per policy, deadline " + fmtSeconds(v.DeadlineS)
+	s += ", " + units.SecondsOrDash(v.DurationS) + " per policy, deadline " + units.SecondsOrDash(v.DeadlineS)
 	return s
 }
 
@@ -234,7 +234,7 @@ func fmtRateOrZero(rps float64) string {
 	if rps <= 0 {
 		return "0/s"
 	}
-	return fmtRate(rps)
+	return units.RateOrDash(rps)
 }
 
 func writeVerificationTable(w *bufio.Writer, v *Verification) error {

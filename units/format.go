@@ -53,6 +53,18 @@ func FloorSig(x float64, n int) float64 {
 	return math.Floor(x*p+1e-9) / p
 }
 
+// CeilSig rounds x up to n significant digits, so that a delay derived
+// from a measurement never rounds down below it. Values ≤ 0, NaN and
+// infinities are returned as they are.
+func CeilSig(x float64, n int) float64 {
+	if x <= 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return x
+	}
+	p := math.Pow(10, float64(n)-math.Ceil(math.Log10(x)))
+	// The epsilon keeps 20 from becoming 21 when x*p is 20.0000000001.
+	return math.Ceil(x*p-1e-9) / p
+}
+
 // Num prints x with up to three significant digits and no exponent: 48.2,
 // 1230, 0.5. NaN and infinities print as "—": no number that is printed or
 // written is absurd.
@@ -66,6 +78,10 @@ func Num(x float64) string {
 	}
 	return strconv.FormatFloat(x, 'f', -1, 64)
 }
+
+// Exact prints x in full with no exponent and no trailing zeros, for
+// settings a user pastes: "2", "1.6", "0.125".
+func Exact(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
 // Percent prints a share in [0, 1] as a percentage with one decimal:
 // "16.7%".
@@ -110,6 +126,23 @@ func Seconds(s float64) string {
 	}
 }
 
+// SecondsOrDash is Seconds, or "—" for a span that is not known (≤ 0).
+func SecondsOrDash(s float64) string {
+	if s <= 0 {
+		return "—"
+	}
+	return Seconds(s)
+}
+
+// Millis prints milliseconds without a unit, for a table cell or beside
+// "ms": one decimal below 10 ms, whole above: "3.5", "123".
+func Millis(ms float64) string {
+	if ms < 10 {
+		return strconv.FormatFloat(ms, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(ms, 'f', 0, 64)
+}
+
 // FormatDuration renders d as a Go duration rounded to what matters at its
 // size, for settings a user pastes: "20ms", "1.5s", "2m0s".
 func FormatDuration(d time.Duration) string {
@@ -122,6 +155,15 @@ func FormatDuration(d time.Duration) string {
 		return d.Round(100 * time.Millisecond).String()
 	}
 	return d.Round(time.Second).String()
+}
+
+// RateOrDash is Rate(rps).String(), or "—" for a rate that is not known
+// (≤ 0).
+func RateOrDash(rps float64) string {
+	if rps <= 0 {
+		return "—"
+	}
+	return Rate(rps).String()
 }
 
 // FormatRate renders a rate in requests per second the way users write it:

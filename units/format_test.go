@@ -14,9 +14,15 @@ func TestFormat(t *testing.T) {
 		{"rate per minute", Rate(0.5).String(), "30/m"},
 		{"rate zero", Rate(0).String(), "0/s"},
 		{"rate every", Every(20 * time.Millisecond).String(), "50/s"},
+		{"rate or dash", RateOrDash(50.2345), "50.2/s"},
+		{"rate or dash none", RateOrDash(0), "—"},
+		{"rate or dash per minute", RateOrDash(0.5), "30/m"},
+		{"rate or dash large", RateOrDash(1234.5), "1230/s"},
 		{"num", Num(1234.5), "1230"},
 		{"num small", Num(0.012345), "0.0123"},
 		{"num inf", Num(math.Inf(1)), "—"},
+		{"exact", Exact(1.6), "1.6"},
+		{"exact whole", Exact(2), "2"},
 		{"percent", Percent(0.16666), "16.7%"},
 		{"percent whole", PercentWhole(0.234), "23%"},
 		{"percent whole tiny", PercentWhole(0.001), "<1%"},
@@ -28,6 +34,10 @@ func TestFormat(t *testing.T) {
 		{"seconds h", Seconds(3600 * 3), "3 h"},
 		{"seconds d", Seconds(86400 * 30), "30 d"},
 		{"seconds nan", Seconds(math.NaN()), "—"},
+		{"seconds or dash", SecondsOrDash(60), "60 s"},
+		{"seconds or dash none", SecondsOrDash(0), "—"},
+		{"millis", Millis(3.456), "3.5"},
+		{"millis whole", Millis(123.4), "123"},
 		{"duration", FormatDuration(1520 * time.Millisecond), "1.5s"},
 		{"duration ms", FormatDuration(20*time.Millisecond + 300*time.Microsecond), "20ms"},
 	}
@@ -52,6 +62,11 @@ func TestSig(t *testing.T) {
 		}
 		if got := FloorSig(tt.x, 3); math.Abs(got-tt.floor) > 1e-9 {
 			t.Errorf("FloorSig(%v, 3) = %v, want %v", tt.x, got, tt.floor)
+		}
+	}
+	for _, tt := range []struct{ x, want float64 }{{22.2, 23}, {20, 20}, {1234, 1300}, {0.0123, 0.013}, {0, 0}} {
+		if got := CeilSig(tt.x, 2); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("CeilSig(%v, 2) = %v, want %v", tt.x, got, tt.want)
 		}
 	}
 	if r := Rate(50).Interval(); r != 20*time.Millisecond {

@@ -97,7 +97,7 @@ func Judge(v *report.Verification) report.VerifyVerdict {
 	if best != nil {
 		c := report.Expectation{
 			Name: "fewest throttled attempts",
-			Want: fmt.Sprintf("≤ every other policy's (±%s per request)", fmtFloat(ThrottleTolerance)),
+			Want: fmt.Sprintf("≤ every other policy's (±%s per request)", units.Exact(ThrottleTolerance)),
 			Got:  fmt.Sprintf("%s per request; fewest of the others: %s %s", perReqText(rec.ThrottledPerRequest), best.Name, perReqText(best.ThrottledPerRequest)),
 			Pass: rec.ThrottledPerRequest <= best.ThrottledPerRequest+ThrottleTolerance,
 		}

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"limitprobe/advise"
 	"limitprobe/report"
 	"limitprobe/units"
 )
@@ -156,7 +157,7 @@ func (p Policy) jittered(d time.Duration, rnd *rand.Rand) time.Duration {
 // budget counts the requests of the last 10 s and allows at least 10
 // retries). minTimeLeft is how much time before its deadline a queued
 // request must have left to be sent (Policies gives twice TypicalLatency).
-func FromRecommendation(rec report.Recommendation, minTimeLeft time.Duration) Policy {
+func FromRecommendation(rec advise.Recommendation, minTimeLeft time.Duration) Policy {
 	r := rec.Retry
 	p := Policy{
 		Name:            Recommended,
@@ -187,7 +188,7 @@ func FromRecommendation(rec report.Recommendation, minTimeLeft time.Duration) Po
 	if p.MaxInFlight > 0 {
 		parts = append(parts, fmt.Sprintf("at most %d in flight", p.MaxInFlight))
 	}
-	retry := fmt.Sprintf("full jitter from %s ×%s up to %s, at most %d retries", units.FormatDuration(p.Base), fmtFloat(p.Multiplier), units.FormatDuration(p.MaxDelay), p.MaxRetries)
+	retry := fmt.Sprintf("full jitter from %s ×%s up to %s, at most %d retries", units.FormatDuration(p.Base), units.Exact(p.Multiplier), units.FormatDuration(p.MaxDelay), p.MaxRetries)
 	if p.HonorRetryAfter {
 		retry = "honour Retry-After, else " + retry
 	}

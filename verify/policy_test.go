@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"limitprobe/advise"
 	"limitprobe/evidence"
 	"limitprobe/probe"
 	"limitprobe/report"
@@ -17,9 +18,9 @@ const s = time.Second
 
 // recommendation is a report's recommendation for a token bucket of 50/s,
 // burst 10, that sends Retry-After.
-var recommendation = report.Recommendation{
-	ClientRateRPS: 45, ClientBurst: 9, SustainableRPS: 45, Margin: 0.9, Basis: report.BasisEffectiveLimit,
-	Retry: report.Retry{HonorRetryAfter: true, BaseDelayMS: 20, Multiplier: 2, MaxDelayMS: 5000, Jitter: "full", MaxRetries: 9, BudgetRatio: 0.1},
+var recommendation = advise.Recommendation{
+	ClientRateRPS: 45, ClientBurst: 9, SustainableRPS: 45, Margin: 0.9, Basis: advise.BasisEffectiveLimit,
+	Retry: advise.Retry{HonorRetryAfter: true, BaseDelayMS: 20, Multiplier: 2, MaxDelayMS: 5000, Jitter: "full", MaxRetries: 9, BudgetRatio: 0.1},
 }
 
 // delays returns the delays of retries 0..n-1 (stopping at the first give
@@ -180,8 +181,8 @@ func TestRecommendedPacingIsATokenBucket(t *testing.T) {
 }
 
 func TestConcurrencyRecommendationCapsInFlight(t *testing.T) {
-	rec := report.Recommendation{MaxConcurrency: 9, SustainableRPS: 90, Basis: report.BasisConcurrencyCap,
-		Retry: report.Retry{BaseDelayMS: 100, Multiplier: 2, MaxDelayMS: 5000, Jitter: "full", MaxRetries: 7, BudgetRatio: 0.1}}
+	rec := advise.Recommendation{MaxConcurrency: 9, SustainableRPS: 90, Basis: advise.BasisConcurrencyCap,
+		Retry: advise.Retry{BaseDelayMS: 100, Multiplier: 2, MaxDelayMS: 5000, Jitter: "full", MaxRetries: 7, BudgetRatio: 0.1}}
 	p := FromRecommendation(rec, 100*time.Millisecond)
 	if p.RateRPS != 0 || p.MaxInFlight != 9 || p.MinTimeLeft != 100*time.Millisecond || p.QueueShare != 0.5 {
 		t.Errorf("got rate %v, in flight %d, min time left %v, queue share %v; want no rate, 9, 100ms, 0.5", p.RateRPS, p.MaxInFlight, p.MinTimeLeft, p.QueueShare)

@@ -1,4 +1,4 @@
-package report
+package advise
 
 import (
 	"bytes"
@@ -12,21 +12,43 @@ import (
 	"strings"
 	"testing"
 
+	"limitprobe/estimate"
+	"limitprobe/evidence"
+	"limitprobe/headers"
+	"limitprobe/units"
+
 	"go.yaml.in/yaml/v3"
 )
 
-// snippetReports covers every shape of snippet: rate and Retry-After,
+// snippetCase is a recommendation and the estimate it was made from.
+type snippetCase struct {
+	s   estimate.Summary
+	rec Recommendation
+}
+
+// snippetCases covers every shape of snippet: rate and Retry-After,
 // concurrency without Retry-After, lower bound.
-func snippetReports() map[string]*Report {
-	m := map[string]*Report{}
-	for _, fx := range fixtures() {
-		m[fx.name] = fx.rep
+func snippetCases() map[string]snippetCase {
+	m := map[string]snippetCase{}
+	for name, in := range map[string]struct {
+		s     estimate.Summary
+		steps []evidence.Step
+		adv   *headers.Advertised
+	}{
+		"tokenbucket": {estimate.Summary{Limited: true, EffectiveLimitRPS: 50.2, OnsetRPS: 60, Burst: 10, Algorithm: estimate.AlgorithmTokenBucket, Confidence: 0.86},
+			steps(4, 1, 10, 20, 40, 60, 80, 100), &headers.Advertised{Limit: 50, WindowS: 1, ResetS: 1, RetryAfterS: 1, Source: headers.SourceIETF}},
+		"concurrency": {estimate.Summary{Limited: true, EffectiveLimitRPS: 40, OnsetRPS: 120, MaxInFlight: 8, Algorithm: estimate.AlgorithmConcurrency, Confidence: 0.92},
+			steps(200, 0, 5, 10, 20, 40, 120, 280), nil},
+		"noneobserved": {estimate.Summary{EffectiveLimitRPS: 40, Algorithm: estimate.AlgorithmNoneObserved, LowerBoundOnly: true},
+			steps(12, 0, 10, 20, 40), nil},
+	} {
+		m[name] = snippetCase{s: in.s, rec: Recommend(in.s, in.steps, in.adv, DefaultMargin)}
 	}
 	return m
 }
 
-func snippet(rep *Report, lang string) string {
-	for _, s := range Snippets(rep) {
+func snippet(c snippetCase, lang string) string {
+	for _, s := range Snippets(c.rec, c.s, "mock-token-bucket", "limitprobe.report/v1") {
 		if s.Lang == lang {
 			return s.Code
 		}
@@ -35,8 +57,8 @@ func snippet(rep *Report, lang string) string {
 }
 
 func TestGoSnippetIsGofmtedGo(t *testing.T) {
-	for name, rep := range snippetReports() {
-		code := snippet(rep, "go")
+	for name, c := range snippetCases() {
+		code := snippet(c, "go")
 		if _, err := parser.ParseFile(token.NewFileSet(), "client.go", code, parser.ParseComments); err != nil {
 			t.Errorf("%s: the Go snippet does not parse: %v\n%s", name, err, code)
 			continue
@@ -45,7 +67,7 @@ func TestGoSnippetIsGofmtedGo(t *testing.T) {
 		if err != nil || string(formatted) != code {
 			t.Errorf("%s: the Go snippet is not gofmt'd (err %v)", name, err)
 		}
-		rec := rep.Recommendation
+		rec := c.rec
 		for want, needed := range map[string]bool{
 			"rate.NewLimiter(":    rec.ClientRateRPS > 0,
 			"inFlight":            rec.MaxConcurrency > 0,
@@ -84,7 +106,7 @@ func TestGoSnippetCompiles(t *testing.T) {
 	if len(xtime) == 0 {
 		t.Skip("golang.org/x/time v0.16.0 is not in go.sum")
 	}
-	for name, rep := range snippetReports() {
+	for name, c := range snippetCases() {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			write := func(file, s string) {
@@ -94,7 +116,7 @@ func TestGoSnippetCompiles(t *testing.T) {
 			}
 			write("go.mod", "module snippet\n\ngo 1.26\n\nrequire golang.org/x/time v0.16.0\n")
 			write("go.sum", strings.Join(xtime, "\n")+"\n")
-			write("client.go", snippet(rep, "go"))
+			write("client.go", snippet(c, "go"))
 			cmd := exec.Command(goBin, "vet", "./...")
 			cmd.Dir = dir
 			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
@@ -102,7 +124,7 @@ func TestGoSnippetCompiles(t *testing.T) {
 				if bytes.Contains(out, []byte("module lookup disabled")) || bytes.Contains(out, []byte("cannot find module")) {
 					t.Skipf("golang.org/x/time is not in the module cache: %s", out)
 				}
-				t.Errorf("go vet of the snippet failed: %v\n%s\n%s", err, out, snippet(rep, "go"))
+				t.Errorf("go vet of the snippet failed: %v\n%s\n%s", err, out, snippet(c, "go"))
 			}
 		})
 	}
@@ -113,14 +135,14 @@ func TestPythonSnippetParses(t *testing.T) {
 	if err != nil {
 		t.Skip("no python3")
 	}
-	for name, rep := range snippetReports() {
-		code := snippet(rep, "python")
+	for name, c := range snippetCases() {
+		code := snippet(c, "python")
 		cmd := exec.Command(py, "-c", "import ast, sys; ast.parse(sys.stdin.read())")
 		cmd.Stdin = strings.NewReader(code)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("%s: the Python snippet does not parse: %v\n%s\n%s", name, err, out, code)
 		}
-		r := rep.Recommendation.Retry
+		r := c.rec.Retry
 		for _, want := range []string{"MAX_RETRIES = " + strconv.Itoa(r.MaxRetries), "wait_random_exponential", "stop_after_attempt"} {
 			if !strings.Contains(code, want) {
 				t.Errorf("%s: the Python snippet lacks %q", name, want)
@@ -130,7 +152,7 @@ func TestPythonSnippetParses(t *testing.T) {
 }
 
 func TestYAMLSnippetMatchesRecommendation(t *testing.T) {
-	for name, rep := range snippetReports() {
+	for name, c := range snippetCases() {
 		var got struct {
 			Client struct {
 				Rate           string `yaml:"rate"`
@@ -147,11 +169,11 @@ func TestYAMLSnippetMatchesRecommendation(t *testing.T) {
 				BudgetRatio     float64 `yaml:"budget_ratio"`
 			} `yaml:"retry"`
 		}
-		if err := yaml.Unmarshal([]byte(snippet(rep, "yaml")), &got); err != nil {
+		if err := yaml.Unmarshal([]byte(snippet(c, "yaml")), &got); err != nil {
 			t.Errorf("%s: the YAML snippet does not parse: %v", name, err)
 			continue
 		}
-		rec := rep.Recommendation
+		rec := c.rec
 		r := rec.Retry
 		if got.Client.Burst != rec.ClientBurst || got.Client.MaxConcurrency != rec.MaxConcurrency ||
 			got.Retry.HonorRetryAfter != r.HonorRetryAfter || got.Retry.Multiplier != r.Multiplier || got.Retry.Jitter != r.Jitter ||
@@ -159,8 +181,8 @@ func TestYAMLSnippetMatchesRecommendation(t *testing.T) {
 			got.Retry.BaseDelay != goDurationString(r.BaseDelayMS) || got.Retry.MaxDelay != goDurationString(r.MaxDelayMS) {
 			t.Errorf("%s: got %+v, want the numbers of %+v", name, got, rec)
 		}
-		if rec.ClientRateRPS > 0 && got.Client.Rate != fmtRate(rec.ClientRateRPS) {
-			t.Errorf("%s: rate: got %q, want %q", name, got.Client.Rate, fmtRate(rec.ClientRateRPS))
+		if rec.ClientRateRPS > 0 && got.Client.Rate != units.RateOrDash(rec.ClientRateRPS) {
+			t.Errorf("%s: rate: got %q, want %q", name, got.Client.Rate, units.RateOrDash(rec.ClientRateRPS))
 		}
 	}
 }

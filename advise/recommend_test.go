@@ -1,4 +1,4 @@
-package report
+package advise
 
 import (
 	"math"
@@ -8,7 +8,6 @@ import (
 	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/headers"
-	"limitprobe/units"
 )
 
 // steps builds measured steps at the given offered rates, each with p50
@@ -242,7 +241,7 @@ func TestDemandSentence(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := steps(10, 0, 10, 20, 40)
 			rec := Recommend(tt.s, st, nil, 0.9)
-			d := demandFor(tt.demand, tt.s, st, rec)
+			d := DemandFor(tt.demand, tt.s, st, rec)
 			if d.Sentence != tt.want {
 				t.Errorf("got %q,\nwant %q", d.Sentence, tt.want)
 			}
@@ -253,28 +252,13 @@ func TestDemandSentence(t *testing.T) {
 	}
 }
 
-func TestNumberFormats(t *testing.T) {
-	tests := []struct{ got, want string }{
-		{fmtRate(50.2345), "50.2/s"}, {fmtRate(0), "—"}, {fmtRate(0.5), "30/m"}, {fmtRate(1234.5), "1230/s"},
-		{units.Percent(0.1667), "16.7%"}, {units.PercentWhole(0.004), "<1%"}, {units.PercentWhole(-0.225), "23%"},
-		{fmtDelay(25), "25 ms"}, {fmtDelay(1500), "1.5 s"}, {fmtDelay(120000), "120 s"}, {fmtDelay(300000), "5 min"},
-		{fmtMS(3.456), "3.5"}, {fmtMS(123.4), "123"}, {units.Num(0.86), "0.86"}, {units.Num(12345), "12300"},
-		{fmtBand(bandLike{48.9, 51.5}), "48.9–51.5/s"}, {fmtBand(bandLike{}), "—"},
-		{fmtPrice(&Price{Amount: 0.6, PerS: 3600}), "0.6/h"}, {fmtPrice(&Price{Amount: 20, PerS: 730 * 3600}), "20/month"},
-		{goDurationString(25), "25ms"}, {goDurationString(5000), "5s"}, {goDurationString(60000), "1m"}, {goDurationString(1500), "1500ms"},
-	}
-	for i, tt := range tests {
-		if tt.got != tt.want {
-			t.Errorf("case %d: got %q, want %q", i, tt.got, tt.want)
+func TestGoDurationString(t *testing.T) {
+	for _, tt := range []struct {
+		ms   int64
+		want string
+	}{{25, "25ms"}, {5000, "5s"}, {60000, "1m"}, {1500, "1500ms"}} {
+		if got := goDurationString(tt.ms); got != tt.want {
+			t.Errorf("goDurationString(%d): got %q, want %q", tt.ms, got, tt.want)
 		}
-	}
-	if got := units.FloorSig(0.9*50, 3); got != 45 {
-		t.Errorf("units.FloorSig(45): got %v, want 45", got)
-	}
-	if got := ceilSig(22.2, 2); got != 23 {
-		t.Errorf("ceilSig(22.2, 2): got %v, want 23", got)
-	}
-	if got := ceilSig(20, 2); got != 20 {
-		t.Errorf("ceilSig(20, 2): got %v, want 20", got)
 	}
 }

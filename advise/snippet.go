@@ -1,10 +1,11 @@
-package report
+package advise
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 
+	"limitprobe/estimate"
 	"limitprobe/units"
 )
 
@@ -16,11 +17,13 @@ type Snippet struct {
 	Code  string
 }
 
-// Snippets returns the recommendation of rep as Go (golang.org/x/time/rate
-// and a retry loop), Python (requests and tenacity) and YAML settings.
-func Snippets(rep *Report) []Snippet {
-	rec := rep.Recommendation
-	head := snippetHead(rep)
+// Snippets returns rec as Go (golang.org/x/time/rate and a retry loop),
+// Python (requests and tenacity) and YAML settings. Each opens with a
+// comment that says where the numbers come from: the scenario's name, the
+// schema of the report they were written in, and s, the estimate rec was
+// made from.
+func Snippets(rec Recommendation, s estimate.Summary, scenario, schema string) []Snippet {
+	head := snippetHead(rec, s, scenario, schema)
 	return []Snippet{
 		{Lang: "go", Title: "Go: golang.org/x/time/rate and a retry loop", Code: goSnippet(head, rec)},
 		{Lang: "python", Title: "Python: requests and tenacity", Code: pySnippet(head, rec)},
@@ -30,24 +33,22 @@ func Snippets(rep *Report) []Snippet {
 
 // snippetHead is the comment that opens every snippet: where the numbers
 // come from.
-func snippetHead(rep *Report) []string {
-	s := rep.Summary
-	name := rep.Scenario.Name
+func snippetHead(rec Recommendation, s estimate.Summary, name, schema string) []string {
 	if name == "" {
 		name = "unnamed scenario"
 	}
 	alg := s.Algorithm
 	if alg == "" {
-		alg = "unknown"
+		alg = estimate.AlgorithmUnknown
 	}
-	lines := []string{fmt.Sprintf("Client settings from limitprobe for %s (%s).", name, Schema)}
-	switch rec := rep.Recommendation; rec.Basis {
+	lines := []string{fmt.Sprintf("Client settings from limitprobe for %s (%s).", name, schema)}
+	switch rec.Basis {
 	case BasisConcurrencyCap:
 		lines = append(lines, fmt.Sprintf("Measured: %s, cap %d in flight; keep at most %d in flight.", alg, s.MaxInFlight, rec.MaxConcurrency))
 	case BasisHighestTestedRate:
-		lines = append(lines, fmt.Sprintf("Measured: no throttling up to %s; pace at that rate (a lower bound, not a limit).", fmtRate(rec.ClientRateRPS)))
+		lines = append(lines, fmt.Sprintf("Measured: no throttling up to %s; pace at that rate (a lower bound, not a limit).", units.RateOrDash(rec.ClientRateRPS)))
 	default:
-		lines = append(lines, fmt.Sprintf("Measured: %s, effective limit %s; pace at %s, burst %d.", alg, fmtRate(s.EffectiveLimitRPS), fmtRate(rec.ClientRateRPS), rec.ClientBurst))
+		lines = append(lines, fmt.Sprintf("Measured: %s, effective limit %s; pace at %s, burst %d.", alg, units.RateOrDash(s.EffectiveLimitRPS), units.RateOrDash(rec.ClientRateRPS), rec.ClientBurst))
 	}
 	return lines
 }
@@ -74,8 +75,6 @@ func goDuration(ms int64) string {
 	}
 }
 
-func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-
 func goSnippet(head []string, rec Recommendation) string {
 	r := rec.Retry
 	var b strings.Builder
@@ -94,11 +93,11 @@ func goSnippet(head []string, rec Recommendation) string {
 	w("\tbaseDelay   = %s\n", goDuration(r.BaseDelayMS))
 	w("\tmaxDelay    = %s\n", goDuration(r.MaxDelayMS))
 	w("\tmaxRetries  = %d\n", r.MaxRetries)
-	w("\tbudgetRatio = %s // retries at most %s of requests\n", ftoa(r.BudgetRatio), units.PercentWhole(r.BudgetRatio))
+	w("\tbudgetRatio = %s // retries at most %s of requests\n", units.Exact(r.BudgetRatio), units.PercentWhole(r.BudgetRatio))
 	b.WriteString(")\n\n")
 	if rec.ClientRateRPS > 0 {
-		w("// limiter paces every attempt, retries included: %s requests/s, burst %d.\n", ftoa(rec.ClientRateRPS), rec.ClientBurst)
-		w("var limiter = rate.NewLimiter(%s, %d)\n\n", ftoa(rec.ClientRateRPS), rec.ClientBurst)
+		w("// limiter paces every attempt, retries included: %s requests/s, burst %d.\n", units.Exact(rec.ClientRateRPS), rec.ClientBurst)
+		w("var limiter = rate.NewLimiter(%s, %d)\n\n", units.Exact(rec.ClientRateRPS), rec.ClientBurst)
 	}
 	if rec.MaxConcurrency > 0 {
 		w("// inFlight caps requests in flight at %d.\n", rec.MaxConcurrency)
@@ -240,16 +239,16 @@ func pySnippet(head []string, rec Recommendation) string {
 	}
 	b.WriteString("\nimport requests\nfrom tenacity import retry, retry_if_result, stop_after_attempt, wait_random_exponential\n\n")
 	if rec.ClientRateRPS > 0 {
-		w("RATE = %s  # requests per second\n", ftoa(rec.ClientRateRPS))
+		w("RATE = %s  # requests per second\n", units.Exact(rec.ClientRateRPS))
 		w("BURST = %d\n", rec.ClientBurst)
 	}
 	if rec.MaxConcurrency > 0 {
 		w("MAX_IN_FLIGHT = %d\n", rec.MaxConcurrency)
 	}
-	w("BASE_DELAY = %s  # seconds\n", ftoa(float64(r.BaseDelayMS)/1000))
-	w("MAX_DELAY = %s  # seconds\n", ftoa(float64(r.MaxDelayMS)/1000))
+	w("BASE_DELAY = %s  # seconds\n", units.Exact(float64(r.BaseDelayMS)/1000))
+	w("MAX_DELAY = %s  # seconds\n", units.Exact(float64(r.MaxDelayMS)/1000))
 	w("MAX_RETRIES = %d\n", r.MaxRetries)
-	w("BUDGET_RATIO = %s  # retries at most %s of requests\n\n\n", ftoa(r.BudgetRatio), units.PercentWhole(r.BudgetRatio))
+	w("BUDGET_RATIO = %s  # retries at most %s of requests\n\n\n", units.Exact(r.BudgetRatio), units.PercentWhole(r.BudgetRatio))
 	if rec.ClientRateRPS > 0 {
 		b.WriteString(`class TokenBucket:
     """Blocks until a request may go: rate per second, burst at once."""
@@ -373,7 +372,7 @@ func yamlSnippet(head []string, rec Recommendation) string {
 	b.WriteString(comment("# ", head))
 	b.WriteString("client:\n")
 	if rec.ClientRateRPS > 0 {
-		w("  rate: %s\n", fmtRate(rec.ClientRateRPS))
+		w("  rate: %s\n", units.RateOrDash(rec.ClientRateRPS))
 		w("  burst: %d\n", rec.ClientBurst)
 	} else {
 		b.WriteString("  rate: 0      # no rate limit: the cap on requests in flight is what matters\n  burst: 0\n")
@@ -386,11 +385,11 @@ func yamlSnippet(head []string, rec Recommendation) string {
 	b.WriteString("retry:\n")
 	w("  honor_retry_after: %t\n", r.HonorRetryAfter)
 	w("  base_delay: %s\n", goDurationString(r.BaseDelayMS))
-	w("  multiplier: %s\n", ftoa(r.Multiplier))
+	w("  multiplier: %s\n", units.Exact(r.Multiplier))
 	w("  max_delay: %s\n", goDurationString(r.MaxDelayMS))
 	w("  jitter: %s\n", r.Jitter)
 	w("  max_retries: %d\n", r.MaxRetries)
-	w("  budget_ratio: %s\n", ftoa(r.BudgetRatio))
+	w("  budget_ratio: %s\n", units.Exact(r.BudgetRatio))
 	return b.String()
 }
 

@@ -1,4 +1,10 @@
-package report
+// Package advise turns a measurement into client settings: a client-side
+// token bucket, a cap on requests in flight and a retry policy with a
+// budget (Recommend), how they compare with a demand (DemandFor), and the
+// same settings as paste-ready Go, Python and YAML (Snippets). Everything
+// here is a pure function of the estimate, the steps and the advertised
+// fields.
+package advise
 
 import (
 	"fmt"
@@ -81,23 +87,6 @@ type ReferencePoint struct {
 	WhyOursDiffers string `json:"why_ours_differs"`
 }
 
-// Demand compares the measured limit with the rate the service needs.
-type Demand struct {
-	DemandRPS      float64 `json:"demand_rps"`      // requests per second needed
-	LimitRPS       float64 `json:"limit_rps"`       // effective limit (or lower bound), requests per second
-	SustainableRPS float64 `json:"sustainable_rps"` // what the recommendation sends, requests per second
-	// HeadroomRatio is (limit − demand) ÷ demand: 0.25 is 25% headroom,
-	// −0.2 is 20% short.
-	HeadroomRatio float64 `json:"headroom_ratio"`
-	// Meets is true when SustainableRPS covers the demand.
-	Meets bool `json:"meets"`
-	// LowerBound is true when the limit was never reached, so LimitRPS is
-	// only a lower bound.
-	LowerBound bool `json:"lower_bound"`
-	// Sentence says all of it in words.
-	Sentence string `json:"sentence"`
-}
-
 // Bases of a recommendation, the values of Recommendation.Basis.
 const (
 	BasisEffectiveLimit    = "effective-limit"
@@ -106,6 +95,10 @@ const (
 	BasisHighestTestedRate = "highest-tested-rate"
 	BasisConservative      = "conservative"
 )
+
+// DefaultMargin is the share of the effective limit a client is advised to
+// use when no margin (or no usable one) is given: 0.9, 90%.
+const DefaultMargin = 0.9
 
 // Retry tuning that is not measured.
 const (
@@ -162,11 +155,11 @@ const (
 
 func classOf(s estimate.Summary) class {
 	switch a := s.Algorithm; {
-	case s.LowerBoundOnly || a == "none-observed" || (!s.Limited && a == ""):
+	case s.LowerBoundOnly || a == estimate.AlgorithmNoneObserved || (!s.Limited && a == ""):
 		return classLowerBound
-	case a == "concurrency" && (s.MaxInFlight > 0 || s.EffectiveLimitRPS > 0):
+	case a == estimate.AlgorithmConcurrency && (s.MaxInFlight > 0 || s.EffectiveLimitRPS > 0):
 		return classConcurrency
-	case a == "lockout" && (s.OnsetRPS > 0 || s.EffectiveLimitRPS > 0):
+	case a == estimate.AlgorithmLockout && (s.OnsetRPS > 0 || s.EffectiveLimitRPS > 0):
 		return classLockout
 	case s.EffectiveLimitRPS > 0 && isRateAlgorithm(a):
 		return classRate
@@ -176,13 +169,23 @@ func classOf(s estimate.Summary) class {
 
 func isRateAlgorithm(a string) bool {
 	switch a {
-	case "token-bucket", "gcra", "fixed-window", "sliding-window", "queue":
+	case estimate.AlgorithmTokenBucket, estimate.AlgorithmFixedWindow, estimate.AlgorithmSlidingWindow, estimate.AlgorithmQueue:
 		return true
 	}
 	return false
 }
 
-func isWindowAlgorithm(a string) bool { return a == "fixed-window" || a == "sliding-window" }
+func isWindowAlgorithm(a string) bool {
+	return a == estimate.AlgorithmFixedWindow || a == estimate.AlgorithmSlidingWindow
+}
+
+// normMargin returns m when it is a usable margin, else DefaultMargin.
+func normMargin(m float64) float64 {
+	if m > 0 && m <= 1 {
+		return m
+	}
+	return DefaultMargin
+}
 
 // Recommend turns a measurement into client settings. s is the estimate,
 // steps the measured steps (for latency, the highest rate tested and the
@@ -220,7 +223,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 		rec.ClientRateRPS = units.FloorSig(margin*limit, 3)
 		rec.SustainableRPS = rec.ClientRateRPS
 		rec.Notes = append(rec.Notes, fmt.Sprintf("Pace with a client-side token bucket at %s of the effective limit %s: %s.",
-			pct, fmtRate(limit), fmtRate(rec.ClientRateRPS)))
+			pct, units.RateOrDash(limit), units.RateOrDash(rec.ClientRateRPS)))
 		if isWindowAlgorithm(s.Algorithm) && window > 0 {
 			// Any window of length W sees at most burst + rate×W requests
 			// from the client; keep that under the quota limit×W.
@@ -228,7 +231,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 			b := int(math.Floor(quota - rec.ClientRateRPS*window))
 			rec.ClientBurst = clampBurst(b, s.Burst)
 			rec.Notes = append(rec.Notes, fmt.Sprintf("Burst %d: at %s a %s window takes %s of its quota of about %s; the burst fits in the rest, so no window overflows.",
-				rec.ClientBurst, fmtRate(rec.ClientRateRPS), fmtSeconds(window), units.Num(rec.ClientRateRPS*window), units.Num(quota)))
+				rec.ClientBurst, units.RateOrDash(rec.ClientRateRPS), units.SecondsOrDash(window), units.Num(rec.ClientRateRPS*window), units.Num(quota)))
 		} else {
 			rec.ClientBurst = clampBurst(int(math.Floor(margin*float64(s.Burst))), s.Burst)
 			if s.Burst > 0 {
@@ -237,7 +240,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 				rec.Notes = append(rec.Notes, "Burst 1: no burst allowance was measured, so send evenly spaced requests.")
 			}
 		}
-		if s.Algorithm == "queue" {
+		if s.Algorithm == estimate.AlgorithmQueue {
 			rec.Notes = append(rec.Notes, "The target queues excess requests before it rejects any: rising latency is the early warning, so watch p99.")
 		}
 
@@ -255,7 +258,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 			rec.ClientRateRPS = units.FloorSig(margin*limit, 3)
 			rec.ClientBurst, rec.SustainableRPS = 1, rec.ClientRateRPS
 			rec.Notes = append(rec.Notes, fmt.Sprintf("The target caps requests in flight, but the cap could not be sized (no latency was measured): pace at %s (%s of %s) until a probe measures it.",
-				fmtRate(rec.ClientRateRPS), pct, fmtRate(limit)))
+				units.RateOrDash(rec.ClientRateRPS), pct, units.RateOrDash(limit)))
 			break
 		}
 		rec.MaxConcurrency = max(1, int(math.Floor(margin*float64(capN))))
@@ -266,19 +269,19 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 			capN, rec.MaxConcurrency, pct))
 		if rec.SustainableRPS > 0 {
 			rec.Notes = append(rec.Notes, fmt.Sprintf("At about %s ms per request that carries about %s (Little's law: in flight = rate × latency); longer requests carry less.",
-				fmtMS(latMS), fmtRate(rec.SustainableRPS)))
+				units.Millis(latMS), units.RateOrDash(rec.SustainableRPS)))
 		}
 
 	case classLockout:
 		rec.Basis = BasisLockoutOnset
-		safe := positiveMin(limit, s.OnsetRPS)
+		safe, _ := Limit(s, steps)
 		slotRPS = safe
 		rec.ClientRateRPS = units.FloorSig(margin*safe, 3)
 		rec.ClientBurst = 1
 		rec.SustainableRPS = rec.ClientRateRPS
 		rec.Notes = append(rec.Notes,
 			fmt.Sprintf("Exceeding about %s locks the client out: throttled requests count too, so goodput falls to about zero until the client goes idle. Pace at %s (%s of it) with no burst.",
-				fmtRate(safe), fmtRate(rec.ClientRateRPS), pct),
+				units.RateOrDash(safe), units.RateOrDash(rec.ClientRateRPS), pct),
 			"On a throttled response stop sending, wait for Retry-After (or the window), then resume at the paced rate: retrying sooner extends the lockout.")
 
 	case classLowerBound:
@@ -289,7 +292,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 		rec.SustainableRPS = rec.ClientRateRPS
 		slotRPS = rec.ClientRateRPS
 		rec.Notes = append(rec.Notes, fmt.Sprintf("No throttling up to the highest tested rate: the limit is at least %s. Pace at the highest tested rate, %s; it is what was shown to work, not a limit. Probe higher (probe.max) to find the real one.",
-			fmtRate(lower), fmtRate(rec.ClientRateRPS)))
+			units.RateOrDash(lower), units.RateOrDash(rec.ClientRateRPS)))
 		if st.maxConc > 0 {
 			rec.MaxConcurrency = st.maxConc
 			rec.Notes = append(rec.Notes, fmt.Sprintf("Up to %d requests in flight were tested without throttling; keep at most that many.", st.maxConc))
@@ -304,11 +307,11 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 		slotRPS = rec.ClientRateRPS
 		alg := s.Algorithm
 		if alg == "" {
-			alg = "unknown"
+			alg = estimate.AlgorithmUnknown
 		}
 		if seen > 0 {
 			rec.Notes = append(rec.Notes, fmt.Sprintf("The limiter was not recognised (%s, confidence %s): pace conservatively at half of what was seen (%s), %s, with no burst.",
-				alg, units.Num(s.Confidence), fmtRate(seen), fmtRate(rec.ClientRateRPS)))
+				alg, units.Num(s.Confidence), units.RateOrDash(seen), units.RateOrDash(rec.ClientRateRPS)))
 		} else {
 			rec.Notes = append(rec.Notes, fmt.Sprintf("The limiter was not recognised (%s) and no rate got through: nothing can be recommended but to probe again, slower.", alg))
 		}
@@ -327,7 +330,7 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 	var retryNotes []string
 	rec.Retry, retryNotes = retryFor(cls, slotRPS, st.p50MS, window, windowFrom, honor, margin)
 	if honor && st.retryAfterS > 0 {
-		retryNotes[0] += fmt.Sprintf(" (it sent up to %s)", fmtSeconds(st.retryAfterS))
+		retryNotes[0] += fmt.Sprintf(" (it sent up to %s)", units.SecondsOrDash(st.retryAfterS))
 	}
 	retryNotes[0] += "."
 	rec.Notes = append(rec.Notes, retryNotes...)
@@ -351,12 +354,12 @@ func retryFor(cls class, slotRPS, p50MS, windowS float64, windowFrom string, hon
 		slotMS = 1000 / slotRPS
 	}
 	base := max(slotMS, p50MS, minBaseMS)
-	why := fmt.Sprintf("one request slot (%s ms) and the median latency (%s ms)", fmtMS(slotMS), fmtMS(p50MS))
+	why := fmt.Sprintf("one request slot (%s ms) and the median latency (%s ms)", units.Millis(slotMS), units.Millis(p50MS))
 	if cls == classLockout {
 		base = max(base, lockoutBaseMS)
 		why = "a second: early retries extend a lockout"
 	}
-	r.BaseDelayMS = ceilSig(base, 2)
+	r.BaseDelayMS = int64(math.Ceil(units.CeilSig(base, 2)))
 
 	capMS := float64(noWindowCapMS)
 	capWhy := "a few seconds, as no window was found"
@@ -370,7 +373,7 @@ func retryFor(cls class, slotRPS, p50MS, windowS float64, windowFrom string, hon
 	if capMS < 4*float64(r.BaseDelayMS) {
 		capMS, capWhy = 4*float64(r.BaseDelayMS), "four times the base"
 	}
-	r.MaxDelayMS = ceilSig(capMS, 2)
+	r.MaxDelayMS = int64(math.Ceil(units.CeilSig(capMS, 2)))
 
 	// Enough retries for the backoff to reach its cap, and one at the cap.
 	n := int(math.Ceil(math.Log(float64(r.MaxDelayMS)/float64(r.BaseDelayMS))/math.Log(r.Multiplier))) + 1
@@ -383,7 +386,7 @@ func retryFor(cls class, slotRPS, p50MS, windowS float64, windowFrom string, hon
 	}
 	notes = append(notes,
 		fmt.Sprintf("Otherwise back off with full jitter: wait random(0, min(%s, %s × 2ⁿ)) before retry n. The base covers %s; the cap is %s.",
-			fmtDelay(float64(r.MaxDelayMS)), fmtDelay(float64(r.BaseDelayMS)), why, capWhy),
+			units.Seconds(float64(r.MaxDelayMS)/1000), units.Seconds(float64(r.BaseDelayMS)/1000), why, capWhy),
 		fmt.Sprintf("At most %d retries per request (enough to reach the cap), and retries at most %s of requests (%s), so retries cannot amplify an overload.",
 			r.MaxRetries, units.PercentWhole(r.BudgetRatio), budgetWhy))
 	return r, notes
@@ -394,7 +397,7 @@ func references(r Retry, windowS float64) []ReferencePoint {
 	base, capMS := float64(r.BaseDelayMS), float64(r.MaxDelayMS)
 	shortOfWindow := func(refCap float64) string {
 		if windowS*1000 > refCap {
-			return fmt.Sprintf(", shorter than the %s window, so it gives up before the quota resets", fmtSeconds(windowS))
+			return fmt.Sprintf(", shorter than the %s window, so it gives up before the quota resets", units.SecondsOrDash(windowS))
 		}
 		return ""
 	}
@@ -425,9 +428,9 @@ func references(r Retry, windowS float64) []ReferencePoint {
 // ratio says how a reference delay compares with ours: "50× ours (20 ms)".
 func ratio(refMS, oursMS float64) string {
 	if r := refMS / oursMS; r < 0.8 || r > 1.25 {
-		return fmt.Sprintf("%s× ours (%s)", units.Num(units.Sig(r, 2)), fmtDelay(oursMS))
+		return fmt.Sprintf("%s× ours (%s)", units.Num(units.Sig(r, 2)), units.Seconds(oursMS/1000))
 	}
-	return fmt.Sprintf("about ours (%s)", fmtDelay(oursMS))
+	return fmt.Sprintf("about ours (%s)", units.Seconds(oursMS/1000))
 }
 
 // baseVs is ratio with what the difference does to a throttled client.
@@ -441,51 +444,6 @@ func baseVs(refMS, oursMS float64) string {
 	return ratio(refMS, oursMS)
 }
 
-// demandFor compares demand (requests per second) with what was measured
-// and what rec sends.
-func demandFor(demand float64, s estimate.Summary, steps []evidence.Step, rec Recommendation) Demand {
-	d := Demand{DemandRPS: demand, LimitRPS: s.EffectiveLimitRPS, SustainableRPS: rec.SustainableRPS}
-	cls := classOf(s)
-	if cls == classLowerBound {
-		d.LowerBound = true
-		d.LimitRPS = max(d.LimitRPS, statsOf(steps).maxGoodput)
-	}
-	if cls == classLockout {
-		d.LimitRPS = positiveMin(s.EffectiveLimitRPS, s.OnsetRPS)
-	}
-	// Without a measured limit, whether the demand fits is unknown: not met.
-	d.Meets = d.LimitRPS > 0 && d.SustainableRPS >= demand
-	if d.LimitRPS > 0 {
-		d.HeadroomRatio = (d.LimitRPS - demand) / demand
-	}
-	needs := "needs " + fmtRate(demand)
-	sends := fmt.Sprintf("at %s margin you can send %s", units.PercentWhole(rec.Margin), fmtRate(d.SustainableRPS))
-	switch rec.Basis {
-	case BasisHighestTestedRate:
-		sends = "pacing at the highest tested rate sends " + fmtRate(d.SustainableRPS)
-	case BasisConservative:
-		sends = "the conservative setting sends " + fmtRate(d.SustainableRPS)
-	case BasisConcurrencyCap:
-		sends = fmt.Sprintf("at %d in flight you can send about %s", rec.MaxConcurrency, fmtRate(d.SustainableRPS))
-	}
-	switch {
-	case d.LimitRPS <= 0:
-		d.Sentence = needs + "; no limit could be measured, so whether it fits is unknown"
-	case d.LowerBound && d.LimitRPS >= demand:
-		d.Sentence = fmt.Sprintf("%s, limit at least %s (never throttled): %s headroom or more", needs, fmtRate(d.LimitRPS), units.PercentWhole(d.HeadroomRatio))
-	case d.LowerBound:
-		d.Sentence = fmt.Sprintf("%s, but it was tested only up to %s without throttling: the limit may or may not cover it; probe higher", needs, fmtRate(d.LimitRPS))
-	case d.LimitRPS < demand:
-		d.Sentence = fmt.Sprintf("%s, limit %s: %s short; %s", needs, fmtRate(d.LimitRPS), units.PercentWhole(d.HeadroomRatio), sends)
-	case !d.Meets:
-		short := (demand - d.SustainableRPS) / demand
-		d.Sentence = fmt.Sprintf("%s, limit %s: %s headroom, but %s (%s short)", needs, fmtRate(d.LimitRPS), units.PercentWhole(d.HeadroomRatio), sends, units.PercentWhole(short))
-	default:
-		d.Sentence = fmt.Sprintf("%s, limit %s: %s headroom; %s", needs, fmtRate(d.LimitRPS), units.PercentWhole(d.HeadroomRatio), sends)
-	}
-	return d
-}
-
 // clampBurst keeps a recommended burst within [1, measured] (any size ≥ 1
 // when nothing was measured).
 func clampBurst(b, measured int) int {
@@ -493,25 +451,6 @@ func clampBurst(b, measured int) int {
 		b = min(b, measured)
 	}
 	return max(b, 1)
-}
-
-// ceilSig rounds ms up to n significant digits, as whole milliseconds.
-func ceilSig(ms float64, n int) int64 {
-	if ms <= 0 {
-		return 0
-	}
-	p := math.Pow(10, float64(n)-math.Ceil(math.Log10(ms)))
-	return int64(math.Ceil(math.Ceil(ms*p-1e-9) / p))
-}
-
-func positiveMin(a, b float64) float64 {
-	switch {
-	case a <= 0:
-		return b
-	case b <= 0:
-		return a
-	}
-	return min(a, b)
 }
 
 func firstPositive(xs ...float64) float64 {
