@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -48,7 +46,6 @@ type verifyFlags struct {
 const (
 	defaultVerifyDuration = 20 * time.Second
 	defaultVerifyDeadline = 10 * time.Second
-	maxVerifyClients      = 1000
 )
 
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -85,20 +82,36 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return bad("%v", err)
 	}
-	plan, code := f.plan(rep, stderr)
+	if f.format != report.FormatTable && f.format != report.FormatMarkdown && f.format != report.FormatJSON {
+		return bad("unknown format %q; write table, markdown or json", f.format)
+	}
+	tg, code := f.where(rep, stderr)
 	if code != exitOK {
 		return code
 	}
-	if !f.quiet {
-		fmt.Fprintln(stderr, plan.describe())
+	req, err := f.request(tg)
+	if err != nil {
+		return bad("%v", err)
 	}
-	pp := &verifyProgress{w: stderr, tty: isTerminal(stderr), quiet: f.quiet, duration: plan.cfg.Demand.Duration}
-	plan.cfg.Progress = pp.update
-	plan.cfg.Prepare = plan.prepare(stderr, f.quiet)
-	v, runErr := verify.Run(ctx, plan.cfg)
+	plan, err := verify.NewPlan(verify.Measured{Summary: rep.Summary, Steps: rep.Steps, Advertised: rep.Advertised,
+		Recommendation: rep.Recommendation, DemandRPS: rep.Scenario.DemandRPS}, req)
+	if err != nil {
+		return bad("%v", err)
+	}
+	if !f.quiet {
+		if plan.Note != "" {
+			fmt.Fprintf(stderr, "verify: %s\n", plan.Note)
+		}
+		fmt.Fprintln(stderr, plan.Describe())
+	}
+	cfg := plan.Config
+	pp := &verifyProgress{w: stderr, tty: isTerminal(stderr), quiet: f.quiet, duration: cfg.Demand.Duration, coolWhy: plan.CooldownWhy}
+	cfg.Progress = pp.update
+	cfg.Prepare = prepare(plan.Target, tg.cfgMock)
+	v, runErr := verify.Run(ctx, cfg)
 	pp.clear()
 	if v == nil {
-		fmt.Fprintf(stderr, "limitprobe verify: %v\n", plan.sc.Redact(runErr.Error()))
+		fmt.Fprintf(stderr, "limitprobe verify: %v\n", tg.sc.Redact(runErr.Error()))
 		return exitTarget
 	}
 	if len(v.Policies) > 0 || runErr == nil {
@@ -119,8 +132,8 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "limitprobe verify: interrupted; the verification holds what was measured")
 		return exitInterrupted
 	case runErr != nil:
-		msg := plan.sc.Redact(runErr.Error())
-		if errors.Is(runErr, probe.ErrUnusable) && plan.cfgMock == nil && plan.fromReport {
+		msg := tg.sc.Redact(runErr.Error())
+		if errors.Is(runErr, probe.ErrUnusable) && tg.cfgMock == nil && tg.fromReport {
 			msg += " (the report's URL may be a mock from the probe that has since stopped: give --mock SPEC, --scenario FILE or --target URL)"
 		}
 		fmt.Fprintf(stderr, "limitprobe verify: %s\n", msg)
@@ -134,25 +147,21 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitOK
 }
 
-// verifyPlan is a checked verification, ready to run.
-type verifyPlan struct {
-	cfg        verify.Config
-	sc         *scenarios.Scenario // the target as a scenario: for redaction
-	target     verify.Target       // a real target's request; the mock's without a URL
+// verifyTarget is where a verification sends its demand.
+type verifyTarget struct {
+	sc         *scenarios.Scenario // the target as a scenario, defaults applied; for redaction
 	cfgMock    *mock.Config        // the mock to start per policy; nil for a real target
-	cooldown   time.Duration       // pause between policies against a real target
-	coolWhy    string
-	fromReport bool // the target is the report's own URL
+	fromReport bool                // the target is the report's own URL
 }
 
-// plan checks the flags against the report and turns them into a plan;
-// nothing is sent.
-func (f *verifyFlags) plan(rep *report.Report, stderr io.Writer) (*verifyPlan, int) {
-	bad := func(format string, a ...any) (*verifyPlan, int) {
+// where turns the target flags, or else the report's own target, into a
+// checked scenario; nothing is sent.
+func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget, int) {
+	bad := func(format string, a ...any) (*verifyTarget, int) {
 		fmt.Fprintf(stderr, "limitprobe verify: "+format+"\n", a...)
 		return nil, exitUsage
 	}
-	p := &verifyPlan{}
+	p := &verifyTarget{}
 	n := 0
 	for _, s := range []string{f.target, f.mock, f.scenario} {
 		if s != "" {
@@ -162,15 +171,10 @@ func (f *verifyFlags) plan(rep *report.Report, stderr io.Writer) (*verifyPlan, i
 	if n > 1 {
 		return bad("give one of --target, --mock and --scenario")
 	}
-	switch {
-	case f.format != report.FormatTable && f.format != report.FormatMarkdown && f.format != report.FormatJSON:
-		return bad("unknown format %q; write table, markdown or json", f.format)
-	case f.clients < 1 || f.clients > maxVerifyClients:
-		return bad("--clients %d: write a number of callers from 1 to %d", f.clients, maxVerifyClients)
-	}
 
 	// The target, as a scenario: loaded, or built from the flags.
 	var sc *scenarios.Scenario
+	spec := f.mock
 	switch {
 	case f.scenario != "":
 		var err error
@@ -178,9 +182,9 @@ func (f *verifyFlags) plan(rep *report.Report, stderr io.Writer) (*verifyPlan, i
 			fmt.Fprintln(stderr, err)
 			return nil, exitUsage
 		}
-	case f.mock != "":
+	case spec != "":
 		sc = &scenarios.Scenario{Name: "mock", Target: scenarios.Target{Mock: &scenarios.Mock{}}}
-		for _, kv := range splitSpec(f.mock) {
+		for _, kv := range splitSpec(spec) {
 			k, v, _ := strings.Cut(kv, "=")
 			sc.Target.Mock.Params = append(sc.Target.Mock.Params, scenarios.Param{Key: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
 		}
@@ -221,222 +225,84 @@ func (f *verifyFlags) plan(rep *report.Report, stderr io.Writer) (*verifyPlan, i
 		}
 	}
 	if t.Mock != nil {
-		ps := make([]mock.Param, len(t.Mock.Params))
-		for i, q := range t.Mock.Params {
-			ps[i] = mock.Param{Key: q.Key, Value: q.Value}
-		}
-		cfg, err := mock.FromParams(ps)
-		if err == nil {
-			var srv *mock.Server
-			if srv, err = mock.New(cfg); err == nil {
-				srv.Close()
-			}
-		}
-		if err != nil {
+		var err error
+		if p.cfgMock, err = verifyMock(t, len(f.throttle) > 0); err != nil {
 			return bad("mock: %v", err)
 		}
-		p.cfgMock = &cfg
-		// What the mock throttles with is throttling, whatever else the
-		// scenario lists, unless --throttle-status says otherwise.
-		if st := cmp.Or(cfg.ThrottleStatus, mock.DefaultThrottleStatus); len(f.throttle) == 0 && !slices.Contains(t.ThrottleStatus, st) {
-			t.ThrottleStatus = append(t.ThrottleStatus, st)
-		}
-	} else if f.parallel {
-		return bad("--parallel needs a mock (--mock or a scenario with a mock): against a real target the policies share one limiter")
 	}
 	scenarios.ApplyDefaults(sc)
 	p.sc = sc
-
-	// The demand.
-	d := verify.Demand{Clients: f.clients}
-	var err error
-	if d.Duration, err = units.ParseDuration(f.duration); err != nil {
-		return bad("--duration: %v", err)
-	}
-	if d.Deadline, err = units.ParseDuration(f.deadline); err != nil {
-		return bad("--deadline: %v", err)
-	}
-	limit := rep.Summary.EffectiveLimitRPS
-	if dm := rep.Recommendation.Demand; dm != nil && dm.LimitRPS > 0 {
-		limit = dm.LimitRPS
-	}
-	switch {
-	case f.demand != "":
-		r, err := units.ParseRate(f.demand)
-		if err != nil {
-			return bad("--demand: %v", err)
-		}
-		d.RPS = float64(r)
-	case rep.Recommendation.Demand != nil && rep.Recommendation.Demand.DemandRPS > 0:
-		d.RPS = rep.Recommendation.Demand.DemandRPS
-	case rep.Scenario.DemandRPS > 0:
-		d.RPS = rep.Scenario.DemandRPS
-	case limit > 0:
-		d.RPS = 0.8 * limit
-		if !f.quiet {
-			fmt.Fprintf(stderr, "verify: no --demand and none in the report: replaying 80%% of its limit, %s\n", units.FormatRate(d.RPS))
-		}
-	default:
-		return bad("the report has no demand and no limit; give --demand, such as --demand 40/s")
-	}
-
-	// The policies.
-	pols, err := verify.Policies(rep, f.policies)
-	if err != nil {
-		return bad("--policy: %v", err)
-	}
-
-	// The caps: the scenario's, or the defaults for loopback and remote
-	// targets.
-	caps := sc.Limits
-	arrivals := d.RPS * d.Duration.Seconds()
-	if d.RPS > float64(caps.MaxRate) {
-		return bad("--demand %s exceeds the safety cap of %s for this target; lower it, or give a --scenario whose limits.max_rate allows it",
-			units.FormatRate(d.RPS), units.FormatRate(float64(caps.MaxRate)))
-	}
-	if need := arrivals * float64(len(pols)); need > float64(caps.MaxRequests) {
-		return bad("%d policies × %.0f requests need %.0f requests, over the safety cap of %d for this target; shorten --duration, pick fewer --policy, or give a --scenario whose limits.max_requests allows it",
-			len(pols), arrivals, need, caps.MaxRequests)
-	}
-	if p.cfgMock == nil {
-		if f.cooldown != "" {
-			if p.cooldown, err = units.ParseDuration(f.cooldown); err != nil {
-				return bad("--cooldown: %v", err)
-			}
-			p.coolWhy = "--cooldown"
-		} else {
-			p.cooldown, p.coolWhy = verify.Cooldown(rep)
-		}
-	}
-	worst := time.Duration(len(pols))*(d.Duration+d.Deadline) + time.Duration(len(pols)-1)*p.cooldown
-	if f.parallel {
-		worst = d.Duration + d.Deadline
-	}
-	if worst > caps.MaxDuration {
-		return bad("this verification could take up to %v (each policy's %v and the %v deadline of its last requests, and the pauses between them), over the safety cap of %v for this target; shorten --duration or --deadline, pick fewer --policy, or give a --scenario whose limits.max_duration allows it",
-			worst.Round(time.Second), d.Duration, d.Deadline, caps.MaxDuration)
-	}
-	maxAttempts := int64(math.Max(20*math.Ceil(arrivals), 100))
-	maxAttempts = min(maxAttempts, int64(caps.MaxRequests)/int64(len(pols)))
-
-	header := http.Header{}
-	for _, h := range t.Headers {
-		header.Add(h.Name, h.Value)
-	}
-	p.target = verify.Target{URL: t.URL, Method: t.Method, Header: header, Body: t.Body,
-		ThrottleStatus: t.ThrottleStatus, ThrottleBody: t.ThrottleBody, Timeout: t.Timeout}
-	sustainable := rep.Recommendation.SustainableRPS
-	if sustainable <= 0 {
-		sustainable = rep.Recommendation.ClientRateRPS
-	}
-	p.cfg = verify.Config{
-		Demand: d, Policies: pols, Target: sc.DisplayURL(), LimitRPS: limit, SustainableRPS: sustainable,
-		Parallel: f.parallel, MaxAttempts: maxAttempts, Seed: f.seed,
-	}
 	return p, exitOK
 }
 
-// describe says what the verification will do, before it sends anything.
-func (p *verifyPlan) describe() string {
-	d := p.cfg.Demand
-	var names []string
-	for _, pol := range p.cfg.Policies {
-		names = append(names, pol.Name)
+// verifyMock checks the mock of t and returns its configuration. What the
+// mock throttles with is added to t's throttle statuses, whatever else the
+// scenario lists, unless they were given on the command line.
+func verifyMock(t *scenarios.Target, throttleGiven bool) (*mock.Config, error) {
+	ps := make([]mock.Param, len(t.Mock.Params))
+	for i, q := range t.Mock.Params {
+		ps[i] = mock.Param{Key: q.Key, Value: q.Value}
 	}
-	s := fmt.Sprintf("verify %s: %s from %s for %v per policy (about %.0f requests each, at most %d attempts), deadline %v; policies %s",
-		p.cfg.Target, units.FormatRate(d.RPS), pluralWord(d.Clients, "client"), d.Duration, d.RPS*d.Duration.Seconds(),
-		p.cfg.MaxAttempts, d.Deadline, strings.Join(names, ", "))
-	switch {
-	case p.cfgMock != nil && p.cfg.Parallel:
-		s += "; a fresh mock per policy, all at once"
-	case p.cfgMock != nil:
-		s += "; a fresh mock per policy"
-	default:
-		s += fmt.Sprintf("; a pause of %v between policies (%s)", p.cooldown, p.coolWhy)
-	}
-	return s
-}
-
-func pluralWord(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
-}
-
-// prepare returns the Prepare of the verification: a fresh mock per
-// policy, or, against a real target, a pause before every policy but the
-// first so that its limiter recovers.
-func (p *verifyPlan) prepare(stderr io.Writer, quiet bool) func(context.Context, int, verify.Policy) (verify.Target, func(), error) {
-	return func(ctx context.Context, i int, pol verify.Policy) (verify.Target, func(), error) {
-		t := p.target
-		if p.cfgMock != nil {
-			m, err := startMock(*p.cfgMock, "127.0.0.1:0")
-			if err != nil {
-				return t, nil, err
-			}
-			t.URL = m.url
-			return t, m.stop, nil
+	cfg, err := mock.FromParams(ps)
+	if err == nil {
+		var srv *mock.Server
+		if srv, err = mock.New(cfg); err == nil {
+			srv.Close()
 		}
-		if i > 0 && p.cooldown > 0 {
-			if !quiet {
-				fmt.Fprintf(stderr, "verify: waiting %v for the target's limiter to recover (%s) before %s\n", p.cooldown, p.coolWhy, pol.Name)
-			}
-			tm := time.NewTimer(p.cooldown)
-			defer tm.Stop()
-			select {
-			case <-tm.C:
-			case <-ctx.Done():
-				return t, nil, ctx.Err()
-			}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st := cmp.Or(cfg.ThrottleStatus, mock.DefaultThrottleStatus); !throttleGiven && !slices.Contains(t.ThrottleStatus, st) {
+		t.ThrottleStatus = append(t.ThrottleStatus, st)
+	}
+	return &cfg, nil
+}
+
+// request turns the demand flags into the verification asked of tg.
+func (f *verifyFlags) request(tg *verifyTarget) (verify.Request, error) {
+	r := verify.Request{Scenario: tg.sc, Mock: tg.cfgMock != nil, Clients: f.clients, Policies: f.policies,
+		Cooldown: verify.CooldownFromReport, Parallel: f.parallel, Seed: f.seed}
+	var err error
+	if r.Duration, err = units.ParseDuration(f.duration); err != nil {
+		return r, fmt.Errorf("--duration: %w", err)
+	}
+	if r.Deadline, err = units.ParseDuration(f.deadline); err != nil {
+		return r, fmt.Errorf("--deadline: %w", err)
+	}
+	if f.demand != "" {
+		if r.Demand, err = units.ParseRate(f.demand); err != nil {
+			return r, fmt.Errorf("--demand: %w", err)
 		}
-		return t, nil, nil
 	}
-}
-
-// verifyProgress shows verify's progress on stderr: a line per finished
-// policy, and a line redrawn in place on a terminal.
-type verifyProgress struct {
-	w        io.Writer
-	tty      bool
-	quiet    bool
-	duration time.Duration
-	drawn    bool
-}
-
-func (vp *verifyProgress) update(pr verify.Progress) {
-	if vp.quiet {
-		return
-	}
-	if res := pr.Result; res != nil {
-		vp.clear()
-		fmt.Fprintf(vp.w, "verify %d/%d %-11s %5d requests  success %5.1f%%  throttled %.3g/request  retries %.3g/request  goodput %s  (%v)\n",
-			pr.Index+1, pr.Count, pr.Policy, res.Requests, res.SuccessRatio*100, res.ThrottledPerRequest, res.RetriesPerRequest,
-			units.FormatRate(math.Max(res.GoodputRPS, units.MinRate)), time.Duration(res.WallS*float64(time.Second)).Round(100*time.Millisecond))
-		return
-	}
-	if !vp.tty {
-		if pr.Elapsed == 0 {
-			fmt.Fprintf(vp.w, "verify %d/%d %s: sending\n", pr.Index+1, pr.Count, pr.Policy)
+	if f.cooldown != "" && !r.Mock {
+		if r.Cooldown, err = units.ParseDuration(f.cooldown); err != nil {
+			return r, fmt.Errorf("--cooldown: %w", err)
 		}
-		return
 	}
-	fmt.Fprintf(vp.w, "\r\033[Kverify %d/%d %s  %v/%v  sent %d  ok %d  throttled %d",
-		pr.Index+1, pr.Count, pr.Policy, pr.Elapsed.Round(time.Second), vp.duration, pr.Requests, pr.OK, pr.Throttled)
-	vp.drawn = true
+	return r, nil
 }
 
-// clear removes the line redrawn in place, if any.
-func (vp *verifyProgress) clear() {
-	if vp.drawn {
-		fmt.Fprint(vp.w, "\r\033[K")
-		vp.drawn = false
+// prepare returns the Prepare of a verification: a fresh mock per policy
+// when cfgMock is set, else the real target t as it is.
+func prepare(t verify.Target, cfgMock *mock.Config) func(context.Context, int, verify.Policy) (verify.Target, func(), error) {
+	return func(context.Context, int, verify.Policy) (verify.Target, func(), error) {
+		if cfgMock == nil {
+			return t, nil, nil
+		}
+		m, err := startMock(*cfgMock, "127.0.0.1:0")
+		if err != nil {
+			return t, nil, err
+		}
+		mt := t
+		mt.URL = m.url
+		return mt, m.stop, nil
 	}
 }
 
 // writeVerificationFiles writes verify.json and the report with its
 // Verification section to dir.
-func writeVerificationFiles(dir string, rep *report.Report, v *report.Verification) error {
+func writeVerificationFiles(dir string, rep *report.Report, v *verify.Verification) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

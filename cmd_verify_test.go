@@ -18,6 +18,7 @@ import (
 	"limitprobe/evidence"
 	"limitprobe/probe"
 	"limitprobe/report"
+	"limitprobe/verify"
 )
 
 // tokenBucketSpec is the mock the verify tests replay demand against.
@@ -83,11 +84,11 @@ func TestVerifyMockWritesTableAndReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v report.Verification
+	var v verify.Verification
 	if err := json.Unmarshal(b, &v); err != nil {
 		t.Fatalf("verify.json: %v", err)
 	}
-	if v.Schema != report.VerifySchema || len(v.Policies) != 3 || !v.Verdict.Judged || !v.Verdict.Pass || v.Verdict.Regime != report.RegimeOver {
+	if v.Schema != verify.Schema || len(v.Policies) != 3 || !v.Verdict.Judged || !v.Verdict.Pass || v.Verdict.Regime != verify.RegimeOver {
 		t.Errorf("verify.json: schema %q, %d policies, verdict %+v", v.Schema, len(v.Policies), v.Verdict)
 	}
 	f, err := os.Open(filepath.Join(dir, "report.json"))

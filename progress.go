@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
 
 	"limitprobe/probe"
 	"limitprobe/units"
+	"limitprobe/verify"
 )
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -62,4 +64,50 @@ func offered(rps float64, workers int) string {
 		return fmt.Sprintf("%d workers", workers)
 	}
 	return units.FormatRate(rps)
+}
+
+// verifyProgress shows verify's progress on stderr: a line per finished
+// policy, and a line redrawn in place on a terminal.
+type verifyProgress struct {
+	w        io.Writer
+	tty      bool
+	quiet    bool
+	duration time.Duration
+	coolWhy  string // why verify pauses between policies
+	drawn    bool
+}
+
+func (vp *verifyProgress) update(pr verify.Progress) {
+	if vp.quiet {
+		return
+	}
+	if pr.Cooldown > 0 {
+		vp.clear()
+		fmt.Fprintf(vp.w, "verify: waiting %v for the target's limiter to recover (%s) before %s\n", pr.Cooldown, vp.coolWhy, pr.Policy)
+		return
+	}
+	if res := pr.Result; res != nil {
+		vp.clear()
+		fmt.Fprintf(vp.w, "verify %d/%d %-11s %5d requests  success %5.1f%%  throttled %.3g/request  retries %.3g/request  goodput %s  (%v)\n",
+			pr.Index+1, pr.Count, pr.Policy, res.Requests, res.SuccessRatio*100, res.ThrottledPerRequest, res.RetriesPerRequest,
+			units.FormatRate(math.Max(res.GoodputRPS, units.MinRate)), time.Duration(res.WallS*float64(time.Second)).Round(100*time.Millisecond))
+		return
+	}
+	if !vp.tty {
+		if pr.Elapsed == 0 {
+			fmt.Fprintf(vp.w, "verify %d/%d %s: sending\n", pr.Index+1, pr.Count, pr.Policy)
+		}
+		return
+	}
+	fmt.Fprintf(vp.w, "\r\033[Kverify %d/%d %s  %v/%v  sent %d  ok %d  throttled %d",
+		pr.Index+1, pr.Count, pr.Policy, pr.Elapsed.Round(time.Second), vp.duration, pr.Requests, pr.OK, pr.Throttled)
+	vp.drawn = true
+}
+
+// clear removes the line redrawn in place, if any.
+func (vp *verifyProgress) clear() {
+	if vp.drawn {
+		fmt.Fprint(vp.w, "\r\033[K")
+		vp.drawn = false
+	}
 }

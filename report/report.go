@@ -11,6 +11,7 @@ import (
 	"limitprobe/evidence"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
+	"limitprobe/verify"
 )
 
 // Schema is the version of the JSON contract a Report follows. Other tools
@@ -34,7 +35,7 @@ type Report struct {
 	Expectations []Expectation `json:"expectations"`
 	// Verification is what limitprobe verify measured of the
 	// recommendation; nil (absent from the JSON) until it is run.
-	Verification *Verification `json:"verification,omitempty"`
+	Verification *verify.Verification `json:"verification,omitempty"`
 }
 
 // Price is what a tier costs: Amount (in the user's currency) per PerS

@@ -8,137 +8,17 @@ import (
 	"html/template"
 	"io"
 	"strings"
-	"time"
 
 	"limitprobe/evidence"
 	"limitprobe/units"
+	"limitprobe/verify"
 )
-
-// VerifySchema is the version of the JSON document limitprobe verify writes
-// (verify.json) and of Report.Verification.
-const VerifySchema = "limitprobe.verify/v1"
-
-// Regimes of a verdict, the values of VerifyVerdict.Regime.
-const (
-	// RegimeFits: the demand is within what the recommendation sends, so
-	// the recommended policy must serve (nearly) all of it.
-	RegimeFits = "fits"
-	// RegimeOver: the demand exceeds what the recommendation sends; no
-	// policy can meet it, and the recommended one must deliver its
-	// sustainable rate instead.
-	RegimeOver = "over"
-)
-
-// Verification is what limitprobe verify measured: the same client demand
-// replayed against the target once per retry policy, each time against a
-// limiter that had recovered, and the verdict on the recommended policy.
-// Rates are requests per second; shares are fractions in [0, 1].
-type Verification struct {
-	Schema string `json:"schema"` // always VerifySchema
-	// Target is what the demand was sent to: a URL without credentials, or
-	// "mock: SPEC" for the embedded mock.
-	Target    string    `json:"target"`
-	StartedAt time.Time `json:"started_at"`
-	DemandRPS float64   `json:"demand_rps"`
-	// Clients is how many independent callers shared the demand.
-	Clients int `json:"clients"`
-	// DurationS is how long each policy's demand lasted, seconds.
-	DurationS float64 `json:"duration_s"`
-	// DeadlineS is how long one request may take, retries included, seconds.
-	DeadlineS float64 `json:"deadline_s"`
-	// LimitRPS is the report's effective limit.
-	LimitRPS float64 `json:"limit_rps"`
-	// SustainableRPS is what the recommendation sends at most: the share of
-	// the demand the limit allows at the recommended margin.
-	SustainableRPS float64 `json:"sustainable_rps"`
-	// Interrupted is true when the run was stopped early; the policies
-	// not run are missing and the last one may be partial.
-	Interrupted bool           `json:"interrupted"`
-	Policies    []PolicyResult `json:"policies"`
-	Verdict     VerifyVerdict  `json:"verdict"`
-	// Notes qualify the numbers in sentences.
-	Notes []string `json:"notes"`
-}
-
-// PolicyResult is what one retry policy cost under the demand.
-type PolicyResult struct {
-	Name string `json:"name"` // recommended, naive, seed, hf-hub, grpc, none
-	// Settings says what the policy does, in words.
-	Settings string `json:"settings"`
-	// Requests counts the demand's requests (arrivals), whatever became of
-	// them; Succeeded + Shed + GaveUp + Errors = Requests.
-	Requests  int64 `json:"requests"`
-	Succeeded int64 `json:"succeeded"`
-	// Shed counts requests never sent: they waited in the client's own
-	// queue (pacing or the in-flight cap) until their deadline, or, rarely,
-	// met the safety bound on requests alive at once.
-	Shed int64 `json:"shed"`
-	// GaveUp counts requests sent and throttled until the policy gave up:
-	// out of retries, out of retry budget, or out of time.
-	GaveUp int64 `json:"gave_up"`
-	// Errors counts requests that ended in an error (transport, 5xx, other
-	// 4xx); errors are not retried by any policy.
-	Errors int64 `json:"errors"`
-	// Attempts counts requests sent to the target, retries included;
-	// Throttled counts the attempts answered "slow down".
-	Attempts  int64 `json:"attempts"`
-	Throttled int64 `json:"throttled"`
-	// SuccessRatio is Succeeded ÷ Requests: eventual success of the demand.
-	SuccessRatio float64 `json:"success_ratio"`
-	// SentSuccessRatio is Succeeded ÷ (Requests − Shed): eventual success of
-	// the requests the client let through.
-	SentSuccessRatio float64 `json:"sent_success_ratio"`
-	// ThrottledPerRequest is Throttled ÷ Requests.
-	ThrottledPerRequest float64 `json:"throttled_per_request"`
-	// RetriesPerRequest is (Attempts − first attempts) ÷ Requests.
-	RetriesPerRequest float64 `json:"retries_per_request"`
-	// AddedLatencyMS is, for successful requests, the time from arrival to
-	// the start of the attempt that succeeded: queueing, backoff and
-	// failed attempts, milliseconds.
-	AddedLatencyMS evidence.Latency `json:"added_latency_ms"`
-	// LatencyMS is the end-to-end latency of successful requests, from
-	// arrival to response, milliseconds.
-	LatencyMS evidence.Latency `json:"latency_ms"`
-	// GoodputRPS is successful responses per second received while the
-	// demand lasted.
-	GoodputRPS float64 `json:"goodput_rps"`
-	// DemandMet is GoodputRPS ÷ the demand, at most 1.
-	DemandMet float64 `json:"demand_met"`
-	// Fairness is Jain's index of the clients' success ratios: 1 when every
-	// client got the same share, 1/n when one got everything; 1 with a
-	// single client.
-	Fairness float64 `json:"fairness"`
-	// WorstClientSuccess is the lowest success ratio of any client.
-	WorstClientSuccess float64 `json:"worst_client_success"`
-	// AttemptCapReached is true when the safety cap on attempts stopped
-	// the policy from sending; its numbers are then a lower bound of the
-	// damage.
-	AttemptCapReached bool `json:"attempt_cap_reached"`
-	// WallS is how long the policy ran, its drain included, seconds.
-	WallS float64 `json:"wall_s"`
-}
-
-// VerifyVerdict is the CI gate of a verification: does the recommended
-// policy meet the demand the limit allows, at a lower cost in throttled
-// attempts than every other policy?
-type VerifyVerdict struct {
-	// Judged is false when there was nothing to judge (the recommended
-	// policy was not run); Pass is then false too.
-	Judged bool `json:"judged"`
-	Pass   bool `json:"pass"`
-	// Regime is RegimeFits or RegimeOver.
-	Regime string `json:"regime"`
-	// Sentence says the verdict, and what it means, in words.
-	Sentence string `json:"sentence"`
-	// Checks are the verdict's parts.
-	Checks []Expectation `json:"checks"`
-}
 
 // WriteVerification writes v in format: "table" (a terminal table of the
 // policies and the verdict, at most 100 columns), "markdown" (a section for
 // a pull-request comment) or "json" (the limitprobe.verify/v1 document,
 // indented).
-func WriteVerification(w io.Writer, v *Verification, format string) error {
+func WriteVerification(w io.Writer, v *verify.Verification, format string) error {
 	if v == nil {
 		return fmt.Errorf("write verification: nothing was verified")
 	}
@@ -170,7 +50,7 @@ func WriteVerification(w io.Writer, v *Verification, format string) error {
 
 // verifyHeadline says what was replayed: "demand 75/s (150% of the 50/s
 // limit) from 8 clients, 20 s per policy, deadline 10 s".
-func verifyHeadline(v *Verification) string {
+func verifyHeadline(v *verify.Verification) string {
 	s := "demand " + units.RateOrDash(v.DemandRPS)
 	if v.LimitRPS > 0 {
 		s += " (" + units.PercentWhole(v.DemandRPS/v.LimitRPS) + " of the " + units.RateOrDash(v.LimitRPS) + " limit)"
@@ -181,7 +61,7 @@ func verifyHeadline(v *Verification) string {
 }
 
 // verifyRow is one policy's cells, shared by every format.
-func verifyRow(v *Verification, p PolicyResult) []string {
+func verifyRow(v *verify.Verification, p verify.PolicyResult) []string {
 	fair := units.Num(p.Fairness)
 	if v.Clients <= 1 {
 		fair = "—"
@@ -237,7 +117,7 @@ func fmtRateOrZero(rps float64) string {
 	return units.RateOrDash(rps)
 }
 
-func writeVerificationTable(w *bufio.Writer, v *Verification) error {
+func writeVerificationTable(w *bufio.Writer, v *verify.Verification) error {
 	fmt.Fprintf(w, "Verification · %s\n", v.Target)
 	for _, l := range wrap(verifyHeadline(v), textWidth) {
 		fmt.Fprintf(w, "%s\n", l)
@@ -302,7 +182,7 @@ func writeVerificationTable(w *bufio.Writer, v *Verification) error {
 }
 
 // verdictWord is "PASS", "FAIL" or "NO VERDICT".
-func verdictWord(vd VerifyVerdict) string {
+func verdictWord(vd verify.Verdict) string {
 	switch {
 	case !vd.Judged:
 		return "NO VERDICT"
@@ -312,7 +192,7 @@ func verdictWord(vd VerifyVerdict) string {
 	return "FAIL"
 }
 
-func writeVerificationMarkdown(b *bufio.Writer, v *Verification) {
+func writeVerificationMarkdown(b *bufio.Writer, v *verify.Verification) {
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	p("### Verification\n\n")
 	p("`%s` · %s\n\n", mdCell(v.Target), verifyHeadline(v))
@@ -332,7 +212,7 @@ func writeVerificationMarkdown(b *bufio.Writer, v *Verification) {
 		var rows [][]string
 		for _, pr := range v.Policies {
 			r := verifyRow(v, pr)
-			if pr.Name == "recommended" {
+			if pr.Name == verify.Recommended {
 				r[0] = "**" + r[0] + "**"
 			}
 			rows = append(rows, r)
@@ -367,7 +247,7 @@ func writeVerificationMarkdown(b *bufio.Writer, v *Verification) {
 }
 
 // verificationHTML renders v as a section of the HTML report.
-func verificationHTML(v *Verification) (template.HTML, error) {
+func verificationHTML(v *verify.Verification) (template.HTML, error) {
 	type row struct {
 		Cells []string
 		Ours  bool
@@ -377,8 +257,8 @@ func verificationHTML(v *Verification) (template.HTML, error) {
 		Judged, Pass, Interrupted        bool
 		Header                           []string
 		Rows                             []row
-		Checks                           []Expectation
-		Policies                         []PolicyResult
+		Checks                           []verify.Check
+		Policies                         []verify.PolicyResult
 		Notes                            []string
 	}{
 		Target: v.Target, Headline: verifyHeadline(v), Word: verdictWord(v.Verdict), Sentence: v.Verdict.Sentence,
@@ -389,7 +269,7 @@ func verificationHTML(v *Verification) (template.HTML, error) {
 		d.Header = append(d.Header, strings.ReplaceAll(strings.ReplaceAll(h, "-\n", ""), "\n", " "))
 	}
 	for _, p := range v.Policies {
-		d.Rows = append(d.Rows, row{Cells: verifyRow(v, p), Ours: p.Name == "recommended"})
+		d.Rows = append(d.Rows, row{Cells: verifyRow(v, p), Ours: p.Name == verify.Recommended})
 	}
 	var b bytes.Buffer
 	if err := verifyTemplate.Execute(&b, d); err != nil {

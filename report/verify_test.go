@@ -9,15 +9,16 @@ import (
 	"unicode/utf8"
 
 	"limitprobe/evidence"
+	"limitprobe/verify"
 )
 
 // verificationFixture is a verification of a 50/s token bucket at 150% of
 // its limit from 8 clients, with numbers of the kind a run gives.
-func verificationFixture() *Verification {
-	return &Verification{
-		Schema: VerifySchema, Target: "mock algorithm=token-bucket,rate=50/s,burst=10,retry_after=seconds",
+func verificationFixture() *verify.Verification {
+	return &verify.Verification{
+		Schema: verify.Schema, Target: "mock algorithm=token-bucket,rate=50/s,burst=10,retry_after=seconds",
 		StartedAt: fixtureStart, DemandRPS: 75, Clients: 8, DurationS: 20, DeadlineS: 10, LimitRPS: 50, SustainableRPS: 45,
-		Policies: []PolicyResult{
+		Policies: []verify.PolicyResult{
 			{Name: "recommended", Settings: "pace at 45/s, burst 9 (shared by all clients); honour Retry-After, else full jitter from 20ms ×2 up to 5s, at most 9 retries",
 				Requests: 1500, Succeeded: 1127, Shed: 373, Attempts: 1127, SuccessRatio: 0.7513, SentSuccessRatio: 1,
 				AddedLatencyMS: evidence.Latency{P50: 8120, P99: 9890}, LatencyMS: evidence.Latency{P50: 8121, P99: 9891},
@@ -30,9 +31,9 @@ func verificationFixture() *Verification {
 				SuccessRatio: 0.6733, SentSuccessRatio: 0.6733, ThrottledPerRequest: 0.3267, GoodputRPS: 50.5, DemandMet: 0.673,
 				Fairness: 0.884, WorstClientSuccess: 0.55, WallS: 20, AttemptCapReached: false},
 		},
-		Verdict: VerifyVerdict{Judged: true, Pass: true, Regime: RegimeOver,
+		Verdict: verify.Verdict{Judged: true, Pass: true, Regime: verify.RegimeOver,
 			Sentence: "the demand of 75/s exceeds what the recommended settings send (45/s), so no policy can meet it",
-			Checks: []Expectation{
+			Checks: []verify.Check{
 				{Name: "goodput", Want: "≥ 42.8/s", Got: "45.1/s", Pass: true},
 				{Name: "fewest throttled attempts", Want: "≤ every other policy's (±0.01 per request)", Got: "0 per request; fewest of the others: none 0.327", Pass: true},
 			}},
@@ -68,7 +69,7 @@ func TestVerificationJSONRoundTrips(t *testing.T) {
 	if err := WriteVerification(&buf, want, FormatJSON); err != nil {
 		t.Fatal(err)
 	}
-	var got Verification
+	var got verify.Verification
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}

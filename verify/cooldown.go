@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"limitprobe/report"
 	"limitprobe/units"
 )
 
@@ -19,22 +18,22 @@ const (
 // the longest of the measured window, the advertised window, reset and
 // Retry-After, the longest Retry-After seen, and the time the measured
 // burst takes to refill; at least MinCooldown, at most MaxCooldown. It is a
-// pure function of the report.
-func Cooldown(rep *report.Report) (time.Duration, string) {
+// pure function of the measurement.
+func Cooldown(m Measured) (time.Duration, string) {
 	best, why := MinCooldown, "the minimum pause"
 	consider := func(s float64, what string) {
 		if d := time.Duration(s * float64(time.Second)); d > best {
 			best, why = d, what
 		}
 	}
-	s := rep.Summary
+	s := m.Summary
 	consider(s.WindowS, fmt.Sprintf("the measured %s window", units.FormatDuration(time.Duration(s.WindowS*float64(time.Second)))))
-	if a := rep.Advertised; a != nil {
+	if a := m.Advertised; a != nil {
 		consider(a.WindowS, "the advertised window")
 		consider(a.ResetS, "the advertised reset")
 		consider(a.RetryAfterS, "the advertised Retry-After")
 	}
-	for _, st := range rep.Steps {
+	for _, st := range m.Steps {
 		consider(st.RetryAfterS, "the longest Retry-After seen")
 	}
 	if s.Burst > 0 && s.EffectiveLimitRPS > 0 {

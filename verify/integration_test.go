@@ -1,4 +1,4 @@
-package verify
+package verify_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"limitprobe/mock"
 	"limitprobe/probe"
 	"limitprobe/report"
+	"limitprobe/verify"
 )
 
 // limiterCase is a mock limiter and the measurement a probe would make of
@@ -56,19 +57,19 @@ func reportFor(lc limiterCase) *report.Report {
 }
 
 // mockPrepare starts a fresh mock for every policy.
-func mockPrepare(t *testing.T, spec string) func(context.Context, int, Policy) (Target, func(), error) {
+func mockPrepare(t *testing.T, spec string) func(context.Context, int, verify.Policy) (verify.Target, func(), error) {
 	t.Helper()
 	cfg, err := mock.ParseSpec(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(context.Context, int, Policy) (Target, func(), error) {
+	return func(context.Context, int, verify.Policy) (verify.Target, func(), error) {
 		srv, err := mock.New(cfg)
 		if err != nil {
-			return Target{}, nil, err
+			return verify.Target{}, nil, err
 		}
 		ts := httptest.NewServer(srv)
-		return Target{URL: ts.URL + "/"}, func() { srv.Close(); ts.Close() }, nil
+		return verify.Target{URL: ts.URL + "/"}, func() { srv.Close(); ts.Close() }, nil
 	}
 }
 
@@ -81,24 +82,24 @@ func TestRecommendedWinsAgainstTheMock(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replays several seconds of demand per case")
 	}
-	const tol = ThrottleTolerance
+	const tol = verify.ThrottleTolerance
 	for _, lc := range limiterCases {
 		for _, mult := range []float64{0.8, 1.5} {
 			t.Run(fmt.Sprintf("%s/%.0f%%", lc.name, mult*100), func(t *testing.T) {
 				rep := reportFor(lc)
-				pols, err := Policies(rep, nil)
+				pols, err := verify.Policies(rep.Recommendation, rep.Steps, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
 				// 1 and 8 clients at once, each policy against its own mock.
 				clients := []int{1, 8}
-				vs := make([]*report.Verification, len(clients))
+				vs := make([]*verify.Verification, len(clients))
 				errs := make([]error, len(clients))
 				var wg sync.WaitGroup
 				for i, n := range clients {
 					wg.Go(func() {
-						vs[i], errs[i] = Run(context.Background(), Config{
-							Demand:   Demand{RPS: mult * lc.summary.EffectiveLimitRPS, Duration: 3 * time.Second, Deadline: 2 * time.Second, Clients: n},
+						vs[i], errs[i] = verify.Run(context.Background(), verify.Config{
+							Demand:   verify.Demand{RPS: mult * lc.summary.EffectiveLimitRPS, Duration: 3 * time.Second, Deadline: 2 * time.Second, Clients: n},
 							Policies: pols, Target: "mock: " + lc.spec, LimitRPS: lc.summary.EffectiveLimitRPS,
 							SustainableRPS: rep.Recommendation.SustainableRPS, Prepare: mockPrepare(t, lc.spec), Parallel: true, Seed: uint64(n),
 						})
@@ -115,11 +116,11 @@ func TestRecommendedWinsAgainstTheMock(t *testing.T) {
 						t.Fatal(err)
 					}
 					t.Logf("%d clients:\n%s", n, b.String())
-					if len(v.Policies) != len(PolicyNames) {
-						t.Fatalf("%d clients: %d policies ran, want %d", n, len(v.Policies), len(PolicyNames))
+					if len(v.Policies) != len(verify.PolicyNames) {
+						t.Fatalf("%d clients: %d policies ran, want %d", n, len(v.Policies), len(verify.PolicyNames))
 					}
 					rec := v.Policies[0]
-					over := v.Verdict.Regime == report.RegimeOver
+					over := v.Verdict.Regime == verify.RegimeOver
 					if over != (mult > 1) {
 						t.Errorf("%d clients: regime %s at %.0f%% of the limit", n, v.Verdict.Regime, mult*100)
 					}
@@ -142,8 +143,8 @@ func TestRecommendedWinsAgainstTheMock(t *testing.T) {
 					none := v.Policies[len(v.Policies)-1]
 					if !over {
 						// The gate asks for 99%; a loaded CI machine gets a band.
-						if rec.SuccessRatio < MinSuccess-0.02 {
-							t.Errorf("%d clients: recommended succeeded for %.3f of a demand within the limit, want ≥ %v (−0.02)", n, rec.SuccessRatio, MinSuccess)
+						if rec.SuccessRatio < verify.MinSuccess-0.02 {
+							t.Errorf("%d clients: recommended succeeded for %.3f of a demand within the limit, want ≥ %v (−0.02)", n, rec.SuccessRatio, verify.MinSuccess)
 						}
 						continue
 					}

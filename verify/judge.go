@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"limitprobe/report"
 	"limitprobe/units"
 )
 
@@ -43,9 +42,9 @@ const (
 // In both regimes its throttled attempts per request must be no more than
 // every other policy's, within ThrottleTolerance. Without a recommended
 // policy there is nothing to judge: Judged is false.
-func Judge(v *report.Verification) report.VerifyVerdict {
-	var rec *report.PolicyResult
-	var others []report.PolicyResult
+func Judge(v *Verification) Verdict {
+	var rec *PolicyResult
+	var others []PolicyResult
 	for i, p := range v.Policies {
 		if p.Name == Recommended {
 			rec = &v.Policies[i]
@@ -53,10 +52,10 @@ func Judge(v *report.Verification) report.VerifyVerdict {
 			others = append(others, p)
 		}
 	}
-	vd := report.VerifyVerdict{Regime: report.RegimeFits, Checks: []report.Expectation{}}
+	vd := Verdict{Regime: RegimeFits, Checks: []Check{}}
 	s := v.SustainableRPS
 	if s > 0 && v.DemandRPS > s*(1+1e-9) {
-		vd.Regime = report.RegimeOver
+		vd.Regime = RegimeOver
 	}
 	if rec == nil || rec.Requests == 0 {
 		vd.Sentence = "the recommended policy was not run, so there is nothing to judge"
@@ -66,8 +65,8 @@ func Judge(v *report.Verification) report.VerifyVerdict {
 		return vd
 	}
 	vd.Judged = true
-	if vd.Regime == report.RegimeFits {
-		vd.Checks = append(vd.Checks, report.Expectation{
+	if vd.Regime == RegimeFits {
+		vd.Checks = append(vd.Checks, Check{
 			Name: "eventual success",
 			Want: "≥ " + units.PercentWhole(MinSuccess) + " of the demand",
 			Got:  units.Percent(rec.SuccessRatio),
@@ -75,27 +74,27 @@ func Judge(v *report.Verification) report.VerifyVerdict {
 		})
 	} else {
 		vd.Checks = append(vd.Checks,
-			report.Expectation{
+			Check{
 				Name: "goodput",
 				Want: fmt.Sprintf("≥ %s (%s of the %s the settings send)", units.Rate(MinGoodputShare*s).String(), units.PercentWhole(MinGoodputShare), units.Rate(s).String()),
 				Got:  units.Rate(rec.GoodputRPS).String(),
 				Pass: rec.GoodputRPS >= MinGoodputShare*s,
 			},
-			report.Expectation{
+			Check{
 				Name: "success of sent",
 				Want: "≥ " + units.PercentWhole(MinSuccess) + " of the requests it sent",
 				Got:  units.Percent(rec.SentSuccessRatio),
 				Pass: rec.SentSuccessRatio >= MinSuccess,
 			})
 	}
-	var best *report.PolicyResult
+	var best *PolicyResult
 	for i, o := range others {
 		if best == nil || o.ThrottledPerRequest < best.ThrottledPerRequest {
 			best = &others[i]
 		}
 	}
 	if best != nil {
-		c := report.Expectation{
+		c := Check{
 			Name: "fewest throttled attempts",
 			Want: fmt.Sprintf("≤ every other policy's (±%s per request)", units.Exact(ThrottleTolerance)),
 			Got:  fmt.Sprintf("%s per request; fewest of the others: %s %s", perReqText(rec.ThrottledPerRequest), best.Name, perReqText(best.ThrottledPerRequest)),
@@ -116,12 +115,12 @@ func Judge(v *report.Verification) report.VerifyVerdict {
 }
 
 // sentence says the verdict and what it means.
-func sentence(v *report.Verification, vd report.VerifyVerdict, rec, best *report.PolicyResult, failed []string) string {
+func sentence(v *Verification, vd Verdict, rec, best *PolicyResult, failed []string) string {
 	var b strings.Builder
 	demand := units.Rate(v.DemandRPS).String()
 	if !vd.Pass {
 		fmt.Fprintf(&b, "the recommended settings did not hold up under %s: %s", demand, strings.Join(failed, "; "))
-	} else if vd.Regime == report.RegimeFits {
+	} else if vd.Regime == RegimeFits {
 		fmt.Fprintf(&b, "the recommended settings met the demand of %s: %s of requests succeeded, with %s throttled attempts per request",
 			demand, units.Percent(rec.SuccessRatio), perReqText(rec.ThrottledPerRequest))
 		if best != nil {
@@ -145,7 +144,7 @@ func sentence(v *report.Verification, vd report.VerifyVerdict, rec, best *report
 }
 
 // notes qualify a verification's numbers in sentences.
-func notes(v *report.Verification, seed uint64, arrivals int) []string {
+func notes(v *Verification, seed uint64, arrivals int) []string {
 	out := []string{
 		fmt.Sprintf("Every policy faced the same %d arrivals (seed %d), each against a limiter that had recovered; errors are never retried.", arrivals, seed),
 		"Goodput counts successful responses received while the demand lasted; \"of sent\" is the success of the requests the client did not shed itself; \"added\" is the time from arrival to the start of the attempt that succeeded.",

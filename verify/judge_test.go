@@ -9,8 +9,6 @@ import (
 	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/headers"
-	"limitprobe/probe"
-	"limitprobe/report"
 )
 
 func TestSummarize(t *testing.T) {
@@ -27,7 +25,7 @@ func TestSummarize(t *testing.T) {
 		{client: 1, fate: fatePending}, // never dispatched
 	}
 	got := summarize(Policy{Name: "x", Settings: "words"}, recs, d, 3*time.Second)
-	want := report.PolicyResult{
+	want := PolicyResult{
 		Name: "x", Settings: "words", Requests: 6, Succeeded: 3, Shed: 1, GaveUp: 1, Errors: 1,
 		Attempts: 8, Throttled: 4, SuccessRatio: 0.5, SentSuccessRatio: 0.6,
 		ThrottledPerRequest: 4.0 / 6, RetriesPerRequest: 3.0 / 6, // 8 attempts, 5 first attempts
@@ -80,8 +78,8 @@ func TestJain(t *testing.T) {
 }
 
 // pr is a policy result with the numbers the verdict reads.
-func pr(name string, success, sent, throttled, goodput float64) report.PolicyResult {
-	return report.PolicyResult{Name: name, Requests: 1000, SuccessRatio: success, SentSuccessRatio: sent,
+func pr(name string, success, sent, throttled, goodput float64) PolicyResult {
+	return PolicyResult{Name: name, Requests: 1000, SuccessRatio: success, SentSuccessRatio: sent,
 		ThrottledPerRequest: throttled, GoodputRPS: goodput}
 }
 
@@ -89,7 +87,7 @@ func TestJudge(t *testing.T) {
 	tests := []struct {
 		name        string
 		demand      float64
-		policies    []report.PolicyResult
+		policies    []PolicyResult
 		judged      bool
 		pass        bool
 		regime      string
@@ -98,60 +96,60 @@ func TestJudge(t *testing.T) {
 	}{
 		{
 			name: "fits: all succeed, nobody throttled: a tie at zero passes", demand: 40,
-			policies: []report.PolicyResult{pr("recommended", 1, 1, 0, 40), pr("naive", 1, 1, 0, 40), pr("none", 1, 1, 0, 40)},
-			judged:   true, pass: true, regime: report.RegimeFits, say: "met the demand of 40/s",
+			policies: []PolicyResult{pr("recommended", 1, 1, 0, 40), pr("naive", 1, 1, 0, 40), pr("none", 1, 1, 0, 40)},
+			judged:   true, pass: true, regime: RegimeFits, say: "met the demand of 40/s",
 		},
 		{
 			name: "fits: fewer throttled attempts than every other", demand: 40,
-			policies: []report.PolicyResult{pr("recommended", 0.995, 0.995, 0.002, 39.8), pr("naive", 0.98, 0.98, 0.4, 39), pr("none", 0.9, 0.9, 0.1, 36)},
-			judged:   true, pass: true, regime: report.RegimeFits, say: "fewest of the others: none, 0.1",
+			policies: []PolicyResult{pr("recommended", 0.995, 0.995, 0.002, 39.8), pr("naive", 0.98, 0.98, 0.4, 39), pr("none", 0.9, 0.9, 0.1, 36)},
+			judged:   true, pass: true, regime: RegimeFits, say: "fewest of the others: none, 0.1",
 		},
 		{
 			name: "fits: below 99% eventual success fails", demand: 40,
-			policies: []report.PolicyResult{pr("recommended", 0.97, 1, 0, 38.8), pr("none", 0.9, 0.9, 0.1, 36)},
-			judged:   true, pass: false, regime: report.RegimeFits, failedCheck: "eventual success", say: "did not hold up",
+			policies: []PolicyResult{pr("recommended", 0.97, 1, 0, 38.8), pr("none", 0.9, 0.9, 0.1, 36)},
+			judged:   true, pass: false, regime: RegimeFits, failedCheck: "eventual success", say: "did not hold up",
 		},
 		{
 			name: "fits: more throttled than another policy beyond the tolerance fails", demand: 40,
-			policies: []report.PolicyResult{pr("recommended", 1, 1, 0.05, 40), pr("seed", 1, 1, 0.02, 40)},
-			judged:   true, pass: false, regime: report.RegimeFits, failedCheck: "fewest throttled attempts",
+			policies: []PolicyResult{pr("recommended", 1, 1, 0.05, 40), pr("seed", 1, 1, 0.02, 40)},
+			judged:   true, pass: false, regime: RegimeFits, failedCheck: "fewest throttled attempts",
 		},
 		{
 			name: "fits: within the tolerance of another policy passes", demand: 40,
-			policies: []report.PolicyResult{pr("recommended", 1, 1, 0.008, 40), pr("seed", 1, 1, 0, 40)},
-			judged:   true, pass: true, regime: report.RegimeFits,
+			policies: []PolicyResult{pr("recommended", 1, 1, 0.008, 40), pr("seed", 1, 1, 0, 40)},
+			judged:   true, pass: true, regime: RegimeFits,
 		},
 		{
 			name: "over: sheds the excess, delivers the sustainable rate, succeeds for what it sent", demand: 75,
-			policies: []report.PolicyResult{
+			policies: []PolicyResult{
 				{Name: "recommended", Requests: 1500, Shed: 600, SuccessRatio: 0.6, SentSuccessRatio: 1, GoodputRPS: 44.9},
 				pr("naive", 0.67, 0.67, 3.8, 50), pr("none", 0.67, 0.67, 0.33, 50)},
-			judged: true, pass: true, regime: report.RegimeOver, say: "exceeds what the recommended settings send (45/s), so no policy can meet it",
+			judged: true, pass: true, regime: RegimeOver, say: "exceeds what the recommended settings send (45/s), so no policy can meet it",
 		},
 		{
 			name: "over: too little goodput fails", demand: 75,
-			policies: []report.PolicyResult{pr("recommended", 0.5, 1, 0, 40), pr("none", 0.67, 0.67, 0.33, 50)},
-			judged:   true, pass: false, regime: report.RegimeOver, failedCheck: "goodput",
+			policies: []PolicyResult{pr("recommended", 0.5, 1, 0, 40), pr("none", 0.67, 0.67, 0.33, 50)},
+			judged:   true, pass: false, regime: RegimeOver, failedCheck: "goodput",
 		},
 		{
 			name: "over: sent requests that fail count", demand: 75,
-			policies: []report.PolicyResult{pr("recommended", 0.58, 0.95, 0, 44), pr("none", 0.67, 0.67, 0.33, 50)},
-			judged:   true, pass: false, regime: report.RegimeOver, failedCheck: "success of sent",
+			policies: []PolicyResult{pr("recommended", 0.58, 0.95, 0, 44), pr("none", 0.67, 0.67, 0.33, 50)},
+			judged:   true, pass: false, regime: RegimeOver, failedCheck: "success of sent",
 		},
 		{
 			name: "only the recommended policy: judged on success alone", demand: 40,
-			policies: []report.PolicyResult{pr("recommended", 1, 1, 0, 40)},
-			judged:   true, pass: true, regime: report.RegimeFits,
+			policies: []PolicyResult{pr("recommended", 1, 1, 0, 40)},
+			judged:   true, pass: true, regime: RegimeFits,
 		},
 		{
 			name: "no recommended policy: nothing to judge", demand: 40,
-			policies: []report.PolicyResult{pr("naive", 1, 1, 0, 40)},
-			judged:   false, pass: false, regime: report.RegimeFits, say: "not run",
+			policies: []PolicyResult{pr("naive", 1, 1, 0, 40)},
+			judged:   false, pass: false, regime: RegimeFits, say: "not run",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := &report.Verification{DemandRPS: tt.demand, SustainableRPS: 45, LimitRPS: 50, Policies: tt.policies}
+			v := &Verification{DemandRPS: tt.demand, SustainableRPS: 45, LimitRPS: 50, Policies: tt.policies}
 			vd := Judge(v)
 			if vd.Judged != tt.judged || vd.Pass != tt.pass || vd.Regime != tt.regime {
 				t.Errorf("got judged %v, pass %v, regime %s; want %v, %v, %s\n%s\n%+v", vd.Judged, vd.Pass, vd.Regime, tt.judged, tt.pass, tt.regime, vd.Sentence, vd.Checks)
@@ -175,19 +173,19 @@ func TestJudge(t *testing.T) {
 func TestCooldown(t *testing.T) {
 	tests := []struct {
 		name string
-		rep  report.Report
+		m    Measured
 		want time.Duration
 		why  string
 	}{
-		{"token bucket that refills at once", report.Report{Run: probe.Run{Summary: estimate.Summary{EffectiveLimitRPS: 50, Burst: 10}}}, time.Second, "minimum"},
-		{"slow refill", report.Report{Run: probe.Run{Summary: estimate.Summary{EffectiveLimitRPS: 10, Burst: 100}}}, 10 * time.Second, "burst of 100"},
-		{"measured window", report.Report{Run: probe.Run{Summary: estimate.Summary{WindowS: 60, EffectiveLimitRPS: 5, Burst: 300}}}, 60 * time.Second, "window"},
-		{"advertised reset", report.Report{Run: probe.Run{Advertised: &headers.Advertised{ResetS: 30}}}, 30 * time.Second, "reset"},
-		{"Retry-After seen", report.Report{Run: probe.Run{Steps: []evidence.Step{{RetryAfterS: 2}, {RetryAfterS: 7}}}}, 7 * time.Second, "Retry-After"},
-		{"an hourly quota is capped", report.Report{Run: probe.Run{Summary: estimate.Summary{WindowS: 3600}}}, 5 * time.Minute, "capped"},
+		{"token bucket that refills at once", Measured{Summary: estimate.Summary{EffectiveLimitRPS: 50, Burst: 10}}, time.Second, "minimum"},
+		{"slow refill", Measured{Summary: estimate.Summary{EffectiveLimitRPS: 10, Burst: 100}}, 10 * time.Second, "burst of 100"},
+		{"measured window", Measured{Summary: estimate.Summary{WindowS: 60, EffectiveLimitRPS: 5, Burst: 300}}, 60 * time.Second, "window"},
+		{"advertised reset", Measured{Advertised: &headers.Advertised{ResetS: 30}}, 30 * time.Second, "reset"},
+		{"Retry-After seen", Measured{Steps: []evidence.Step{{RetryAfterS: 2}, {RetryAfterS: 7}}}, 7 * time.Second, "Retry-After"},
+		{"an hourly quota is capped", Measured{Summary: estimate.Summary{WindowS: 3600}}, 5 * time.Minute, "capped"},
 	}
 	for _, tt := range tests {
-		got, why := Cooldown(&tt.rep)
+		got, why := Cooldown(tt.m)
 		if got != tt.want || !strings.Contains(why, tt.why) {
 			t.Errorf("%s: got %v (%s), want %v (%s)", tt.name, got, why, tt.want, tt.why)
 		}

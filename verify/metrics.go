@@ -6,14 +6,13 @@ import (
 	"time"
 
 	"limitprobe/evidence"
-	"limitprobe/report"
 )
 
 // summarize turns the records of one policy's run into its result. Pending
 // and canceled requests (an interrupt) are not counted. wall is how long
 // the run took. It is a pure function.
-func summarize(p Policy, recs []record, d Demand, wall time.Duration) report.PolicyResult {
-	res := report.PolicyResult{Name: p.Name, Settings: p.Settings, WallS: wall.Seconds()}
+func summarize(p Policy, recs []record, d Demand, wall time.Duration) PolicyResult {
+	res := PolicyResult{Name: p.Name, Settings: p.Settings, WallS: wall.Seconds()}
 	n := d.clients()
 	perReq := make([]int64, n)
 	perOK := make([]int64, n)

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"limitprobe/advise"
-	"limitprobe/report"
+	"limitprobe/evidence"
 	"limitprobe/units"
 )
 
@@ -232,16 +232,16 @@ var (
 	NonePolicy = Policy{Name: None, Settings: "no retries"}
 )
 
-// TypicalLatency is the latency of a successful request the report
-// measured: the median over its steps of their 99th percentile, 0 when no
+// TypicalLatency is the latency of a successful request the steps
+// measured: the median over the steps of their 99th percentile, 0 when no
 // step succeeded.
 //
 // Under overload a client's FIFO queue sends requests that have waited
 // nearly their whole deadline, so the time left must cover the latency
 // with room to spare: FromRecommendation is given twice this.
-func TypicalLatency(rep *report.Report) time.Duration {
+func TypicalLatency(steps []evidence.Step) time.Duration {
 	var p99s []float64
-	for _, st := range rep.Steps {
+	for _, st := range steps {
 		if st.OK > 0 && st.LatencyMS.P99 > 0 {
 			p99s = append(p99s, st.LatencyMS.P99)
 		}
@@ -253,10 +253,10 @@ func TypicalLatency(rep *report.Report) time.Duration {
 	return time.Duration(p99s[len(p99s)/2] * float64(time.Millisecond))
 }
 
-// Policies returns the named policies of rep, the recommended one built
-// from its recommendation, in the order of names; an unknown name is an
-// error that says which names exist. No names means all of them.
-func Policies(rep *report.Report, names []string) ([]Policy, error) {
+// Policies returns the named policies, the recommended one built from rec
+// and the steps it was made from, in the order of names; an unknown name is
+// an error that says which names exist. No names means all of them.
+func Policies(rec advise.Recommendation, steps []evidence.Step, names []string) ([]Policy, error) {
 	if len(names) == 0 {
 		names = PolicyNames
 	}
@@ -270,7 +270,7 @@ func Policies(rep *report.Report, names []string) ([]Policy, error) {
 		seen[n] = true
 		switch n {
 		case Recommended:
-			out = append(out, FromRecommendation(rep.Recommendation, 2*TypicalLatency(rep)))
+			out = append(out, FromRecommendation(rec, 2*TypicalLatency(steps)))
 		case Naive:
 			out = append(out, NaivePolicy)
 		case Seed:

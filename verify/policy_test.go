@@ -10,8 +10,6 @@ import (
 
 	"limitprobe/advise"
 	"limitprobe/evidence"
-	"limitprobe/probe"
-	"limitprobe/report"
 )
 
 const s = time.Second
@@ -196,10 +194,10 @@ func TestConcurrencyRecommendationCapsInFlight(t *testing.T) {
 }
 
 func TestPolicies(t *testing.T) {
-	rep := &report.Report{Recommendation: recommendation, Run: probe.Run{Steps: []evidence.Step{
+	steps := []evidence.Step{
 		{OK: 10, LatencyMS: evidence.Latency{P99: 30}}, {OK: 10, LatencyMS: evidence.Latency{P99: 50}}, {OK: 0, LatencyMS: evidence.Latency{P99: 900}},
-	}}}
-	all, err := Policies(rep, nil)
+	}
+	all, err := Policies(recommendation, steps, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,11 +211,11 @@ func TestPolicies(t *testing.T) {
 	if all[0].MinTimeLeft != 100*time.Millisecond {
 		t.Errorf("recommended min time left %v, want twice the median step p99 of successful steps, 100ms", all[0].MinTimeLeft)
 	}
-	some, err := Policies(rep, []string{"none", "Recommended", "none"})
+	some, err := Policies(recommendation, steps, []string{"none", "Recommended", "none"})
 	if err != nil || len(some) != 2 || some[0].Name != None || some[1].Name != Recommended {
 		t.Errorf("got %v, %v; want none, recommended", some, err)
 	}
-	if _, err := Policies(rep, []string{"exponential"}); err == nil || !strings.Contains(err.Error(), "recommended, naive, seed, hf-hub, grpc, none") {
+	if _, err := Policies(recommendation, steps, []string{"exponential"}); err == nil || !strings.Contains(err.Error(), "recommended, naive, seed, hf-hub, grpc, none") {
 		t.Errorf("unknown policy: got %v, want an error listing the names", err)
 	}
 }

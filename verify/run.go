@@ -19,7 +19,6 @@ import (
 
 	"limitprobe/headers"
 	"limitprobe/probe"
-	"limitprobe/report"
 )
 
 // Demand is the load every policy faces: RPS requests per second in all,
@@ -101,12 +100,15 @@ type Target struct {
 type Progress struct {
 	Index, Count int    // the policy's place in the run, from 0, and how many there are
 	Policy       string // its name
+	// Cooldown, when positive, is the pause about to be taken before the
+	// policy starts (Config.Cooldown); nothing else is set but the names.
+	Cooldown time.Duration
 	// Elapsed is how long the policy has run; Requests, OK and Throttled
 	// count what it has done so far.
 	Elapsed                 time.Duration
 	Requests, OK, Throttled int64
 	// Result is set when the policy has finished.
-	Result *report.PolicyResult
+	Result *PolicyResult
 }
 
 // Config is one verification.
@@ -121,17 +123,20 @@ type Config struct {
 	// verdict compares the demand with SustainableRPS.
 	LimitRPS, SustainableRPS float64
 	// Prepare readies the target for policy i and returns it with a
-	// function to call when the policy is done: it starts a fresh mock, or
-	// waits for a real target's limiter to recover. Required.
+	// function to call when the policy is done (a fresh mock, stopped
+	// after). Required.
 	Prepare func(ctx context.Context, i int, p Policy) (Target, func(), error)
+	// Cooldown is the pause before every policy but the first, so that a
+	// real target's limiter recovers; 0 for none. Parallel runs take none.
+	Cooldown time.Duration
 	// Progress, when set, is called as each policy starts, about every
 	// second while it runs, and when it ends. Calls never overlap.
 	Progress func(Progress)
 	// Parallel runs the policies at once; use it only when Prepare gives
 	// each its own limiter (a mock per policy).
 	Parallel bool
-	// MaxAttempts caps the attempts of one policy; 0 means 20 × the
-	// demand's requests, at least 100.
+	// MaxAttempts caps the attempts of one policy; 0 means AttemptCap of
+	// the demand's requests.
 	MaxAttempts int64
 	// Seed makes the schedule and the jitter repeatable.
 	Seed uint64
@@ -147,7 +152,7 @@ type Config struct {
 // Every policy faces the same arrivals. Each is bounded: it sends for
 // Demand.Duration, waits at most Demand.Deadline for its last requests, and
 // stops sending at MaxAttempts.
-func Run(ctx context.Context, cfg Config) (*report.Verification, error) {
+func Run(ctx context.Context, cfg Config) (*Verification, error) {
 	d := cfg.Demand
 	switch {
 	case d.RPS <= 0 || math.IsInf(d.RPS, 0) || math.IsNaN(d.RPS):
@@ -162,12 +167,12 @@ func Run(ctx context.Context, cfg Config) (*report.Verification, error) {
 	sched := Schedule(d, rand.New(rand.NewPCG(cfg.Seed, 0x5c4ed)))
 	maxAttempts := cfg.MaxAttempts
 	if maxAttempts <= 0 {
-		maxAttempts = max(20*int64(len(sched)), 100)
+		maxAttempts = AttemptCap(float64(len(sched)))
 	}
-	v := &report.Verification{
-		Schema: report.VerifySchema, Target: cfg.Target, StartedAt: time.Now().UTC(),
+	v := &Verification{
+		Schema: Schema, Target: cfg.Target, StartedAt: time.Now().UTC(),
 		DemandRPS: d.RPS, Clients: d.clients(), DurationS: d.Duration.Seconds(), DeadlineS: d.Deadline.Seconds(),
-		LimitRPS: cfg.LimitRPS, SustainableRPS: cfg.SustainableRPS, Policies: []report.PolicyResult{}, Notes: []string{},
+		LimitRPS: cfg.LimitRPS, SustainableRPS: cfg.SustainableRPS, Policies: []PolicyResult{}, Notes: []string{},
 	}
 	var progMu sync.Mutex
 	progress := func(p Progress) {
@@ -211,6 +216,12 @@ func Run(ctx context.Context, cfg Config) (*report.Verification, error) {
 			if ctx.Err() != nil {
 				break
 			}
+			if i > 0 && cfg.Cooldown > 0 {
+				progress(Progress{Index: i, Count: len(cfg.Policies), Policy: p.Name, Cooldown: cfg.Cooldown})
+				if err = sleep(ctx, cfg.Cooldown); err != nil {
+					break
+				}
+			}
 			t, done, perr := cfg.Prepare(ctx, i, p)
 			if perr != nil {
 				err = perr
@@ -243,6 +254,24 @@ func Run(ctx context.Context, cfg Config) (*report.Verification, error) {
 	v.Notes = notes(v, cfg.Seed, len(sched))
 	v.Verdict = Judge(v)
 	return v, err
+}
+
+// AttemptCap is the safety cap on the attempts of one policy whose demand
+// has arrivals requests: twenty attempts a request, at least 100.
+func AttemptCap(arrivals float64) int64 {
+	return int64(max(20*math.Ceil(arrivals), 100))
+}
+
+// sleep waits d, or until ctx ends and returns its error.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // fate is how one request of the demand ended, its attempts included.
@@ -308,7 +337,7 @@ func newRunner(p Policy, t Target, d Demand, maxAttempts int64, seed uint64) *ru
 
 // policyRun is a finished policy.
 type policyRun struct {
-	result   report.PolicyResult
+	result   PolicyResult
 	firstErr string
 }
 

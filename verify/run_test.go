@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"limitprobe/probe"
-	"limitprobe/report"
 )
 
 // serve returns a Prepare that points every policy at h.
@@ -108,7 +107,7 @@ func TestRecommendedShedsWhatItCannotSendInTime(t *testing.T) {
 		t.Errorf("longest wait %v ms with the whole deadline for the queue, %v ms with half; want over 200 ms (280 ms allowed), and at most about 150 ms; all sent succeeding",
 			p.AddedLatencyMS.Max, q.AddedLatencyMS.Max)
 	}
-	if v.Verdict.Regime != report.RegimeOver {
+	if v.Verdict.Regime != RegimeOver {
 		t.Errorf("regime %s, want over (40/s against 10/s)", v.Verdict.Regime)
 	}
 }
