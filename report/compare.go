@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -79,23 +78,10 @@ func Compare(w io.Writer, reps []*Report, names []string, demand units.Rate, for
 		cmp.Reports = append(cmp.Reports, compared(r, name, demandRPS))
 	}
 	cmp.Verdict = verdictOf(cmp.Reports, demandRPS)
-	switch format {
-	case FormatTable:
-		err = compareTable(w, cmp)
-	case FormatMarkdown:
-		err = compareMarkdown(w, cmp)
-	case FormatJSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(cmp)
-	default:
-		return cmp.Verdict, fmt.Errorf("compare: unknown format %q; use table, markdown or json", format)
-	}
-	if err != nil {
-		return cmp.Verdict, fmt.Errorf("compare: write %s: %w", format, err)
-	}
-	return cmp.Verdict, nil
+	return cmp.Verdict, write(w, "comparison", format, cmp, textFormats{
+		FormatTable:    func(b *bufio.Writer) error { return compareTable(b, cmp) },
+		FormatMarkdown: func(b *bufio.Writer) error { return compareMarkdown(b, cmp) },
+	})
 }
 
 // sharedDemand is the demand every report was made with, or 0 when they
@@ -280,9 +266,8 @@ func compareRows(cmp Comparison) (header []string, rows [][]string) {
 	return header, rows
 }
 
-func compareTable(w io.Writer, cmp Comparison) error {
+func compareTable(bw *bufio.Writer, cmp Comparison) error {
 	header, rows := compareRows(cmp)
-	bw := bufio.NewWriter(w)
 	tb := newTable(bw, header...)
 	alignLeft(tb, len(header), 0)
 	for _, r := range rows {
@@ -299,19 +284,18 @@ func compareTable(w io.Writer, cmp Comparison) error {
 	if hasCost(cmp) {
 		fmt.Fprintln(bw, "cost / 1M ok: the price of a million successful requests at the recommended rate, fully used")
 	}
-	return bw.Flush()
+	return nil
 }
 
-func compareMarkdown(w io.Writer, cmp Comparison) error {
+func compareMarkdown(bw *bufio.Writer, cmp Comparison) error {
 	header, rows := compareRows(cmp)
-	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "## limitprobe comparison\n\n")
 	mdTable(bw, header, "l"+strings.Repeat("r", len(header)-1), rows)
 	fmt.Fprintf(bw, "\n**Verdict:** %s.\n", cmp.Verdict)
 	if hasCost(cmp) {
 		fmt.Fprintf(bw, "\n<sub>cost / 1M ok: the price of a million successful requests at the recommended rate, fully used.</sub>\n")
 	}
-	return bw.Flush()
+	return nil
 }
 
 func hasCost(cmp Comparison) bool {

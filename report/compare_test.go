@@ -74,6 +74,11 @@ func TestCompareGolden(t *testing.T) {
 			golden(t, "compare."+f.ext+".golden", buf.Bytes())
 		})
 	}
+	var buf bytes.Buffer
+	if _, err := Compare(&buf, tiers(true), tierNames, 40, FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	goldenJSON(t, "compare.json.golden", buf.Bytes())
 }
 
 func TestCompareJSON(t *testing.T) {

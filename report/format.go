@@ -1,6 +1,9 @@
 package report
 
 import (
+	"bufio"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -20,6 +23,11 @@ const (
 // Formats lists the formats Write accepts, in the order help shows them.
 var Formats = []string{FormatTable, FormatJSON, FormatMarkdown, FormatHTML}
 
+// ErrUnknownFormat is wrapped by the error of Write, WriteVerification and
+// Compare when they are asked for a format they do not write: the caller's
+// mistake, not a failed write.
+var ErrUnknownFormat = errors.New("unknown format")
+
 // RenderOptions tune Write.
 type RenderOptions struct {
 	// Color adds ANSI colours to the table format. The caller decides: on
@@ -35,21 +43,44 @@ func Write(w io.Writer, rep *Report, format string, opt RenderOptions) error {
 	if rep == nil {
 		return fmt.Errorf("write report: no report")
 	}
+	return write(w, "report", format, rep, textFormats{
+		FormatTable:    func(b *bufio.Writer) error { return writeTable(b, rep, opt) },
+		FormatMarkdown: func(b *bufio.Writer) error { return writeMarkdown(b, rep) },
+		FormatHTML:     func(b *bufio.Writer) error { return writeHTML(b, rep) },
+	})
+}
+
+// textFormats writes one document in each format but JSON.
+type textFormats map[string]func(*bufio.Writer) error
+
+// write writes doc, named what in errors, in format: as indented JSON
+// (every document's JSON is encoded here), or by text's writer for format.
+// An unknown format is an error that wraps ErrUnknownFormat.
+func write(w io.Writer, what, format string, doc any, text textFormats) error {
+	var known []string
+	for _, f := range Formats {
+		if text[f] != nil || f == FormatJSON {
+			known = append(known, f)
+		}
+	}
+	if text[format] == nil && format != FormatJSON {
+		return fmt.Errorf("write %s: %w %q; use one of %s", what, ErrUnknownFormat, format, strings.Join(known, ", "))
+	}
+	b := bufio.NewWriter(w)
 	var err error
-	switch format {
-	case FormatTable:
-		err = writeTable(w, rep, opt)
-	case FormatJSON:
-		err = writeJSON(w, rep)
-	case FormatMarkdown:
-		err = writeMarkdown(w, rep)
-	case FormatHTML:
-		err = writeHTML(w, rep)
-	default:
-		return fmt.Errorf("write report: unknown format %q; use one of %s", format, strings.Join(Formats, ", "))
+	if format == FormatJSON {
+		enc := json.NewEncoder(b)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		err = enc.Encode(doc)
+	} else {
+		err = text[format](b)
+	}
+	if ferr := b.Flush(); err == nil {
+		err = ferr
 	}
 	if err != nil {
-		return fmt.Errorf("write report as %s: %w", format, err)
+		return fmt.Errorf("write %s as %s: %w", what, format, err)
 	}
 	return nil
 }

@@ -2,9 +2,14 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,6 +38,76 @@ func golden(t *testing.T, name string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file; got:\n%s\n(run go test ./report -update after checking the change)", path, firstDiff(string(got), string(want)))
 	}
+}
+
+// goldenJSON compares the JSON document got with testdata/name by meaning
+// (both decoded, then compared), or rewrites the file with -update.
+func goldenJSON(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("got no JSON: %v", err)
+	}
+	if err := json.Unmarshal(raw, &w); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if where := jsonDiff("", g, w); where != "" {
+		t.Errorf("%s differs from the golden file at %s (run go test ./report -update after checking the change)", path, where)
+	}
+}
+
+// jsonDiff returns the path of the first place where two decoded JSON
+// values differ, with both values; "" when they are equal.
+func jsonDiff(path string, got, want any) string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			break
+		}
+		keys := map[string]bool{}
+		for k := range w {
+			keys[k] = true
+		}
+		for k := range g {
+			keys[k] = true
+		}
+		for _, k := range slices.Sorted(maps.Keys(keys)) {
+			if d := jsonDiff(path+"."+k, g[k], w[k]); d != "" {
+				return d
+			}
+		}
+		return ""
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			break
+		}
+		for i := range w {
+			if d := jsonDiff(path+"["+strconv.Itoa(i)+"]", g[i], w[i]); d != "" {
+				return d
+			}
+		}
+		return ""
+	default:
+		if reflect.DeepEqual(got, want) {
+			return ""
+		}
+	}
+	gb, _ := json.Marshal(got)
+	wb, _ := json.Marshal(want)
+	return fmt.Sprintf("%s: got %.200s, want %.200s", orText(path, "."), gb, wb)
 }
 
 // firstDiff shows the first line that differs, with its neighbours.
@@ -72,6 +147,13 @@ func TestGolden(t *testing.T) {
 				golden(t, fx.name+"."+f.ext+".golden", buf.Bytes())
 			})
 		}
+		t.Run(fx.name+"/json", func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Write(&buf, fx.rep, FormatJSON, RenderOptions{}); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+			goldenJSON(t, fx.name+".json.golden", buf.Bytes())
+		})
 	}
 	t.Run("tokenbucket/table-color", func(t *testing.T) {
 		var buf bytes.Buffer

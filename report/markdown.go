@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,13 +10,6 @@ import (
 	"limitprobe/advise"
 	"limitprobe/units"
 )
-
-func writeJSON(w io.Writer, rep *Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(rep)
-}
 
 // mdCell escapes text for a Markdown table cell.
 func mdCell(s string) string {
@@ -49,8 +41,7 @@ func mapStrings(xs []string, f func(string) string) []string {
 	return out
 }
 
-func writeMarkdown(w io.Writer, rep *Report) error {
-	b := bufio.NewWriter(w)
+func writeMarkdown(b *bufio.Writer, rep *Report) error {
 	s := rep.Summary
 	rec := rep.Recommendation
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
@@ -164,7 +155,7 @@ func writeMarkdown(w io.Writer, rep *Report) error {
 			"rlrrrrrrrrrr", st)
 	}
 	p("\n<sub>limitprobe %s · %s</sub>\n", orText(rep.ToolVersion, "(unknown version)"), Schema)
-	return b.Flush()
+	return nil
 }
 
 // bandSuffix is " (band 48.9–51.5/s)", or "" without a band.

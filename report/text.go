@@ -3,7 +3,6 @@ package report
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -87,8 +86,8 @@ func (t *textWriter) bullets(label string, items []string) {
 	}
 }
 
-func writeTable(w io.Writer, rep *Report, opt RenderOptions) error {
-	t := &textWriter{w: bufio.NewWriter(w), color: opt.Color}
+func writeTable(w *bufio.Writer, rep *Report, opt RenderOptions) error {
+	t := &textWriter{w: w, color: opt.Color}
 	s := rep.Summary
 	rec := rep.Recommendation
 
@@ -197,7 +196,7 @@ func writeTable(w io.Writer, rep *Report, opt RenderOptions) error {
 		}
 	}
 	t.printf("\nPaste-ready Go, Python and YAML settings are in the markdown and html formats.\n")
-	return t.w.Flush()
+	return nil
 }
 
 // writeStepTable renders the per-step table; it fits 100 columns for

@@ -3,7 +3,6 @@ package report
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -22,30 +21,10 @@ func WriteVerification(w io.Writer, v *verify.Verification, format string) error
 	if v == nil {
 		return fmt.Errorf("write verification: nothing was verified")
 	}
-	var err error
-	switch format {
-	case FormatTable:
-		b := bufio.NewWriter(w)
-		err = writeVerificationTable(b, v)
-		if ferr := b.Flush(); err == nil {
-			err = ferr
-		}
-	case FormatMarkdown:
-		b := bufio.NewWriter(w)
-		writeVerificationMarkdown(b, v)
-		err = b.Flush()
-	case FormatJSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(v)
-	default:
-		return fmt.Errorf("write verification: unknown format %q; use table, markdown or json", format)
-	}
-	if err != nil {
-		return fmt.Errorf("write verification as %s: %w", format, err)
-	}
-	return nil
+	return write(w, "verification", format, v, textFormats{
+		FormatTable:    func(b *bufio.Writer) error { return writeVerificationTable(b, v) },
+		FormatMarkdown: func(b *bufio.Writer) error { writeVerificationMarkdown(b, v); return nil },
+	})
 }
 
 // verifyHeadline says what was replayed: "demand 75/s (150% of the 50/s

@@ -49,6 +49,11 @@ func TestVerificationGolden(t *testing.T) {
 		}
 		golden(t, "verify."+f.ext+".golden", buf.Bytes())
 	}
+	var buf bytes.Buffer
+	if err := WriteVerification(&buf, verificationFixture(), FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	goldenJSON(t, "verify.json.golden", buf.Bytes())
 }
 
 func TestVerificationTableFitsTerminal(t *testing.T) {
