@@ -18,6 +18,7 @@ const (
 	exitExpectation = 1   // an expectation failed (CI gate)
 	exitUsage       = 2   // bad usage or bad scenario; nothing was sent
 	exitTarget      = 3   // the target could not be probed
+	exitOutput      = 4   // the report, results.bin or stdout could not be written
 	exitInterrupted = 130 // interrupted; the partial report was still written
 )
 
@@ -61,7 +62,8 @@ Examples:
   limitprobe help run
 
 Exit codes: 0 ok, 1 an expectation failed, 2 bad usage or scenario (nothing sent),
-3 target could not be probed, 130 interrupted (partial report written).
+3 target could not be probed, 4 output could not be written (report files,
+results.bin or stdout), 130 interrupted (partial report written).
 `
 
 // run is the whole program: it returns the exit code.

@@ -53,6 +53,10 @@ func TestRunMockWritesReportAndResults(t *testing.T) {
 	if rep["schema"] != "limitprobe.report/v1" {
 		t.Errorf("schema = %v", rep["schema"])
 	}
+	target := rep["scenario"].(map[string]any)["target"].(map[string]any)
+	if got, want := target["mock"], "algorithm=token-bucket,rate=40/s,burst=5"; got != want {
+		t.Errorf("scenario.target.mock = %v, want %q (verify replays it)", got, want)
+	}
 	sum := rep["summary"].(map[string]any)
 	if lim := sum["effective_limit_rps"].(float64); lim < 36 || lim > 44 {
 		t.Errorf("effective_limit_rps = %.1f, want 40 ±10%%", lim)

@@ -29,7 +29,7 @@ func cmdPlan(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if err := report.WritePlan(stdout, sc, scenarios.MakePlan(sc)); err != nil {
 			fmt.Fprintf(stderr, "limitprobe plan: %v\n", err)
-			return exitUsage
+			return exitOutput
 		}
 	}
 	return exitOK

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -56,7 +57,7 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, f := range formats {
 		if err := report.Write(stdout, rep, f, report.RenderOptions{Color: color && f == report.FormatTable}); err != nil {
 			fmt.Fprintf(stderr, "limitprobe report: %v\n", err)
-			return exitUsage
+			return exitOutput
 		}
 	}
 	return exitOK
@@ -99,12 +100,15 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		names = defaultNames(fs.Args(), reps)
 	}
 	verdict, err := report.Compare(stdout, reps, names, d, format)
+	if err == nil && format != report.FormatJSON {
+		_, err = fmt.Fprintln(stdout, verdict)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "limitprobe compare: %v\n", err)
-		return exitUsage
-	}
-	if format != "json" {
-		fmt.Fprintln(stdout, verdict)
+		if errors.Is(err, report.ErrUnknownFormat) {
+			return exitUsage
+		}
+		return exitOutput
 	}
 	return exitOK
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -83,7 +82,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // worse orders exit codes by how much they matter to a caller.
 func worse(a, b int) int {
-	rank := map[int]int{exitOK: 0, exitExpectation: 1, exitTarget: 2, exitUsage: 3, exitInterrupted: 4}
+	rank := map[int]int{exitOK: 0, exitExpectation: 1, exitOutput: 2, exitTarget: 3, exitUsage: 4, exitInterrupted: 5}
 	if rank[b] > rank[a] {
 		return b
 	}
@@ -110,30 +109,27 @@ func execute(ctx context.Context, sc *scenarios.Scenario, o runOptions, dir stri
 	if m != nil {
 		defer m.stop()
 	}
-	var raw *bufio.Writer
-	if dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			fmt.Fprintf(stderr, "limitprobe: %v\n", err)
-			return exitUsage
-		}
-		f, err := os.Create(filepath.Join(dir, "results.bin"))
-		if err != nil {
-			fmt.Fprintf(stderr, "limitprobe: %v\n", err)
-			return exitUsage
-		}
-		defer f.Close()
-		raw = bufio.NewWriterSize(f, 1<<16)
-		defer raw.Flush()
-	}
 	popt := probe.Options{}
-	if raw != nil {
-		popt.Raw = raw
+	var raw *resultsFile
+	if dir != "" {
+		if raw, err = createResults(dir); err != nil {
+			fmt.Fprintf(stderr, "limitprobe: %v\n", err)
+			return exitUsage
+		}
+		popt.Raw = raw.w
 	}
 	if !o.quiet {
 		pp := &progressPrinter{w: stderr, tty: isTerminal(stderr), name: sc.Name}
 		popt.Progress = pp.update
 	}
 	run, runErr := probe.Execute(ctx, sc, popt)
+	code := exitOK
+	if raw != nil {
+		if err := raw.Close(); err != nil {
+			fmt.Fprintf(stderr, "limitprobe: %v\n", err)
+			code = exitOutput
+		}
+	}
 	if run == nil {
 		fmt.Fprintf(stderr, "limitprobe: %s: %v\n", sc.Name, sc.Redact(runErr.Error()))
 		return exitTarget
@@ -148,12 +144,14 @@ func execute(ctx context.Context, sc *scenarios.Scenario, o runOptions, dir stri
 	for _, f := range o.formats {
 		if err := report.Write(stdout, rep, f, report.RenderOptions{Color: color && f == "table"}); err != nil {
 			fmt.Fprintf(stderr, "limitprobe: %v\n", err)
-			return exitUsage
+			code = exitOutput
+			break
 		}
 	}
 	if dir != "" {
 		if err := writeReportFiles(dir, rep); err != nil {
 			fmt.Fprintf(stderr, "limitprobe: %v\n", err)
+			code = exitOutput
 		} else if !o.quiet {
 			fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(dir, "report.{json,md,html}")+" and results.bin")
 		}
@@ -164,31 +162,13 @@ func execute(ctx context.Context, sc *scenarios.Scenario, o runOptions, dir stri
 		return exitInterrupted
 	case runErr != nil: // probe.ErrUnusable, or a failure to send at all
 		fmt.Fprintf(stderr, "limitprobe: %s: %v\n", sc.Name, sc.Redact(runErr.Error()))
-		return exitTarget
+		return worse(code, exitTarget)
 	}
 	if failed := rep.Failed(); len(failed) > 0 {
 		for _, e := range failed {
 			fmt.Fprintf(stderr, "limitprobe: expectation failed: %s: want %s, got %s\n", e.Name, e.Want, e.Got)
 		}
-		return exitExpectation
+		return worse(code, exitExpectation)
 	}
-	return exitOK
-}
-
-// writeReportFiles writes the report in every file format to dir.
-func writeReportFiles(dir string, rep *report.Report) error {
-	for name, format := range map[string]string{"report.json": "json", "report.md": "markdown", "report.html": "html"} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return err
-		}
-		werr := report.Write(f, rep, format, report.RenderOptions{})
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return fmt.Errorf("writing %s: %w", name, werr)
-		}
-	}
-	return nil
+	return code
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -114,15 +113,17 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "limitprobe verify: %v\n", tg.sc.Redact(runErr.Error()))
 		return exitTarget
 	}
+	code = exitOK
 	if len(v.Policies) > 0 || runErr == nil {
 		if err := report.WriteVerification(stdout, v, f.format); err != nil {
 			fmt.Fprintf(stderr, "limitprobe verify: %v\n", err)
-			return exitUsage
+			code = exitOutput
 		}
 	}
 	if f.out != "" {
 		if err := writeVerificationFiles(f.out, rep, v); err != nil {
 			fmt.Fprintf(stderr, "limitprobe verify: %v\n", err)
+			code = exitOutput
 		} else if !f.quiet {
 			fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(f.out, "{verify.json,report.json,report.md,report.html}"))
 		}
@@ -137,14 +138,12 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			msg += " (the report's URL may be a mock from the probe that has since stopped: give --mock SPEC, --scenario FILE or --target URL)"
 		}
 		fmt.Fprintf(stderr, "limitprobe verify: %s\n", msg)
-		return exitTarget
-	case !v.Verdict.Judged:
-		return exitOK
-	case !v.Verdict.Pass:
+		return worse(code, exitTarget)
+	case v.Verdict.Judged && !v.Verdict.Pass:
 		fmt.Fprintln(stderr, "limitprobe verify: the recommended policy did not hold up")
-		return exitExpectation
+		return worse(code, exitExpectation)
 	}
-	return exitOK
+	return code
 }
 
 // verifyTarget is where a verification sends its demand.
@@ -154,8 +153,8 @@ type verifyTarget struct {
 	fromReport bool                // the target is the report's own URL
 }
 
-// where turns the target flags, or else the report's own target, into a
-// checked scenario; nothing is sent.
+// where turns the target flags, or else the report's own target (its
+// mock, or its URL), into a checked scenario; nothing is sent.
 func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget, int) {
 	bad := func(format string, a ...any) (*verifyTarget, int) {
 		fmt.Fprintf(stderr, "limitprobe verify: "+format+"\n", a...)
@@ -175,6 +174,9 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget
 	// The target, as a scenario: loaded, or built from the flags.
 	var sc *scenarios.Scenario
 	spec := f.mock
+	if n == 0 {
+		spec = reportMock(rep)
+	}
 	switch {
 	case f.scenario != "":
 		var err error
@@ -259,6 +261,19 @@ func verifyMock(t *scenarios.Target, throttleGiven bool) (*mock.Config, error) {
 	return &cfg, nil
 }
 
+// reportMock is the spec of the embedded mock a report was made against;
+// "" for a real target. A report written before scenario.target.mock
+// existed names the mock in its URL: "mock algorithm=...".
+func reportMock(rep *report.Report) string {
+	if spec := rep.Scenario.Target.Mock; spec != "" {
+		return spec
+	}
+	if spec, ok := strings.CutPrefix(rep.Scenario.Target.URL, "mock "); ok {
+		return spec
+	}
+	return ""
+}
+
 // request turns the demand flags into the verification asked of tg.
 func (f *verifyFlags) request(tg *verifyTarget) (verify.Request, error) {
 	r := verify.Request{Scenario: tg.sc, Mock: tg.cfgMock != nil, Clients: f.clients, Policies: f.policies,
@@ -298,26 +313,4 @@ func prepare(t verify.Target, cfgMock *mock.Config) func(context.Context, int, v
 		mt.URL = m.url
 		return mt, m.stop, nil
 	}
-}
-
-// writeVerificationFiles writes verify.json and the report with its
-// Verification section to dir.
-func writeVerificationFiles(dir string, rep *report.Report, v *verify.Verification) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(filepath.Join(dir, "verify.json"))
-	if err != nil {
-		return err
-	}
-	werr := report.WriteVerification(f, v, report.FormatJSON)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		return fmt.Errorf("writing verify.json: %w", werr)
-	}
-	withV := *rep
-	withV.Verification = v
-	return writeReportFiles(dir, &withV)
 }

@@ -29,8 +29,14 @@ const tokenBucketSpec = "algorithm=token-bucket,rate=50/s,burst=10,retry_after=s
 // returns its path. clientRate overrides the recommended rate when > 0.
 func verifyFixture(t *testing.T, url string, clientRate float64) string {
 	t.Helper()
+	return verifyFixtureOf(t, probe.TargetRef{URL: url, Method: "GET"}, clientRate)
+}
+
+// verifyFixtureOf is verifyFixture with the report's target as given.
+func verifyFixtureOf(t *testing.T, target probe.TargetRef, clientRate float64) string {
+	t.Helper()
 	run := probe.Run{
-		Scenario: probe.ScenarioRef{Name: "mock-token-bucket", Target: probe.TargetRef{URL: url, Method: "GET"}},
+		Scenario: probe.ScenarioRef{Name: "mock-token-bucket", Target: target},
 		Steps: []evidence.Step{{Index: 0, Phase: "ramp", OfferedRPS: 100, DurationS: 3, Requests: 300, OK: 160, Throttled: 140,
 			LatencyMS: evidence.Latency{P50: 0.3, P99: 1}, RetryAfterS: 1}},
 		Summary: estimate.Summary{Limited: true, EffectiveLimitRPS: 50, Burst: 10, Algorithm: "token-bucket", Confidence: 0.9},
@@ -185,5 +191,49 @@ func TestVerifyInterruptedExits130(t *testing.T) {
 	}
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("took %v to stop", took)
+	}
+}
+
+// A report made against the embedded mock is verified against the same
+// mock when no target is given: from scenario.target.mock, or, in a report
+// written before that field, from its "mock SPEC" URL.
+func TestVerifyReplaysTheReportsMock(t *testing.T) {
+	for name, target := range map[string]probe.TargetRef{
+		"mock field":   {URL: "mock " + tokenBucketSpec, Method: "GET", Mock: tokenBucketSpec},
+		"older report": {URL: "mock " + tokenBucketSpec, Method: "GET"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rep := verifyFixtureOf(t, target, 0)
+			code, stdout, stderr := runVerify(t, context.Background(), rep, "--demand", "20/s", "--duration", "1s", "--deadline", "1s",
+				"--policy", "recommended,none", "--parallel")
+			if code != exitOK {
+				t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, "Verification · mock "+tokenBucketSpec) || !strings.Contains(stderr, "a fresh mock per policy") {
+				t.Errorf("did not replay against the report's mock:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+			}
+		})
+	}
+}
+
+func TestVerifyFailedWritesExit4(t *testing.T) {
+	rep := verifyFixture(t, "http://127.0.0.1:1/", 0)
+	args := []string{rep, "--mock", tokenBucketSpec, "--demand", "20/s", "--duration", "500ms", "--deadline", "500ms",
+		"--policy", "recommended", "--quiet"}
+
+	// verify.json cannot be created: it is a directory.
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "verify.json"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runVerify(t, context.Background(), append(args, "--out", dir)...)
+	if code != exitOutput || !strings.Contains(stderr, "verify.json") {
+		t.Errorf("unwritable verify.json: exit %d, stderr %q; want 4 naming the file", code, stderr)
+	}
+
+	// stdout fails.
+	var errb bytes.Buffer
+	if code := cmdVerify(context.Background(), args, failingWriter{}, &errb); code != exitOutput {
+		t.Errorf("failing stdout: exit %d, stderr %q; want 4", code, errb.String())
 	}
 }

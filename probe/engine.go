@@ -399,7 +399,7 @@ func (e *engine) finish(ctx context.Context) *Run {
 	}
 	sc := e.sc
 	run := &Run{
-		Scenario: ScenarioRef{Name: sc.Name, Target: TargetRef{URL: sc.DisplayURL(), Method: sc.Target.Method},
+		Scenario: ScenarioRef{Name: sc.Name, Target: TargetRef{URL: sc.DisplayURL(), Method: sc.Target.Method, Mock: mockSpec(sc)},
 			Strategy: sc.Probe.Strategy, Threshold: sc.Probe.Threshold, DemandRPS: float64(sc.Demand)},
 		StartedAt:      e.start.UTC(),
 		DurationS:      end.Sub(e.start).Seconds(),
@@ -416,6 +416,19 @@ func (e *engine) finish(ctx context.Context) *Run {
 	}
 	run.StopReason = e.stopReason(run)
 	return run
+}
+
+// mockSpec is the spec of sc's embedded mock as the scenario wrote it,
+// key=value pairs joined by commas; "" for a real target.
+func mockSpec(sc *scenarios.Scenario) string {
+	if sc.Target.Mock == nil {
+		return ""
+	}
+	parts := make([]string, len(sc.Target.Mock.Params))
+	for i, p := range sc.Target.Mock.Params {
+		parts[i] = p.Key + "=" + p.Value
+	}
+	return sc.Redact(strings.Join(parts, ","))
 }
 
 func (e *engine) stopReason(run *Run) string {

@@ -43,4 +43,8 @@ type ScenarioRef struct {
 type TargetRef struct {
 	URL    string `json:"url"`
 	Method string `json:"method"`
+	// Mock is the embedded mock's spec, "algorithm=token-bucket,rate=50/s",
+	// when the target was the mock (URL then reads "mock SPEC"); absent
+	// otherwise. limitprobe verify replays against the same mock.
+	Mock string `json:"mock,omitempty"`
 }
