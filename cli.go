@@ -22,6 +22,15 @@ const (
 	exitInterrupted = 130 // interrupted; the partial report was still written
 )
 
+// worse orders exit codes by how much they matter to a caller.
+func worse(a, b int) int {
+	rank := map[int]int{exitOK: 0, exitExpectation: 1, exitOutput: 2, exitTarget: 3, exitUsage: 4, exitInterrupted: 5}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}
+
 // toolVersion is limitprobe's version, recorded in every report.
 const toolVersion = "0.1.0"
 

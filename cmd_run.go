@@ -80,24 +80,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return worst
 }
 
-// worse orders exit codes by how much they matter to a caller.
-func worse(a, b int) int {
-	rank := map[int]int{exitOK: 0, exitExpectation: 1, exitOutput: 2, exitTarget: 3, exitUsage: 4, exitInterrupted: 5}
-	if rank[b] > rank[a] {
-		return b
-	}
-	return a
-}
-
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
-			return r
-		}
-		return '_'
-	}, s)
-}
-
 // execute probes one scenario, prints and writes its report, and returns
 // the exit code.
 func execute(ctx context.Context, sc *scenarios.Scenario, o runOptions, dir string, stdout, stderr io.Writer) int {

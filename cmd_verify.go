@@ -47,9 +47,8 @@ const (
 	defaultVerifyDeadline = 10 * time.Second
 )
 
-func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var f verifyFlags
-	fs := newFlags("verify", "REPORT.json [--target URL | --mock SPEC | --scenario FILE] [flags]", verifyExamples, stdout)
+// register binds verify's flags to f.
+func (f *verifyFlags) register(fs *flagSet) {
 	fs.StringVar(&f.target, "target", "", "send the demand to this `URL` (default: the report's target)")
 	fs.StringVar(&f.mock, "mock", "", "send the demand to the embedded mock with this `SPEC`, a fresh one per policy")
 	fs.StringVar(&f.scenario, "scenario", "", "take the target (URL or mock, headers, throttle statuses, caps) from this scenario `FILE`")
@@ -67,6 +66,12 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.BoolVar(&f.parallel, "parallel", false, "with a mock: run the policies at once, each against its own mock (faster; latency is noisier)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the demand's schedule and the jitter")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
+}
+
+func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f verifyFlags
+	fs := newFlags("verify", "REPORT.json [--target URL | --mock SPEC | --scenario FILE] [flags]", verifyExamples, stdout)
+	f.register(fs)
 	if code, done := fs.parse(args, stderr); done {
 		return code
 	}
@@ -113,7 +118,12 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "limitprobe verify: %v\n", tg.sc.Redact(runErr.Error()))
 		return exitTarget
 	}
-	code = exitOK
+	return f.finish(rep, tg, v, runErr, stdout, stderr)
+}
+
+// finish prints and writes the verification v and returns the exit code.
+func (f *verifyFlags) finish(rep *report.Report, tg *verifyTarget, v *verify.Verification, runErr error, stdout, stderr io.Writer) int {
+	code := exitOK
 	if len(v.Policies) > 0 || runErr == nil {
 		if err := report.WriteVerification(stdout, v, f.format); err != nil {
 			fmt.Fprintf(stderr, "limitprobe verify: %v\n", err)

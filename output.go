@@ -5,10 +5,22 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"limitprobe/report"
 	"limitprobe/verify"
 )
+
+// safeName makes s, a scenario's name, fit to name its own output
+// directory.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, s)
+}
 
 // resultsFile is DIR/results.bin being written: every result of a run in
 // vegeta's encoding, buffered.
