@@ -186,12 +186,7 @@ func headroomTable(ctx context.Context, e *env, o options) int {
 	w := e.w
 	pl := e.headroomPlan()
 	heading(e, 2, "Generator headroom: limitprobe's attack path vs raw vegeta, wrk as the ceiling")
-	bin, err := e.binary(ctx)
-	if err != nil {
-		fmt.Fprintf(w, "\nerror: %v\n", err)
-		return 1
-	}
-	m, err := startMock(ctx, bin, "--algorithm", "none")
+	m, err := e.mock(ctx, "--algorithm", "none")
 	if err != nil {
 		fmt.Fprintf(w, "\nerror: %v\n", err)
 		return 1

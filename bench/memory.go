@@ -107,7 +107,7 @@ func memoryTable(ctx context.Context, e *env, o options) int {
 		return 1
 	}
 	timeOut := filepath.Join(e.tmp, "time.out")
-	m, err := startMock(ctx, bin, "--algorithm", "none")
+	m, err := e.mock(ctx, "--algorithm", "none")
 	if err != nil {
 		fmt.Fprintf(w, "\nerror: %v\n", err)
 		return 1

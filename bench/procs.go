@@ -38,6 +38,16 @@ type mockProc struct {
 	done   chan error
 }
 
+// mock starts `limitprobe mock --listen 127.0.0.1:0 args...`, from the
+// binary built once, and waits for its URL.
+func (e *env) mock(ctx context.Context, args ...string) (*mockProc, error) {
+	bin, err := e.binary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return startMock(ctx, bin, args...)
+}
+
 // startMock runs `bin mock --listen 127.0.0.1:0 args...` and waits for the
 // URL it prints on its first line.
 func startMock(ctx context.Context, bin string, args ...string) (*mockProc, error) {

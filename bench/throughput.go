@@ -39,11 +39,7 @@ func throughputTable(ctx context.Context, e *env, o options) int {
 	workers := runtime.NumCPU()
 	mockServer := func(args ...string) func(context.Context, *env) (string, func(), error) {
 		return func(ctx context.Context, e *env) (string, func(), error) {
-			bin, err := e.binary(ctx)
-			if err != nil {
-				return "", nil, err
-			}
-			m, err := startMock(ctx, bin, args...)
+			m, err := e.mock(ctx, args...)
 			if err != nil {
 				return "", nil, err
 			}
