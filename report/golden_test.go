@@ -18,8 +18,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
+// readGolden returns the bytes of testdata/name, or, with -update, writes
+// got there and returns nil.
+func readGolden(t *testing.T, name string, got []byte) []byte {
 	t.Helper()
 	path := filepath.Join("testdata", name)
 	if *update {
@@ -29,14 +30,21 @@ func golden(t *testing.T, name string, got []byte) {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return
+		return nil
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("%v (run go test ./report -update to create it)", err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; got:\n%s\n(run go test ./report -update after checking the change)", path, firstDiff(string(got), string(want)))
+	return want
+}
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	want := readGolden(t, name, got)
+	if want != nil && !bytes.Equal(got, want) {
+		t.Errorf("testdata/%s differs from the golden file; got:\n%s\n(run go test ./report -update after checking the change)", name, firstDiff(string(got), string(want)))
 	}
 }
 
@@ -44,26 +52,19 @@ func golden(t *testing.T, name string, got []byte) {
 // (both decoded, then compared), or rewrites the file with -update.
 func goldenJSON(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	raw := readGolden(t, name, got)
+	if raw == nil {
 		return
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -update to create it)", err)
 	}
 	var g, w any
 	if err := json.Unmarshal(got, &g); err != nil {
 		t.Fatalf("got no JSON: %v", err)
 	}
 	if err := json.Unmarshal(raw, &w); err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatalf("testdata/%s: %v", name, err)
 	}
 	if where := jsonDiff("", g, w); where != "" {
-		t.Errorf("%s differs from the golden file at %s (run go test ./report -update after checking the change)", path, where)
+		t.Errorf("testdata/%s differs from the golden file at %s (run go test ./report -update after checking the change)", name, where)
 	}
 }
 
