@@ -205,7 +205,6 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 	margin = normMargin(margin)
 	st := statsOf(steps)
 	rec := Recommendation{Margin: margin, Notes: []string{}}
-	pct := units.PercentWhole(margin)
 	limit := s.EffectiveLimitRPS
 	window := s.WindowS
 	windowFrom := "measured"
@@ -214,108 +213,22 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 	if window <= 0 && adv != nil && adv.WindowS > 0 && (isWindowAlgorithm(s.Algorithm) || classOf(s) == classUnknown || classOf(s) == classLockout) {
 		window, windowFrom = adv.WindowS, "advertised"
 	}
+	a := &advisor{s: s, steps: steps, st: st, margin: margin, pct: units.PercentWhole(margin), window: window, rec: rec}
 	slotRPS := limit // the rate whose request slot bounds the base delay
-
 	cls := classOf(s)
 	switch cls {
 	case classRate:
-		rec.Basis = BasisEffectiveLimit
-		rec.ClientRateRPS = units.FloorSig(margin*limit, 3)
-		rec.SustainableRPS = rec.ClientRateRPS
-		rec.Notes = append(rec.Notes, fmt.Sprintf("Pace with a client-side token bucket at %s of the effective limit %s: %s.",
-			pct, units.RateOrDash(limit), units.RateOrDash(rec.ClientRateRPS)))
-		if isWindowAlgorithm(s.Algorithm) && window > 0 {
-			// Any window of length W sees at most burst + rate×W requests
-			// from the client; keep that under the quota limit×W.
-			quota := limit * window
-			b := int(math.Floor(quota - rec.ClientRateRPS*window))
-			rec.ClientBurst = clampBurst(b, s.Burst)
-			rec.Notes = append(rec.Notes, fmt.Sprintf("Burst %d: at %s a %s window takes %s of its quota of about %s; the burst fits in the rest, so no window overflows.",
-				rec.ClientBurst, units.RateOrDash(rec.ClientRateRPS), units.SecondsOrDash(window), units.Num(rec.ClientRateRPS*window), units.Num(quota)))
-		} else {
-			rec.ClientBurst = clampBurst(int(math.Floor(margin*float64(s.Burst))), s.Burst)
-			if s.Burst > 0 {
-				rec.Notes = append(rec.Notes, fmt.Sprintf("Burst %d: %s of the measured burst of %d, so an idle client's first requests pass too.", rec.ClientBurst, pct, s.Burst))
-			} else {
-				rec.Notes = append(rec.Notes, "Burst 1: no burst allowance was measured, so send evenly spaced requests.")
-			}
-		}
-		if s.Algorithm == estimate.AlgorithmQueue {
-			rec.Notes = append(rec.Notes, "The target queues excess requests before it rejects any: rising latency is the early warning, so watch p99.")
-		}
-
+		a.pace()
 	case classConcurrency:
-		rec.Basis = BasisConcurrencyCap
-		capN, latMS := s.MaxInFlight, st.p50MS
-		if capN <= 0 && limit > 0 && latMS > 0 {
-			capN = int(math.Round(limit * latMS / 1000)) // Little's law
-		}
-		if limit > 0 && capN > 0 {
-			latMS = float64(capN) / limit * 1000 // the latency Little's law implies at the cap
-		}
-		if capN <= 0 {
-			// Neither the cap nor a latency to derive it from: fall back to a rate.
-			rec.ClientRateRPS = units.FloorSig(margin*limit, 3)
-			rec.ClientBurst, rec.SustainableRPS = 1, rec.ClientRateRPS
-			rec.Notes = append(rec.Notes, fmt.Sprintf("The target caps requests in flight, but the cap could not be sized (no latency was measured): pace at %s (%s of %s) until a probe measures it.",
-				units.RateOrDash(rec.ClientRateRPS), pct, units.RateOrDash(limit)))
-			break
-		}
-		rec.MaxConcurrency = max(1, int(math.Floor(margin*float64(capN))))
-		if capN > 0 && limit > 0 {
-			rec.SustainableRPS = units.Sig(limit*float64(rec.MaxConcurrency)/float64(capN), 3)
-		}
-		rec.Notes = append(rec.Notes, fmt.Sprintf("The target caps requests in flight at %d, not a rate: a rate limit does not help, because slower requests trip the cap at lower rates. Keep at most %d in flight (%s of the cap).",
-			capN, rec.MaxConcurrency, pct))
-		if rec.SustainableRPS > 0 {
-			rec.Notes = append(rec.Notes, fmt.Sprintf("At about %s ms per request that carries about %s (Little's law: in flight = rate × latency); longer requests carry less.",
-				units.Millis(latMS), units.RateOrDash(rec.SustainableRPS)))
-		}
-
+		a.inFlight()
 	case classLockout:
-		rec.Basis = BasisLockoutOnset
-		safe, _ := Limit(s, steps)
-		slotRPS = safe
-		rec.ClientRateRPS = units.FloorSig(margin*safe, 3)
-		rec.ClientBurst = 1
-		rec.SustainableRPS = rec.ClientRateRPS
-		rec.Notes = append(rec.Notes,
-			fmt.Sprintf("Exceeding about %s locks the client out: throttled requests count too, so goodput falls to about zero until the client goes idle. Pace at %s (%s of it) with no burst.",
-				units.RateOrDash(safe), units.RateOrDash(rec.ClientRateRPS), pct),
-			"On a throttled response stop sending, wait for Retry-After (or the window), then resume at the paced rate: retrying sooner extends the lockout.")
-
+		slotRPS = a.lockout()
 	case classLowerBound:
-		rec.Basis = BasisHighestTestedRate
-		lower := max(limit, st.maxGoodput)
-		rec.ClientRateRPS = units.FloorSig(st.maxOffered, 3)
-		rec.ClientBurst = clampBurst(s.Burst, s.Burst)
-		rec.SustainableRPS = rec.ClientRateRPS
-		slotRPS = rec.ClientRateRPS
-		rec.Notes = append(rec.Notes, fmt.Sprintf("No throttling up to the highest tested rate: the limit is at least %s. Pace at the highest tested rate, %s; it is what was shown to work, not a limit. Probe higher (probe.max) to find the real one.",
-			units.RateOrDash(lower), units.RateOrDash(rec.ClientRateRPS)))
-		if st.maxConc > 0 {
-			rec.MaxConcurrency = st.maxConc
-			rec.Notes = append(rec.Notes, fmt.Sprintf("Up to %d requests in flight were tested without throttling; keep at most that many.", st.maxConc))
-		}
-
+		slotRPS = a.lowerBound()
 	default:
-		rec.Basis = BasisConservative
-		seen := firstPositive(limit, s.OnsetRPS, st.maxGoodput)
-		rec.ClientRateRPS = units.FloorSig(seen/2, 3)
-		rec.ClientBurst = 1
-		rec.SustainableRPS = rec.ClientRateRPS
-		slotRPS = rec.ClientRateRPS
-		alg := s.Algorithm
-		if alg == "" {
-			alg = estimate.AlgorithmUnknown
-		}
-		if seen > 0 {
-			rec.Notes = append(rec.Notes, fmt.Sprintf("The limiter was not recognised (%s, confidence %s): pace conservatively at half of what was seen (%s), %s, with no burst.",
-				alg, units.Num(s.Confidence), units.RateOrDash(seen), units.RateOrDash(rec.ClientRateRPS)))
-		} else {
-			rec.Notes = append(rec.Notes, fmt.Sprintf("The limiter was not recognised (%s) and no rate got through: nothing can be recommended but to probe again, slower.", alg))
-		}
+		slotRPS = a.conservative()
 	}
+	rec = a.rec
 	if rec.ClientRateRPS <= 0 {
 		rec.ClientRateRPS, rec.ClientBurst = 0, 0 // no rate: no bucket
 	}
@@ -336,6 +249,136 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 	rec.Notes = append(rec.Notes, retryNotes...)
 	rec.Reference = references(rec.Retry, window)
 	return rec
+}
+
+// advisor builds one Recommendation from an estimate, the facts of its
+// steps and a margin.
+type advisor struct {
+	s      estimate.Summary
+	steps  []evidence.Step
+	st     stepStats
+	margin float64
+	pct    string  // the margin, in words
+	window float64 // the window retries must outlast, seconds; 0 when none
+	rec    Recommendation
+}
+
+func (a *advisor) limit() float64 { return a.s.EffectiveLimitRPS }
+
+// pace advises a rate limiter: a client token bucket at the margin of the
+// effective limit, its burst sized to the measured burst or the window.
+func (a *advisor) pace() {
+	a.rec.Basis = BasisEffectiveLimit
+	a.rec.ClientRateRPS = units.FloorSig(a.margin*a.limit(), 3)
+	a.rec.SustainableRPS = a.rec.ClientRateRPS
+	a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("Pace with a client-side token bucket at %s of the effective limit %s: %s.",
+		a.pct, units.RateOrDash(a.limit()), units.RateOrDash(a.rec.ClientRateRPS)))
+	if isWindowAlgorithm(a.s.Algorithm) && a.window > 0 {
+		// Any window of length W sees at most burst + rate×W requests
+		// from the client; keep that under the quota limit×W.
+		quota := a.limit() * a.window
+		b := int(math.Floor(quota - a.rec.ClientRateRPS*a.window))
+		a.rec.ClientBurst = clampBurst(b, a.s.Burst)
+		a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("Burst %d: at %s a %s window takes %s of its quota of about %s; the burst fits in the rest, so no window overflows.",
+			a.rec.ClientBurst, units.RateOrDash(a.rec.ClientRateRPS), units.SecondsOrDash(a.window), units.Num(a.rec.ClientRateRPS*a.window), units.Num(quota)))
+	} else {
+		a.rec.ClientBurst = clampBurst(int(math.Floor(a.margin*float64(a.s.Burst))), a.s.Burst)
+		if a.s.Burst > 0 {
+			a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("Burst %d: %s of the measured burst of %d, so an idle client's first requests pass too.", a.rec.ClientBurst, a.pct, a.s.Burst))
+		} else {
+			a.rec.Notes = append(a.rec.Notes, "Burst 1: no burst allowance was measured, so send evenly spaced requests.")
+		}
+	}
+	if a.s.Algorithm == estimate.AlgorithmQueue {
+		a.rec.Notes = append(a.rec.Notes, "The target queues excess requests before it rejects any: rising latency is the early warning, so watch p99.")
+	}
+}
+
+// inFlight advises a cap on requests in flight: the margin of the measured (or
+// derived) cap, or a rate when the cap cannot be sized.
+func (a *advisor) inFlight() {
+	a.rec.Basis = BasisConcurrencyCap
+	capN, latMS := a.s.MaxInFlight, a.st.p50MS
+	if capN <= 0 && a.limit() > 0 && latMS > 0 {
+		capN = int(math.Round(a.limit() * latMS / 1000)) // Little's law
+	}
+	if a.limit() > 0 && capN > 0 {
+		latMS = float64(capN) / a.limit() * 1000 // the latency Little's law implies at the cap
+	}
+	if capN <= 0 {
+		// Neither the cap nor a latency to derive it from: fall back to a rate.
+		a.rec.ClientRateRPS = units.FloorSig(a.margin*a.limit(), 3)
+		a.rec.ClientBurst, a.rec.SustainableRPS = 1, a.rec.ClientRateRPS
+		a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("The target caps requests in flight, but the cap could not be sized (no latency was measured): pace at %s (%s of %s) until a probe measures it.",
+			units.RateOrDash(a.rec.ClientRateRPS), a.pct, units.RateOrDash(a.limit())))
+		return
+	}
+	a.rec.MaxConcurrency = max(1, int(math.Floor(a.margin*float64(capN))))
+	if capN > 0 && a.limit() > 0 {
+		a.rec.SustainableRPS = units.Sig(a.limit()*float64(a.rec.MaxConcurrency)/float64(capN), 3)
+	}
+	a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("The target caps requests in flight at %d, not a rate: a rate limit does not help, because slower requests trip the cap at lower rates. Keep at most %d in flight (%s of the cap).",
+		capN, a.rec.MaxConcurrency, a.pct))
+	if a.rec.SustainableRPS > 0 {
+		a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("At about %s ms per request that carries about %s (Little's law: in flight = rate × latency); longer requests carry less.",
+			units.Millis(latMS), units.RateOrDash(a.rec.SustainableRPS)))
+	}
+}
+
+// lockout advises a limiter that locks a client out: pacing under the onset,
+// without burst. It returns the rate whose slot bounds the base delay.
+func (a *advisor) lockout() (slot float64) {
+	a.rec.Basis = BasisLockoutOnset
+	safe, _ := Limit(a.s, a.steps)
+	slot = safe
+	a.rec.ClientRateRPS = units.FloorSig(a.margin*safe, 3)
+	a.rec.ClientBurst = 1
+	a.rec.SustainableRPS = a.rec.ClientRateRPS
+	a.rec.Notes = append(a.rec.Notes,
+		fmt.Sprintf("Exceeding about %s locks the client out: throttled requests count too, so goodput falls to about zero until the client goes idle. Pace at %s (%s of it) with no burst.",
+			units.RateOrDash(safe), units.RateOrDash(a.rec.ClientRateRPS), a.pct),
+		"On a throttled response stop sending, wait for Retry-After (or the window), then resume at the paced rate: retrying sooner extends the lockout.")
+	return slot
+}
+
+// lowerBound advises a run that was never throttled: pacing at the highest tested
+// rate. It returns the rate whose slot bounds the base delay.
+func (a *advisor) lowerBound() (slot float64) {
+	a.rec.Basis = BasisHighestTestedRate
+	lower := max(a.limit(), a.st.maxGoodput)
+	a.rec.ClientRateRPS = units.FloorSig(a.st.maxOffered, 3)
+	a.rec.ClientBurst = clampBurst(a.s.Burst, a.s.Burst)
+	a.rec.SustainableRPS = a.rec.ClientRateRPS
+	slot = a.rec.ClientRateRPS
+	a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("No throttling up to the highest tested rate: the limit is at least %s. Pace at the highest tested rate, %s; it is what was shown to work, not a limit. Probe higher (probe.max) to find the real one.",
+		units.RateOrDash(lower), units.RateOrDash(a.rec.ClientRateRPS)))
+	if a.st.maxConc > 0 {
+		a.rec.MaxConcurrency = a.st.maxConc
+		a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("Up to %d requests in flight were tested without throttling; keep at most that many.", a.st.maxConc))
+	}
+	return slot
+}
+
+// conservative advises a limiter that was not recognised: half of what was seen,
+// without burst. It returns the rate whose slot bounds the base delay.
+func (a *advisor) conservative() (slot float64) {
+	a.rec.Basis = BasisConservative
+	seen := firstPositive(a.limit(), a.s.OnsetRPS, a.st.maxGoodput)
+	a.rec.ClientRateRPS = units.FloorSig(seen/2, 3)
+	a.rec.ClientBurst = 1
+	a.rec.SustainableRPS = a.rec.ClientRateRPS
+	slot = a.rec.ClientRateRPS
+	alg := a.s.Algorithm
+	if alg == "" {
+		alg = estimate.AlgorithmUnknown
+	}
+	if seen > 0 {
+		a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("The limiter was not recognised (%s, confidence %s): pace conservatively at half of what was seen (%s), %s, with no burst.",
+			alg, units.Num(a.s.Confidence), units.RateOrDash(seen), units.RateOrDash(a.rec.ClientRateRPS)))
+	} else {
+		a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("The limiter was not recognised (%s) and no rate got through: nothing can be recommended but to probe again, slower.", alg))
+	}
+	return slot
 }
 
 // retryFor derives the retry policy. slotRPS is the rate whose slot (1 ÷

@@ -76,9 +76,18 @@ func goDuration(ms int64) string {
 }
 
 func goSnippet(head []string, rec Recommendation) string {
-	r := rec.Retry
 	var b strings.Builder
-	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	goSettings(&b, head, rec)
+	goDo(&b, rec)
+	goHelpers(&b, rec.Retry)
+	return b.String()
+}
+
+// goSettings writes the package clause, the imports and the settings as
+// constants and variables.
+func goSettings(b *strings.Builder, head []string, rec Recommendation) {
+	r := rec.Retry
+	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	b.WriteString(comment("// ", head))
 	b.WriteString("package client\n\nimport (\n\t\"context\"\n\t\"math/rand/v2\"\n\t\"net/http\"\n")
 	if r.HonorRetryAfter {
@@ -103,6 +112,11 @@ func goSnippet(head []string, rec Recommendation) string {
 		w("// inFlight caps requests in flight at %d.\n", rec.MaxConcurrency)
 		w("var inFlight = make(chan struct{}, %d)\n\n", rec.MaxConcurrency)
 	}
+}
+
+// goDo writes Do, which paces, caps and retries one request.
+func goDo(b *strings.Builder, rec Recommendation) {
+	r := rec.Retry
 	b.WriteString(`// Do sends the request newReq builds, retrying throttled responses.
 // newReq is called for every attempt, so a body can be sent again.
 func Do(ctx context.Context, c *http.Client, newReq func(context.Context) (*http.Request, error)) (*http.Response, error) {
@@ -156,7 +170,13 @@ func Do(ctx context.Context, c *http.Client, newReq func(context.Context) (*http
 		}
 	}
 }
+`)
+}
 
+// goHelpers writes what Do calls: throttled, backoff, retryAfter and the
+// retry budget.
+func goHelpers(b *strings.Builder, r Retry) {
+	b.WriteString(`
 // throttled reports whether a status means "slow down".
 func throttled(code int) bool {
 	return code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable
@@ -221,13 +241,20 @@ func (b *retryBudget) allowRetry() bool {
 	return true
 }
 `)
-	return b.String()
 }
 
 func pySnippet(head []string, rec Recommendation) string {
-	r := rec.Retry
 	var b strings.Builder
-	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	pySettings(&b, head, rec)
+	pyClasses(&b, rec)
+	pyRetry(&b, rec)
+	return b.String()
+}
+
+// pySettings writes the imports and the settings as constants.
+func pySettings(b *strings.Builder, head []string, rec Recommendation) {
+	r := rec.Retry
+	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	b.WriteString(comment("# ", head))
 	b.WriteString("# pip install requests tenacity\n")
 	if rec.MaxConcurrency <= 0 {
@@ -249,6 +276,11 @@ func pySnippet(head []string, rec Recommendation) string {
 	w("MAX_DELAY = %s  # seconds\n", units.Exact(float64(r.MaxDelayMS)/1000))
 	w("MAX_RETRIES = %d\n", r.MaxRetries)
 	w("BUDGET_RATIO = %s  # retries at most %s of requests\n\n\n", units.Exact(r.BudgetRatio), units.PercentWhole(r.BudgetRatio))
+}
+
+// pyClasses writes the token bucket and the retry budget, and makes one of
+// each (and the in-flight cap).
+func pyClasses(b *strings.Builder, rec Recommendation) {
 	if rec.ClientRateRPS > 0 {
 		b.WriteString(`class TokenBucket:
     """Blocks until a request may go: rate per second, burst at once."""
@@ -310,6 +342,12 @@ func pySnippet(head []string, rec Recommendation) string {
 	b.WriteString("budget = RetryBudget(BUDGET_RATIO)\n")
 	b.WriteString("# Full jitter: random(0, min(MAX_DELAY, BASE_DELAY * 2**n)).\n")
 	b.WriteString("backoff = wait_random_exponential(multiplier=BASE_DELAY, max=MAX_DELAY)\n\n\n")
+}
+
+// pyRetry writes the retry decorator and send, which paces, caps and
+// retries one request.
+func pyRetry(b *strings.Builder, rec Recommendation) {
+	r := rec.Retry
 	if r.HonorRetryAfter {
 		b.WriteString(`def retry_after(resp):
     """Retry-After in seconds (delta-seconds or an HTTP-date), or None."""
@@ -362,7 +400,6 @@ def send(session: requests.Session, method, url, **kwargs):
     budget.request()
     return _attempt(session, method, url, **kwargs)
 `)
-	return b.String()
 }
 
 func yamlSnippet(head []string, rec Recommendation) string {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"limitprobe/advise"
+	"limitprobe/evidence"
 	"limitprobe/units"
 )
 
@@ -43,7 +44,6 @@ func mapStrings(xs []string, f func(string) string) []string {
 
 func writeMarkdown(b *bufio.Writer, rep *Report) error {
 	s := rep.Summary
-	rec := rep.Recommendation
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 
 	p("## limitprobe: %s\n\n", mdCell(orDash(rep.Scenario.Name)))
@@ -81,7 +81,21 @@ func writeMarkdown(b *bufio.Writer, rep *Report) error {
 			p("- %s\n", r)
 		}
 	}
+	mdRecommendation(b, rep)
+	if rep.Verification != nil {
+		writeVerificationMarkdown(b, rep.Verification)
+	}
+	mdExpectations(b, rep.Expectations)
+	mdSteps(b, rep.Steps)
+	p("\n<sub>limitprobe %s · %s</sub>\n", orText(rep.ToolVersion, "(unknown version)"), Schema)
+	return nil
+}
 
+// mdRecommendation writes the recommendation: the demand, the settings,
+// their notes, the reference points and the snippets.
+func mdRecommendation(b *bufio.Writer, rep *Report) {
+	rec := rep.Recommendation
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	p("\n### Recommendation\n\n")
 	if d := rec.Demand; d != nil {
 		mark := "✅"
@@ -109,17 +123,18 @@ func writeMarkdown(b *bufio.Writer, rep *Report) error {
 		fmtDelay(float64(rec.Retry.MaxDelayMS)), rec.Retry.Jitter, "measured: " + rec.Basis})
 	mdTable(b, []string{"client", "base", "multiplier", "cap", "jitter", "why ours differs"}, "lrrrll", refs)
 	p("\n</details>\n\n")
-	for _, sn := range advise.Snippets(rec, s, rep.Scenario.Name, Schema) {
+	for _, sn := range advise.Snippets(rec, rep.Summary, rep.Scenario.Name, Schema) {
 		p("<details><summary>%s</summary>\n\n```%s\n%s```\n\n</details>\n\n", sn.Title, sn.Lang, sn.Code)
 	}
+}
 
-	if rep.Verification != nil {
-		writeVerificationMarkdown(b, rep.Verification)
-	}
-	if len(rep.Expectations) > 0 {
+// mdExpectations writes the CI gate's verdicts and their notes, if any.
+func mdExpectations(b *bufio.Writer, expectations []Expectation) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	if len(expectations) > 0 {
 		p("### Expectations\n\n")
 		var ex [][]string
-		for _, e := range rep.Expectations {
+		for _, e := range expectations {
 			res := "✅ pass"
 			if !e.Pass {
 				res = "❌ **FAIL**"
@@ -129,7 +144,7 @@ func writeMarkdown(b *bufio.Writer, rep *Report) error {
 		mdTable(b, []string{"expectation", "want", "got", "result"}, "llll", ex)
 		p("\n")
 		seen := map[string]bool{}
-		for _, e := range rep.Expectations {
+		for _, e := range expectations {
 			if e.Note != "" && !seen[e.Note] {
 				seen[e.Note] = true
 				p("- `%s`: %s\n", e.Name, e.Note)
@@ -139,13 +154,17 @@ func writeMarkdown(b *bufio.Writer, rep *Report) error {
 			p("\n")
 		}
 	}
+}
 
+// mdSteps writes the table of the steps.
+func mdSteps(b *bufio.Writer, steps []evidence.Step) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	p("### Steps\n\n")
-	if len(rep.Steps) == 0 {
+	if len(steps) == 0 {
 		p("No step finished.\n")
 	} else {
 		var st [][]string
-		for _, x := range rep.Steps {
+		for _, x := range steps {
 			st = append(st, []string{strconv.Itoa(x.Index + 1), phaseText(x), units.RateOrDash(x.OfferedRPS),
 				strconv.FormatInt(x.Requests, 10), strconv.FormatInt(x.OK, 10), strconv.FormatInt(x.Throttled, 10),
 				strconv.FormatInt(x.Errors, 10), units.RateOrDash(x.GoodputRPS), units.Percent(x.ThrottledRatio),
@@ -154,8 +173,6 @@ func writeMarkdown(b *bufio.Writer, rep *Report) error {
 		mdTable(b, []string{"step", "phase", "offered", "sent", "ok", "throttled", "errors", "goodput", "throttled %", "p50 ms", "p99 ms", "max in flight"},
 			"rlrrrrrrrrrr", st)
 	}
-	p("\n<sub>limitprobe %s · %s</sub>\n", orText(rep.ToolVersion, "(unknown version)"), Schema)
-	return nil
 }
 
 // bandSuffix is " (band 48.9–51.5/s)", or "" without a band.

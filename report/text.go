@@ -89,7 +89,6 @@ func (t *textWriter) bullets(label string, items []string) {
 func writeTable(w *bufio.Writer, rep *Report, opt RenderOptions) error {
 	t := &textWriter{w: w, color: opt.Color}
 	s := rep.Summary
-	rec := rep.Recommendation
 
 	t.printf("%s\n", t.style(ansiBold, "limitprobe report · "+orDash(rep.Scenario.Name)))
 	for _, l := range wrap(runLine(rep), textWidth) {
@@ -136,6 +135,26 @@ func writeTable(w *bufio.Writer, rep *Report, opt RenderOptions) error {
 	}
 	t.bullets("why", s.Reasons)
 
+	t.recommendation(rep)
+	if len(rep.Expectations) > 0 {
+		if err := t.expectations(rep.Expectations); err != nil {
+			return err
+		}
+	}
+	if rep.Verification != nil {
+		t.printf("\n")
+		if err := writeVerificationTable(t.w, rep.Verification); err != nil {
+			return err
+		}
+	}
+	t.printf("\nPaste-ready Go, Python and YAML settings are in the markdown and html formats.\n")
+	return nil
+}
+
+// recommendation writes the recommended settings, their notes and the
+// reference points.
+func (t *textWriter) recommendation(rep *Report) {
+	rec := rep.Recommendation
 	t.heading("Recommendation")
 	t.fieldStyled("client rate", clientRateText(rec), ansiBold)
 	t.field("max concurrency", maxConcurrencyText(rec))
@@ -159,43 +178,37 @@ func writeTable(w *bufio.Writer, rep *Report, opt RenderOptions) error {
 			t.printf("    %s\n", l)
 		}
 	}
+}
 
-	if len(rep.Expectations) > 0 {
-		t.heading("Expectations")
-		if err := t.w.Flush(); err != nil {
-			return err
-		}
-		tb := newTable(t.w, "expectation", "want", "got", "result")
-		alignLeft(tb, 4, 0, 1, 2)
-		for _, e := range rep.Expectations {
-			res := t.style(ansiGreen, "pass")
-			if !e.Pass {
-				res = t.style(ansiRed, "FAIL")
-			}
-			if err := tb.Append([]string{e.Name, e.Want, e.Got, res}); err != nil {
-				return err
-			}
-		}
-		if err := tb.Render(); err != nil {
-			return err
-		}
-		seen := map[string]bool{}
-		for _, e := range rep.Expectations {
-			if e.Note != "" && !seen[e.Note] {
-				seen[e.Note] = true
-				for _, l := range wrap(e.Name+": "+e.Note, textWidth-2) {
-					t.printf("  %s\n", l)
-				}
-			}
-		}
+// expectations writes the CI gate's verdicts and their notes.
+func (t *textWriter) expectations(expectations []Expectation) error {
+	t.heading("Expectations")
+	if err := t.w.Flush(); err != nil {
+		return err
 	}
-	if rep.Verification != nil {
-		t.printf("\n")
-		if err := writeVerificationTable(t.w, rep.Verification); err != nil {
+	tb := newTable(t.w, "expectation", "want", "got", "result")
+	alignLeft(tb, 4, 0, 1, 2)
+	for _, e := range expectations {
+		res := t.style(ansiGreen, "pass")
+		if !e.Pass {
+			res = t.style(ansiRed, "FAIL")
+		}
+		if err := tb.Append([]string{e.Name, e.Want, e.Got, res}); err != nil {
 			return err
 		}
 	}
-	t.printf("\nPaste-ready Go, Python and YAML settings are in the markdown and html formats.\n")
+	if err := tb.Render(); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, e := range expectations {
+		if e.Note != "" && !seen[e.Note] {
+			seen[e.Note] = true
+			for _, l := range wrap(e.Name+": "+e.Note, textWidth-2) {
+				t.printf("  %s\n", l)
+			}
+		}
+	}
 	return nil
 }
 
