@@ -1,7 +1,3 @@
-// Package report turns a probe's measurements into what people read and
-// act on: terminal tables, JSON, Markdown and HTML, the recommended client
-// settings, comparisons between reports and the CI gate. It computes from
-// plain data and writes only to the writers it is given.
 package report
 
 import (

@@ -1,3 +1,9 @@
+// Package report is the document limitprobe writes after a run: a probe's
+// measurements with advise's recommendation and the CI gate's verdicts,
+// read back from JSON, and rendered as terminal tables, JSON, Markdown and
+// HTML; with comparisons between reports, verifications (package verify)
+// and plans. It computes from plain data and writes only to the writers it
+// is given.
 package report
 
 import (

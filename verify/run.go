@@ -1,3 +1,17 @@
+// Package verify proves a recommendation under a real demand. It replays
+// the same client demand against a target once per retry policy — the
+// recommended settings beside the policies people use today — each time
+// against a limiter that has recovered, and measures what each policy costs:
+// eventual success, throttled attempts and retries per request, added
+// latency, goodput and fairness between clients. Judge then decides whether
+// the recommended policy holds up.
+//
+// NewPlan checks a request against what a report measured (plain data, not
+// the report) and the safety caps. The policies, the retry budget, the
+// demand's schedule, the metrics and the verdict are functions of plain
+// data (time and randomness are passed in), tested from tables. Run is the
+// only function that sends traffic; it uses probe's HTTP client and
+// throttle classifier, bounded in attempts and time.
 package verify
 
 import (
