@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"limitprobe/scenarios"
 )
@@ -48,23 +47,3 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	return execute(ctx, sc, o, o.out, stdout, stderr)
 }
-
-// splitSpec splits "a=1,b=2" keeping commas that belong to a value
-// ("latency=lognormal:50ms,400ms"). Only cmd_verify.go uses it;
-// scenarios.MockSpec reads --mock with mock.SpecParams.
-func splitSpec(spec string) []string {
-	var out []string
-	for _, part := range strings.Split(spec, ",") {
-		if !strings.Contains(part, "=") && len(out) > 0 {
-			out[len(out)-1] += "," + part
-			continue
-		}
-		if strings.TrimSpace(part) != "" {
-			out = append(out, part)
-		}
-	}
-	return out
-}
-
-// redactHeader is scenarios.RedactHeader, for cmd_verify.go.
-func redactHeader(h string) string { return scenarios.RedactHeader(h) }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -195,11 +194,11 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget
 			return nil, exitUsage
 		}
 	case spec != "":
-		sc = &scenarios.Scenario{Name: "mock", Target: scenarios.Target{Mock: &scenarios.Mock{}}}
-		for _, kv := range splitSpec(spec) {
-			k, v, _ := strings.Cut(kv, "=")
-			sc.Target.Mock.Params = append(sc.Target.Mock.Params, scenarios.Param{Key: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
+		m, err := scenarios.MockSpec(spec)
+		if err != nil {
+			return bad("mock: %v", err)
 		}
+		sc = &scenarios.Scenario{Name: "mock", Target: scenarios.Target{Mock: m}}
 	default:
 		u := f.target
 		if u == "" {
@@ -218,20 +217,19 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget
 		t.Method = strings.ToUpper(f.method)
 	}
 	for _, h := range f.headers {
-		k, v, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(k) == "" {
-			return bad("-H %q: write 'Name: value'", redactHeader(h))
+		hd, err := scenarios.HeaderFlag(h)
+		if err != nil {
+			return bad("%v", err)
 		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		t.Headers = append(t.Headers, scenarios.Header{Name: k, Value: v, Secret: true})
-		sc.AddSecret("-H "+k, v)
+		t.Headers = append(t.Headers, hd)
+		sc.AddSecret("-H "+hd.Name, hd.Value)
 	}
 	if len(f.throttle) > 0 {
 		t.ThrottleStatus = nil
 		for _, s := range f.throttle {
-			n, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || n < 400 || n > 599 {
-				return bad("--throttle-status %q: write 4xx or 5xx statuses such as 429,503", s)
+			n, err := scenarios.ThrottleStatusFlag(s)
+			if err != nil {
+				return bad("%v", err)
 			}
 			t.ThrottleStatus = append(t.ThrottleStatus, n)
 		}
@@ -251,17 +249,7 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget
 // mock throttles with is added to t's throttle statuses, whatever else the
 // scenario lists, unless they were given on the command line.
 func verifyMock(t *scenarios.Target, throttleGiven bool) (*mock.Config, error) {
-	ps := make([]mock.Param, len(t.Mock.Params))
-	for i, q := range t.Mock.Params {
-		ps[i] = mock.Param{Key: q.Key, Value: q.Value}
-	}
-	cfg, err := mock.FromParams(ps)
-	if err == nil {
-		var srv *mock.Server
-		if srv, err = mock.New(cfg); err == nil {
-			srv.Close()
-		}
-	}
+	cfg, err := t.Mock.Config()
 	if err != nil {
 		return nil, err
 	}

@@ -418,17 +418,12 @@ func (e *engine) finish(ctx context.Context) *Run {
 	return run
 }
 
-// mockSpec is the spec of sc's embedded mock as the scenario wrote it,
-// key=value pairs joined by commas; "" for a real target.
+// mockSpec is the spec of sc's embedded mock; "" for a real target.
 func mockSpec(sc *scenarios.Scenario) string {
 	if sc.Target.Mock == nil {
 		return ""
 	}
-	parts := make([]string, len(sc.Target.Mock.Params))
-	for i, p := range sc.Target.Mock.Params {
-		parts[i] = p.Key + "=" + p.Value
-	}
-	return sc.Redact(strings.Join(parts, ","))
+	return sc.Redact(sc.Target.Mock.Spec())
 }
 
 func (e *engine) stopReason(run *Run) string {

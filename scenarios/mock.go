@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"strings"
 
 	"limitprobe/mock"
 )
@@ -22,6 +23,16 @@ func (m *Mock) Config() (mock.Config, error) {
 		return mock.Config{}, err
 	}
 	return cfg, nil
+}
+
+// Spec is the mock as --mock takes it: its key=value pairs, as written,
+// joined by commas ("algorithm=token-bucket,rate=50/s").
+func (m *Mock) Spec() string {
+	parts := make([]string, len(m.Params))
+	for i, p := range m.Params {
+		parts[i] = p.Key + "=" + p.Value
+	}
+	return strings.Join(parts, ",")
 }
 
 // problemLine is the line of the key a mock error names, else of the mock.

@@ -162,11 +162,7 @@ func (s *Scenario) Redact(text string) string {
 // DisplayURL is the target URL fit to print: credentials and secrets removed.
 func (s *Scenario) DisplayURL() string {
 	if m := s.Target.Mock; m != nil {
-		parts := make([]string, len(m.Params))
-		for i, p := range m.Params {
-			parts[i] = p.Key + "=" + p.Value
-		}
-		return "mock " + strings.Join(parts, ",")
+		return "mock " + m.Spec()
 	}
 	u, err := url.Parse(s.Target.URL)
 	if err != nil {
