@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -174,18 +172,12 @@ func measure(ctx context.Context, c benchCase, t tool) outcome {
 	if err != nil {
 		return outcome{err: err}
 	}
-	srv, err := mock.New(cfg)
+	ep, err := mock.Start(ctx, cfg, "127.0.0.1:0")
 	if err != nil {
 		return outcome{err: err}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return outcome{err: err}
-	}
-	hs := &http.Server{Handler: srv}
-	go hs.Serve(ln)
-	defer func() { srv.Close(); hs.Close() }()
-	return t(ctx, "http://"+ln.Addr().String()+"/", c)
+	defer ep.Close()
+	return t(ctx, ep.URL+"/", c)
 }
 
 func maxRate(c benchCase) float64 { return math.Min(4000, 10*c.truth) }
