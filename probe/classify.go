@@ -4,18 +4,9 @@ import (
 	"bytes"
 	"strings"
 
+	"limitprobe/evidence"
+
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-)
-
-// Outcome is what one response means.
-type Outcome uint8
-
-// Outcomes of a response.
-const (
-	OutcomeOK        Outcome = iota // the target served the request
-	OutcomeThrottled                // the target said "slow down"
-	OutcomeError                    // anything else that failed; never throttling
-	OutcomeCanceled                 // cut off by the client itself (interrupt); not a measurement
 )
 
 // MaxThrottleBody is how much of a response's body, in bytes, is read to
@@ -71,33 +62,33 @@ func (c *Classifier) NeedsBody(code int) bool { return c.body != nil && c.thrott
 
 // Classify returns the outcome of a response with status code whose body
 // begins with body (only read when NeedsBody says so).
-func (c *Classifier) Classify(code int, body []byte) Outcome {
+func (c *Classifier) Classify(code int, body []byte) evidence.Outcome {
 	if c.throttleStatus(uint16(code)) && (c.body == nil || bytes.Contains(body[:min(len(body), MaxThrottleBody)], c.body)) {
-		return OutcomeThrottled
+		return evidence.Throttled
 	}
 	if code >= 200 && code < 400 {
-		return OutcomeOK
+		return evidence.OK
 	}
-	return OutcomeError
+	return evidence.Failed
 }
 
 // classify returns the outcome of a vegeta result and, for errors, their
 // kind.
-func (c *Classifier) classify(r *vegeta.Result) (Outcome, string) {
+func (c *Classifier) classify(r *vegeta.Result) (evidence.Outcome, string) {
 	if r.Code == 0 {
 		if strings.Contains(r.Error, "context canceled") {
-			return OutcomeCanceled, ""
+			return evidence.Canceled, ""
 		}
-		return OutcomeError, errorKind(r.Error)
+		return evidence.Failed, errorKind(r.Error)
 	}
 	out := c.Classify(int(r.Code), r.Body)
 	switch {
-	case out != OutcomeError:
+	case out != evidence.Failed:
 		return out, ""
 	case r.Code >= 500:
-		return OutcomeError, "5xx"
+		return evidence.Failed, "5xx"
 	default:
-		return OutcomeError, "4xx"
+		return evidence.Failed, "4xx"
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"limitprobe/evidence"
+
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -15,20 +17,20 @@ func TestClassifier(t *testing.T) {
 		c        Classifier
 		code     int
 		body     string
-		want     Outcome
+		want     evidence.Outcome
 		needBody bool
 	}{
-		{"zero value: 429", Classifier{}, 429, "", OutcomeThrottled, false},
-		{"zero value: 503 is an error", Classifier{}, 503, "", OutcomeError, false},
-		{"default: 429", NewClassifier(nil, ""), 429, "", OutcomeThrottled, false},
-		{"declared 503", NewClassifier([]int{429, 503}, ""), 503, "", OutcomeThrottled, false},
-		{"200", NewClassifier([]int{429}, ""), 200, "", OutcomeOK, false},
-		{"304", NewClassifier([]int{429}, ""), 304, "", OutcomeOK, false},
-		{"404", NewClassifier([]int{429}, ""), 404, "", OutcomeError, false},
-		{"body matches", tgi, 429, `{"error":"Model is overloaded"}`, OutcomeThrottled, true},
-		{"body does not match", tgi, 503, "<html>bad gateway</html>", OutcomeError, true},
-		{"body beyond the limit", tgi, 429, far, OutcomeError, true},
-		{"success with a body rule", tgi, 200, "", OutcomeOK, false},
+		{"zero value: 429", Classifier{}, 429, "", evidence.Throttled, false},
+		{"zero value: 503 is an error", Classifier{}, 503, "", evidence.Failed, false},
+		{"default: 429", NewClassifier(nil, ""), 429, "", evidence.Throttled, false},
+		{"declared 503", NewClassifier([]int{429, 503}, ""), 503, "", evidence.Throttled, false},
+		{"200", NewClassifier([]int{429}, ""), 200, "", evidence.OK, false},
+		{"304", NewClassifier([]int{429}, ""), 304, "", evidence.OK, false},
+		{"404", NewClassifier([]int{429}, ""), 404, "", evidence.Failed, false},
+		{"body matches", tgi, 429, `{"error":"Model is overloaded"}`, evidence.Throttled, true},
+		{"body does not match", tgi, 503, "<html>bad gateway</html>", evidence.Failed, true},
+		{"body beyond the limit", tgi, 429, far, evidence.Failed, true},
+		{"success with a body rule", tgi, 200, "", evidence.OK, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,15 +48,15 @@ func TestClassifyResult(t *testing.T) {
 	c := NewClassifier([]int{429}, "")
 	tests := []struct {
 		res  vegeta.Result
-		want Outcome
+		want evidence.Outcome
 		kind string
 	}{
-		{vegeta.Result{Code: 200}, OutcomeOK, ""},
-		{vegeta.Result{Code: 429}, OutcomeThrottled, ""},
-		{vegeta.Result{Code: 502}, OutcomeError, "5xx"},
-		{vegeta.Result{Code: 401}, OutcomeError, "4xx"},
-		{vegeta.Result{Error: "dial tcp 127.0.0.1:1: connect: connection refused"}, OutcomeError, "refused"},
-		{vegeta.Result{Error: "Get \"http://x/\": context canceled"}, OutcomeCanceled, ""},
+		{vegeta.Result{Code: 200}, evidence.OK, ""},
+		{vegeta.Result{Code: 429}, evidence.Throttled, ""},
+		{vegeta.Result{Code: 502}, evidence.Failed, "5xx"},
+		{vegeta.Result{Code: 401}, evidence.Failed, "4xx"},
+		{vegeta.Result{Error: "dial tcp 127.0.0.1:1: connect: connection refused"}, evidence.Failed, "refused"},
+		{vegeta.Result{Error: "Get \"http://x/\": context canceled"}, evidence.Canceled, ""},
 	}
 	for _, tt := range tests {
 		out, kind := c.classify(&tt.res)

@@ -203,7 +203,7 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 	e.progress(sp, begin, 0, nil, true)
 	for res := range atk.Attack(e.targets, precise{p, ctx.Done()}, dur, e.sc.Name) {
 		out := e.rec.add(res)
-		if out == OutcomeThrottled && sp.stopOnThrottle || out == OutcomeOK && sp.stopOnOK {
+		if out == evidence.Throttled && sp.stopOnThrottle || out == evidence.OK && sp.stopOnOK {
 			atk.Stop()
 		}
 		e.encode(res)
@@ -410,6 +410,7 @@ func (e *engine) finish(ctx context.Context) *Run {
 		Advertised:     e.rec.adv,
 		Steps:          e.rec.done,
 		Timeline:       e.rec.timeline(end),
+		Requests:       &e.rec.reqs,
 	}
 	if run.Steps == nil {
 		run.Steps = []evidence.Step{}

@@ -26,6 +26,7 @@ type recorder struct {
 	done    []evidence.Step
 
 	sent, ok, throttled, errors int64
+	reqs                        evidence.Requests // every request, for the estimator
 	adv                         *headers.Advertised
 	parsed                      int64 // responses whose headers were parsed
 }
@@ -95,26 +96,29 @@ func (r *recorder) open(st evidence.Step, begin, end time.Time, timeout time.Dur
 }
 
 // add records one result. It returns the outcome.
-func (r *recorder) add(res *vegeta.Result) Outcome {
+func (r *recorder) add(res *vegeta.Result) evidence.Outcome {
 	out, kind := r.cls.classify(res)
-	if out == OutcomeCanceled {
+	if out == evidence.Canceled {
 		return out
 	}
 	w := r.windowFor(res.Timestamp)
 	r.sent++
 	switch out {
-	case OutcomeOK:
+	case evidence.OK:
 		r.ok++
-	case OutcomeThrottled:
+	case evidence.Throttled:
 		r.throttled++
 	default:
 		r.errors++
 	}
 	r.addTimeline(res, out)
+	step := 0
 	if w != nil {
 		w.add(res, out, kind)
+		step = w.step.Index
 	}
-	if out == OutcomeThrottled || r.parsed < 16 || r.sent%64 == 0 {
+	r.reqs.Add(evidence.Request{Sent: max(0, res.Timestamp.Sub(r.start)), Latency: res.Latency, Outcome: out, Step: step})
+	if out == evidence.Throttled || r.parsed < 16 || r.sent%64 == 0 {
 		r.parseHeaders(res, w)
 	}
 	return out
@@ -178,7 +182,7 @@ func (r *recorder) bucket(i int) *bucketAcc {
 	return &r.buckets[i]
 }
 
-func (r *recorder) addTimeline(res *vegeta.Result, out Outcome) {
+func (r *recorder) addTimeline(res *vegeta.Result, out evidence.Outcome) {
 	off := res.Timestamp.Sub(r.start)
 	if off < 0 {
 		off = 0
@@ -187,10 +191,10 @@ func (r *recorder) addTimeline(res *vegeta.Result, out Outcome) {
 	b := r.bucket(i)
 	b.sent++
 	switch out {
-	case OutcomeOK:
+	case evidence.OK:
 		b.ok++
 		b.hist[latBin(res.Latency)]++
-	case OutcomeThrottled:
+	case evidence.Throttled:
 		b.throttled++
 	default:
 		b.errors++
@@ -205,12 +209,12 @@ func (r *recorder) addTimeline(res *vegeta.Result, out Outcome) {
 	}
 }
 
-func (w *window) add(res *vegeta.Result, out Outcome, kind string) {
+func (w *window) add(res *vegeta.Result, out evidence.Outcome, kind string) {
 	s := &w.step
 	s.Requests++
 	off := max(0, res.Timestamp.Sub(w.begin))
 	switch out {
-	case OutcomeOK:
+	case evidence.OK:
 		s.OK++
 		w.okLat.Add(res.Latency)
 		if i := int(off / w.binW); i < len(w.okBins) {
@@ -218,7 +222,7 @@ func (w *window) add(res *vegeta.Result, out Outcome, kind string) {
 		} else {
 			w.okBins[len(w.okBins)-1]++
 		}
-	case OutcomeThrottled:
+	case evidence.Throttled:
 		s.Throttled++
 		w.thrLat.Add(res.Latency)
 		if w.firstThrot < 0 || off < w.firstThrot {
@@ -231,8 +235,8 @@ func (w *window) add(res *vegeta.Result, out Outcome, kind string) {
 		}
 		w.errKinds[kind]++
 	}
-	if s.Arrivals == evidence.ArrivalsPoisson && out != OutcomeError && len(w.slots) < estimate.MaxSlotSamples {
-		w.slots = append(w.slots, estimate.SlotSample{At: off, OK: out == OutcomeOK})
+	if s.Arrivals == evidence.ArrivalsPoisson && out != evidence.Failed && len(w.slots) < estimate.MaxSlotSamples {
+		w.slots = append(w.slots, estimate.SlotSample{At: off, OK: out == evidence.OK})
 	}
 	w.latSum += res.Latency
 	last := len(w.inflight) - 1

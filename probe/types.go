@@ -27,7 +27,10 @@ type Run struct {
 	// Timeline buckets every request by the time it was sent, from the
 	// start of the run, ResolutionS seconds each.
 	Timeline evidence.Timeline `json:"timeline"`
-	Summary  estimate.Summary  `json:"summary"`
+	// Requests is every request of the run, for the estimator; not part
+	// of the report.
+	Requests *evidence.Requests `json:"-"`
+	Summary  estimate.Summary   `json:"summary"`
 }
 
 // ScenarioRef is what a report keeps of its scenario: nothing secret.

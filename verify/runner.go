@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"limitprobe/evidence"
 	"limitprobe/headers"
 	"limitprobe/probe"
 )
@@ -228,10 +229,10 @@ func (r *runner) request(parent context.Context, rec *record, start time.Time, r
 			<-r.inFlight
 		}
 		switch res.out {
-		case probe.OutcomeOK:
+		case evidence.OK:
 			end(fateOK)
 			return
-		case probe.OutcomeError:
+		case evidence.Failed:
 			if ctx.Err() != nil { // cut off by the deadline, not the target's fault
 				end(fateGaveUp)
 				return
@@ -261,7 +262,7 @@ func (r *runner) request(parent context.Context, rec *record, start time.Time, r
 }
 
 type attemptResult struct {
-	out        probe.Outcome
+	out        evidence.Outcome
 	retryAfter time.Duration // negative when the response asked nothing
 }
 
@@ -298,7 +299,7 @@ func (r *runner) send(ctx context.Context) attemptResult {
 	req, err := http.NewRequestWithContext(ctx, r.t.Method, r.t.URL, body)
 	if err != nil {
 		r.noteErr(err)
-		return attemptResult{out: probe.OutcomeError}
+		return attemptResult{out: evidence.Failed}
 	}
 	if r.t.Header != nil {
 		req.Header = r.t.Header.Clone()
@@ -306,7 +307,7 @@ func (r *runner) send(ctx context.Context) attemptResult {
 	resp, err := r.client.Do(req)
 	if err != nil {
 		r.noteErr(err)
-		return attemptResult{out: probe.OutcomeError}
+		return attemptResult{out: evidence.Failed}
 	}
 	defer resp.Body.Close()
 	var head []byte
@@ -315,19 +316,19 @@ func (r *runner) send(ctx context.Context) attemptResult {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // so the connection is reused
 	switch r.cls.Classify(resp.StatusCode, head) {
-	case probe.OutcomeThrottled:
-		res := attemptResult{out: probe.OutcomeThrottled, retryAfter: -1}
+	case evidence.Throttled:
+		res := attemptResult{out: evidence.Throttled, retryAfter: -1}
 		if v := resp.Header.Get("Retry-After"); v != "" {
 			if d, ok := headers.ParseRetryAfter(v, time.Now()); ok {
 				res.retryAfter = d
 			}
 		}
 		return res
-	case probe.OutcomeOK:
-		return attemptResult{out: probe.OutcomeOK}
+	case evidence.OK:
+		return attemptResult{out: evidence.OK}
 	}
 	r.noteErr(fmt.Errorf("status %d", resp.StatusCode))
-	return attemptResult{out: probe.OutcomeError}
+	return attemptResult{out: evidence.Failed}
 }
 
 // noteErr keeps the first error, without the URL (it may carry secrets).
