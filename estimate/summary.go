@@ -1,5 +1,11 @@
 package estimate
 
+import (
+	"time"
+
+	"limitprobe/limiter"
+)
+
 // Summary is the estimate of the limit and its explanation.
 type Summary struct {
 	Limited            bool    `json:"limited"`
@@ -17,6 +23,61 @@ type Summary struct {
 	// AdvertisedMismatch is set when the advertised limit lies outside the
 	// measured band; it says how.
 	AdvertisedMismatch string `json:"advertised_mismatch,omitempty"`
+	// Model is the limiter that best explains the run, with its
+	// parameters, for replaying traffic against it; nil when none was
+	// fitted (nothing throttled, or an older report).
+	Model *Model `json:"model,omitempty"`
+}
+
+// Model is a limiter and its parameters, as a report keeps them.
+type Model struct {
+	Kind        limiter.Kind `json:"kind"`
+	RateRPS     float64      `json:"rate_rps,omitempty"`      // token-bucket, gcra, queue
+	Burst       int          `json:"burst,omitempty"`         // token-bucket, gcra, queue (requests that wait)
+	Limit       int          `json:"limit,omitempty"`         // per window
+	WindowS     float64      `json:"window_s,omitempty"`      // the window, seconds
+	PhaseS      float64      `json:"phase_s,omitempty"`       // where clock-aligned windows start, seconds past whole windows of Unix time
+	MaxInFlight int          `json:"max_in_flight,omitempty"` // concurrency
+	// ServiceS is the mean time an admitted request spent at the server,
+	// seconds: a cap on requests in flight admits MaxInFlight ÷ ServiceS
+	// a second.
+	ServiceS float64 `json:"service_s,omitempty"`
+}
+
+// Config is the model as package limiter runs it.
+func (m Model) Config() limiter.Config {
+	return limiter.Config{Kind: m.Kind, Rate: m.RateRPS, Burst: m.Burst, Limit: m.Limit,
+		Window: time.Duration(m.WindowS * float64(time.Second)), Phase: time.Duration(m.PhaseS * float64(time.Second)),
+		MaxInFlight: m.MaxInFlight}
+}
+
+// ModelOf is the model of s: s.Model when the estimate fitted one, else
+// the limiter its algorithm and numbers describe (a report from before
+// models were kept; a sliding window is read as a sliding log). ok is
+// false when s names no limiter.
+func ModelOf(s Summary) (m Model, ok bool) {
+	if s.Model != nil {
+		return *s.Model, true
+	}
+	switch s.Algorithm {
+	case AlgorithmTokenBucket:
+		return Model{Kind: limiter.TokenBucket, RateRPS: s.EffectiveLimitRPS, Burst: max(1, s.Burst)}, s.EffectiveLimitRPS > 0
+	case AlgorithmQueue:
+		return Model{Kind: limiter.Queue, RateRPS: s.EffectiveLimitRPS, Burst: s.Burst}, s.EffectiveLimitRPS > 0
+	case AlgorithmFixedWindow, AlgorithmSlidingWindow, AlgorithmLockout:
+		kind := map[string]limiter.Kind{AlgorithmFixedWindow: limiter.FixedWindow, AlgorithmSlidingWindow: limiter.SlidingLog, AlgorithmLockout: limiter.Lockout}[s.Algorithm]
+		w := s.WindowS
+		if w <= 0 && s.EffectiveLimitRPS > 0 && s.Burst > 0 {
+			w = float64(s.Burst) / s.EffectiveLimitRPS
+		}
+		return Model{Kind: kind, Limit: s.Burst, WindowS: w}, s.Burst > 0 && w > 0
+	case AlgorithmConcurrency:
+		if s.MaxInFlight <= 0 || s.EffectiveLimitRPS <= 0 {
+			return Model{}, false
+		}
+		return Model{Kind: limiter.Concurrency, MaxInFlight: s.MaxInFlight, ServiceS: float64(s.MaxInFlight) / s.EffectiveLimitRPS}, true
+	}
+	return Model{}, false
 }
 
 // Band is an interval of rates, requests per second.
