@@ -50,15 +50,22 @@ func (b *Bucket) Done(time.Duration) {}
 
 // Admit decides about a request at t.
 func (b *Bucket) Admit(t time.Duration) Decision {
+	d := b.Peek(t)
+	b.Record(t, d.OK)
+	return d
+}
+
+// Peek returns the decision Admit would make about a request at t,
+// without taking a token.
+func (b *Bucket) Peek(t time.Duration) Decision {
 	used := b.Level(t)
 	if b.queue {
-		return b.admitQueue(t, used)
+		return b.peekQueue(t, used)
 	}
 	burst := float64(max(b.burst, 1))
 	tokens := burst - used
 	d := Decision{OK: used < Capacity(Config{Kind: TokenBucket, Burst: b.burst})}
 	if d.OK {
-		b.Record(t, true)
 		tokens--
 	} else {
 		d.RetryAfter = seconds((1 - tokens) / b.rate)
@@ -68,16 +75,20 @@ func (b *Bucket) Admit(t time.Duration) Decision {
 	return d
 }
 
-// admitQueue is nginx's limit_req without nodelay: a request is served at
+// peekQueue is nginx's limit_req without nodelay: a request is served at
 // most one interval after the last; one that would wait up to Burst
 // intervals waits, one that would wait longer is rejected at once.
-func (b *Bucket) admitQueue(t time.Duration, waiting float64) Decision {
+func (b *Bucket) peekQueue(t time.Duration, waiting float64) Decision {
 	wait := seconds(waiting / b.rate)
 	if waiting >= Capacity(Config{Kind: Queue, Burst: b.burst}) {
 		over := (waiting - float64(b.burst)) / b.rate
 		return Decision{RetryAfter: seconds(over), Reset: wait}
 	}
-	b.Record(t, true)
+	tat := b.tat
+	if !b.started || tat < t {
+		tat = t
+	}
+	tat += time.Duration(math.Round(b.interval)) // as Record will
 	free := int(math.Floor(float64(b.burst) - waiting + 1e-9))
-	return Decision{OK: true, Delay: wait, Remaining: max(0, free), Reset: b.tat - t}
+	return Decision{OK: true, Delay: wait, Remaining: max(0, free), Reset: tat - t}
 }

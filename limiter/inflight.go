@@ -29,9 +29,16 @@ func (c *InFlight) Done(time.Duration) {
 
 // Admit decides about a request at t.
 func (c *InFlight) Admit(t time.Duration) Decision {
+	d := c.Peek(t)
+	c.Record(t, d.OK)
+	return d
+}
+
+// Peek returns the decision Admit would make about a request at t,
+// without counting it in.
+func (c *InFlight) Peek(time.Duration) Decision {
 	if c.n >= c.max {
 		return Decision{}
 	}
-	c.n++
-	return Decision{OK: true, Remaining: c.max - c.n}
+	return Decision{OK: true, Remaining: c.max - c.n - 1}
 }

@@ -8,8 +8,10 @@
 // replays them against what a probe saw, and the tests simulate with them.
 // Instants are time.Durations on one clock; window boundaries fall at whole
 // multiples of the window from its zero, shifted by Config.Phase (the mock
-// passes Unix time, so a one-minute window starts on the minute). Nothing
-// here is safe for concurrent use: callers serialise.
+// passes Unix time, so a one-minute window starts on the minute), unless a
+// fixed window is counted from first use (Config.FirstUse). A Stack puts
+// several limiters on one path. Nothing here is safe for concurrent use:
+// callers serialise.
 package limiter
 
 import (
@@ -57,6 +59,10 @@ type Config struct {
 	// Phase shifts clock-aligned window boundaries from multiples of
 	// Window (fixed-window, sliding-counter, lockout).
 	Phase time.Duration
+	// FirstUse starts a fixed window at the first request admitted after
+	// the last window ended, instead of at the clock: a quota counted from
+	// a client's first call (fixed-window; Phase is then unused).
+	FirstUse bool
 	// MaxInFlight is how many requests are served at once (concurrency).
 	MaxInFlight int
 }
@@ -108,6 +114,9 @@ type Decision struct {
 type Limiter interface {
 	// Admit decides about a request arriving at t and records it.
 	Admit(t time.Duration) Decision
+	// Peek returns the decision Admit would make at t without recording
+	// the request.
+	Peek(t time.Duration) Decision
 	// Done is called once for every admitted request, when it leaves at t.
 	// Only a cap on requests in flight counts it.
 	Done(t time.Duration)
@@ -183,6 +192,7 @@ func NewMeter(c Config) Meter {
 type none struct{}
 
 func (none) Admit(time.Duration) Decision { return Decision{OK: true} }
+func (none) Peek(time.Duration) Decision  { return Decision{OK: true} }
 func (none) Done(time.Duration)           {}
 func (none) Level(time.Duration) float64  { return 0 }
 func (none) Record(time.Duration, bool)   {}

@@ -10,7 +10,8 @@ import (
 // with the same random arrivals (and departures, for a cap on requests in
 // flight); the meter is told what the limiter decided. The limiter admits
 // exactly when the meter's level is below Capacity: the estimator's replay
-// and the mock read one copy of each algorithm.
+// and the mock read one copy of each algorithm. Peek, just before, says
+// what Admit then does.
 func TestMeterAgreesWithAdmit(t *testing.T) {
 	w := time.Second
 	configs := []Config{
@@ -19,13 +20,18 @@ func TestMeterAgreesWithAdmit(t *testing.T) {
 		{Kind: Queue, Rate: 7, Burst: 2},
 		{Kind: Queue, Rate: 20},
 		{Kind: FixedWindow, Limit: 7, Window: w, Phase: 300 * time.Millisecond},
+		{Kind: FixedWindow, Limit: 7, Window: w, FirstUse: true},
 		{Kind: SlidingLog, Limit: 7, Window: w},
 		{Kind: SlidingCounter, Limit: 7, Window: w},
 		{Kind: Lockout, Limit: 7, Window: w, Phase: 700 * time.Millisecond},
 		{Kind: Concurrency, MaxInFlight: 3},
 	}
 	for _, c := range configs {
-		t.Run(string(c.Kind), func(t *testing.T) {
+		name := string(c.Kind)
+		if c.FirstUse {
+			name += " from first use"
+		}
+		t.Run(name, func(t *testing.T) {
 			if err := c.Check(); err != nil {
 				t.Fatal(err)
 			}
@@ -52,7 +58,11 @@ func TestMeterAgreesWithAdmit(t *testing.T) {
 				}
 				inFlight = kept
 				level := m.Level(at)
+				p := lim.Peek(at)
 				d := lim.Admit(at)
+				if p != d {
+					t.Fatalf("request %d: Peek said %+v, Admit then %+v", i, p, d)
+				}
 				if want := level < Capacity(c); d.OK != want {
 					t.Fatalf("request %d: Admit says %v, the meter's level %.3f against capacity %.3f says %v", i, d.OK, level, Capacity(c), want)
 				}
@@ -86,5 +96,71 @@ func TestCheck(t *testing.T) {
 	}
 	if err := (Config{Kind: None}).Check(); err != nil {
 		t.Errorf("Check(none) = %v, want nil", err)
+	}
+}
+
+// TestFirstUse: a window counted from first use starts with the first
+// request admitted after the last window ended, wherever the clock is.
+func TestFirstUse(t *testing.T) {
+	s := time.Second
+	w := New(Config{Kind: FixedWindow, Limit: 3, Window: 10 * s, FirstUse: true})
+	at := 1_000_000*s + 700*time.Millisecond // not on a boundary of 10 s
+	steps := []struct {
+		at        time.Duration
+		ok        bool
+		remaining int
+		reset     time.Duration
+	}{
+		{at, true, 2, 10 * s}, // starts the window
+		{at + s, true, 1, 9 * s},
+		{at + 2*s, true, 0, 8 * s},
+		{at + 3*s, false, 0, 7 * s}, // spent until at+10s
+		{at + 10*s - 1, false, 0, 1},
+		{at + 13*s, true, 2, 10 * s}, // a new window from this request
+		{at + 22*s, true, 1, 1 * s},
+		{at + 23*s, true, 2, 10 * s},
+	}
+	for i, st := range steps {
+		d := w.Admit(st.at)
+		if d.OK != st.ok || d.Remaining != st.remaining || d.Reset != st.reset {
+			t.Errorf("request %d at +%v: got ok %v, remaining %d, reset %v; want %v, %d, %v",
+				i, st.at-at, d.OK, d.Remaining, d.Reset, st.ok, st.remaining, st.reset)
+		}
+		if !d.OK && d.RetryAfter != d.Reset {
+			t.Errorf("request %d: retry after %v, want the end of the window %v", i, d.RetryAfter, d.Reset)
+		}
+	}
+}
+
+// TestStack: a bucket under a quota admits what both admit, and a request
+// one of them refuses is counted by neither.
+func TestStack(t *testing.T) {
+	s := time.Second
+	st := NewStack(Config{Kind: TokenBucket, Rate: 10, Burst: 2}, Config{Kind: FixedWindow, Limit: 5, Window: time.Hour, FirstUse: true})
+	at := 5000 * s
+	var got []bool
+	for i := range 12 {
+		// Three at once every second: the bucket refuses the third.
+		d := st.Admit(at + time.Duration(i/3)*s + time.Duration(i%3)*time.Millisecond)
+		got = append(got, d.OK)
+		parts := st.Decisions()
+		if d.OK != (parts[0].OK && parts[1].OK) {
+			t.Fatalf("request %d: stack says %v, its limiters %v and %v", i, d.OK, parts[0].OK, parts[1].OK)
+		}
+		if d.OK && d.Remaining != min(parts[0].Remaining, parts[1].Remaining) {
+			t.Errorf("request %d: remaining %d, want the fewer of %d and %d", i, d.Remaining, parts[0].Remaining, parts[1].Remaining)
+		}
+	}
+	// Two pass each second until the quota's five are used: the refused
+	// third of each second did not count against the quota.
+	want := []bool{true, true, false, true, true, false, true, false, false, false, false, false}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("admitted %v, want %v", got, want)
+		}
+	}
+	d := st.Admit(at + 4*s)
+	if d.OK || d.RetryAfter < 59*time.Minute {
+		t.Errorf("after the quota: got ok %v, retry after %v; want a refusal until the hour ends", d.OK, d.RetryAfter)
 	}
 }

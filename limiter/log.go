@@ -56,12 +56,19 @@ func (l *Log) Done(time.Duration) {}
 
 // Admit decides about a request at t.
 func (l *Log) Admit(t time.Duration) Decision {
+	d := l.Peek(t)
+	l.Record(t, d.OK)
+	return d
+}
+
+// Peek returns the decision Admit would make about a request at t,
+// without logging it.
+func (l *Log) Peek(t time.Duration) Decision {
 	l.expire(t)
 	if l.n >= l.cfg.Limit {
 		oldest := l.buf[l.head]
 		newest := l.buf[(l.head+l.n-1)%len(l.buf)]
 		return Decision{RetryAfter: oldest + l.cfg.Window - t, Reset: newest + l.cfg.Window - t}
 	}
-	l.Record(t, true)
-	return Decision{OK: true, Remaining: l.cfg.Limit - l.n, Reset: l.cfg.Window}
+	return Decision{OK: true, Remaining: l.cfg.Limit - l.n - 1, Reset: l.cfg.Window}
 }

@@ -5,14 +5,18 @@ import (
 	"time"
 )
 
-// Window counts requests in clock-aligned windows: a fixed window admits
-// Limit per window; a sliding counter (Cloudflare's, HAProxy's) weighs the
-// previous window by the share of it still in view, prev·(1−f) + curr, and
-// admits while that count is below Limit, so from idle it admits Limit at
-// once and under overload Limit per window. As a lockout it counts every
+// Window counts requests in windows: a fixed window admits Limit per
+// window; a sliding counter (Cloudflare's, HAProxy's) weighs the previous
+// window by the share of it still in view, prev·(1−f) + curr, and admits
+// while that count is below Limit, so from idle it admits Limit at once
+// and under overload Limit per window. As a lockout it counts every
 // request, admitted or not, as HAProxy's http_req_rate does when a deny
 // rule tests it: a client that keeps sending above the limit stays denied
 // until it idles.
+//
+// Windows are aligned to the clock, except a fixed window with
+// Config.FirstUse, which starts at the first request admitted after the
+// last window ended (an hour from a client's first call, say).
 type Window struct {
 	cfg         Config
 	sliding     bool
@@ -22,8 +26,11 @@ type Window struct {
 	prev, curr  int
 }
 
-// roll moves the window to the one holding t and returns the elapsed
-// share f of it.
+// firstUse reports whether the window starts at its first request.
+func (w *Window) firstUse() bool { return w.cfg.FirstUse && !w.sliding }
+
+// roll moves a clock-aligned window to the one holding t and returns the
+// elapsed share f of it.
 func (w *Window) roll(t time.Duration) float64 {
 	win := w.cfg.Window
 	if w.started && t >= w.start && t-w.start < win {
@@ -41,8 +48,20 @@ func (w *Window) roll(t time.Duration) float64 {
 	return float64(t-start) / float64(win)
 }
 
+// over reports whether a window counted from first use has ended by t (or
+// never began): the next admitted request starts a new one.
+func (w *Window) over(t time.Duration) bool {
+	return !w.started || t-w.start >= w.cfg.Window
+}
+
 // Level is the count just before a request at t.
 func (w *Window) Level(t time.Duration) float64 {
+	if w.firstUse() {
+		if w.over(t) {
+			return 0
+		}
+		return float64(w.curr)
+	}
 	f := w.roll(t)
 	if !w.sliding {
 		return float64(w.curr)
@@ -51,10 +70,14 @@ func (w *Window) Level(t time.Duration) float64 {
 }
 
 // Record counts the request at t (Level must have been read at t).
-func (w *Window) Record(_ time.Duration, admitted bool) {
-	if admitted || w.countDenied {
-		w.curr++
+func (w *Window) Record(t time.Duration, admitted bool) {
+	if !admitted && !w.countDenied {
+		return
 	}
+	if w.firstUse() && w.over(t) {
+		w.start, w.started, w.curr = t, true, 0
+	}
+	w.curr++
 }
 
 // Done does nothing: windows do not count requests in flight.
@@ -62,46 +85,61 @@ func (w *Window) Done(time.Duration) {}
 
 // Admit decides about a request at t.
 func (w *Window) Admit(t time.Duration) Decision {
+	d := w.Peek(t)
+	w.Record(t, d.OK)
+	return d
+}
+
+// Peek returns the decision Admit would make about a request at t,
+// without counting it.
+func (w *Window) Peek(t time.Duration) Decision {
 	level := w.Level(t)
-	limit := float64(w.cfg.Limit)
 	ok := level < Capacity(w.cfg)
-	w.Record(t, ok)
-	if ok || w.countDenied {
-		level++
-	}
+	curr := int(level) // a fixed window's level is its count
 	rest := w.start + w.cfg.Window - t
-	d := Decision{OK: ok}
+	if w.firstUse() && w.over(t) {
+		curr, rest = 0, w.cfg.Window // an admitted request starts the window
+	}
+	counted := ok || w.countDenied
 	if !w.sliding {
-		d.Remaining, d.Reset = w.cfg.Limit-w.curr, rest
+		if counted {
+			curr++
+		}
+		d := Decision{OK: ok, Remaining: w.cfg.Limit - curr, Reset: rest}
 		if !ok {
 			d.RetryAfter = rest
 		}
 		return d
 	}
+	curr = w.curr
+	if counted {
+		level++
+		curr++
+	}
 	const eps = 1e-9
-	d.Remaining = max(0, int(math.Ceil(limit-level-eps)))
+	d := Decision{OK: ok, Remaining: max(0, int(math.Ceil(float64(w.cfg.Limit)-level-eps)))}
 	// Back to idle when the current window's count has faded too, at the
 	// end of the next window; the previous window's fades by the end of
 	// this one.
 	d.Reset = rest
-	if w.curr > 0 {
+	if curr > 0 {
 		d.Reset += w.cfg.Window
 	}
 	if !ok {
-		d.RetryAfter = w.untilAdmitted(t - w.start)
+		d.RetryAfter = w.untilAdmitted(t-w.start, curr)
 	}
 	return d
 }
 
-// untilAdmitted is how long, with no further requests, until a request
-// would be admitted (the count falls below Limit), elapsed into the
-// current window.
-func (w *Window) untilAdmitted(elapsed time.Duration) time.Duration {
+// untilAdmitted is how long, with no further requests, until a sliding
+// window would admit a request (the count falls below Limit), elapsed into
+// the current window whose count is curr.
+func (w *Window) untilAdmitted(elapsed time.Duration, curr int) time.Duration {
 	l := float64(w.cfg.Limit)
 	win := w.cfg.Window
-	if w.curr < w.cfg.Limit && w.prev > 0 {
+	if curr < w.cfg.Limit && w.prev > 0 {
 		// prev·(1−f) + curr < limit  ⇔  f > 1 − (limit−curr)/prev.
-		f := 1 - (l-float64(w.curr))/float64(w.prev)
+		f := 1 - (l-float64(curr))/float64(w.prev)
 		at := time.Duration(math.Floor(f*float64(win))) + 1
 		if at < win {
 			return max(at-elapsed, 1)
@@ -109,9 +147,9 @@ func (w *Window) untilAdmitted(elapsed time.Duration) time.Duration {
 	}
 	// In the next window curr becomes prev: curr·(1−f) < limit.
 	rest := win - elapsed
-	if w.curr < w.cfg.Limit {
+	if curr < w.cfg.Limit {
 		return rest
 	}
-	f := 1 - l/float64(w.curr)
+	f := 1 - l/float64(curr)
 	return rest + time.Duration(math.Floor(f*float64(win))) + 1
 }
