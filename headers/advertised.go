@@ -50,6 +50,11 @@ type Advertised struct {
 	// policies was taken, where WindowS was borrowed from, which other header
 	// families were present but not used. Nil when there is nothing to say.
 	Notes []string `json:"-"`
+	// Policies is every quota the chosen family advertises, in the order
+	// sent: all members of RateLimit-Policy, each Kong unit, OpenAI's and
+	// Anthropic's requests and tokens. Limit, WindowS, Remaining and ResetS
+	// above are one of them. Absent from JSON when there are none.
+	Policies []Policy `json:"policies,omitempty"`
 }
 
 // Header families, the values of Advertised.Source.
@@ -128,14 +133,14 @@ func Parse(h http.Header, now time.Time) (a Advertised, ok bool) {
 	p.policyItems = parseSFList(p.values(fRateLimitPolicy))
 	p.rateLimitItems = parseSFList(p.values(fRateLimit))
 
-	xr := p.xRateLimit()
+	xr, kong := p.xRateLimit(), p.kong()
 	families := [...]quota{
 		p.ietf(),
 		p.draft7(),
 		p.legacy(),
-		p.vendor(SourceAnthropic, fAnthropicLimit, fAnthropicRemaining, fAnthropicReset),
-		p.vendor(SourceOpenAI, fOpenAILimit, fOpenAIRemaining, fOpenAIReset),
-		p.kong(),
+		p.vendor(SourceAnthropic, fAnthropicLimit, fAnthropicRemaining, fAnthropicReset, anthropicTokenUnit...),
+		p.vendor(SourceOpenAI, fOpenAILimit, fOpenAIRemaining, fOpenAIReset, openAITokens...),
+		kong,
 		xr,
 		p.draft7PolicyOnly(),
 	}
@@ -163,10 +168,25 @@ func Parse(h http.Header, now time.Time) (a Advertised, ok bool) {
 			a.Remaining = &r
 		}
 		a.Notes = q.notes
+		a.Policies = q.pols
 		if a.Limit > 0 && a.WindowS == 0 {
 			if pol, found := p.windowFor(a.Limit); found {
 				a.WindowS = pol.w
 				a.Notes = append(a.Notes, fmt.Sprintf("window_s %g taken from %s, which advertises the same quota", pol.w, pol.from))
+				for i := range a.Policies {
+					if a.Policies[i].Limit == a.Limit && a.Policies[i].WindowS == 0 {
+						a.Policies[i].WindowS = pol.w
+					}
+				}
+			}
+		}
+		// Kong's per-unit headers state every window beside the tightest,
+		// which RateLimit-* carries: list the others too.
+		if a.Source != SourceKong {
+			for _, pol := range kong.pols {
+				if pol.Limit > 0 && !slices.ContainsFunc(a.Policies, func(x Policy) bool { return x.Limit == pol.Limit && x.WindowS == pol.WindowS }) {
+					a.Policies = append(a.Policies, pol)
+				}
 			}
 		}
 		// The last family is a bare policy, already reported if it lent the window.
@@ -197,6 +217,7 @@ type quota struct {
 	hasReset  bool
 	policy    string
 	notes     []string
+	pols      []Policy // every policy of the family
 }
 
 func (q quota) any() bool { return q.limit > 0 || q.window > 0 || q.hasRem || q.hasReset }

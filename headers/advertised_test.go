@@ -25,6 +25,9 @@ type advCase struct {
 	want     Advertised
 	wantOK   bool
 	wantNote string // a substring of one of the notes, if set
+	// wantPolicies are the policies, compared when checkPolicies is set.
+	wantPolicies  []Policy
+	checkPolicies bool
 }
 
 func rem(v float64) *float64 { return &v }
@@ -229,7 +232,11 @@ func TestParseAdvertisedJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"limit": 10.0, "window_s": 60.0, "remaining": nil, "reset_s": 0.0, "retry_after_s": 3.0, "source": "ietf-legacy"}
+	want := map[string]any{"limit": 10.0, "window_s": 60.0, "remaining": nil, "reset_s": 0.0, "retry_after_s": 3.0, "source": "ietf-legacy",
+		"policies": []any{
+			map[string]any{"limit": 10.0, "window_s": 60.0, "remaining": nil, "reset_s": 0.0, "unit": "requests"},
+			map[string]any{"name": "hour", "limit": 100.0, "window_s": 3600.0, "remaining": nil, "reset_s": 0.0, "unit": "requests"},
+		}}
 	if !reflect.DeepEqual(m, want) {
 		t.Errorf("got %s, want %v", b, want)
 	}
@@ -238,6 +245,11 @@ func TestParseAdvertisedJSON(t *testing.T) {
 	b, _ = json.Marshal(a)
 	if !strings.Contains(string(b), `"remaining":0`) {
 		t.Errorf("got %s, want remaining 0 (used up), not null", b)
+	}
+	a.Policies = nil
+	b, _ = json.Marshal(a)
+	if strings.Contains(string(b), "policies") {
+		t.Errorf("got %s, want no policies key when there are none", b)
 	}
 }
 
@@ -260,6 +272,12 @@ func TestParseAdvertisedFixtures(t *testing.T) {
 			c := advCase{wantOK: want != nil}
 			if want != nil {
 				c.want = *want
+			}
+			if fx.policies != "" {
+				if err := json.Unmarshal([]byte(fx.policies), &c.wantPolicies); err != nil {
+					t.Fatalf("bad policies line: %v", err)
+				}
+				c.checkPolicies = true
 			}
 			checkAdvertised(t, headerFromBlock(fx.raw, true), c)
 			checkAdvertised(t, headerFromBlock(fx.raw, false), c) // raw keys, as written
@@ -287,6 +305,28 @@ func checkAdvertised(t *testing.T, h http.Header, c advCase) {
 	if c.wantNote != "" && !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, c.wantNote) }) {
 		t.Errorf("got notes %q, want one containing %q", got.Notes, c.wantNote)
 	}
+	if c.checkPolicies && !samePolicies(got.Policies, c.wantPolicies) {
+		g, _ := json.Marshal(got.Policies)
+		w, _ := json.Marshal(c.wantPolicies)
+		t.Errorf("got policies %s, want %s", g, w)
+	}
+}
+
+// samePolicies compares policy lists field by field, floats as
+// sameAdvertised does.
+func samePolicies(a, b []Policy) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Name != y.Name || x.Unit != y.Unit || x.Kind != y.Kind ||
+			!sameAdvertised(Advertised{Limit: x.Limit, WindowS: x.WindowS, Remaining: x.Remaining, ResetS: x.ResetS},
+				Advertised{Limit: y.Limit, WindowS: y.WindowS, Remaining: y.Remaining, ResetS: y.ResetS}) {
+			return false
+		}
+	}
+	return true
 }
 
 // sameAdvertised compares the reported fields, floats within a microsecond
@@ -305,8 +345,9 @@ func fmtAdvertised(a Advertised) string {
 	if a.Remaining != nil {
 		r = fmt.Sprint(*a.Remaining)
 	}
-	return fmt.Sprintf("{limit %v, window_s %v, remaining %s, reset_s %v, retry_after_s %v, source %q, policy %q}",
-		a.Limit, a.WindowS, r, a.ResetS, a.RetryAfterS, a.Source, a.Policy)
+	pols, _ := json.Marshal(a.Policies)
+	return fmt.Sprintf("{limit %v, window_s %v, remaining %s, reset_s %v, retry_after_s %v, source %q, policy %q, policies %s}",
+		a.Limit, a.WindowS, r, a.ResetS, a.RetryAfterS, a.Source, a.Policy, pols)
 }
 
 // headerOf builds a header from "Name: value" lines with http.Header.Add.
@@ -348,7 +389,7 @@ func headerLines(raw string) [][2]string {
 }
 
 type advertisedFixture struct {
-	name, raw, want string
+	name, raw, want, policies string
 }
 
 // loadAdvertisedFixtures reads testdata/advertised/*.txt.
@@ -368,6 +409,9 @@ func loadAdvertisedFixtures(tb testing.TB) []advertisedFixture {
 		for line := range strings.Lines(fx.raw) {
 			if w, ok := strings.CutPrefix(strings.TrimSpace(line), "# want:"); ok {
 				fx.want = strings.TrimSpace(w)
+			}
+			if w, ok := strings.CutPrefix(strings.TrimSpace(line), "# policies:"); ok {
+				fx.policies = strings.TrimSpace(w)
 			}
 		}
 		fxs = append(fxs, fx)
@@ -434,6 +478,12 @@ func checkAdvertisedInvariants(t *testing.T, a Advertised, ok bool) {
 	if bad(a.Limit) || bad(a.WindowS) || bad(a.ResetS) || bad(a.RetryAfterS) || a.Remaining != nil && bad(*a.Remaining) ||
 		a.WindowS > maxS || a.ResetS > maxS || a.RetryAfterS > maxS {
 		t.Fatalf("value out of range: %s", fmtAdvertised(a))
+	}
+	for _, p := range a.Policies {
+		if bad(p.Limit) || bad(p.WindowS) || bad(p.ResetS) || p.Remaining != nil && bad(*p.Remaining) ||
+			p.WindowS > maxS || p.ResetS > maxS || p.Unit == "" {
+			t.Fatalf("policy out of range: %+v", p)
+		}
 	}
 	if _, err := json.Marshal(a); err != nil {
 		t.Fatalf("json: %v", err)

@@ -1,6 +1,7 @@
 package headers
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"strings"
@@ -31,31 +32,55 @@ const (
 	fAnthropicLimit
 	fAnthropicRemaining
 	fAnthropicReset
+	fOpenAITokenLimit
+	fOpenAITokenRemaining
+	fOpenAITokenReset
+	fAnthropicTokenLimit
+	fAnthropicTokenRemaining
+	fAnthropicTokenReset
+	fAnthropicInputLimit
+	fAnthropicInputRemaining
+	fAnthropicInputReset
+	fAnthropicOutputLimit
+	fAnthropicOutputRemaining
+	fAnthropicOutputReset
 	numFields
 )
 
 // fieldIndex maps lower-case header names to fields.
 var fieldIndex = map[string]field{
-	"retry-after":                            fRetryAfter,
-	"retry-after-ms":                         fRetryAfterMS,
-	"x-retry-in":                             fXRetryIn,
-	"ratelimit":                              fRateLimit,
-	"ratelimit-policy":                       fRateLimitPolicy,
-	"ratelimit-limit":                        fRateLimitLimit,
-	"ratelimit-remaining":                    fRateLimitRemaining,
-	"ratelimit-reset":                        fRateLimitReset,
-	"x-ratelimit-limit":                      fXLimit,
-	"x-ratelimit-remaining":                  fXRemaining,
-	"x-ratelimit-used":                       fXUsed,
-	"x-ratelimit-reset":                      fXReset,
-	"x-ratelimit-reset-after":                fXResetAfter,
-	"x-ratelimit-bucket":                     fXBucket,
-	"x-ratelimit-limit-requests":             fOpenAILimit,
-	"x-ratelimit-remaining-requests":         fOpenAIRemaining,
-	"x-ratelimit-reset-requests":             fOpenAIReset,
-	"anthropic-ratelimit-requests-limit":     fAnthropicLimit,
-	"anthropic-ratelimit-requests-remaining": fAnthropicRemaining,
-	"anthropic-ratelimit-requests-reset":     fAnthropicReset,
+	"retry-after":                                 fRetryAfter,
+	"retry-after-ms":                              fRetryAfterMS,
+	"x-retry-in":                                  fXRetryIn,
+	"ratelimit":                                   fRateLimit,
+	"ratelimit-policy":                            fRateLimitPolicy,
+	"ratelimit-limit":                             fRateLimitLimit,
+	"ratelimit-remaining":                         fRateLimitRemaining,
+	"ratelimit-reset":                             fRateLimitReset,
+	"x-ratelimit-limit":                           fXLimit,
+	"x-ratelimit-remaining":                       fXRemaining,
+	"x-ratelimit-used":                            fXUsed,
+	"x-ratelimit-reset":                           fXReset,
+	"x-ratelimit-reset-after":                     fXResetAfter,
+	"x-ratelimit-bucket":                          fXBucket,
+	"x-ratelimit-limit-requests":                  fOpenAILimit,
+	"x-ratelimit-remaining-requests":              fOpenAIRemaining,
+	"x-ratelimit-reset-requests":                  fOpenAIReset,
+	"anthropic-ratelimit-requests-limit":          fAnthropicLimit,
+	"anthropic-ratelimit-requests-remaining":      fAnthropicRemaining,
+	"anthropic-ratelimit-requests-reset":          fAnthropicReset,
+	"x-ratelimit-limit-tokens":                    fOpenAITokenLimit,
+	"x-ratelimit-remaining-tokens":                fOpenAITokenRemaining,
+	"x-ratelimit-reset-tokens":                    fOpenAITokenReset,
+	"anthropic-ratelimit-tokens-limit":            fAnthropicTokenLimit,
+	"anthropic-ratelimit-tokens-remaining":        fAnthropicTokenRemaining,
+	"anthropic-ratelimit-tokens-reset":            fAnthropicTokenReset,
+	"anthropic-ratelimit-input-tokens-limit":      fAnthropicInputLimit,
+	"anthropic-ratelimit-input-tokens-remaining":  fAnthropicInputRemaining,
+	"anthropic-ratelimit-input-tokens-reset":      fAnthropicInputReset,
+	"anthropic-ratelimit-output-tokens-limit":     fAnthropicOutputLimit,
+	"anthropic-ratelimit-output-tokens-remaining": fAnthropicOutputRemaining,
+	"anthropic-ratelimit-output-tokens-reset":     fAnthropicOutputReset,
 }
 
 // headerValues is the values of one header, under the key they had in the map.
@@ -123,9 +148,12 @@ func (p *parser) collect(h http.Header) bool {
 			found = true
 		}
 	}
-	// Map order is random; sort what depends on it so results do not.
+	// Map order is random; sort what depends on it so results do not,
+	// shortest window first, whatever the spelling of the names.
 	if len(p.units) > 1 {
-		slices.SortFunc(p.units, func(a, b unitHeader) int { return strings.Compare(a.key, b.key) })
+		slices.SortFunc(p.units, func(a, b unitHeader) int {
+			return cmp.Or(cmp.Compare(a.window, b.window), cmp.Compare(boolf(b.limit), boolf(a.limit)), strings.Compare(a.key, b.key))
+		})
 	}
 	return found
 }
@@ -174,4 +202,11 @@ func (p *parser) delay(f field) (float64, bool) {
 		}
 	}
 	return 0, false
+}
+
+func boolf(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -105,6 +105,7 @@ func (p *parser) ietf() quota {
 		q.notes = append(q.notes, "skipped RateLimit-Policy policies that count something other than requests: "+b.String())
 	}
 
+	q.pols = p.ietfPolicyList()
 	items := p.ietfItems(skipped)
 	match := -1
 	if best >= 0 {
@@ -139,6 +140,35 @@ func (p *parser) ietf() quota {
 		}
 	}
 	return q
+}
+
+// ietfPolicyList is every draft-11 member of RateLimit-Policy, whatever it
+// counts, each with what its RateLimit item says is left: the item that
+// shares its name, or the lone item beside a lone policy. Without policies,
+// a lone RateLimit item is a policy of unknown quota.
+func (p *parser) ietfPolicyList() []Policy {
+	var all []policy
+	for _, it := range p.policyItems {
+		if pol, ok := policyFromItem(it, "RateLimit-Policy"); ok && pol.draft11 {
+			all = append(all, pol)
+		}
+	}
+	items := p.ietfItems(nil)
+	if len(all) == 0 && len(items) == 1 {
+		pol := policyOut(policy{names: items[0].bare}, &items[0])
+		return []Policy{pol}
+	}
+	var out []Policy
+	for _, pol := range all {
+		var it *sfItem
+		if i := slices.IndexFunc(items, func(it sfItem) bool { return sharesName(it.bare, pol.names) }); i >= 0 {
+			it = &items[i]
+		} else if len(all) == 1 && len(items) == 1 {
+			it = &items[0]
+		}
+		out = append(out, policyOut(pol, it))
+	}
+	return out
 }
 
 // ietfPolicies returns the draft-11 members of RateLimit-Policy: those that
@@ -235,13 +265,27 @@ func (p *parser) draft7() quota {
 		}
 	}
 	q.hasRem, q.hasReset = haveRem, haveReset
+	pols := p.draft7Policies()
+	cur := -1
 	if q.limit > 0 {
-		pols := p.draft7Policies()
 		if i := slices.IndexFunc(pols, func(pol policy) bool { return pol.q == q.limit }); i >= 0 {
-			q.window = pols[i].w
+			cur = i
 		} else if len(pols) == 1 {
-			q.window = pols[0].w
+			cur = 0
 		}
+		if cur >= 0 {
+			q.window = pols[cur].w
+		}
+	}
+	if q.limit > 0 && cur < 0 {
+		q.pols = append(q.pols, q.quotaPolicy(""))
+	}
+	for i, pol := range pols {
+		if i == cur {
+			q.pols = append(q.pols, q.quotaPolicy(""))
+			continue
+		}
+		q.pols = append(q.pols, Policy{Limit: pol.q, WindowS: pol.w, Unit: UnitRequests})
 	}
 	return q
 }
@@ -256,6 +300,9 @@ func (p *parser) draft7PolicyOnly() quota {
 		if len(pols) > 1 {
 			q.notes = append(q.notes, fmt.Sprintf("%d policies in RateLimit-Policy; took the most restrictive (q=%g, w=%g)", len(pols), pols[best].q, pols[best].w))
 		}
+	}
+	for _, pol := range pols {
+		q.pols = append(q.pols, Policy{Limit: pol.q, WindowS: pol.w, Unit: UnitRequests})
 	}
 	return q
 }
@@ -285,5 +332,6 @@ func (p *parser) legacy() quota {
 	q.limit, q.window, p.legacyPols = limitList(p.values(fRateLimitLimit), "RateLimit-Limit")
 	q.remaining, q.hasRem = p.count(fRateLimitRemaining)
 	q.reset, q.hasReset = p.delay(fRateLimitReset)
+	q.pols = q.listPolicies(p.legacyPols)
 	return q
 }

@@ -31,6 +31,39 @@ func TestParseIETF(t *testing.T) {
 			wantNote: `took the most restrictive, "daily"`,
 		},
 		{
+			name: "ietf lists every policy with what is left of it",
+			lines: []string{
+				`RateLimit-Policy: "second";q=20;w=1, "hour";q=2000;w=3600;qu="requests";pk=:a2V5:`,
+				`RateLimit: "hour";r=1990;t=3300, "second";r=19;t=1`,
+			},
+			want:   Advertised{Limit: 2000, WindowS: 3600, Remaining: rem(1990), ResetS: 3300, Source: "ietf", Policy: "hour"},
+			wantOK: true,
+			wantPolicies: []Policy{
+				{Name: "second", Limit: 20, WindowS: 1, Remaining: rem(19), ResetS: 1, Unit: "requests"},
+				{Name: "hour", Limit: 2000, WindowS: 3600, Remaining: rem(1990), ResetS: 3300, Unit: "requests"},
+			},
+			checkPolicies: true,
+		},
+		{
+			name:   "ietf a policy without its RateLimit item has nothing left unknown",
+			lines:  []string{`RateLimit-Policy: "a";q=5;w=1, "b";q=50;w=60`, `RateLimit: "b";r=0;t=12`},
+			want:   Advertised{Limit: 50, WindowS: 60, Remaining: rem(0), ResetS: 12, Source: "ietf", Policy: "b"},
+			wantOK: true,
+			wantPolicies: []Policy{
+				{Name: "a", Limit: 5, WindowS: 1, Unit: "requests"},
+				{Name: "b", Limit: 50, WindowS: 60, Remaining: rem(0), ResetS: 12, Unit: "requests"},
+			},
+			checkPolicies: true,
+		},
+		{
+			name:          "ietf a lone RateLimit item is a policy of unknown quota",
+			lines:         []string{`RateLimit: "p";r=7;t=30`},
+			want:          Advertised{Remaining: rem(7), ResetS: 30, Source: "ietf", Policy: "p"},
+			wantOK:        true,
+			wantPolicies:  []Policy{{Name: "p", Remaining: rem(7), ResetS: 30, Unit: "requests"}},
+			checkPolicies: true,
+		},
+		{
 			name:   "ietf equal rates take the smaller quota",
 			lines:  []string{`RateLimit-Policy: "hour";q=3600;w=3600, "second";q=1;w=1`},
 			want:   Advertised{Limit: 1, WindowS: 1, Source: "ietf", Policy: "second"},

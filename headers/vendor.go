@@ -5,8 +5,25 @@ import (
 	"slices"
 )
 
-// vendor reads a family of three headers: limit, remaining and reset.
-func (p *parser) vendor(source string, limit, remaining, reset field) quota {
+// vendor reads a family of three headers for requests: limit, remaining
+// and reset; and the same three for each of the family's other units.
+func (p *parser) vendor(source string, limit, remaining, reset field, others ...vendorUnit) quota {
+	q := p.vendorTriple(source, limit, remaining, reset)
+	if q.any() {
+		q.pols = append(q.pols, q.quotaPolicy(UnitRequests))
+	}
+	for _, u := range others {
+		o := p.vendorTriple(source, u.limit, u.remaining, u.reset)
+		if o.any() {
+			pol := o.quotaPolicy(u.name)
+			pol.Unit = u.unit
+			q.pols = append(q.pols, pol)
+		}
+	}
+	return q
+}
+
+func (p *parser) vendorTriple(source string, limit, remaining, reset field) quota {
 	q := quota{source: source}
 	q.limit, _ = p.count(limit)
 	q.remaining, q.hasRem = p.count(remaining)
@@ -14,11 +31,37 @@ func (p *parser) vendor(source string, limit, remaining, reset field) quota {
 	return q
 }
 
+// vendorUnit is a vendor's limit on something other than requests.
+type vendorUnit struct {
+	name, unit              string
+	limit, remaining, reset field
+}
+
+// Token limits of OpenAI and Anthropic.
+var (
+	openAITokens       = []vendorUnit{{"tokens", UnitTokens, fOpenAITokenLimit, fOpenAITokenRemaining, fOpenAITokenReset}}
+	anthropicTokenUnit = []vendorUnit{
+		{"tokens", UnitTokens, fAnthropicTokenLimit, fAnthropicTokenRemaining, fAnthropicTokenReset},
+		{"input-tokens", "input-tokens", fAnthropicInputLimit, fAnthropicInputRemaining, fAnthropicInputReset},
+		{"output-tokens", "output-tokens", fAnthropicOutputLimit, fAnthropicOutputRemaining, fAnthropicOutputReset},
+	}
+)
+
 // Kong's per-unit headers: X-RateLimit-Limit-<unit>, X-RateLimit-Remaining-<unit>.
 const (
 	kongLimitPrefix     = "x-ratelimit-limit-"
 	kongRemainingPrefix = "x-ratelimit-remaining-"
 )
+
+// kongName is the unit word of a window in seconds ("minute"), or "Ns".
+func kongName(w float64) string {
+	for name, s := range kongUnits {
+		if s == w {
+			return name
+		}
+	}
+	return formatFloat(w) + "s"
+}
 
 // kongUnits maps Kong's units to seconds. Kong counts months and years by the
 // calendar; 30 and 365 days are close enough for evidence.
@@ -101,6 +144,14 @@ func (p *parser) kong() quota {
 			pols = append(pols, policy{q: kw.limit, w: kw.w})
 			idx = append(idx, i)
 		}
+		if kw.hasLimit || kw.hasRem {
+			pol := Policy{Name: kongName(kw.w), Limit: kw.limit, WindowS: kw.w, Unit: UnitRequests}
+			if kw.hasRem {
+				r := kw.remaining
+				pol.Remaining = &r
+			}
+			q.pols = append(q.pols, pol)
+		}
 	}
 	var kw kongWindow
 	if best := mostRestrictive(pols); best >= 0 {
@@ -144,5 +195,6 @@ func (p *parser) xRateLimit() quota {
 	if q.reset, q.hasReset = p.delay(fXResetAfter); !q.hasReset {
 		q.reset, q.hasReset = p.delay(fXReset)
 	}
+	q.pols = q.listPolicies(p.xPols)
 	return q
 }
