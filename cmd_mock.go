@@ -44,6 +44,8 @@ var mockFlags = []struct{ name, usage string }{
 	{"limit", "`N` requests per window (fixed-window, sliding-log, sliding-counter, lockout)"},
 	{"window", "the `DURATION` the limit is counted over, e.g. 10s, 5m"},
 	{"max-in-flight", "`N` requests served at once (concurrency)"},
+	{"quota", "a fixed-window quota `N/PERIOD` under the algorithm, e.g. 2000/1h"},
+	{"window-start", "fixed windows and the quota start on the `clock` (default) or at first-use"},
 	{"latency", "service time `DIST` of admitted requests: 20ms, 20ms..80ms or lognormal:50ms,400ms"},
 	{"throttle-status", "`STATUS` of throttled responses (default 429)"},
 	{"headers", "rate-limit header `STYLE`: none, ietf, ietf-legacy, x-ratelimit, openai, hf-hub"},

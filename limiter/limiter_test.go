@@ -147,6 +147,9 @@ func TestStack(t *testing.T) {
 		if d.OK != (parts[0].OK && parts[1].OK) {
 			t.Fatalf("request %d: stack says %v, its limiters %v and %v", i, d.OK, parts[0].OK, parts[1].OK)
 		}
+		if i == 2 && parts[1].Remaining != 3 {
+			t.Errorf("request 2, refused by the bucket: the quota says %d remain, want 3 (two used of five)", parts[1].Remaining)
+		}
 		if d.OK && d.Remaining != min(parts[0].Remaining, parts[1].Remaining) {
 			t.Errorf("request %d: remaining %d, want the fewer of %d and %d", i, d.Remaining, parts[0].Remaining, parts[1].Remaining)
 		}

@@ -39,13 +39,16 @@ func (s *Stack) decide(t time.Duration, record bool) Decision {
 		s.last[i] = l.Peek(t)
 		ok = ok && s.last[i].OK
 	}
-	if record {
-		for i, l := range s.lims {
-			if ok || !s.last[i].OK {
-				// Admitted by all: every one counts it. Refused: only the
-				// refusing ones see it, and a lockout counts it.
-				s.last[i] = l.Admit(t)
-			}
+	for i, l := range s.lims {
+		switch {
+		case record && (ok || !s.last[i].OK):
+			// Admitted by all: every one counts it. Refused: only the
+			// refusing ones see it, and a lockout counts it.
+			s.last[i] = l.Admit(t)
+		case !ok && s.last[i].OK:
+			// Would have admitted, but does not count it: as much remains
+			// as before.
+			s.last[i].Remaining++
 		}
 	}
 	d := Decision{OK: ok}
@@ -73,5 +76,7 @@ func (s *Stack) Done(t time.Duration) {
 }
 
 // Decisions returns each limiter's part of the last decision, in the
-// order of NewStack. The slice is reused by the next call.
+// order of NewStack; when the stack refused, one that would have admitted
+// the request says what remains without it. The slice is reused by the
+// next call.
 func (s *Stack) Decisions() []Decision { return s.last }

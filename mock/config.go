@@ -41,6 +41,17 @@ const (
 // BodyStyles lists the accepted body styles.
 var BodyStyles = []string{BodyJSON, BodyTGI, BodyHTML}
 
+// Window starts accepted in Config.WindowStart.
+const (
+	// WindowStartClock aligns fixed windows to the clock: a one-hour
+	// window starts on the hour.
+	WindowStartClock = "clock"
+	// WindowStartFirstUse starts a fixed window at the first request
+	// admitted after the last window ended, as a quota counted from a
+	// client's first call does.
+	WindowStartFirstUse = "first-use"
+)
+
 // Key modes accepted in Config.KeyBy, besides "header:NAME".
 const (
 	KeyNone = "none"
@@ -71,6 +82,13 @@ type Config struct {
 	Window time.Duration
 	// MaxInFlight is the number of requests served at once (concurrency).
 	MaxInFlight int
+	// WindowStart is WindowStartClock (also the empty string) or
+	// WindowStartFirstUse; it applies to fixed-window and to Quota.
+	WindowStart string
+	// Quota, when its Limit is set, is a fixed-window quota under the
+	// algorithm: a request passes only when both admit it, and only then
+	// counts against both (a per-second bucket under an hourly quota).
+	Quota Quota
 	// Latency is the service time of admitted requests; the zero value adds
 	// none.
 	Latency Latency
@@ -91,6 +109,14 @@ type Config struct {
 	// Now is the clock the limiter reads; nil means time.Now. Delays and
 	// latency always use real time.
 	Now func() time.Time
+}
+
+// Quota is a number of requests per window.
+type Quota struct {
+	// Limit is the number of requests admitted per Window; 0 means no quota.
+	Limit int
+	// Window is the period Limit is counted over.
+	Window time.Duration
 }
 
 // Faults are shares (0..1) of admitted requests that fail instead of being
@@ -138,6 +164,9 @@ func (c *Config) Validate() error {
 		return &ParamError{Key: "algorithm", Err: err}
 	}
 	if err := c.validateLimit(); err != nil {
+		return err
+	}
+	if err := c.validateQuota(); err != nil {
 		return err
 	}
 	if c.ThrottleStatus == 0 {
@@ -206,6 +235,28 @@ func (c *Config) validateLimit() error {
 	return nil
 }
 
+// validateQuota checks the quota and the window start, and fills the
+// default start.
+func (c *Config) validateQuota() error {
+	if q := c.Quota; q.Limit != 0 || q.Window != 0 {
+		if q.Limit < 1 || q.Limit > 1_000_000_000 || q.Window < time.Millisecond {
+			return paramErr("quota", "needs a count from 1 to 1000000000 and a window of at least 1ms; write for example quota=2000/1h")
+		}
+	}
+	switch c.WindowStart {
+	case "":
+		c.WindowStart = WindowStartClock
+	case WindowStartClock:
+	case WindowStartFirstUse:
+		if c.Algorithm != limiter.FixedWindow && c.Quota.Limit == 0 {
+			return paramErr("window_start", "first-use applies to a fixed window or a quota; write algorithm=fixed-window, or add quota=N/PERIOD")
+		}
+	default:
+		return paramErr("window_start", "%q is not a window start; write clock or first-use", c.WindowStart)
+	}
+	return nil
+}
+
 // validate checks that the shares are shares and add up to at most 1.
 func (f Faults) validate() error {
 	for _, s := range []struct {
@@ -222,7 +273,14 @@ func (f Faults) validate() error {
 	return nil
 }
 
-// limiterConfig is the algorithm's part of a validated configuration.
-func (c *Config) limiterConfig() limiter.Config {
-	return limiter.Config{Kind: c.Algorithm, Rate: c.Rate, Burst: c.Burst, Limit: c.Limit, Window: c.Window, MaxInFlight: c.MaxInFlight}
+// limiterConfigs are the limiters of a validated configuration: the
+// algorithm's, then the quota's when there is one.
+func (c *Config) limiterConfigs() []limiter.Config {
+	firstUse := c.WindowStart == WindowStartFirstUse
+	cs := []limiter.Config{{Kind: c.Algorithm, Rate: c.Rate, Burst: c.Burst, Limit: c.Limit, Window: c.Window, MaxInFlight: c.MaxInFlight,
+		FirstUse: firstUse && c.Algorithm == limiter.FixedWindow}}
+	if c.Quota.Limit > 0 {
+		cs = append(cs, limiter.Config{Kind: limiter.FixedWindow, Limit: c.Quota.Limit, Window: c.Quota.Window, FirstUse: firstUse})
+	}
+	return cs
 }

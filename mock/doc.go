@@ -55,6 +55,15 @@
 // not trigger the lockout, limit/window. none never limits (for measuring the
 // load generator).
 //
+// Fixed windows are aligned to the clock unless window_start is first-use:
+// then a window starts with the first request admitted after the last one
+// ended, as a quota counted from a client's first call does (GitHub's hour).
+// A quota (quota=2000/1h) puts a fixed-window quota under any algorithm, as
+// gateways put a per-second bucket under an hourly or daily quota: a request
+// passes only when both admit it, and only then counts against both; the
+// effective limit is the lower of the two long-run rates. With algorithm
+// none the quota is the only limit.
+//
 // With key_by (ip, or header:NAME such as header:Authorization) every client
 // key has its own limiter and the truth is per key. At most 10000 keys are
 // remembered (fewer for sliding-log, whose memory is limit×keys timestamps);
@@ -70,7 +79,8 @@
 //
 //	none         no rate-limit headers
 //	ietf         RateLimit-Policy: "p";q=100;w=60   RateLimit: "p";r=50;t=30
-//	             (draft-11; concurrency: "p";q=128;qu="concurrent-requests")
+//	             (draft-11; concurrency: "p";q=128;qu="concurrent-requests";
+//	             with a quota, a second policy: "p";q=20;w=1, "quota";q=2000;w=3600)
 //	ietf-legacy  RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (seconds)
 //	x-ratelimit  x-ratelimit-limit, -remaining, -used, -reset (Unix epoch
 //	             seconds), -resource: core (GitHub)
@@ -82,7 +92,8 @@
 // What the numbers mean per algorithm: the limit is the quota per window
 // for window algorithms, the bucket capacity (burst) for token-bucket and
 // gcra, burst+1 for queue (one served, burst waiting) and max_in_flight for
-// concurrency. Remaining is what would be admitted right now; the reset is the
+// concurrency. The styles with one policy advertise the algorithm's, or
+// the quota under algorithm none. Remaining is what would be admitted right now; the reset is the
 // time until the quota is whole again (window end, bucket full), rounded up to
 // whole seconds (milliseconds for openai). In the ietf style a rate is
 // advertised as its sustained quota, q/w = rate with w the shortest of 1 s,
@@ -119,7 +130,8 @@
 //	hf-endpoint  concurrency 128, lognormal:500ms,2s, TGI body, no headers
 //	             → 214.35 req/s (128 ÷ 597.1 ms mean), burst 128
 //	hf-hub       fixed-window 1000 per 5m, hf-hub headers → 3.333 req/s
-//	github       fixed-window 5000 per 1h, x-ratelimit headers, 403 → 1.389 req/s
+//	github       fixed-window 5000 per 1h from first use, x-ratelimit headers,
+//	             403 → 1.389 req/s
 //	openai       token-bucket 50/s burst 100, openai headers, Retry-After
 //	             seconds → 50 req/s, burst 100
 //	nginx        queue 10/s burst 20, 503, no headers, html body → 10 req/s
@@ -128,7 +140,8 @@
 //
 // Set takes one key=value of the vocabulary shared with the command line and
 // scenario files: algorithm, rate ("50/s", "600/m"), burst, limit, window
-// ("10s"), max_in_flight, latency, throttle_status, headers, retry_after
+// ("10s"), max_in_flight, quota ("2000/1h"), window_start (clock |
+// first-use), latency, throttle_status, headers, retry_after
 // (seconds | http-date | off), body (json | tgi | html), key_by (none | ip |
 // header:NAME), error_rate, reset_rate, hang_rate ("1%" or "0.01") and preset.
 // ParseSpec reads "preset=nginx,rate=20/s" or

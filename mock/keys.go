@@ -81,6 +81,27 @@ var configKeys = []configKey{
 		},
 		spec: func(c Config) string { return nonZero(c.Window, c.Window.String()) }},
 	countKey("max_in_flight", []limiter.Kind{limiter.Concurrency}, 1, "128", func(c *Config) *int { return &c.MaxInFlight }),
+	{name: "quota",
+		set: func(c *Config, v string) error {
+			n, per, err := units.ParseQuota(v)
+			if err == nil {
+				c.Quota = Quota{Limit: n, Window: per}
+			}
+			return err
+		},
+		spec: func(c Config) string {
+			return nonZero(c.Quota.Limit, strconv.Itoa(c.Quota.Limit)+"/"+c.Quota.Window.String())
+		}},
+	{name: "window_start",
+		set: func(c *Config, v string) error {
+			ws := strings.ReplaceAll(strings.ToLower(v), "_", "-")
+			if err := oneOf("window start", ws, v, []string{WindowStartClock, WindowStartFirstUse}); err != nil {
+				return err
+			}
+			c.WindowStart = ws
+			return nil
+		},
+		spec: func(c Config) string { return nonDefault(c.WindowStart, WindowStartClock, c.WindowStart) }},
 	{name: "latency", uses: []limiter.Kind{limiter.Concurrency}, every: true,
 		set: func(c *Config, v string) error {
 			l, err := ParseLatency(v)

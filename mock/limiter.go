@@ -17,10 +17,12 @@ type locked struct {
 
 // decision is a limiter's decision and, for a cap on requests in flight,
 // the state that admitted the request: ServeHTTP calls release when it
-// ends.
+// ends. With a quota, main and quota are the algorithm's and the quota's
+// parts of it; without, main is the decision itself.
 type decision struct {
 	limiter.Decision
-	st *locked
+	main, quota limiter.Decision
+	st          *locked
 }
 
 func (d decision) release(now time.Time) {
@@ -52,9 +54,10 @@ const nShards = 32
 // keyed holds the per-key limiters of one configuration. With no keys it
 // has a single limiter and no map.
 type keyed struct {
-	cfg      limiter.Config
-	busy     time.Duration // Retry-After of a full cap on requests in flight: the mean service time
-	single   *locked       // when not keyed
+	cfg      limiter.Config   // the algorithm's
+	cfgs     []limiter.Config // the algorithm's, then the quota's if any
+	busy     time.Duration    // Retry-After of a full cap on requests in flight: the mean service time
+	single   *locked          // when not keyed
 	seed     maphash.Seed
 	perShard int
 	shards   []shard
@@ -70,9 +73,10 @@ type shard struct {
 
 // newKeyed returns the limiters of a validated configuration.
 func newKeyed(cfg *Config) *keyed {
-	l := &keyed{cfg: cfg.limiterConfig(), busy: cfg.Latency.Mean()}
+	cs := cfg.limiterConfigs()
+	l := &keyed{cfg: cs[0], cfgs: cs, busy: cfg.Latency.Mean()}
 	if cfg.KeyBy == "" || cfg.KeyBy == KeyNone {
-		l.single = &locked{lim: limiter.New(l.cfg)}
+		l.single = &locked{lim: l.newLimiter()}
 		return l
 	}
 	keys := maxKeys
@@ -88,6 +92,15 @@ func newKeyed(cfg *Config) *keyed {
 	return l
 }
 
+// newLimiter returns an idle limiter of the configuration: a stack of the
+// algorithm and the quota when there is one.
+func (l *keyed) newLimiter() limiter.Limiter {
+	if len(l.cfgs) > 1 {
+		return limiter.NewStack(l.cfgs...)
+	}
+	return limiter.New(l.cfg)
+}
+
 // Admit decides about one request from key at instant now. The key is
 // ignored when the limiter is not keyed.
 func (l *keyed) Admit(key string, now time.Time) decision {
@@ -96,14 +109,19 @@ func (l *keyed) Admit(key string, now time.Time) decision {
 		st = l.state(key)
 	}
 	st.mu.Lock()
-	d := st.lim.Admit(instant(now))
+	out := decision{Decision: st.lim.Admit(instant(now))}
+	out.main = out.Decision
+	if s, ok := st.lim.(*limiter.Stack); ok {
+		parts := s.Decisions()
+		out.main, out.quota = parts[0], parts[1]
+	}
 	st.mu.Unlock()
-	out := decision{Decision: d}
 	if l.cfg.Kind == limiter.Concurrency {
-		if d.OK {
+		switch {
+		case out.OK:
 			out.st = st
-		} else {
-			out.RetryAfter = l.busy
+		case !out.main.OK:
+			out.RetryAfter = max(out.RetryAfter, l.busy)
 		}
 	}
 	return out
@@ -116,7 +134,7 @@ func (l *keyed) state(key string) *locked {
 	sh.mu.Lock()
 	st, ok := sh.m[key]
 	if !ok {
-		st = &locked{lim: limiter.New(l.cfg)}
+		st = &locked{lim: l.newLimiter()}
 		if len(sh.order) < l.perShard {
 			sh.order = append(sh.order, key)
 		} else {

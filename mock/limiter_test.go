@@ -88,6 +88,18 @@ func TestAlgorithmsAdmitByDefinition(t *testing.T) {
 			{at: ms(10000), n: 100, ok: 100},
 			{at: ms(10100), n: 1, ok: 0},
 		}},
+		{"fixed-window from first use", Config{Algorithm: limiter.FixedWindow, Limit: 100, Window: 10 * time.Second, WindowStart: WindowStartFirstUse}, []step{
+			{at: ms(7000), n: 101, ok: 100, retryAfter: 10 * time.Second}, // the window starts with the first
+			{at: ms(16999), n: 5, ok: 0, retryAfter: ms(1)},
+			{at: ms(17000), n: 150, ok: 100},
+		}},
+		{"bucket under a quota", Config{Algorithm: limiter.TokenBucket, Rate: 10, Burst: 2, Quota: Quota{Limit: 5, Window: time.Hour}}, []step{
+			{at: 0, n: 3, ok: 2, retryAfter: ms(100)}, // the bucket refuses the third: not counted
+			{at: ms(1000), n: 3, ok: 2},
+			{at: ms(2000), n: 3, ok: 1, retryAfter: time.Hour - 2*time.Second}, // the fifth, then the quota
+			{at: ms(3000), n: 1, ok: 0},
+			{at: time.Hour, n: 3, ok: 2},
+		}},
 		{"sliding-log 5/1s", Config{Algorithm: limiter.SlidingLog, Limit: 5, Window: time.Second}, []step{
 			{at: 0, n: 3, ok: 3},
 			{at: ms(400), n: 3, ok: 2, retryAfter: ms(600)},

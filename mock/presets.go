@@ -38,11 +38,13 @@ func Preset(name string) (Config, error) {
 		}, nil
 	case "github":
 		// GitHub's primary REST limit for an authenticated user: 5000 per
-		// hour, x-ratelimit-* headers, 403 when exhausted.
+		// hour counted from the window's first request, x-ratelimit-*
+		// headers, 403 when exhausted.
 		return Config{
 			Algorithm:      limiter.FixedWindow,
 			Limit:          5000,
 			Window:         time.Hour,
+			WindowStart:    WindowStartFirstUse,
 			Headers:        HeadersXRateLimit,
 			ThrottleStatus: 403,
 		}, nil

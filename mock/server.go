@@ -3,12 +3,9 @@ package mock
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,6 +64,14 @@ type Truth struct {
 	WindowS float64 `json:"window_s"`
 	// MaxInFlight is the cap on requests in flight; zero when there is none.
 	MaxInFlight int `json:"max_in_flight"`
+	// QuotaLimit per QuotaWindowS seconds is the quota under the algorithm;
+	// zero when there is none. EffectiveLimitRPS is then the lower of the
+	// algorithm's limit and the quota's long-run rate.
+	QuotaLimit   int     `json:"quota_limit,omitempty"`
+	QuotaWindowS float64 `json:"quota_window_s,omitempty"`
+	// WindowStart is how fixed windows (and the quota) are counted: clock
+	// or first-use; empty when there is none.
+	WindowStart string `json:"window_start,omitempty"`
 	// KeyBy says what the limit is per: none, ip or header:NAME.
 	KeyBy string `json:"key_by"`
 	// Spec is the configuration in ParseSpec's syntax.
@@ -142,6 +147,16 @@ func (s *Server) Truth() Truth {
 		t.EffectiveLimitRPS = float64(c.MaxInFlight) / c.Latency.Mean().Seconds()
 		t.Burst = c.MaxInFlight
 		t.MaxInFlight = c.MaxInFlight
+	}
+	if q := c.Quota; q.Limit > 0 {
+		t.QuotaLimit, t.QuotaWindowS = q.Limit, q.Window.Seconds()
+		rate := float64(q.Limit) / q.Window.Seconds()
+		if t.EffectiveLimitRPS == 0 || rate < t.EffectiveLimitRPS {
+			t.EffectiveLimitRPS = rate
+		}
+	}
+	if c.Algorithm == limiter.FixedWindow || c.Quota.Limit > 0 {
+		t.WindowStart = c.WindowStart
 	}
 	t.Requests = s.requests.Load()
 	t.Accepted = s.accepted.Load()
@@ -303,174 +318,3 @@ var (
 	noStore   = []string{"no-store"}
 	errorBody = []byte(`{"error":"Internal Server Error","status":500}` + "\n")
 )
-
-// renderer writes the rate-limit headers, Retry-After and bodies of one
-// configuration. The parts that never change are computed once.
-type renderer struct {
-	style      string
-	retryStyle string
-	limit      int      // the advertised "limit" (bucket or queue capacity, quota, cap)
-	policy     []string // RateLimit-Policy value (ietf, hf-hub)
-	policyQ    int      // ietf quota; remaining is clipped to it
-	ietfReset  bool     // whether RateLimit carries t (not for a concurrency cap)
-	limitStr   []string // decimal limit, shared by every response
-
-	throttleBody, okBody []byte
-	throttleType, okType []string
-}
-
-func newRenderer(c *Config) renderer {
-	rd := renderer{style: c.Headers, retryStyle: c.RetryAfter}
-	if c.Algorithm == limiter.None {
-		rd.style = HeadersNone // nothing to advertise
-	}
-	switch c.Algorithm {
-	case limiter.TokenBucket, limiter.GCRA:
-		rd.limit = c.Burst
-	case limiter.Queue:
-		rd.limit = c.Burst + 1
-	case limiter.Concurrency:
-		rd.limit = c.MaxInFlight
-	default:
-		rd.limit = c.Limit
-	}
-	rd.limitStr = []string{strconv.Itoa(rd.limit)}
-	rd.policyQ = rd.limit
-	rd.ietfReset = c.Algorithm != limiter.Concurrency
-	switch rd.style {
-	case HeadersIETF:
-		var p string
-		switch c.Algorithm {
-		case limiter.TokenBucket, limiter.GCRA, limiter.Queue:
-			q, w := ratePolicy(c.Rate)
-			rd.policyQ = q
-			p = fmt.Sprintf(`"p";q=%d;w=%d`, q, w)
-		case limiter.Concurrency:
-			p = fmt.Sprintf(`"p";q=%d;qu="concurrent-requests"`, c.MaxInFlight)
-		default:
-			p = fmt.Sprintf(`"p";q=%d;w=%d`, c.Limit, ceilSeconds(c.Window))
-		}
-		rd.policy = []string{p}
-	case HeadersHFHub:
-		rd.policy = []string{fmt.Sprintf(`"fixed window";"api";q=%d;w=%d`, rd.limit, ceilSeconds(c.Window))}
-	}
-	status := c.ThrottleStatus
-	switch c.Body {
-	case BodyTGI:
-		rd.throttleBody = []byte(`{"error":"Model is overloaded","error_type":"overloaded"}`)
-		rd.throttleType = jsonType
-		rd.okBody = []byte(`{"generated_text":"limitprobe mock"}`)
-		rd.okType = jsonType
-	case BodyHTML:
-		text := http.StatusText(status)
-		if status == http.StatusServiceUnavailable {
-			text = "Service Temporarily Unavailable" // nginx's wording
-		}
-		rd.throttleBody = fmt.Appendf(nil, "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n", status, text, status, text)
-		rd.throttleType = htmlType
-		rd.okBody = []byte("<html><body>ok</body></html>\r\n")
-		rd.okType = htmlType
-	default:
-		rd.throttleBody = fmt.Appendf(nil, `{"error":"rate limit exceeded","status":%d}`+"\n", status)
-		rd.throttleType = jsonType
-		rd.okBody = []byte(`{"ok":true}` + "\n")
-		rd.okType = jsonType
-	}
-	return rd
-}
-
-// ratePolicy expresses a rate as a whole quota per whole-second window,
-// preferring the shortest of 1 s, 1 min, 1 h and 1 day that makes the quota a
-// whole number; otherwise it rounds the quota per second up.
-func ratePolicy(rps float64) (q, w int) {
-	for _, w := range []int{1, 60, 3600, 86400} {
-		x := rps * float64(w)
-		if r := math.Round(x); r >= 1 && math.Abs(x-r) < 1e-6*x {
-			return int(r), w
-		}
-	}
-	if rps >= 1 {
-		return int(math.Ceil(rps)), 1
-	}
-	return max(1, int(math.Round(rps*86400))), 86400
-}
-
-// ceilSeconds returns d in whole seconds, rounded up; zero for d ≤ 0.
-func ceilSeconds(d time.Duration) int64 {
-	if d <= 0 {
-		return 0
-	}
-	return int64((d + time.Second - 1) / time.Second)
-}
-
-// limitHeaders writes the rate-limit headers of the configured style.
-func (rd *renderer) limitHeaders(h http.Header, d *decision, now time.Time) {
-	if rd.style == HeadersNone {
-		return
-	}
-	var buf [64]byte
-	remaining := max(d.Remaining, 0)
-	switch rd.style {
-	case HeadersIETF:
-		b := append(buf[:0], `"p";r=`...)
-		b = strconv.AppendInt(b, int64(min(remaining, rd.policyQ)), 10)
-		if rd.ietfReset {
-			b = append(b, ";t="...)
-			b = strconv.AppendInt(b, ceilSeconds(d.Reset), 10)
-		}
-		h["RateLimit-Policy"] = rd.policy
-		h["RateLimit"] = []string{string(b)}
-	case HeadersHFHub:
-		b := append(buf[:0], `"api";r=`...)
-		b = strconv.AppendInt(b, int64(remaining), 10)
-		b = append(b, ";t="...)
-		b = strconv.AppendInt(b, ceilSeconds(d.Reset), 10)
-		h["RateLimit"] = []string{string(b)}
-		h["RateLimit-Policy"] = rd.policy
-	case HeadersIETFLegacy:
-		h["RateLimit-Limit"] = rd.limitStr
-		h["RateLimit-Remaining"] = []string{strconv.Itoa(remaining)}
-		h["RateLimit-Reset"] = []string{strconv.FormatInt(ceilSeconds(d.Reset), 10)}
-	case HeadersXRateLimit:
-		h["x-ratelimit-limit"] = rd.limitStr
-		h["x-ratelimit-remaining"] = []string{strconv.Itoa(remaining)}
-		h["x-ratelimit-used"] = []string{strconv.Itoa(max(rd.limit-remaining, 0))}
-		h["x-ratelimit-reset"] = []string{strconv.FormatInt(ceilUnix(now.Add(d.Reset)), 10)}
-		h["x-ratelimit-resource"] = coreResource
-	case HeadersOpenAI:
-		h["x-ratelimit-limit-requests"] = rd.limitStr
-		h["x-ratelimit-remaining-requests"] = []string{strconv.Itoa(remaining)}
-		h["x-ratelimit-reset-requests"] = []string{ceilMillis(d.Reset).String()}
-	}
-}
-
-var coreResource = []string{"core"}
-
-// ceilUnix returns t in Unix seconds, rounded up.
-func ceilUnix(t time.Time) int64 {
-	s := t.Unix()
-	if t.Nanosecond() > 0 {
-		s++
-	}
-	return s
-}
-
-// ceilMillis rounds d up to the millisecond, as OpenAI's reset values are.
-func ceilMillis(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
-	return (d + time.Millisecond - 1) / time.Millisecond * time.Millisecond
-}
-
-// retryAfter writes Retry-After on a throttled response: whole seconds,
-// rounded up and at least 1, or the HTTP-date of that instant.
-func (rd *renderer) retryAfter(h http.Header, d *decision, now time.Time) {
-	switch rd.retryStyle {
-	case RetryAfterSeconds:
-		h["Retry-After"] = []string{strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter)), 10)}
-	case RetryAfterHTTPDate:
-		at := time.Unix(ceilUnix(now.Add(max(d.RetryAfter, time.Second))), 0)
-		h["Retry-After"] = []string{at.UTC().Format(http.TimeFormat)}
-	}
-}

@@ -117,6 +117,10 @@ func TestGoldenResponses(t *testing.T) {
 		{"sliding-counter-ietf", "algorithm=sliding-counter,limit=4,window=10s,headers=ietf,retry_after=seconds", ms(4000), 5},
 		{"lockout-ietf-legacy", "algorithm=lockout,limit=4,window=10s,headers=ietf-legacy,retry_after=seconds", ms(4000), 5},
 		{"queue-ietf", "algorithm=queue,rate=5/s,burst=0,headers=ietf,retry_after=seconds", 0, 2},
+		// At one instant the bucket admits the first request and refuses
+		// the others, which the quota does not count: 3 remain of it.
+		{"ietf-bucket-under-quota", "algorithm=token-bucket,rate=1/s,burst=1,quota=4/1h,window_start=first-use,headers=ietf,retry_after=seconds", ms(1500), 5},
+		{"ietf-quota-alone", "algorithm=none,quota=3/d,headers=ietf,retry_after=seconds", ms(1500), 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,7 +161,10 @@ func TestTruth(t *testing.T) {
 	}{
 		{"algorithm=token-bucket,rate=600/m,burst=7", Truth{Algorithm: "token-bucket", EffectiveLimitRPS: 10, Burst: 7}},
 		{"algorithm=gcra,rate=20/s", Truth{Algorithm: "gcra", EffectiveLimitRPS: 20, Burst: 1}},
-		{"algorithm=fixed-window,limit=100,window=10s", Truth{Algorithm: "fixed-window", EffectiveLimitRPS: 10, Burst: 100, WindowS: 10}},
+		{"algorithm=fixed-window,limit=100,window=10s", Truth{Algorithm: "fixed-window", EffectiveLimitRPS: 10, Burst: 100, WindowS: 10, WindowStart: "clock"}},
+		{"algorithm=fixed-window,limit=500,window=2m,window_start=first-use", Truth{Algorithm: "fixed-window", EffectiveLimitRPS: 500.0 / 120, Burst: 500, WindowS: 120, WindowStart: "first-use"}},
+		{"algorithm=token-bucket,rate=20/s,burst=40,quota=2000/1h", Truth{Algorithm: "token-bucket", EffectiveLimitRPS: 2000.0 / 3600, Burst: 40, QuotaLimit: 2000, QuotaWindowS: 3600, WindowStart: "clock"}},
+		{"algorithm=none,quota=10000/d", Truth{Algorithm: "none", EffectiveLimitRPS: 10000.0 / 86400, QuotaLimit: 10000, QuotaWindowS: 86400, WindowStart: "clock"}},
 		{"algorithm=sliding-log,limit=30,window=1m", Truth{Algorithm: "sliding-log", EffectiveLimitRPS: 0.5, Burst: 30, WindowS: 60}},
 		{"algorithm=sliding-counter,limit=30,window=1m", Truth{Algorithm: "sliding-counter", EffectiveLimitRPS: 0.5, Burst: 30, WindowS: 60}},
 		{"algorithm=lockout,limit=100,window=10s", Truth{Algorithm: "lockout", EffectiveLimitRPS: 10, Burst: 100, WindowS: 10}},
@@ -166,8 +173,8 @@ func TestTruth(t *testing.T) {
 		{"algorithm=queue,rate=10/s,burst=20", Truth{Algorithm: "queue", EffectiveLimitRPS: 10, Burst: 20}},
 		{"algorithm=none", Truth{Algorithm: "none"}},
 		{"preset=hf-endpoint", Truth{Algorithm: "concurrency", EffectiveLimitRPS: 214.3527, Burst: 128, MaxInFlight: 128}},
-		{"preset=hf-hub", Truth{Algorithm: "fixed-window", EffectiveLimitRPS: 1000.0 / 300, Burst: 1000, WindowS: 300}},
-		{"preset=github", Truth{Algorithm: "fixed-window", EffectiveLimitRPS: 5000.0 / 3600, Burst: 5000, WindowS: 3600}},
+		{"preset=hf-hub", Truth{Algorithm: "fixed-window", EffectiveLimitRPS: 1000.0 / 300, Burst: 1000, WindowS: 300, WindowStart: "clock"}},
+		{"preset=github", Truth{Algorithm: "fixed-window", EffectiveLimitRPS: 5000.0 / 3600, Burst: 5000, WindowS: 3600, WindowStart: "first-use"}},
 		{"preset=openai", Truth{Algorithm: "token-bucket", EffectiveLimitRPS: 50, Burst: 100}},
 		{"preset=nginx", Truth{Algorithm: "queue", EffectiveLimitRPS: 10, Burst: 20}},
 	}
@@ -233,7 +240,7 @@ func TestControlEndpoints(t *testing.T) {
 	if err := json.Unmarshal(do("GET", TruthPath).Body.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	want := Truth{Algorithm: "fixed-window", EffectiveLimitRPS: 2.0 / 60, Burst: 2, WindowS: 60, KeyBy: "none",
+	want := Truth{Algorithm: "fixed-window", EffectiveLimitRPS: 2.0 / 60, Burst: 2, WindowS: 60, WindowStart: "clock", KeyBy: "none",
 		Spec: "algorithm=fixed-window,limit=2,window=1m0s", Requests: 3, Accepted: 2, Throttled: 1}
 	if got != want {
 		t.Errorf("truth: got %+v, want %+v", got, want)
@@ -308,6 +315,10 @@ func TestParseSpecAndSet(t *testing.T) {
 			"algorithm=concurrency,max_in_flight=4,latency=lognormal:50ms,400ms,key_by=header:Authorization", "", ""},
 		{"algorithm=none,error_rate=1%,reset_rate=0.5%,hang_rate=0.001", "algorithm=none,error_rate=1%,reset_rate=0.5%,hang_rate=0.1%", "", ""},
 		{"algorithm=fixed-window,limit=10,window=1m,retry_after=http-date,throttle_status=503", "algorithm=fixed-window,limit=10,window=1m0s,throttle_status=503,retry_after=http-date", "", ""},
+		{"algorithm=token-bucket,rate=20/s,burst=40,quota=2000/h,window_start=First_Use", "algorithm=token-bucket,rate=20/s,burst=40,quota=2000/1h0m0s,window_start=first-use", "", ""},
+		{"preset=github", "algorithm=fixed-window,limit=5000,window=1h0m0s,window_start=first-use,throttle_status=403,headers=x-ratelimit", "", ""},
+		{"algorithm=none,quota=2000", "", "quota", "is not a quota"},
+		{"algorithm=fixed-window,limit=1,window=1s,window_start=midnight", "", "window_start", "write one of clock, first-use"},
 		{"algorithm=token-bucket,rate=20/x", "", "rate", `"20/x" is not a rate`},
 		{"algorithm=token-bucket,rate=50/s,burst=-1", "", "burst", "write a whole number"},
 		{"algorithm=fixed-window,limit=ten,window=1m", "", "limit", "write for example 100"},
@@ -382,6 +393,8 @@ func TestNewRejectsIncompleteConfigs(t *testing.T) {
 		{Config{Algorithm: limiter.None, ThrottleStatus: 302}, "throttle_status"},
 		{Config{Algorithm: limiter.None, Faults: Faults{ErrorRate: 0.6, HangRate: 0.6}}, "error_rate"},
 		{Config{Algorithm: limiter.None, KeyBy: "cookie"}, "key_by"},
+		{Config{Algorithm: limiter.TokenBucket, Rate: 1, WindowStart: WindowStartFirstUse}, "window_start"},
+		{Config{Algorithm: limiter.None, Quota: Quota{Limit: 5}}, "quota"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%+v", tt.cfg), func(t *testing.T) {

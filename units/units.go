@@ -75,6 +75,29 @@ func parsePeriod(p string) (time.Duration, error) {
 	return d, nil
 }
 
+// ParseQuota parses a quota: a whole number of requests per period,
+// "1000/5m", "5000/h", "10000/d", with the periods ParseRate reads. The
+// count is at least 1 and at most 1e9; the period at least a millisecond
+// and at most a year.
+func ParseQuota(s string) (n int, period time.Duration, err error) {
+	num, per, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return 0, 0, fmt.Errorf(`%q is not a quota; write a number of requests per period such as "1000/5m" or "5000/h"`, s)
+	}
+	n, err = strconv.Atoi(strings.TrimSpace(num))
+	if err != nil || n < 1 || n > 1e9 {
+		return 0, 0, fmt.Errorf(`%q is not a quota: the count must be a whole number from 1 to 1000000000, as in "1000/5m"`, s)
+	}
+	period, err = parsePeriod(strings.TrimSpace(per))
+	if err != nil {
+		return 0, 0, fmt.Errorf(`%q is not a quota: %w`, s, err)
+	}
+	if period < time.Millisecond || period > 366*24*time.Hour {
+		return 0, 0, fmt.Errorf(`%q is not a quota: write a period from 1ms to a year, as in "1000/5m"`, s)
+	}
+	return n, period, nil
+}
+
 // ParseShare parses a share of requests, written as a percentage ("1%",
 // "2.5%") or a fraction ("0.01"), and returns the fraction in [0, 1].
 func ParseShare(s string) (float64, error) {

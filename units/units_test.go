@@ -119,6 +119,37 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
+func TestParseQuota(t *testing.T) {
+	tests := []struct {
+		in      string
+		n       int
+		per     time.Duration
+		wantErr string
+	}{
+		{"1000/5m", 1000, 5 * time.Minute, ""},
+		{"5000/h", 5000, time.Hour, ""},
+		{" 10000 / d ", 10000, 24 * time.Hour, ""},
+		{"2000/1h", 2000, time.Hour, ""},
+		{"1000", 0, 0, "is not a quota"},
+		{"0/h", 0, 0, "whole number from 1"},
+		{"1.5/h", 0, 0, "whole number from 1"},
+		{"10/fortnight", 0, 0, "unknown period"},
+		{"10/9000h", 0, 0, "from 1ms to a year"},
+	}
+	for _, tt := range tests {
+		n, per, err := ParseQuota(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseQuota(%q) error = %v, want it to contain %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || n != tt.n || per != tt.per {
+			t.Errorf("ParseQuota(%q) = %d, %v, %v; want %d, %v", tt.in, n, per, err, tt.n, tt.per)
+		}
+	}
+}
+
 func FuzzParseRate(f *testing.F) {
 	for _, s := range []string{"50/s", "600/m", "1000/h", "0.5/s", "50", "100/10s", "1e3/d", "/s", "5/"} {
 		f.Add(s)
