@@ -54,6 +54,9 @@ func WritePlan(w io.Writer, sc *scenarios.Scenario, pl scenarios.Plan) error {
 	fmt.Fprintf(w, "time:        %s with the shortest cooldowns, at most %s (cap limits.max_duration %s)\n",
 		roundDur(pl.Duration), roundDur(pl.MaxTime), roundDur(l.MaxDuration))
 	fmt.Fprintf(w, "cooldown:    %s between steps\n", pl.Cooldown)
+	for i, l := range wrap(quotaPlanText(sc, pl), textWidth-13) {
+		fmt.Fprintf(w, "%-13s%s\n", map[bool]string{true: "quota:"}[i == 0], l)
+	}
 	if len(pl.CappedBy) > 0 {
 		fmt.Fprintf(w, "cut by:      %s\n", strings.Join(pl.CappedBy, ", "))
 	}
@@ -71,4 +74,24 @@ func roundDur(d time.Duration) string {
 	default:
 		return d.Round(time.Millisecond).String()
 	}
+}
+
+// quotaPlanText says what a window quota (minutes to days) costs the
+// strategy: checking an advertised one, finding one nothing advertises,
+// measuring one outright.
+func quotaPlanText(sc *scenarios.Scenario, pl scenarios.Plan) string {
+	share := units.PercentWhole(sc.Limits.MaxQuotaShare)
+	switch pl.Strategy {
+	case scenarios.StrategyAuto:
+		return fmt.Sprintf("an advertised window quota is read from the headers first and checked with a few requests, never more than %s of it "+
+			"(limits.max_quota_share); one nothing advertises costs the quota itself to find, and timing its window spends a second one "+
+			"only when that share is 100%%", share)
+	case scenarios.StrategyQuota:
+		s := "measuring a window quota outright costs the quota plus one reset (the wait until it reopens; a quota nothing advertises is spent twice to time its window)"
+		if sc.Limits.MaxQuotaShare < 1 {
+			return s + fmt.Sprintf("; limits.max_quota_share is %s, so an advertised quota is only checked with that share: write 100%% to allow it", share)
+		}
+		return s + "; limits.max_quota_share 100% allows it"
+	}
+	return "these steps ramp through a window quota and spend it; auto and quota read an advertised one first"
 }

@@ -29,6 +29,7 @@ type Flags struct {
 	MaxRate        string
 	MaxRequests    int
 	MaxDuration    string
+	MaxQuotaShare  string
 }
 
 // FromFlags builds the scenario the flags describe, applies the defaults a
@@ -149,6 +150,7 @@ func (fb *flagBuilder) probe(f Flags) {
 	sc.Limits.MaxRate = readFlag(fb, "max-rate", f.MaxRate, units.ParseRate)
 	pr.Step = readFlag(fb, "step", f.Step, units.ParseDuration)
 	sc.Limits.MaxDuration = readFlag(fb, "max-duration", f.MaxDuration, units.ParseDuration)
+	sc.Limits.MaxQuotaShare = readFlag(fb, "max-quota-share", f.MaxQuotaShare, QuotaShare)
 	if f.Threshold != "" {
 		s, err := units.ParseShare(f.Threshold)
 		if err != nil || s == 0 {

@@ -55,7 +55,7 @@ func TestFromFlags(t *testing.T) {
 		{"every flag", Flags{Args: []string{"http://127.0.0.1:8080/api"}, Name: "gw", Method: "post",
 			Headers: []string{"Authorization: Bearer s3cret", "X-Tier:  gold "}, Data: "@" + body,
 			ThrottleStatus: []string{"429", " 503"}, ThrottleBody: "slow down", Strategy: StrategySteps,
-			Start: "10/s", Max: "600/m", Step: "2s", Threshold: "5%", MaxRate: "200/s", MaxRequests: 900, MaxDuration: "1m"},
+			Start: "10/s", Max: "600/m", Step: "2s", Threshold: "5%", MaxRate: "200/s", MaxRequests: 900, MaxDuration: "1m", MaxQuotaShare: "25%"},
 			func(t *testing.T, sc *Scenario) {
 				tg, pr, l := sc.Target, sc.Probe, sc.Limits
 				if sc.Name != "gw" || tg.Method != "POST" || string(tg.Body) != `{"inputs":"hi"}` || tg.ThrottleBody != "slow down" ||
@@ -72,7 +72,7 @@ func TestFromFlags(t *testing.T) {
 				if pr.Strategy != StrategySteps || pr.Start != 10 || pr.Max != 10 || pr.Step != 2*time.Second || pr.Threshold != 0.05 {
 					t.Errorf("got probe %+v", pr)
 				}
-				if l != (Limits{MaxRate: 200, MaxRequests: 900, MaxDuration: time.Minute}) {
+				if l != (Limits{MaxRate: 200, MaxRequests: 900, MaxDuration: time.Minute, MaxQuotaShare: 0.25}) {
 					t.Errorf("got limits %+v", l)
 				}
 			}},

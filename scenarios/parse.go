@@ -391,7 +391,7 @@ var strategies = []string{StrategyAuto, StrategySteps, StrategyLinear, StrategyC
 
 func (p *parser) limits(n *yaml.Node) {
 	l := &p.sc.Limits
-	p.section("limits", n, []string{"max_rate", "max_requests", "max_duration"}, func(key string, v *yaml.Node) {
+	p.section("limits", n, []string{"max_rate", "max_requests", "max_duration", "max_quota_share"}, func(key string, v *yaml.Node) {
 		path := "limits." + key
 		switch key {
 		case "max_rate":
@@ -400,8 +400,20 @@ func (p *parser) limits(n *yaml.Node) {
 			l.MaxRequests = p.count(path, v, 1)
 		case "max_duration":
 			l.MaxDuration = p.duration(path, v)
+		case "max_quota_share":
+			l.MaxQuotaShare = read(p, path, v, QuotaShare)
 		}
 	})
+}
+
+// QuotaShare reads limits.max_quota_share: a share above zero ("10%",
+// "0.1", "100%").
+func QuotaShare(s string) (float64, error) {
+	f, err := units.ParseShare(s)
+	if err == nil && f == 0 {
+		err = fmt.Errorf("%q spends nothing, so nothing could be measured; write a share above zero such as 10%%, or 100%% to allow measuring a quota outright", s)
+	}
+	return f, err
 }
 
 func (p *parser) expect(n *yaml.Node) {

@@ -105,6 +105,11 @@ type Limits struct {
 	MaxRate     units.Rate // never exceeded by any step
 	MaxRequests int
 	MaxDuration time.Duration
+	// MaxQuotaShare is the share, in (0, 1], of a window quota (one
+	// advertised, or one found spent) the probe may spend knowingly: an
+	// advertised quota is checked within it, and a quota is measured
+	// outright (spent and waited out) only when it is 1.
+	MaxQuotaShare float64
 }
 
 // Price is what the tier costs, for comparisons.

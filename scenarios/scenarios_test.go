@@ -58,10 +58,10 @@ func TestExplicitLimitsRaiseRemoteCaps(t *testing.T) {
 	src := `name: x
 target: {url: "https://api.example.com/"}
 probe: {max: 200/s}
-limits: {max_rate: 300/s, max_requests: 50000, max_duration: 10m}
+limits: {max_rate: 300/s, max_requests: 50000, max_duration: 10m, max_quota_share: 100%}
 `
 	sc := mustParse(t, src, Options{})
-	if sc.Probe.Max != 200 || sc.Limits.MaxRate != 300 || sc.Limits.MaxRequests != 50000 || sc.Limits.MaxDuration != 10*time.Minute {
+	if sc.Probe.Max != 200 || sc.Limits.MaxRate != 300 || sc.Limits.MaxRequests != 50000 || sc.Limits.MaxDuration != 10*time.Minute || sc.Limits.MaxQuotaShare != 1 {
 		t.Errorf("got probe.max %v, limits %+v", sc.Probe.Max, sc.Limits)
 	}
 }
@@ -212,7 +212,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		// A scenario that parses must be safe to run: bounded and planable.
-		if sc.Limits.MaxRequests <= 0 || sc.Limits.MaxDuration <= 0 || sc.Limits.MaxRate <= 0 {
+		if sc.Limits.MaxRequests <= 0 || sc.Limits.MaxDuration <= 0 || sc.Limits.MaxRate <= 0 || !(sc.Limits.MaxQuotaShare > 0 && sc.Limits.MaxQuotaShare <= 1) {
 			t.Fatalf("unbounded scenario accepted: %+v", sc.Limits)
 		}
 		pl := MakePlan(sc)

@@ -11,8 +11,8 @@ import (
 // Safety caps applied when a scenario sets none. A target off this machine
 // is someone's production quota: the defaults there are small.
 var (
-	RemoteDefaults   = Limits{MaxRate: 50, MaxRequests: 5000, MaxDuration: 2 * time.Minute}
-	LoopbackDefaults = Limits{MaxRate: 20000, MaxRequests: 1_000_000, MaxDuration: 10 * time.Minute}
+	RemoteDefaults   = Limits{MaxRate: 50, MaxRequests: 5000, MaxDuration: 2 * time.Minute, MaxQuotaShare: 0.1}
+	LoopbackDefaults = Limits{MaxRate: 20000, MaxRequests: 1_000_000, MaxDuration: 10 * time.Minute, MaxQuotaShare: 1}
 )
 
 // Probe defaults applied when a scenario leaves a key out.
@@ -59,6 +59,9 @@ func ApplyDefaults(sc *Scenario) {
 	}
 	if l.MaxDuration == 0 {
 		l.MaxDuration = caps.MaxDuration
+	}
+	if l.MaxQuotaShare == 0 {
+		l.MaxQuotaShare = caps.MaxQuotaShare
 	}
 	if pr.Strategy == "" {
 		pr.Strategy = StrategyAuto
