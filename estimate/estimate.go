@@ -33,6 +33,9 @@ type Input struct {
 	// MaxOfferedRPS is the highest rate the scenario allowed, requests per
 	// second; 0 when unknown. It only words a lower bound.
 	MaxOfferedRPS float64
+	// Quota is what the probe's quota mode saw; nil when it did not run.
+	// With it the summary states the binding quota (see Policies).
+	Quota *evidence.Quota
 }
 
 // Onset returns the lowest offered rate, requests per second, among the
@@ -72,6 +75,7 @@ func Estimate(in Input) Summary {
 	e := newEstimator(in)
 	e.all = all
 	e.run()
+	e.quotaPolicies() // policies.go: every policy, and the headline of quota mode
 	return e.sum
 }
 

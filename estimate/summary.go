@@ -27,6 +27,10 @@ type Summary struct {
 	// parameters, for replaying traffic against it; nil when none was
 	// fitted (nothing throttled, or an older report).
 	Model *Model `json:"model,omitempty"`
+	// Policies are the limits the target advertised or quota mode
+	// measured, the binding one marked; absent when there are none. After
+	// quota mode the numbers above are the binding policy's.
+	Policies []Policy `json:"policies,omitempty"`
 }
 
 // Model is a limiter and its parameters, as a report keeps them.
