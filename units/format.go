@@ -27,9 +27,18 @@ func (r Rate) Interval() time.Duration {
 	return time.Duration(math.Round(float64(time.Second) / float64(r)))
 }
 
-// String renders r rounded to three significant digits the way users write
-// rates: "48.2/s", "30/m", "0/s" for zero.
-func (r Rate) String() string { return FormatRate(Sig(float64(r), 3)) }
+// String renders r rounded to three significant digits, in the unit it is
+// written in, the way users write rates: "48.2/s", "33.3/m", "0/s" for
+// zero.
+func (r Rate) String() string {
+	x := float64(r)
+	for _, per := range []float64{1, 60, 3600, 86400} {
+		if x*per >= 1 || per == 86400 || x == 0 {
+			return FormatRate(Sig(x*per, 3) / per)
+		}
+	}
+	return FormatRate(x)
+}
 
 // Sig rounds x to n significant digits. NaN, infinities and zero are
 // returned as they are.

@@ -12,6 +12,9 @@ func TestFormat(t *testing.T) {
 	}{
 		{"rate", Rate(48.234).String(), "48.2/s"},
 		{"rate per minute", Rate(0.5).String(), "30/m"},
+		{"rate per minute, rounded in minutes", Rate(2000.0 / 3600).String(), "33.3/m"},
+		{"rate per day", Rate(10000.0 / 86400).String(), "6.94/m"},
+		{"rate per day, rounded in days", Rate(1.0 / 86400).String(), "1/d"},
 		{"rate zero", Rate(0).String(), "0/s"},
 		{"rate every", Every(20 * time.Millisecond).String(), "50/s"},
 		{"rate or dash", RateOrDash(50.2345), "50.2/s"},
