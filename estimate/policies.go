@@ -145,7 +145,7 @@ func (e *estimator) quotaPolicies() {
 		}
 	}
 	s := Summary{Limited: true, Policies: e.sum.Policies, Reasons: []string{"quota mode: " + q.Trigger}}
-	s.EffectiveLimitRPS = units.Sig(b.RateRPS, 3)
+	s.EffectiveLimitRPS = b.RateRPS
 	s.WindowS = b.WindowS
 	s.Burst = quotaBurst(e.sum.Policies, b)
 	s.Algorithm = AlgorithmFixedWindow
@@ -160,9 +160,7 @@ func (e *estimator) quotaPolicies() {
 		}
 	}
 	s.EffectiveLimitBand = quotaBand(b, q.Spends)
-	for _, p := range e.sum.Policies {
-		s.Reasons = append(s.Reasons, policySentence(p))
-	}
+	s.Reasons = append(s.Reasons, b.String())
 	s.Reasons = append(s.Reasons, spendSentences(q.Spends)...)
 	if q.Budget > 0 {
 		s.Reasons = append(s.Reasons, fmt.Sprintf("quota mode allowed itself %d requests, %s of the quota (limits.max_quota_share)", q.Budget, units.PercentWhole(q.Share)))
@@ -203,19 +201,20 @@ func quotaBurst(pols []Policy, b Policy) int {
 
 // quotaBand is the range of long-run rates the binding policy allows: its
 // rate when advertised and consistent, the spread of the measured window
-// otherwise, and up to its rate when only a least window is known.
+// otherwise, and up to its rate when only a least window is known. The
+// rates are exact quotients: the wording rounds them.
 func quotaBand(b Policy, spends []evidence.Spend) Band {
 	r := b.RateRPS
 	switch {
 	case b.WindowS == 0:
-		return Band{Low: 0, High: units.Sig(r, 3)}
+		return Band{Low: 0, High: r}
 	case b.Source == SourceAdvertised && b.Consistent:
-		return Band{Low: units.Sig(r, 3), High: units.Sig(r, 3)}
+		return Band{Low: r, High: r}
 	case b.Source == SourceMeasured:
 		err := windowError(spends)
-		return Band{Low: units.Sig(b.Limit/(b.WindowS+err), 3), High: units.Sig(b.Limit/max(b.WindowS-err, b.WindowS/2), 3)}
+		return Band{Low: b.Limit / (b.WindowS + err), High: b.Limit / max(b.WindowS-err, b.WindowS/2)}
 	}
-	return Band{Low: units.Sig(r*0.9, 3), High: units.Sig(r*1.1, 3)}
+	return Band{Low: r * 0.9, High: r * 1.1}
 }
 
 // quotaConfidence: an advertised policy the requests agreed with is as good
@@ -233,36 +232,47 @@ func quotaConfidence(b Policy) float64 {
 	return 0.3
 }
 
-// policySentence says what is known of a policy and where from.
-func policySentence(p Policy) string {
-	name := cmp.Or(p.Name, "a policy")
+// PerWindow words the quota of p: "1000 requests per 5 min", "500
+// requests per at least 61.6 s".
+func (p Policy) PerWindow() string {
 	what := units.Num(p.Limit) + " " + p.Unit
-	switch {
-	case p.Limit <= 0:
+	if p.Limit <= 0 {
 		what = "an unknown number of " + p.Unit
 	}
 	switch {
 	case p.WindowS > 0:
-		what += " per " + units.Seconds(p.WindowS)
-		if p.countsRequests() && p.RateRPS > 0 {
-			what += " (" + units.Rate(p.RateRPS).String() + ")"
-		}
+		return what + " per " + units.Seconds(p.WindowS)
 	case p.WindowMinS > 0:
-		what += " per window of at least " + units.Seconds(p.WindowMinS)
-	default:
-		what += " per a window it does not state"
+		return what + " per at least " + units.Seconds(p.WindowMinS)
+	}
+	return what + " per a window it does not state"
+}
+
+// String says what is known of a policy and where from, in one line.
+func (p Policy) String() string {
+	what := p.PerWindow()
+	if p.countsRequests() && p.RateRPS > 0 {
+		if p.WindowS > 0 {
+			what += " (" + units.Rate(p.RateRPS).String() + ")"
+		} else {
+			what += " (at most " + units.Rate(p.RateRPS).String() + ")"
+		}
 	}
 	if p.Kind != "" {
 		what += ", " + kindWords[p.Kind]
 	}
 	src := p.Source
 	switch {
+	case p.Source == SourceMeasured && p.WindowS > 0:
+		src = "measured by spending two windows"
+	case p.Source == SourceMeasured:
+		src = "measured by spending one window, whose start is unknown"
 	case p.Source == SourceAdvertised && p.Checked > 0 && p.Consistent:
 		src = fmt.Sprintf("advertised and consistent with %d requests", p.Checked)
 	case p.Source == SourceAdvertised && p.Mismatch != "":
 		src = "advertised, but " + p.Mismatch
 	}
-	s := fmt.Sprintf("%s: %s; %s", name, what, src)
+	s := fmt.Sprintf("%s: %s; %s", cmp.Or(p.Name, "the policy"), what, src)
 	if p.Binding {
 		s += "; binding: a steady client meets it first"
 	}

@@ -195,10 +195,11 @@ func TestEstimateQuotaHeadline(t *testing.T) {
 	})
 	steps := []evidence.Step{{Index: 0, Phase: "headers", OfferedRPS: 4, DurationS: 6.2, Requests: 25, OK: 25, GoodputRPS: 4, FirstThrottleS: -1}}
 	s := Estimate(Input{Steps: steps, Threshold: 0.01, Quota: &evidence.Quota{Trigger: "test", Readings: readings, StartUnixS: startUnix, Share: 0.1, Budget: 100}})
-	if !s.Limited || s.LowerBoundOnly || s.Algorithm != AlgorithmFixedWindow || s.WindowS != 300 || s.EffectiveLimitRPS != 3.33 || s.Burst != 1000 {
+	const rate = 1000.0 / 300
+	if !s.Limited || s.LowerBoundOnly || s.Algorithm != AlgorithmFixedWindow || s.WindowS != 300 || s.EffectiveLimitRPS != rate || s.Burst != 1000 {
 		t.Errorf("got %+v, want limited, fixed-window 1000 per 300 s = 3.33/s", s)
 	}
-	if s.EffectiveLimitBand.Low != 3.33 || s.EffectiveLimitBand.High != 3.33 || s.Confidence < 0.8 {
+	if s.EffectiveLimitBand.Low != rate || s.EffectiveLimitBand.High != rate || s.Confidence < 0.8 {
 		t.Errorf("got band %+v, confidence %v; want exactly the advertised rate, confidence ≥ 0.8", s.EffectiveLimitBand, s.Confidence)
 	}
 	if m, ok := ModelOf(s); !ok || m.Limit != 1000 || m.WindowS != 300 {

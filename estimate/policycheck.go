@@ -195,7 +195,7 @@ func measuredPolicy(spends []evidence.Spend) (Policy, bool) {
 	if len(spends) == 0 {
 		return Policy{}, false
 	}
-	p := Policy{Name: "measured", Unit: headers.UnitRequests, Source: SourceMeasured}
+	p := Policy{Name: "window", Unit: headers.UnitRequests, Source: SourceMeasured}
 	s1 := spends[0]
 	p.Limit = float64(s1.Admitted)
 	if len(spends) >= 2 && s1.Reopened() && spends[1].Reopened() {
@@ -244,18 +244,19 @@ func windowError(spends []evidence.Spend) float64 {
 	return e
 }
 
-// spendSentences say what each spend saw.
+// spendSentences say what each spend saw, times from the run's start.
 func spendSentences(spends []evidence.Spend) []string {
+	at := func(s float64) string { return units.Seconds(math.Round(s*1000) / 1000) }
 	var out []string
 	for i, s := range spends {
-		line := fmt.Sprintf("window %d: %d requests passed from the first at %s, then a refusal at %s", i+1, s.Admitted, units.Seconds(s.FirstS), units.Seconds(s.RefusedS))
+		line := fmt.Sprintf("window %d: %d requests passed from the first at %s, then a refusal at %s", i+1, s.Admitted, at(s.FirstS), at(s.RefusedS))
 		if s.RetryAfterS > 0 {
 			line += fmt.Sprintf(" asking to wait %s", units.Seconds(s.RetryAfterS))
 		}
 		if s.Reopened() {
-			line += fmt.Sprintf("; nothing passed until between %s and %s (%d polls)", units.Seconds(s.LastRefusedS), units.Seconds(s.ReopenS), s.Polls)
+			line += fmt.Sprintf("; nothing passed until between %s and %s (%d polls)", at(s.LastRefusedS), at(s.ReopenS), s.Polls)
 		} else {
-			line += fmt.Sprintf("; nothing passed up to %s, when the watch ended (%d polls)", units.Seconds(s.LastRefusedS), s.Polls)
+			line += fmt.Sprintf("; nothing passed up to %s, when the watch ended (%d polls)", at(s.LastRefusedS), s.Polls)
 		}
 		out = append(out, line)
 	}
