@@ -62,6 +62,7 @@ func Onset(steps []evidence.Step, threshold float64) (rps float64, ok bool) {
 // seen, LowerBoundOnly is set and the band is that single rate: the limit
 // is at least that. It is a pure function of in.
 func Estimate(in Input) Summary {
+	in = foldOpening(in) // policies.go: auto's opening read the headers just before its burst
 	// auto's recover steps poll a spent limiter on purpose, far below its
 	// rate: they are neither an onset nor a saturated rate.
 	steps := make([]evidence.Step, 0, len(in.Steps))

@@ -9,6 +9,7 @@ import (
 	"limitprobe/evidence"
 	"limitprobe/headers"
 	"limitprobe/limiter"
+	"limitprobe/scenarios"
 	"limitprobe/units"
 )
 
@@ -105,11 +106,14 @@ func fromAdvertised(p headers.Policy) Policy {
 }
 
 // markBinding marks the request-counting policy with the lowest long-run
-// rate.
+// rate; of equal rates, one whose window is known.
 func markBinding(pols []Policy) {
 	best := -1
 	for i, p := range pols {
-		if p.countsRequests() && p.RateRPS > 0 && (best < 0 || p.RateRPS < pols[best].RateRPS) {
+		if !p.countsRequests() || p.RateRPS <= 0 {
+			continue
+		}
+		if best < 0 || p.RateRPS < pols[best].RateRPS || p.RateRPS == pols[best].RateRPS && p.WindowS > 0 && pols[best].WindowS == 0 {
 			best = i
 		}
 	}
@@ -125,6 +129,25 @@ func binding(pols []Policy) (Policy, bool) {
 		return Policy{}, false
 	}
 	return pols[i], true
+}
+
+// foldOpening counts auto's opening, the few paced requests that read the
+// headers just before its burst from idle, as part of that burst: they
+// came from the same allowance, and the estimate reads the burst as the
+// run's first step.
+func foldOpening(in Input) Input {
+	if len(in.Steps) < 2 || in.Steps[0].Phase != scenarios.PhaseHeaders || in.Steps[0].Throttled > 0 || in.Steps[1].Phase != scenarios.PhaseBurst {
+		return in
+	}
+	o, b := in.Steps[0], in.Steps[1]
+	b.Requests += o.Requests
+	b.OK += o.OK
+	b.Errors += o.Errors
+	if b.FirstThrottleS >= 0 {
+		b.OKBeforeThrottle += o.OK
+	}
+	in.Steps = append([]evidence.Step{b}, in.Steps[2:]...)
+	return in
 }
 
 // quotaPolicies lists the run's policies and, when quota mode ran, states

@@ -163,7 +163,12 @@ func TestPoliciesMeasured(t *testing.T) {
 		{
 			name:      "one window: at least as long as the silence",
 			spends:    []evidence.Spend{{FirstS: 0, Admitted: 500, RefusedS: 0.5, LastRefusedS: 40, ReopenS: 44}},
-			wantLimit: 500, wantMin: 42,
+			wantLimit: 500, wantMin: 40,
+		},
+		{
+			name:      "one window with an advertised wait",
+			spends:    []evidence.Spend{{FirstS: 0, Admitted: 500, RefusedS: 0.5, RetryAfterS: 90, LastRefusedS: 0.5, ReopenS: 90.7}},
+			wantLimit: 500, wantMin: 89.5,
 		},
 		{
 			name:      "never reopened",

@@ -201,7 +201,7 @@ func measuredPolicy(spends []evidence.Spend) (Policy, bool) {
 	if len(spends) >= 2 && s1.Reopened() && spends[1].Reopened() {
 		s2 := spends[1]
 		p.Limit = float64(s2.Admitted)
-		b1, b2 := (s1.LastRefusedS+s1.ReopenS)/2, (s2.LastRefusedS+s2.ReopenS)/2
+		b1, b2 := reopenedAt(s1), reopenedAt(s2)
 		tol := max(1, windowError(spends)*2)
 		fixed, fromFirst := b2-b1, b2-s2.FirstS
 		if math.Abs((b1-s1.FirstS)-fromFirst) <= tol {
@@ -214,9 +214,11 @@ func measuredPolicy(spends []evidence.Spend) (Policy, bool) {
 			p.Mismatch = fmt.Sprintf("the two windows admitted %d and %d", s1.Admitted, s2.Admitted)
 		}
 	} else {
+		// Still shut then: the window is at least that long, whether it
+		// is counted on the clock or from its first request.
 		p.WindowMinS = s1.LastRefusedS - s1.FirstS
 		if s1.Reopened() {
-			p.WindowMinS = max(p.WindowMinS, (s1.LastRefusedS+s1.ReopenS)/2-s1.FirstS)
+			p.WindowMinS = refusedUntil(s1) - s1.FirstS
 		}
 		p.WindowMinS = units.Sig(p.WindowMinS, 3)
 	}
@@ -231,14 +233,29 @@ func measuredPolicy(spends []evidence.Spend) (Policy, bool) {
 	return p, true
 }
 
+// refusedUntil is the latest time, seconds, the window is known to have
+// been shut: the last refused poll, or nearly the end of the wait the
+// refusal advertised (resets are whole seconds).
+func refusedUntil(s evidence.Spend) float64 {
+	lo := s.LastRefusedS
+	if s.RetryAfterS > 0 {
+		lo = max(lo, s.RefusedS+s.RetryAfterS-1)
+	}
+	return min(lo, s.ReopenS)
+}
+
+// reopenedAt is when the window reopened, seconds: between refusedUntil
+// and the first admitted poll.
+func reopenedAt(s evidence.Spend) float64 { return (refusedUntil(s) + s.ReopenS) / 2 }
+
 // windowError is how far, seconds, a window timed from the spends' reopening
-// can be off: half the gap between the last refusal and the reopening, for
-// each of the two.
+// can be off: half the time the reopening is known within, for each of the
+// two.
 func windowError(spends []evidence.Spend) float64 {
 	var e float64
 	for _, s := range spends[:min(2, len(spends))] {
 		if s.Reopened() {
-			e += (s.ReopenS - s.LastRefusedS) / 2
+			e += (s.ReopenS - refusedUntil(s)) / 2
 		}
 	}
 	return e

@@ -36,6 +36,12 @@ func (e *engine) runAuto(ctx context.Context) error {
 	idx := 0
 	next := func() int { idx++; return idx - 1 }
 
+	// Hook (quota.go): read the advertised policies first; a window longer
+	// than the probe's horizon is checked in quota mode and auto ends here.
+	if done, err := e.quotaFirst(ctx, next); done || err != nil {
+		return err
+	}
+
 	// 1. Burst from idle, at the top rate, stopping at the first throttle.
 	burstRate := float64(pr.Max)
 	burst, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseBurst, rate: burstRate,

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"bytes"
+	"net/http"
 	"strings"
 
 	"limitprobe/evidence"
@@ -85,6 +86,10 @@ func (c *Classifier) classify(r *vegeta.Result) (evidence.Outcome, string) {
 	switch {
 	case out != evidence.Failed:
 		return out, ""
+	case r.Code == 403 && quotaSpent(r.Headers):
+		// GitHub refuses a spent primary limit with 403 and says so in
+		// x-ratelimit-remaining: 0.
+		return evidence.Throttled, ""
 	case r.Code >= 500:
 		return evidence.Failed, "5xx"
 	default:
@@ -110,4 +115,11 @@ func errorKind(msg string) string {
 		return "local-fd-limit"
 	}
 	return "other"
+}
+
+// quotaSpent reports whether h says that no request of the quota remains
+// (X-RateLimit-Remaining: 0).
+func quotaSpent(h http.Header) bool {
+	v := h.Get("X-Ratelimit-Remaining")
+	return v != "" && strings.TrimSpace(v) == "0"
 }

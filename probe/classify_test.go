@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -55,6 +56,10 @@ func TestClassifyResult(t *testing.T) {
 		{vegeta.Result{Code: 429}, evidence.Throttled, ""},
 		{vegeta.Result{Code: 502}, evidence.Failed, "5xx"},
 		{vegeta.Result{Code: 401}, evidence.Failed, "4xx"},
+		// GitHub's spent primary limit: 403 with nothing remaining.
+		{vegeta.Result{Code: 403, Headers: http.Header{"X-Ratelimit-Remaining": {"0"}}}, evidence.Throttled, ""},
+		{vegeta.Result{Code: 403, Headers: http.Header{"X-Ratelimit-Remaining": {"12"}}}, evidence.Failed, "4xx"},
+		{vegeta.Result{Code: 403}, evidence.Failed, "4xx"},
 		{vegeta.Result{Error: "dial tcp 127.0.0.1:1: connect: connection refused"}, evidence.Failed, "refused"},
 		{vegeta.Result{Error: "Get \"http://x/\": context canceled"}, evidence.Canceled, ""},
 	}

@@ -74,6 +74,14 @@ type engine struct {
 	steps   int // planned step count, for progress
 	raw     vegeta.Encoder
 	last    time.Time // last progress call
+	// quota is quota mode's state (quota.go); nil until it is armed.
+	quota *quotaRun
+	// watch, when set, sees every result of every step; it stops the step
+	// by returning true.
+	watch func(sp stepSpec, res *vegeta.Result, out evidence.Outcome) bool
+	// takeover, when set, sees every step send finished; it takes the run
+	// over (and send reports nothing left to send) by returning true.
+	takeover func(ctx context.Context, st evidence.Step) (bool, error)
 }
 
 // Execute probes sc's target following its plan and returns what it
@@ -111,7 +119,7 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 	var err error
 	switch sc.Probe.Strategy {
 	case scenarios.StrategyQuota:
-		err = e.runQuota(ctx, plan)
+		err = e.runQuota(ctx, plan.Steps[0])
 	case scenarios.StrategyAuto:
 		err = e.runAuto(ctx)
 	default: // steps, linear, concurrency
@@ -119,7 +127,7 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 	}
 	run := e.finish(ctx)
 	run.Summary = estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
-		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max)})
+		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max), Quota: run.Quota})
 	if err == nil && run.RequestsSent > 0 && run.ErrorsTotal == run.RequestsSent {
 		err = fmt.Errorf("%w: every request failed (%s)", ErrUnusable, errorSummary(run.Steps))
 	}
@@ -161,6 +169,13 @@ type stepSpec struct {
 	stopOnOK bool
 	// random spaces the requests with exponential gaps (Poisson arrivals).
 	random bool
+	// maxRequests caps the step's requests; 0 leaves it to the caps.
+	maxRequests int
+	// due, when set, schedules the requests instead of rate: request n
+	// (from 1) goes out due(n) seconds into the step; +Inf ends the step.
+	due func(n uint64) float64
+	// watch, when set, sees every result; returning true ends the step.
+	watch func(res *vegeta.Result, out evidence.Outcome) bool
 }
 
 // runStep sends one step and returns its measurement. ok is false when the
@@ -171,7 +186,10 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 		return evidence.Step{}, false
 	}
 	dur := min(sp.duration, timeLeft)
-	p := pacer{Start: sp.rate, Slope: sp.slope, Max: uint64(reqLeft)}
+	p := pacer{Start: sp.rate, Slope: sp.slope, Max: uint64(reqLeft), Due: sp.due}
+	if sp.maxRequests > 0 {
+		p.Max = min(p.Max, uint64(sp.maxRequests))
+	}
 	arrivals := ""
 	if sp.random && sp.concurrency == 0 && sp.slope == 0 {
 		p.Random, arrivals = newRandomGaps(uint64(sp.index)+1), evidence.ArrivalsPoisson
@@ -188,8 +206,11 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 		opts = append(opts, vegeta.Workers(uint64(sp.concurrency)), vegeta.MaxWorkers(uint64(sp.concurrency)))
 	}
 	atk := vegeta.NewAttacker(opts...)
-	stop := context.AfterFunc(ctx, func() { atk.Stop() })
-	defer stop()
+	// Ending the step's context stops the attack, and the pacer's waits
+	// with it, however long the next one.
+	stepCtx, endStep := context.WithCancel(ctx)
+	defer endStep()
+	context.AfterFunc(stepCtx, func() { atk.Stop() })
 
 	begin := time.Now()
 	offered := sp.rate
@@ -201,16 +222,22 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 		w.step.StartRPS, w.step.SlopeRPS = sp.rate, sp.slope
 	}
 	e.progress(sp, begin, 0, nil, true)
-	for res := range atk.Attack(e.targets, precise{p, ctx.Done()}, dur, e.sc.Name) {
+	for res := range atk.Attack(e.targets, precise{p, stepCtx.Done()}, dur, e.sc.Name) {
 		out := e.rec.add(res)
-		if out == evidence.Throttled && sp.stopOnThrottle || out == evidence.OK && sp.stopOnOK {
-			atk.Stop()
+		stop := out == evidence.Throttled && sp.stopOnThrottle || out == evidence.OK && sp.stopOnOK
+		if out != evidence.Canceled {
+			stop = sp.watch != nil && sp.watch(res, out) || stop
+			stop = e.watch != nil && e.watch(sp, res, out) || stop
+		}
+		if stop {
+			endStep()
 		}
 		e.encode(res)
 		e.progress(sp, begin, 0, nil, false)
 	}
 	sent := min(time.Since(begin), dur)
-	if ctx.Err() == nil && !sp.stopOnThrottle && !sp.stopOnOK && sent < dur && e.rec.sent < int64(e.sc.Limits.MaxRequests) {
+	if ctx.Err() == nil && !sp.stopOnThrottle && !sp.stopOnOK && sp.watch == nil && sp.maxRequests == 0 && sp.due == nil &&
+		sent < dur && e.rec.sent < int64(e.sc.Limits.MaxRequests) {
 		sent = dur
 	}
 	st := e.rec.close(w, sent)
@@ -334,22 +361,22 @@ func (e *engine) runSteps(ctx context.Context, plan scenarios.Plan) error {
 }
 
 // send runs one step and checks it for an error storm. ok is false when
-// the caps or ctx left nothing to send.
+// the caps or ctx left nothing to send, or when quota mode took the run
+// over after the step (see takeover).
 func (e *engine) send(ctx context.Context, sp stepSpec) (evidence.Step, bool, error) {
 	st, ok := e.runStep(ctx, sp)
 	if !ok {
 		return st, false, nil
 	}
-	return st, true, errorStorm(st)
-}
-
-// runQuota spends requests at the scenario's max rate until the first
-// throttled response, then stops: a window of hours or days is read from
-// its reset, never ramped through.
-func (e *engine) runQuota(ctx context.Context, plan scenarios.Plan) error {
-	ps := plan.Steps[0]
-	_, _, err := e.send(ctx, stepSpec{index: 0, phase: ps.Phase, rate: float64(ps.Rate), duration: e.sc.Limits.MaxDuration, stopOnThrottle: true})
-	return err
+	if err := errorStorm(st); err != nil {
+		return st, true, err
+	}
+	if e.takeover != nil {
+		if took, err := e.takeover(ctx, st); took || err != nil {
+			return st, false, err
+		}
+	}
+	return st, true, nil
 }
 
 // errorStorm returns an ErrUnusable error when most of a step's requests
@@ -411,6 +438,9 @@ func (e *engine) finish(ctx context.Context) *Run {
 		Steps:          e.rec.done,
 		Timeline:       e.rec.timeline(end),
 		Requests:       &e.rec.reqs,
+	}
+	if e.quota != nil && e.quota.active {
+		run.Quota = &e.quota.ev
 	}
 	if run.Steps == nil {
 		run.Steps = []evidence.Step{}

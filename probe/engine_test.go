@@ -110,33 +110,50 @@ func TestConcurrencyFindsCap(t *testing.T) {
 	}
 }
 
+// TestQuotaReadsFixedWindow: strategy quota reads the x-ratelimit headers
+// first, checks them, spends the window until the first refusal, waits for
+// the reset the refusal gives and, with the whole share on loopback,
+// spends the next window from its start to time it.
 func TestQuotaReadsFixedWindow(t *testing.T) {
 	_, url := serveMock(t, "algorithm=fixed-window,limit=100,window=20s,headers=x-ratelimit")
 	sc := scenario(t, url, func(sc *scenarios.Scenario) {
 		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyQuota, Max: 200}
-		sc.Limits.MaxDuration = 30 * time.Second
+		sc.Limits.MaxDuration = time.Minute
 	})
 	run, err := probe.Execute(context.Background(), sc, probe.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(run.Steps) != 1 {
-		t.Fatalf("got %d steps, want 1", len(run.Steps))
+	q := run.Quota
+	if q == nil || len(q.Readings) < 5 || len(q.Spends) != 2 {
+		t.Fatalf("quota evidence %+v, want readings and two spends", q)
 	}
-	s := run.Steps[0]
-	// The window is clock-aligned: a run can start late in one and see up
-	// to 2×100 before the first throttle, never more.
-	if s.OKBeforeThrottle < 1 || s.OKBeforeThrottle > 200 || s.Throttled == 0 {
-		t.Errorf("ok before throttle %d, throttled %d; want 1..200 then a throttle", s.OKBeforeThrottle, s.Throttled)
+	// The window is clock-aligned: a spend can start late in one and see up
+	// to 2×100 before the first refusal, never more.
+	for i, sp := range q.Spends {
+		if sp.Admitted < 1 || sp.Admitted > 200 || sp.RetryAfterS <= 0 || sp.RetryAfterS > 20 || !sp.Reopened() {
+			t.Errorf("spend %d: %+v; want 1..200 admitted, a reset within 20 s, and a reopening", i, sp)
+		}
 	}
-	if s.DurationS > 15 {
-		t.Errorf("quota step ran %.1fs; it must stop at the first throttle", s.DurationS)
+	for _, s := range run.Steps {
+		if s.Phase == scenarios.PhaseQuota && (s.DurationS > 5 || s.Throttled == 0) {
+			t.Errorf("quota step %d ran %.1f s with %d throttled; it must stop at the first throttle", s.Index+1, s.DurationS, s.Throttled)
+		}
 	}
 	if run.Advertised == nil || run.Advertised.Limit != 100 || run.Advertised.ResetS <= 0 || run.Advertised.ResetS > 20 {
 		t.Errorf("advertised = %+v, want limit 100 and a reset within 20s", run.Advertised)
 	}
+	var b estimate.Policy
+	for _, p := range run.Summary.Policies {
+		if p.Binding {
+			b = p
+		}
+	}
+	if b.Limit != 100 || math.Abs(b.WindowS-20) > 1 {
+		t.Errorf("binding policy %+v, want 100 per 20 s; all: %+v; spends %+v", b, run.Summary.Policies, q.Spends)
+	}
 	if run.RequestsSent > 250 {
-		t.Errorf("sent %d requests to learn a quota of 100", run.RequestsSent)
+		t.Errorf("sent %d requests to learn a quota of 100 (twice)", run.RequestsSent)
 	}
 }
 

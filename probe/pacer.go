@@ -18,6 +18,9 @@ type pacer struct {
 	// Random, when set, spaces a constant rate with exponential gaps
 	// (Poisson arrivals) instead of evenly.
 	Random *randomGaps
+	// Due, when set, replaces the rate: hit n (from 1) is due Due(n)
+	// seconds in; +Inf stops.
+	Due func(n uint64) float64
 }
 
 // randomGaps draws the due times of Poisson arrivals, reproducibly from a
@@ -47,14 +50,19 @@ func (p pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if p.Max > 0 && hits >= p.Max {
 		return 0, true
 	}
-	if p.Start <= 0 && p.Slope <= 0 {
+	if p.Start <= 0 && p.Slope <= 0 && p.Due == nil {
 		return 0, false
 	}
 	// Request n goes out one slot in (at (n+1)/rate), so a step that follows
 	// another without a pause never sends two requests closer than a slot.
-	due := p.due(float64(hits + 1))
-	if p.Random != nil && p.Slope == 0 {
+	var due float64
+	switch {
+	case p.Due != nil:
+		due = p.Due(hits + 1)
+	case p.Random != nil && p.Slope == 0:
 		due = p.Random.due(hits+1, p.Start)
+	default:
+		due = p.due(float64(hits + 1))
 	}
 	if math.IsInf(due, 1) {
 		return 0, true

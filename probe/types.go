@@ -30,7 +30,10 @@ type Run struct {
 	// Requests is every request of the run, for the estimator; not part
 	// of the report.
 	Requests *evidence.Requests `json:"-"`
-	Summary  estimate.Summary   `json:"summary"`
+	// Quota is what quota mode read and spent; nil (absent) when it did
+	// not run.
+	Quota   *evidence.Quota  `json:"quota,omitempty"`
+	Summary estimate.Summary `json:"summary"`
 }
 
 // ScenarioRef is what a report keeps of its scenario: nothing secret.

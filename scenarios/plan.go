@@ -15,6 +15,9 @@ const (
 	PhaseSaturate    = "saturate"    // auto: a sustained overload whose steady goodput is the limit
 	PhaseConcurrency = "concurrency" // closed-loop workers: a cap on requests in flight
 	PhaseQuota       = "quota"       // spend until the first throttle; read the reset
+	PhaseHeaders     = "headers"     // a few paced requests that read the advertised policies
+	PhaseCheck       = "check"       // quota mode: paced requests that check an advertised quota within its budget
+	PhaseWait        = "wait"        // quota mode: sparse polls until a spent window admits again
 	PhaseCreep       = "creep"       // auto: a slow linear rise from a clean start to the rate that locks a client out, then a hold at it
 )
 
