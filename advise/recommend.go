@@ -242,11 +242,15 @@ func Recommend(s estimate.Summary, steps []evidence.Step, adv *headers.Advertise
 	honor := st.retryAfterS > 0 || (adv != nil && (adv.RetryAfterS > 0 || adv.ResetS > 0))
 	var retryNotes []string
 	rec.Retry, retryNotes = retryFor(cls, slotRPS, st.p50MS, window, windowFrom, honor, margin)
+	if r, notes, ok := quotaRetry(s, honor); ok { // quota.go: a spent quota waits for its reset
+		rec.Retry, retryNotes = r, notes
+	}
 	if honor && st.retryAfterS > 0 {
 		retryNotes[0] += fmt.Sprintf(" (it sent up to %s)", units.SecondsOrDash(st.retryAfterS))
 	}
 	retryNotes[0] += "."
 	rec.Notes = append(rec.Notes, retryNotes...)
+	rec.Notes = append(rec.Notes, policyNotes(s, rec)...)
 	rec.Reference = references(rec.Retry, window)
 	return rec
 }

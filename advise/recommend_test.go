@@ -262,3 +262,33 @@ func TestGoDurationString(t *testing.T) {
 		}
 	}
 }
+
+// TestRecommendQuota: under an hourly quota with a per-second bucket the
+// client paces within the quota over the hour, bursts no more than the
+// shortest policy allows, and retries at the reset, not after seconds.
+func TestRecommendQuota(t *testing.T) {
+	s := estimate.Summary{Limited: true, EffectiveLimitRPS: 2000.0 / 3600, Burst: 20, WindowS: 3600, Algorithm: "fixed-window", Confidence: 0.9,
+		Policies: []estimate.Policy{
+			{Name: "p", Limit: 20, WindowS: 1, RateRPS: 20, Unit: "requests", Kind: estimate.KindBucket, Source: estimate.SourceAdvertised},
+			{Name: "quota", Limit: 2000, WindowS: 3600, RateRPS: 2000.0 / 3600, Unit: "requests", Kind: estimate.KindFixed, Source: estimate.SourceAdvertised, Binding: true},
+		}}
+	adv := &headers.Advertised{Limit: 2000, WindowS: 3600, ResetS: 1800, Source: headers.SourceIETF}
+	rec := Recommend(s, steps(5, 0, 4, 5), adv, 0.9)
+	if rec.ClientRateRPS != 0.5 || rec.ClientBurst > 20 || rec.ClientBurst < 1 {
+		t.Errorf("got rate %v, burst %d; want 0.5/s (90%% of 2000 per hour) and a burst of at most 20", rec.ClientRateRPS, rec.ClientBurst)
+	}
+	r := rec.Retry
+	if !r.HonorRetryAfter || r.BaseDelayMS != 3_600_000 || r.MaxDelayMS != 3_600_000 || r.MaxRetries != 2 {
+		t.Errorf("got retry %+v, want the reset honoured, else a random wait within the hour, twice at most", r)
+	}
+	joined := strings.Join(rec.Notes, "\n")
+	for _, want := range []string{"do not back off by seconds", "2 policies: p 20 per 1 s (20/s); quota 2000 per 60 min (33.3/m, binding)", "keeps within all of them"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("notes lack %q:\n%s", want, joined)
+		}
+	}
+	d := DemandFor(1, s, nil, rec)
+	if d.Meets {
+		t.Errorf("a demand of 1/s meets an hourly quota of 2000: %+v", d)
+	}
+}

@@ -203,6 +203,41 @@ func noneObservedRun() probe.Run {
 	return run
 }
 
+// quotaRun read an hourly quota over a per-second bucket from IETF
+// headers and checked it with 25 paced requests, spending none of it.
+func quotaRun() probe.Run {
+	var readings []evidence.Reading
+	var steps []evidence.Step
+	tl := evidence.Timeline{ResolutionS: 0.25}
+	for i := range 25 {
+		tl.Buckets = append(tl.Buckets, evidence.Bucket{Sent: 1, OK: 1, LatencyMSP50: 50, InFlight: 0.2})
+		sent := float64(i) * 0.25
+		readings = append(readings, evidence.Reading{SentS: sent, AtS: sent + 0.05, Status: 200, Policies: []headers.Policy{
+			{Name: "second", Limit: 20, WindowS: 1, Remaining: ptr(19.0), ResetS: 1, Unit: "requests"},
+			{Name: "hour", Limit: 2000, WindowS: 3600, Remaining: ptr(1999 - float64(i)), ResetS: 1200 - sent, Unit: "requests"},
+		}})
+	}
+	steps = append(steps,
+		evidence.Step{Index: 0, Phase: scenarios.PhaseHeaders, OfferedRPS: 4, DurationS: 1.25, Requests: 5, OK: 5, GoodputRPS: 4, FirstThrottleS: -1, LatencyMS: evidence.Latency{P50: 50, P95: 60, P99: 60, Max: 61}},
+		evidence.Step{Index: 1, Phase: scenarios.PhaseCheck, OfferedRPS: 4, StartS: 1.25, DurationS: 5, Requests: 20, OK: 20, GoodputRPS: 4, FirstThrottleS: -1, LatencyMS: evidence.Latency{P50: 50, P95: 60, P99: 60, Max: 62}})
+	q := &evidence.Quota{Trigger: "the target advertises 2000 requests per window of 60 min, longer than the probe's horizon of 60 s: read and checked, not ramped through",
+		StartUnixS: float64(fixtureStart.Unix()), HorizonS: 60, Share: 0.1, Budget: 200, Readings: readings,
+		Notes: []string{"the quota was checked, not spent: strategy quota with limits.max_quota_share 100% measures it outright"}}
+	adv := &headers.Advertised{Limit: 2000, WindowS: 3600, Remaining: ptr(1975.0), ResetS: 1194, Source: headers.SourceIETF, Policies: readings[24].Policies}
+	run := probe.Run{
+		Scenario:   probe.ScenarioRef{Name: "gateway", Target: probe.TargetRef{URL: "https://api.example.com/v1/items", Method: "GET"}, Strategy: "auto", Threshold: 0.01, DemandRPS: 1},
+		StartedAt:  fixtureStart,
+		StopReason: "finished the plan at 4/s",
+		Advertised: adv,
+		Steps:      steps,
+		Timeline:   tl,
+		Quota:      q,
+		Summary:    estimate.Estimate(estimate.Input{Steps: steps, Advertised: adv, Threshold: 0.01, Quota: q}),
+	}
+	totals(&run)
+	return run
+}
+
 // fixtureOptions are the options the golden files are made with.
 func fixtureOptions() Options {
 	return Options{ToolVersion: "0.1.0-test", Expect: scenarios.Expect{
@@ -223,5 +258,6 @@ func fixtures() []fixture {
 		}})},
 		{"noneobserved", New(noneObservedRun(), Options{ToolVersion: "0.1.0-test", DemandRPS: 25, PriceAmount: 0.6, PricePer: time.Hour,
 			Expect: scenarios.Expect{MinEffectiveLimit: 30, MinOnset: 30}})},
+		{"quota", New(quotaRun(), Options{ToolVersion: "0.1.0-test"})},
 	}
 }

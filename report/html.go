@@ -16,6 +16,7 @@ type htmlData struct {
 	StopReason                  string
 	Cards                       []card
 	Advertised, Mismatch        string
+	Policies                    []string
 	Reasons                     []string
 	Charts                      []template.HTML
 	Demand                      *advise.Demand
@@ -47,6 +48,7 @@ func writeHTML(w io.Writer, rep *Report) error {
 		StopReason:   rep.StopReason,
 		Advertised:   advertisedText(rep.Advertised),
 		Mismatch:     s.AdvertisedMismatch,
+		Policies:     policyLines(s),
 		Reasons:      s.Reasons,
 		Demand:       rec.Demand,
 		Notes:        rec.Notes,
@@ -67,6 +69,9 @@ func writeHTML(w io.Writer, rep *Report) error {
 		limit, limitSub = "≥ "+units.RateOrDash(lowerBound(rep)), "never throttled"
 	} else if s.EffectiveLimitBand.High > 0 {
 		limitSub = "band " + fmtBand(bandLike(s.EffectiveLimitBand))
+	}
+	if q := quotaLimit(s); q != "" {
+		limitSub = q
 	}
 	d.Cards = []card{
 		{Label: "effective limit", Value: limit, Sub: limitSub, Main: true},
@@ -248,6 +253,9 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 <tr><th>advertised</th><td>{{.Advertised}}</td></tr>
 {{- if .Mismatch}}
 <tr><th>advertised vs measured</th><td>{{.Mismatch}}</td></tr>
+{{- end}}
+{{- range $i, $p := .Policies}}
+<tr><th>{{if eq $i 0}}policies{{end}}</th><td>{{$p}}</td></tr>
 {{- end}}
 </table>
 {{- if .Reasons}}

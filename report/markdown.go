@@ -58,6 +58,9 @@ func writeMarkdown(b *bufio.Writer, rep *Report) error {
 	if s.LowerBoundOnly {
 		limit = "≥ " + units.RateOrDash(lowerBound(rep))
 	}
+	if q := quotaLimit(s); q != "" {
+		limit = q + ": " + limit
+	}
 	p("### Summary\n\n")
 	rows := [][]string{
 		{"effective limit", "**" + limit + "**" + bandSuffix(rep)},
@@ -73,6 +76,9 @@ func writeMarkdown(b *bufio.Writer, rep *Report) error {
 		[]string{"advertised", advertisedText(rep.Advertised)})
 	if s.AdvertisedMismatch != "" {
 		rows = append(rows, []string{"advertised vs measured", "⚠️ " + s.AdvertisedMismatch})
+	}
+	for i, l := range policyLines(s) {
+		rows = append(rows, []string{map[bool]string{true: "policies"}[i == 0], l})
 	}
 	mdTable(b, []string{"", "measured"}, "ll", rows)
 	if len(s.Reasons) > 0 {

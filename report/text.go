@@ -121,6 +121,9 @@ func writeTable(w *bufio.Writer, rep *Report, opt RenderOptions) error {
 	if s.LowerBoundOnly {
 		limit = "at least " + units.RateOrDash(lowerBound(rep)) + " (never throttled)"
 	}
+	if q := quotaLimit(s); q != "" {
+		limit = q + ": " + limit
+	}
 	t.fieldStyled("effective limit", limit, ansiBold)
 	t.field("onset", onsetText(rep))
 	t.field("burst", burstText(s))
@@ -133,6 +136,7 @@ func writeTable(w *bufio.Writer, rep *Report, opt RenderOptions) error {
 	if s.AdvertisedMismatch != "" {
 		t.fieldStyled("", "mismatch: "+s.AdvertisedMismatch, ansiYellow)
 	}
+	t.bullets("policies", policyLines(s))
 	t.bullets("why", s.Reasons)
 
 	t.recommendation(rep)
