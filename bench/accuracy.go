@@ -125,7 +125,7 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 		}
 	}
 	fmt.Fprintln(w)
-	return code
+	return max(code, quotaTable(ctx, e, o))
 }
 
 // selected reports whether the case is among -only's comma-separated
