@@ -170,24 +170,10 @@ func Parse(h http.Header, now time.Time) (a Advertised, ok bool) {
 		a.Notes = q.notes
 		a.Policies = q.pols
 		if a.Limit > 0 && a.WindowS == 0 {
-			if pol, found := p.windowFor(a.Limit); found {
-				a.WindowS = pol.w
-				a.Notes = append(a.Notes, fmt.Sprintf("window_s %g taken from %s, which advertises the same quota", pol.w, pol.from))
-				for i := range a.Policies {
-					if a.Policies[i].Limit == a.Limit && a.Policies[i].WindowS == 0 {
-						a.Policies[i].WindowS = pol.w
-					}
-				}
-			}
+			p.borrowWindow(&a)
 		}
-		// Kong's per-unit headers state every window beside the tightest,
-		// which RateLimit-* carries: list the others too.
 		if a.Source != SourceKong {
-			for _, pol := range kong.pols {
-				if pol.Limit > 0 && !slices.ContainsFunc(a.Policies, func(x Policy) bool { return x.Limit == pol.Limit && x.WindowS == pol.WindowS }) {
-					a.Policies = append(a.Policies, pol)
-				}
-			}
+			a.Policies = mergeKong(a.Policies, kong.pols)
 		}
 		// The last family is a bare policy, already reported if it lent the window.
 		for i, q := range families[:len(families)-1] {
@@ -204,6 +190,33 @@ func Parse(h http.Header, now time.Time) (a Advertised, ok bool) {
 		}
 	}
 	return a, a.Source != ""
+}
+
+// borrowWindow sets the window of a quota whose family states none from
+// any policy in the headers with the same quota.
+func (p *parser) borrowWindow(a *Advertised) {
+	pol, found := p.windowFor(a.Limit)
+	if !found {
+		return
+	}
+	a.WindowS = pol.w
+	a.Notes = append(a.Notes, fmt.Sprintf("window_s %g taken from %s, which advertises the same quota", pol.w, pol.from))
+	for i := range a.Policies {
+		if a.Policies[i].Limit == a.Limit && a.Policies[i].WindowS == 0 {
+			a.Policies[i].WindowS = pol.w
+		}
+	}
+}
+
+// mergeKong adds Kong's per-unit policies to pols: they state every window
+// beside the tightest, which RateLimit-* carries.
+func mergeKong(pols, kong []Policy) []Policy {
+	for _, k := range kong {
+		if k.Limit > 0 && !slices.ContainsFunc(pols, func(x Policy) bool { return x.Limit == k.Limit && x.WindowS == k.WindowS }) {
+			pols = append(pols, k)
+		}
+	}
+	return pols
 }
 
 // quota is what one header family advertises.
