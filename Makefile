@@ -6,7 +6,7 @@ FUZZTIME ?= 20s
 OUT      ?= out
 
 # Fuzz targets as package:Target.
-FUZZ = units:FuzzParseRate units:FuzzParseShare units:FuzzParseDuration \
+FUZZ = units:FuzzParseRate units:FuzzParseShare units:FuzzParseDuration units:FuzzParseQuota \
        scenarios:FuzzParse scenarios:FuzzFromFlags headers:FuzzParse headers:FuzzParseRetryAfter \
        mock:FuzzParseSpec mock:FuzzParseLatency
 

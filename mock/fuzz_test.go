@@ -17,6 +17,8 @@ func FuzzParseSpec(f *testing.F) {
 		"algorithm=sliding-log,limit=5,window=1m,key_by=header:Authorization,error_rate=1%",
 		"algorithm=queue,rate=0.5/s,burst=0,throttle_status=503,body=html",
 		"algorithm=none,latency=20ms..80ms,hang_rate=0.001",
+		"algorithm=token-bucket,rate=20/s,burst=40,quota=2000/1h,window_start=first-use,headers=ietf",
+		"algorithm=none,quota=10000/d,headers=x-ratelimit",
 		"rate=,=,,,preset=",
 	} {
 		f.Add(s)

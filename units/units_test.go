@@ -1,6 +1,7 @@
 package units
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -194,6 +195,25 @@ func FuzzParseDuration(f *testing.F) {
 		d, err := ParseDuration(s)
 		if err == nil && d <= 0 {
 			t.Fatalf("ParseDuration(%q) = %v, want > 0", s, d)
+		}
+	})
+}
+
+func FuzzParseQuota(f *testing.F) {
+	for _, s := range []string{"1000/5m", "5000/h", "10000/d", "2000/1h0m0s", "1000", "0/h", "1/9000h", "/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, per, err := ParseQuota(s)
+		if err != nil {
+			return
+		}
+		if n < 1 || per < time.Millisecond || per > 366*24*time.Hour {
+			t.Fatalf("ParseQuota(%q) = %d, %v: out of range", s, n, per)
+		}
+		// A quota written back with Go's duration reads the same.
+		if n2, per2, err := ParseQuota(fmt.Sprintf("%d/%s", n, per)); err != nil || n2 != n || per2 != per {
+			t.Fatalf("ParseQuota(%q) = %d, %v; written back it reads %d, %v, %v", s, n, per, n2, per2, err)
 		}
 	})
 }
