@@ -466,6 +466,10 @@ func (e *engine) stopReason(run *Run) string {
 		return fmt.Sprintf("reached limits.max_requests (%d)", e.sc.Limits.MaxRequests)
 	case timeLeft <= 0:
 		return fmt.Sprintf("reached limits.max_duration (%v)", e.sc.Limits.MaxDuration)
+	case run.Quota != nil && len(run.Quota.Spends) > 0:
+		return "quota mode: the spent window was waited out"
+	case run.Quota != nil:
+		return "quota mode: the advertised quota was read and checked, not spent"
 	}
 	n := len(run.Steps)
 	if n > 0 && run.Steps[n-1].ThrottledRatio > e.sc.Probe.Threshold {

@@ -126,6 +126,9 @@ func TestQuotaAdvertised(t *testing.T) {
 			if run.ThrottledTotal != 0 {
 				t.Errorf("%d requests were refused: the check must not spend the quota", run.ThrottledTotal)
 			}
+			if !strings.Contains(run.StopReason, "read and checked") {
+				t.Errorf("stop reason %q, want it to say the quota was read and checked", run.StopReason)
+			}
 		})
 	}
 	t.Run("the share bounds the check", func(t *testing.T) {
