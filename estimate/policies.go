@@ -88,7 +88,7 @@ func Policies(q *evidence.Quota, adv *headers.Advertised) []Policy {
 		}
 	}
 	if q != nil {
-		if m, ok := measuredPolicy(q.Spends); ok {
+		if m, ok := measuredPolicy(q.Spends, q.StartUnixS); ok {
 			pols = append(pols, m)
 		}
 	}

@@ -138,6 +138,7 @@ func TestPoliciesAdvertised(t *testing.T) {
 func TestPoliciesMeasured(t *testing.T) {
 	tests := []struct {
 		name       string
+		shift      float64 // where the run starts past startUnix, seconds
 		spends     []evidence.Spend
 		wantLimit  float64
 		wantWindow float64
@@ -149,6 +150,15 @@ func TestPoliciesMeasured(t *testing.T) {
 			spends: []evidence.Spend{
 				{FirstS: 0, Admitted: 500, RefusedS: 0.5, LastRefusedS: 79.8, ReopenS: 80.6, Polls: 40},
 				{FirstS: 80.6, Admitted: 500, RefusedS: 81.1, LastRefusedS: 199.9, ReopenS: 200.6, Polls: 60},
+			},
+			wantLimit: 500, wantWindow: 120, wantKind: KindFixed,
+		},
+		{
+			name:  "two windows on the clock, the first begun with its window",
+			shift: 120 - 17, // the run starts on a whole two minutes
+			spends: []evidence.Spend{
+				{FirstS: 0.2, Admitted: 500, RefusedS: 0.7, LastRefusedS: 119.6, ReopenS: 120.4},
+				{FirstS: 120.4, Admitted: 500, RefusedS: 120.9, LastRefusedS: 239.7, ReopenS: 240.5},
 			},
 			wantLimit: 500, wantWindow: 120, wantKind: KindFixed,
 		},
@@ -178,7 +188,7 @@ func TestPoliciesMeasured(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, ok := measuredPolicy(tt.spends)
+			p, ok := measuredPolicy(tt.spends, startUnix+tt.shift)
 			if !ok {
 				t.Fatal("no policy")
 			}

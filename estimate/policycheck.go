@@ -178,20 +178,39 @@ func firstUseWindow(p *Policy, first sample, startUnix float64) {
 
 // onClock reports whether the Unix time t (seconds) falls on a whole
 // multiple of w, within the rounding of resets.
-func onClock(t, w float64) bool {
-	if w < 2*resetTolS {
+func onClock(t, w float64) bool { return onClockWithin(t, w, resetTolS) }
+
+// onClockWithin reports whether the Unix time t (seconds) falls within tol
+// of a whole multiple of w.
+func onClockWithin(t, w, tol float64) bool {
+	if w < 2*tol {
 		return true
 	}
 	m := math.Mod(t, w)
-	return m <= resetTolS || w-m <= resetTolS
+	return m <= tol || w-m <= tol
+}
+
+// onWholeSeconds reports whether the Unix time t falls within tol of a
+// boundary of the clock's windows of a whole number of seconds within a
+// second of w: a measured window is known to a second, and over the Unix
+// epoch only its exact length tells where the clock puts its boundaries.
+func onWholeSeconds(t, w, tol float64) bool {
+	for d := -1.0; d <= 1; d++ {
+		if c := math.Round(w) + d; c >= 1 && onClockWithin(t, c, tol) {
+			return true
+		}
+	}
+	return false
 }
 
 // measuredPolicy is the window quota mode timed by spending it: the quota
 // is what a fresh window admitted; the window, the time between two
 // reopenings (or from the first request to the reopening, for a window
-// counted from its first request), or at least the time from the first
-// request to the last refusal when only one spend was watched.
-func measuredPolicy(spends []evidence.Spend) (Policy, bool) {
+// counted from its first request, which the first window's reopening also
+// is, off the clock's whole windows), or at least the time from the first
+// request to the last refusal when only one spend was watched. startUnix
+// (seconds) places the run on the clock.
+func measuredPolicy(spends []evidence.Spend, startUnix float64) (Policy, bool) {
 	if len(spends) == 0 {
 		return Policy{}, false
 	}
@@ -204,7 +223,7 @@ func measuredPolicy(spends []evidence.Spend) (Policy, bool) {
 		b1, b2 := reopenedAt(s1), reopenedAt(s2)
 		tol := max(1, windowError(spends)*2)
 		fixed, fromFirst := b2-b1, b2-s2.FirstS
-		if math.Abs((b1-s1.FirstS)-fromFirst) <= tol {
+		if math.Abs((b1-s1.FirstS)-fromFirst) <= tol && !onWholeSeconds(startUnix+b1, fixed, tol) {
 			p.WindowS, p.Kind = units.Sig(fromFirst, 3), KindFirstUse
 		} else {
 			p.WindowS, p.Kind = units.Sig(fixed, 3), KindFixed
