@@ -1,9 +1,9 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 
@@ -112,9 +112,12 @@ func (fb *flagBuilder) target(f Flags) {
 	}
 	if f.Data != "" {
 		if name, ok := strings.CutPrefix(f.Data, "@"); ok {
-			b, err := os.ReadFile(name)
-			if err != nil {
-				fb.add("--data @"+name, "cannot read it; write the path of an existing file")
+			b, err := readCapped(name, MaxBodyBytes)
+			switch {
+			case errors.Is(err, errTooLarge):
+				fb.add("--data @"+name, "is over %d MiB, the most a request body may be; send a smaller body", MaxBodyBytes>>20)
+			case err != nil:
+				fb.add("--data @"+name, "cannot read it (%v); write the path of an existing file", err)
 			}
 			t.Body = b
 		} else {

@@ -120,7 +120,7 @@ func TestFromFlagsProblems(t *testing.T) {
 			[]string{
 				`-H "***": write 'Name: value'`,
 				`-H ": ***": write 'Name: value'`,
-				"--data @/nonexistent/body.json: cannot read it; write the path of an existing file",
+				"--data @/nonexistent/body.json: cannot read it (no such file or directory); write the path of an existing file",
 				`--throttle-status "200": write 4xx or 5xx statuses such as 429,503`,
 				`--throttle-status "abc": write 4xx or 5xx statuses such as 429,503`,
 				`--strategy "ramp": write auto, steps, linear, concurrency or quota`,

@@ -2,8 +2,11 @@ package scenarios
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -63,14 +66,57 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 }
 
+// Size caps on what a scenario reads. A scenario is a page of settings; a
+// request body may be larger, but not without bound.
+const (
+	MaxScenarioBytes = 1 << 20  // a scenario file
+	MaxBodyBytes     = 10 << 20 // a request body: body, body_file or --data
+)
+
 // Load reads and checks the scenario file at path. A scenario with problems
 // returns a Problems error listing all of them.
 func Load(path string, opt Options) (*Scenario, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, Problems{{File: path, Msg: fmt.Sprintf("cannot read the scenario: %v", errors.Unwrap(err))}}
+	data, err := readCapped(path, MaxScenarioBytes)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return nil, Problems{{File: path, Msg: tooLarge}}
+	case err != nil:
+		return nil, Problems{{File: path, Msg: fmt.Sprintf("cannot read the scenario: %v", err)}}
 	}
 	return Parse(path, data, opt)
+}
+
+var tooLarge = fmt.Sprintf("the file is over %d MiB, the most a scenario may be; move a large request body into body_file", MaxScenarioBytes>>20)
+
+// errTooLarge is readCapped's error for a file over its cap.
+var errTooLarge = errors.New("file too large")
+
+// readCapped reads the file at path, refusing one of more than limit bytes
+// without reading it all. Its errors leave out the path, which the caller
+// names.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, pathless(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, pathless(err)
+	}
+	if int64(len(data)) > limit {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
+// pathless is err without the path a *fs.PathError repeats.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Parse checks the scenario in data; file names it in problems and anchors
@@ -78,6 +124,9 @@ func Load(path string, opt Options) (*Scenario, error) {
 func Parse(file string, data []byte, opt Options) (*Scenario, error) {
 	if opt.LookupEnv == nil {
 		opt.LookupEnv = os.LookupEnv
+	}
+	if len(data) > MaxScenarioBytes {
+		return nil, Problems{{File: file, Msg: tooLarge}}
 	}
 	p := &parser{file: file, opt: opt, sc: &Scenario{File: file}, set: map[string]bool{}}
 	var doc yaml.Node
@@ -90,10 +139,7 @@ func Parse(file string, data []byte, opt Options) (*Scenario, error) {
 		}
 		return nil, Problems{{File: file, Line: line, Msg: msg}}
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		p.add(extra.Line, "", "the file holds more than one YAML document; keep one scenario per file")
-	}
+	p.end(data, dec, &doc)
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
@@ -124,6 +170,69 @@ func yamlErrorLine(err error) (int, string) {
 	}
 	n, _ := strconv.Atoi(m[1])
 	return n, "invalid YAML: " + m[2]
+}
+
+// end reports anything after the scenario's document: text that a JSON or
+// YAML reader would stop before (an extra "}", a second object, garbage),
+// and further YAML documents.
+func (p *parser) end(data []byte, dec *yaml.Decoder, doc *yaml.Node) {
+	if line, rest, ok := jsonTrailer(data); ok {
+		if rest != "" {
+			p.add(line, "", "%q follows the end of the JSON object; remove it, and keep one scenario per file", rest)
+		}
+		return
+	}
+	for {
+		var extra yaml.Node
+		err := dec.Decode(&extra)
+		switch {
+		case errors.Is(err, io.EOF):
+			return
+		case err != nil:
+			line, msg := yamlErrorLine(err)
+			if line == 0 {
+				line = lastLine(doc)
+			}
+			p.add(line, "", "text follows the end of the scenario (%s); remove it, and keep one scenario per file", msg)
+			return
+		case extra.Kind == yaml.DocumentNode && (len(extra.Content) == 0 || extra.Content[0].Tag == "!!null"):
+			// An empty document after "---": nothing to read.
+		default:
+			p.add(extra.Content[0].Line, "", "the file holds more than one YAML document; keep one scenario per file")
+			return
+		}
+	}
+}
+
+// jsonTrailer reads data as JSON when it is JSON: ok is true when its first
+// value is a JSON object, and rest is the start of whatever non-space text
+// follows it, at line.
+func jsonTrailer(data []byte) (line int, rest string, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var v json.RawMessage
+	if err := dec.Decode(&v); err != nil || len(v) == 0 || v[0] != '{' {
+		return 0, "", false
+	}
+	off := int(dec.InputOffset())
+	tail := bytes.TrimLeft(data[off:], " \t\r\n")
+	if len(tail) == 0 {
+		return 0, "", true
+	}
+	at := len(data) - len(tail)
+	if i := bytes.IndexByte(tail, '\n'); i >= 0 {
+		tail = tail[:i]
+	}
+	rest = strings.TrimSpace(string(tail[:min(len(tail), 24)]))
+	return 1 + bytes.Count(data[:at], []byte("\n")), rest, true
+}
+
+// lastLine is the last line on which a node of the tree at n starts.
+func lastLine(n *yaml.Node) int {
+	l := n.Line
+	for _, c := range n.Content {
+		l = max(l, lastLine(c))
+	}
+	return l
 }
 
 type parser struct {
@@ -235,7 +344,11 @@ func (p *parser) target(n *yaml.Node) {
 			if !filepath.IsAbs(name) && p.file != "" {
 				full = filepath.Join(filepath.Dir(p.file), name)
 			}
-			b, err := os.ReadFile(full)
+			b, err := readCapped(full, MaxBodyBytes)
+			if errors.Is(err, errTooLarge) {
+				p.add(v.Line, path, "%q is over %d MiB, the most a request body may be; send a smaller body", name, MaxBodyBytes>>20)
+				return
+			}
 			if err != nil {
 				p.add(v.Line, path, "cannot read %q (paths are relative to the scenario file); write the path of an existing file", name)
 				return

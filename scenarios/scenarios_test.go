@@ -221,3 +221,66 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestSizeCaps(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	huge := "name: x\ntarget: {url: http://127.0.0.1/}\n# " + strings.Repeat("x", MaxScenarioBytes) + "\n"
+	if err := os.WriteFile(big, []byte(huge), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	body := filepath.Join(dir, "body.bin")
+	if err := os.WriteFile(body, make([]byte, MaxBodyBytes+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bodyRef := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(bodyRef, []byte("name: x\ntarget:\n  url: http://127.0.0.1/\n  body_file: body.bin\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, loadErr := Load(big, Options{})
+	_, parseErr := Parse("big.yaml", []byte(huge), Options{})
+	_, bodyErr := Load(bodyRef, Options{})
+	_, flagProbs := FromFlags(probeDefaults(Flags{Args: []string{"http://127.0.0.1/"}, Data: "@" + body}))
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"scenario file", loadErr, big + ": the file is over 1 MiB, the most a scenario may be; move a large request body into body_file"},
+		{"scenario data", parseErr, "big.yaml: the file is over 1 MiB"},
+		{"body_file", bodyErr, bodyRef + `:4: target.body_file: "body.bin" is over 10 MiB, the most a request body may be; send a smaller body`},
+		{"--data @FILE", flagProbs, "--data @" + body + ": is over 10 MiB, the most a request body may be"},
+	} {
+		if tt.err == nil || !strings.HasPrefix(tt.err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want an error starting %q", tt.name, tt.err, tt.want)
+		}
+	}
+}
+
+func TestDocumentEnds(t *testing.T) {
+	ok := []string{
+		"name: x\ntarget: {url: http://127.0.0.1/}\n",
+		"name: x\ntarget: {url: http://127.0.0.1/}\n---\n",
+		`{"name": "x", "target": {"url": "http://127.0.0.1/"}}` + "\n\n",
+		`{name: x, target: {url: "http://127.0.0.1/"}}`,
+	}
+	for _, src := range ok {
+		if _, err := Parse("s", []byte(src), Options{}); err != nil {
+			t.Errorf("Parse(%q): %v, want no problem", src, err)
+		}
+	}
+	bad := []struct{ src, want string }{
+		{`{"name": "x", "target": {"url": "http://127.0.0.1/"}}}`, `s:1: "}" follows the end of the JSON object`},
+		{`{"name": "x", "target": {"url": "http://127.0.0.1/"}} garbage`, `s:1: "garbage" follows the end of the JSON object`},
+		{`{"name": "x", "target": {"url": "http://127.0.0.1/"}}{"name": "y"}`, `s:1: "{\"name\": \"y\"}" follows the end of the JSON object`},
+		{"{\"name\": \"x\",\n \"target\": {\"url\": \"http://127.0.0.1/\"}}\n\n]", `s:4: "]" follows the end of the JSON object`},
+		{`{name: x, target: {url: "http://127.0.0.1/"}}}`, "s:1: text follows the end of the scenario"},
+		{"name: x\ntarget: {url: http://127.0.0.1/}\n---\nname: y\n", "s:4: the file holds more than one YAML document"},
+	}
+	for _, tt := range bad {
+		_, err := Parse("s", []byte(tt.src), Options{})
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("Parse(%q): got %v, want a problem starting %q", tt.src, err, tt.want)
+		}
+	}
+}
