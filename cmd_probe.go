@@ -30,6 +30,7 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&f.MaxRate, "max-rate", "", "safety cap on the rate")
 	fs.IntVar(&f.MaxRequests, "max-requests", 0, "safety cap on requests")
 	fs.StringVar(&f.MaxDuration, "max-duration", "", "safety cap on time")
+	fs.StringVar(&f.Timeout, "timeout", "", "how long one request may take (default 10s)")
 	o.register(fs)
 	if code, done := fs.parse(args, stderr); done {
 		return code

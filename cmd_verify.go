@@ -207,9 +207,6 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget
 				return bad("the report names no target URL; give --target URL, --mock SPEC or --scenario FILE")
 			}
 		}
-		if msg := scenarios.CheckURL(u); msg != "" {
-			return bad("%s", msg)
-		}
 		sc = &scenarios.Scenario{Name: rep.Scenario.Name, Target: scenarios.Target{URL: u, Method: rep.Scenario.Target.Method}}
 	}
 	t := &sc.Target
@@ -241,8 +238,27 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget
 		}
 	}
 	scenarios.ApplyDefaults(sc)
+	if probs := scenarios.CheckNamed(sc, verifyFlag); len(probs) > 0 {
+		for _, pr := range probs {
+			fmt.Fprintf(stderr, "limitprobe verify: %v\n", pr)
+		}
+		return nil, exitUsage
+	}
 	p.sc = sc
 	return p, exitOK
+}
+
+// verifyFlag names the flag of verify that sets a scenario key.
+func verifyFlag(key string) string {
+	switch {
+	case key == "target.url":
+		return "--target"
+	case key == "target.method":
+		return "-X"
+	case strings.HasPrefix(key, "target.headers."):
+		return "-H " + strings.TrimPrefix(key, "target.headers.")
+	}
+	return key
 }
 
 // verifyMock checks the mock of t and returns its configuration. What the

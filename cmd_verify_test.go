@@ -154,6 +154,10 @@ func TestVerifyBadUsageSendsNothing(t *testing.T) {
 		{[]string{rep, "--target", "https://api.example.com/v1", "--demand", "1/s"}, "could take up to"},
 		{[]string{rep, "--target", "https://api.example.com/v1", "--demand", "45/s"}, "over the safety cap of 5000"},
 		{[]string{rep, "-H", "no colon"}, "-H"},
+		{[]string{rep, "-H", "X-Tenant: a\r\nX-Injected: 1"}, "the value holds a line break"},
+		{[]string{rep, "-X", "BAD METHOD"}, `-X: "BAD METHOD" is not an HTTP method`},
+		{[]string{rep, "--target", ts.URL + "/a b"}, "--target: "},
+		{[]string{rep, "--target", "http://127.0.0.1:99999/"}, "has port 99999, out of range"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runVerify(t, context.Background(), tt.args...)

@@ -29,6 +29,7 @@ type Flags struct {
 	MaxRate        string
 	MaxRequests    int
 	MaxDuration    string
+	Timeout        string // per request
 }
 
 // FromFlags builds the scenario the flags describe, applies the defaults a
@@ -44,14 +45,7 @@ func FromFlags(f Flags) (*Scenario, Problems) {
 	}
 	sc := fb.sc
 	ApplyDefaults(sc)
-	for _, p := range Check(sc) {
-		fb.add("--"+flagFor(p.Key), "%s", p.Msg)
-	}
-	if sc.Target.URL != "" {
-		if msg := CheckURL(sc.Target.URL); msg != "" {
-			fb.add("", "%s", msg)
-		}
-	}
+	fb.probs = append(fb.probs, CheckNamed(sc, ProbeFlag)...)
 	if len(fb.probs) > 0 {
 		return nil, fb.probs
 	}
@@ -152,6 +146,7 @@ func (fb *flagBuilder) probe(f Flags) {
 	sc.Limits.MaxRate = readFlag(fb, "max-rate", f.MaxRate, units.ParseRate)
 	pr.Step = readFlag(fb, "step", f.Step, units.ParseDuration)
 	sc.Limits.MaxDuration = readFlag(fb, "max-duration", f.MaxDuration, units.ParseDuration)
+	sc.Target.Timeout = readFlag(fb, "timeout", f.Timeout, units.ParseDuration)
 	if f.Threshold != "" {
 		s, err := units.ParseShare(f.Threshold)
 		if err != nil || s == 0 {
@@ -210,10 +205,18 @@ func MockSpec(spec string) (*Mock, error) {
 // never the value.
 func HeaderFlag(h string) (Header, error) {
 	k, v, ok := strings.Cut(h, ":")
+	key := fmt.Sprintf("-H %q", RedactHeader(h))
 	if !ok || strings.TrimSpace(k) == "" {
-		return Header{}, Problem{Key: fmt.Sprintf("-H %q", RedactHeader(h)), Msg: "write 'Name: value'"}
+		return Header{}, Problem{Key: key, Msg: "write 'Name: value'"}
 	}
-	return Header{Name: strings.TrimSpace(k), Value: strings.TrimSpace(v), Secret: true}, nil
+	hd := Header{Name: strings.TrimSpace(k), Value: strings.TrimSpace(v), Secret: true}
+	if msg := headerNameProblem(hd.Name); msg != "" {
+		return Header{}, Problem{Key: key, Msg: msg}
+	}
+	if msg := headerValueProblem(hd.Value); msg != "" {
+		return Header{}, Problem{Key: key, Msg: msg}
+	}
+	return hd, nil
 }
 
 // RedactHeader shows a "Name: value" header's name but never its value.
@@ -234,11 +237,24 @@ func ThrottleStatusFlag(s string) (int, error) {
 	return n, nil
 }
 
-// flagFor maps a scenario key ("probe.max_rate") to the flag that sets it
-// ("max-rate").
-func flagFor(key string) string {
+// ProbeFlag names the part of limitprobe probe's command line that sets a
+// scenario key: "limits.max_rate" is "--max-rate", a header "-H NAME", and
+// the URL, an argument, "".
+func ProbeFlag(key string) string {
+	switch {
+	case key == "target.url":
+		return ""
+	case key == "target.method":
+		return "-X"
+	case strings.HasPrefix(key, "target.headers."):
+		return "-H " + strings.TrimPrefix(key, "target.headers.")
+	case key == "target.body":
+		return "--data"
+	case key == "target":
+		return ""
+	}
 	k := key[strings.LastIndex(key, ".")+1:]
-	return strings.ReplaceAll(k, "_", "-")
+	return "--" + strings.ReplaceAll(k, "_", "-")
 }
 
 // hostOf is the host (and port) of a URL, "" when it has none.

@@ -82,6 +82,16 @@ func TestFromFlags(t *testing.T) {
 					t.Errorf("got probe %+v, want workers 2..16", sc.Probe)
 				}
 			}},
+		{"a short run bounds the default timeout", Flags{Args: []string{"http://127.0.0.1/"}, MaxDuration: "5s"}, func(t *testing.T, sc *Scenario) {
+			if sc.Target.Timeout != 5*time.Second {
+				t.Errorf("got timeout %v, want 5s", sc.Target.Timeout)
+			}
+		}},
+		{"any method token", Flags{Args: []string{"http://127.0.0.1/"}, Method: "purge"}, func(t *testing.T, sc *Scenario) {
+			if sc.Target.Method != "PURGE" {
+				t.Errorf("got method %q, want PURGE", sc.Target.Method)
+			}
+		}},
 		{"literal body", Flags{Args: []string{"http://127.0.0.1/"}, Data: `{"a":1}`}, func(t *testing.T, sc *Scenario) {
 			if string(sc.Target.Body) != `{"a":1}` {
 				t.Errorf("got body %q", sc.Target.Body)
@@ -133,10 +143,20 @@ func TestFromFlagsProblems(t *testing.T) {
 			`--max "many": with --strategy concurrency write a whole number of workers such as 8`,
 		}},
 		{"checked as a file is, naming the flag", Flags{Args: []string{"https://api.example.com/"}, Max: "100/s", Step: "100ms"}, []string{
-			"--max: max 100/s is above the safety cap limits.max_rate 50/s for a target off this machine; lower max, or raise limits.max_rate explicitly if the target's owner agrees",
+			"--max: max 100/s is above the safety cap --max-rate 50/s for a target off this machine; lower --max, or raise --max-rate explicitly if the target's owner agrees",
 			"--step: a step of 100ms is too short to measure a rate; write at least 200ms, typically 3s to 10s",
 		}},
 		{"start above max", Flags{Args: url, Start: "50/s", Max: "10/s"}, []string{"--max: max 10/s is below start 50/s; raise max or lower start"}},
+		{"port out of range", Flags{Args: []string{"http://127.0.0.1:99999/"}}, []string{`"http://127.0.0.1:99999/" has port 99999, out of range; write a port from 1 to 65535`}},
+		{"space in the URL", Flags{Args: []string{"http://127.0.0.1/a b"}}, []string{`"http://127.0.0.1/a b" has a space; write %20 in its place`}},
+		{"control character in the URL", Flags{Args: []string{"http://127.0.0.1/a\nb"}}, []string{`"http://127.0.0.1/a\nb" has a control character`}},
+		{"method with a space", Flags{Args: url, Method: "BAD METHOD"}, []string{`-X: "BAD METHOD" is not an HTTP method`}},
+		{"method typo", Flags{Args: url, Method: "GTE"}, []string{`-X: unknown method "GTE"; did you mean "GET"?`}},
+		{"header value with CR/LF", Flags{Args: url, Headers: []string{"X-Tenant: a\r\nX-Injected: 1"}},
+			[]string{`-H "X-Tenant: ***": the value holds a line break or another control character, which would end the header early; write it on one line`}},
+		{"header name with a space", Flags{Args: url, Headers: []string{"X Tenant: s3cret"}}, []string{`-H "X Tenant: ***": "X Tenant" is not a valid header name`}},
+		{"timeout over the run", Flags{Args: url, MaxDuration: "5s", Timeout: "6s"},
+			[]string{"--timeout: timeout 6s is longer than --max-duration 5s; lower --timeout or raise --max-duration"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,7 +18,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"limitprobe/headers"
 	"limitprobe/units"
 )
 
@@ -308,8 +307,8 @@ func (p *parser) top(n *yaml.Node) {
 	})
 	if !p.set["name"] {
 		p.add(n.Line, "name", "missing; add a name such as `name: my-api`")
-	} else if strings.TrimSpace(p.sc.Name) == "" {
-		p.add(p.line("name"), "name", "is empty; write a short name such as `name: my-api`")
+	} else if msg := nameProblem(p.sc.Name); msg != "" {
+		p.add(p.line("name"), "name", "%s", msg)
 	}
 	if !p.set["target"] {
 		p.add(n.Line, "target", "missing; add `target:` with a `url:` or a `mock:`")
@@ -323,13 +322,18 @@ func (p *parser) target(n *yaml.Node) {
 		path := "target." + key
 		switch key {
 		case "url":
-			t.URL = p.expand(path, v, p.str(path, v))
+			raw := p.str(path, v)
+			t.URL = p.expand(path, v, raw)
+			if msg := urlProblem(t.URL); t.URL != "" && msg != "" {
+				// As written: the expanded URL may hold a secret.
+				p.add(v.Line, path, "%q %s", raw, msg)
+			}
 		case "mock":
 			t.Mock = p.mock(v)
 		case "method":
 			t.Method = strings.ToUpper(p.str(path, v))
-			if t.Method != "" && !validMethod(t.Method) {
-				p.add(v.Line, path, "%q is not an HTTP method; write GET, POST, PUT, PATCH, DELETE or HEAD", v.Value)
+			if msg := methodProblem(t.Method); v.Kind == yaml.ScalarNode && msg != "" {
+				p.add(v.Line, path, "%s", msg)
 			}
 		case "headers":
 			p.headers(v)
@@ -371,11 +375,6 @@ func (p *parser) target(n *yaml.Node) {
 	case !p.set["target.url"] && !p.set["target.mock"] && n.Kind == yaml.MappingNode:
 		p.add(p.line("target"), "target", "has neither url nor mock; write `url: http://127.0.0.1:8080/api` or `mock: {preset: openai}`")
 	}
-	if p.set["target.url"] && t.URL != "" {
-		if msg := CheckURL(t.URL); msg != "" {
-			p.add(p.line("target.url"), "target.url", "%s", msg)
-		}
-	}
 }
 
 func (p *parser) mock(n *yaml.Node) *Mock {
@@ -410,12 +409,15 @@ func (p *parser) headers(n *yaml.Node) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		path := "target.headers." + k.Value
-		if !headers.ValidName(k.Value) {
-			p.add(k.Line, path, "%q is not a valid header name; use letters, digits and dashes", k.Value)
+		if msg := headerNameProblem(k.Value); msg != "" {
+			p.add(k.Line, path, "%s", msg)
 			continue
 		}
 		raw := p.str(path, v)
 		val := p.expand(path, v, raw)
+		if msg := headerValueProblem(val); msg != "" {
+			p.add(v.Line, path, "%s", msg)
+		}
 		p.sc.Target.Headers = append(p.sc.Target.Headers, Header{Name: k.Value, Value: val, Secret: strings.Contains(raw, "${")})
 	}
 }
@@ -728,10 +730,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func validMethod(m string) bool {
-	return contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}, m)
 }
 
 // Suggest returns the word of known closest to s when it is close enough to

@@ -284,3 +284,16 @@ func TestDocumentEnds(t *testing.T) {
 		}
 	}
 }
+
+func TestInvalidURLKeepsItsSecret(t *testing.T) {
+	src := "name: x\ntarget:\n  url: \"http://127.0.0.1:8080/v1 ?key=${KEY}\"\n"
+	_, err := Parse("s.yaml", []byte(src), Options{LookupEnv: env(map[string]string{"KEY": "key-456"})})
+	if err == nil || strings.Contains(err.Error(), "key-456") || !strings.Contains(err.Error(), "${KEY}") {
+		t.Errorf("got %v, want a problem that names ${KEY} and not its value", err)
+	}
+	src = "name: x\ntarget:\n  url: http://127.0.0.1/\n  headers: {X-Tenant: \"${TENANT}\"}\n"
+	_, err = Parse("s.yaml", []byte(src), Options{LookupEnv: env(map[string]string{"TENANT": "t1\r\nX-Admin: yes"})})
+	if err == nil || !strings.Contains(err.Error(), "s.yaml:4: target.headers.X-Tenant: the value holds a line break") || strings.Contains(err.Error(), "X-Admin") {
+		t.Errorf("got %v, want a problem at the header that does not show its value", err)
+	}
+}
