@@ -184,8 +184,8 @@ func TestFromFlagsProblems(t *testing.T) {
 // bounded, planable and keeps its header values secret.
 func FuzzFromFlags(f *testing.F) {
 	type seed struct {
-		url, mock, header, data, status, strategy, start, max, step, threshold, maxRate, maxDuration string
-		maxRequests                                                                                  int
+		url, mock, header, data, status, strategy, start, max, step, threshold, maxRate, maxDuration, method, timeout string
+		maxRequests                                                                                                  int
 	}
 	for _, s := range []seed{
 		{url: "http://127.0.0.1:8080/api", strategy: "auto", status: "429", max: "200/s"},
@@ -196,13 +196,15 @@ func FuzzFromFlags(f *testing.F) {
 		{url: "http://localhost:9000/v1/chat", header: "X-Api-Key: k", data: `{"model":"m"}`, strategy: "quota", status: "429", maxRate: "5/s"},
 		{url: "", strategy: "auto", status: "429"},
 		{url: "example.com", mock: ",", header: ":", status: "abc", strategy: "ramp", start: "x", maxRequests: -1},
+		{url: "http://127.0.0.1:99999/a b", header: "X-A: a\r\nb", method: "BAD METHOD", timeout: "1h", maxDuration: "5s", status: "429"},
+		{url: "https://u:p@api.example.com/v1?api_key=k&x=1", method: "purge", timeout: "2s", status: "429"},
 	} {
-		f.Add(s.url, s.mock, s.header, s.data, s.status, s.strategy, s.start, s.max, s.step, s.threshold, s.maxRate, s.maxDuration, s.maxRequests)
+		f.Add(s.url, s.mock, s.header, s.data, s.status, s.strategy, s.start, s.max, s.step, s.threshold, s.maxRate, s.maxDuration, s.method, s.timeout, s.maxRequests)
 	}
-	f.Fuzz(func(t *testing.T, url, mockSpec, header, data, status, strategy, start, max, step, threshold, maxRate, maxDuration string, maxRequests int) {
+	f.Fuzz(func(t *testing.T, url, mockSpec, header, data, status, strategy, start, max, step, threshold, maxRate, maxDuration, method, timeout string, maxRequests int) {
 		data = strings.TrimLeft(data, "@") // never read files named by the fuzzer
-		fl := Flags{Mock: mockSpec, Method: "GET", Data: data, ThrottleStatus: strings.Split(status, ","), Strategy: strategy,
-			Start: start, Max: max, Step: step, Threshold: threshold, MaxRate: maxRate, MaxRequests: maxRequests, MaxDuration: maxDuration}
+		fl := Flags{Mock: mockSpec, Method: method, Data: data, ThrottleStatus: strings.Split(status, ","), Strategy: strategy,
+			Start: start, Max: max, Step: step, Threshold: threshold, MaxRate: maxRate, MaxRequests: maxRequests, MaxDuration: maxDuration, Timeout: timeout}
 		if url != "" {
 			fl.Args = []string{url}
 		}
@@ -223,6 +225,14 @@ func FuzzFromFlags(f *testing.F) {
 		}
 		if sc.Limits.MaxRequests <= 0 || sc.Limits.MaxDuration <= 0 || sc.Limits.MaxRate <= 0 || sc.Limits.MaxRate > units.MaxRate {
 			t.Fatalf("unbounded scenario accepted: %+v", sc.Limits)
+		}
+		if sc.Target.URL != "" && urlProblem(sc.Target.URL) != "" || methodProblem(sc.Target.Method) != "" || sc.Target.Timeout > sc.Limits.MaxDuration {
+			t.Fatalf("unsendable target accepted: %q %q timeout %v", sc.Target.Method, sc.Target.URL, sc.Target.Timeout)
+		}
+		for _, h := range sc.Target.Headers {
+			if headerNameProblem(h.Name) != "" || headerValueProblem(h.Value) != "" {
+				t.Fatalf("unsendable header %q accepted", h.Name)
+			}
 		}
 		pl := MakePlan(sc)
 		if pl.Requests > sc.Limits.MaxRequests || pl.Duration > sc.Limits.MaxDuration || pl.MaxRate > sc.Limits.MaxRate {

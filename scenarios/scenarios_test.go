@@ -211,9 +211,21 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		// A scenario that parses must be safe to run: bounded and planable.
+		// A scenario that parses must be safe to run: sendable, bounded
+		// and planable, and the file must hold one JSON or YAML document.
 		if sc.Limits.MaxRequests <= 0 || sc.Limits.MaxDuration <= 0 || sc.Limits.MaxRate <= 0 {
 			t.Fatalf("unbounded scenario accepted: %+v", sc.Limits)
+		}
+		if sc.Target.URL != "" && urlProblem(sc.Target.URL) != "" || methodProblem(sc.Target.Method) != "" || nameProblem(sc.Name) != "" {
+			t.Fatalf("unsendable target accepted: %q %q %q", sc.Name, sc.Target.Method, sc.Target.URL)
+		}
+		for _, h := range sc.Target.Headers {
+			if headerNameProblem(h.Name) != "" || headerValueProblem(h.Value) != "" {
+				t.Fatalf("unsendable header %q accepted", h.Name)
+			}
+		}
+		if _, rest, ok := jsonTrailer(data); ok && rest != "" {
+			t.Fatalf("JSON followed by %q accepted", rest)
 		}
 		pl := MakePlan(sc)
 		if pl.Requests > sc.Limits.MaxRequests || pl.Duration > sc.Limits.MaxDuration || pl.MaxRate > sc.Limits.MaxRate {
