@@ -206,6 +206,9 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget
 			if u == "" {
 				return bad("the report names no target URL; give --target URL, --mock SPEC or --scenario FILE")
 			}
+			if strings.Contains(u, "***") || strings.Contains(u, "${") {
+				return bad("the report's URL %s had its secrets removed; give --scenario FILE (its ${VAR}s come from the environment) or --target URL", u)
+			}
 		}
 		sc = &scenarios.Scenario{Name: rep.Scenario.Name, Target: scenarios.Target{URL: u, Method: rep.Scenario.Target.Method}}
 	}
@@ -219,7 +222,7 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget
 			return bad("%v", err)
 		}
 		t.Headers = append(t.Headers, hd)
-		sc.AddSecret("-H "+hd.Name, hd.Value)
+		sc.AddSecret(hd.Value.Reveal())
 	}
 	if len(f.throttle) > 0 {
 		t.ThrottleStatus = nil

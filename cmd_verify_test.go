@@ -133,6 +133,7 @@ func TestVerifyBadUsageSendsNothing(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer ts.Close()
 	rep := verifyFixture(t, ts.URL+"/", 0)
+	redacted := verifyFixture(t, ts.URL+"/v1?api_key=***", 0)
 	notReport := filepath.Join(t.TempDir(), "x.json")
 	if err := os.WriteFile(notReport, []byte(`{"hello": 1}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -154,6 +155,7 @@ func TestVerifyBadUsageSendsNothing(t *testing.T) {
 		{[]string{rep, "--target", "https://api.example.com/v1", "--demand", "1/s"}, "could take up to"},
 		{[]string{rep, "--target", "https://api.example.com/v1", "--demand", "45/s"}, "over the safety cap of 5000"},
 		{[]string{rep, "-H", "no colon"}, "-H"},
+		{[]string{redacted}, "had its secrets removed; give --scenario FILE"},
 		{[]string{rep, "-H", "X-Tenant: a\r\nX-Injected: 1"}, "the value holds a line break"},
 		{[]string{rep, "-X", "BAD METHOD"}, `-X: "BAD METHOD" is not an HTTP method`},
 		{[]string{rep, "--target", ts.URL + "/a b"}, "--target: "},

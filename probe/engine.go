@@ -74,6 +74,12 @@ type engine struct {
 	steps   int // planned step count, for progress
 	raw     vegeta.Encoder
 	last    time.Time // last progress call
+
+	// What results.bin shows: the redacted URL, and errors redacted by
+	// redact (the last one kept, as most results repeat it).
+	shownURL          string
+	redact            *strings.Replacer
+	lastErr, shownErr string
 }
 
 // Execute probes sc's target following its plan and returns what it
@@ -104,6 +110,7 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 	e := &engine{sc: sc, opt: opt, client: &ctxClient, targets: targeter(sc), steps: len(plan.Steps)}
 	if opt.Raw != nil {
 		e.raw = vegeta.NewEncoder(opt.Raw)
+		e.shownURL, e.redact = sc.DisplayURL(), sc.Redactor()
 	}
 	e.start = time.Now()
 	e.rec = newRecorder(e.start, resolution(plan), NewClassifier(sc.Target.ThrottleStatus, sc.Target.ThrottleBody))
@@ -135,7 +142,7 @@ func resolution(pl scenarios.Plan) time.Duration {
 func targeter(sc *scenarios.Scenario) vegeta.Targeter {
 	h := http.Header{}
 	for _, hd := range sc.Target.Headers {
-		h.Add(hd.Name, hd.Value)
+		h.Add(hd.Name, hd.Value.Reveal())
 	}
 	h.Set("User-Agent", "limitprobe")
 	return vegeta.NewStaticTargeter(vegeta.Target{Method: sc.Target.Method, URL: sc.Target.URL, Body: sc.Target.Body, Header: h})
@@ -241,6 +248,13 @@ func (e *engine) encode(res *vegeta.Result) {
 		return
 	}
 	res.Body, res.Headers = nil, nil
+	res.URL = e.shownURL
+	if res.Error != "" {
+		if res.Error != e.lastErr {
+			e.lastErr, e.shownErr = res.Error, e.redact.Replace(res.Error)
+		}
+		res.Error = e.shownErr
+	}
 	_ = e.raw.Encode(res) // a failing raw file must not stop the probe
 }
 

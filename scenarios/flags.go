@@ -102,7 +102,7 @@ func (fb *flagBuilder) target(f Flags) {
 			continue
 		}
 		t.Headers = append(t.Headers, hd)
-		sc.AddSecret("-H "+hd.Name, hd.Value)
+		sc.AddSecret(hd.Value.Reveal())
 	}
 	if f.Data != "" {
 		if name, ok := strings.CutPrefix(f.Data, "@"); ok {
@@ -209,11 +209,11 @@ func HeaderFlag(h string) (Header, error) {
 	if !ok || strings.TrimSpace(k) == "" {
 		return Header{}, Problem{Key: key, Msg: "write 'Name: value'"}
 	}
-	hd := Header{Name: strings.TrimSpace(k), Value: strings.TrimSpace(v), Secret: true}
+	hd := Header{Name: strings.TrimSpace(k), Value: NewSecret(strings.TrimSpace(v), "")}
 	if msg := headerNameProblem(hd.Name); msg != "" {
 		return Header{}, Problem{Key: key, Msg: msg}
 	}
-	if msg := headerValueProblem(hd.Value); msg != "" {
+	if msg := headerValueProblem(hd.Value.Reveal()); msg != "" {
 		return Header{}, Problem{Key: key, Msg: msg}
 	}
 	return hd, nil

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -62,9 +63,12 @@ func TestFromFlags(t *testing.T) {
 					!reflect.DeepEqual(tg.ThrottleStatus, []int{429, 503}) {
 					t.Errorf("got target %+v", tg)
 				}
-				wantH := []Header{{"Authorization", "Bearer s3cret", true}, {"X-Tier", "gold", true}}
+				wantH := []Header{{"Authorization", NewSecret("Bearer s3cret", "")}, {"X-Tier", NewSecret("gold", "")}}
 				if !reflect.DeepEqual(tg.Headers, wantH) {
 					t.Errorf("got headers %+v, want %+v", tg.Headers, wantH)
+				}
+				if shown := fmt.Sprintf("%v %+v %#v %s", tg.Headers, tg.Headers, tg.Headers, tg.Headers[0].Value); strings.Contains(shown, "s3cret") || strings.Contains(shown, "gold") {
+					t.Errorf("a header value is shown: %s", shown)
 				}
 				if got := sc.Redact("auth Bearer s3cret"); strings.Contains(got, "s3cret") {
 					t.Errorf("Redact left the header value in %q", got)
@@ -185,7 +189,7 @@ func TestFromFlagsProblems(t *testing.T) {
 func FuzzFromFlags(f *testing.F) {
 	type seed struct {
 		url, mock, header, data, status, strategy, start, max, step, threshold, maxRate, maxDuration, method, timeout string
-		maxRequests                                                                                                  int
+		maxRequests                                                                                                   int
 	}
 	for _, s := range []seed{
 		{url: "http://127.0.0.1:8080/api", strategy: "auto", status: "429", max: "200/s"},
@@ -230,7 +234,7 @@ func FuzzFromFlags(f *testing.F) {
 			t.Fatalf("unsendable target accepted: %q %q timeout %v", sc.Target.Method, sc.Target.URL, sc.Target.Timeout)
 		}
 		for _, h := range sc.Target.Headers {
-			if headerNameProblem(h.Name) != "" || headerValueProblem(h.Value) != "" {
+			if headerNameProblem(h.Name) != "" || headerValueProblem(h.Value.Reveal()) != "" {
 				t.Fatalf("unsendable header %q accepted", h.Name)
 			}
 		}
@@ -239,8 +243,12 @@ func FuzzFromFlags(f *testing.F) {
 			t.Fatalf("plan %+v exceeds caps %+v", pl, sc.Limits)
 		}
 		for _, h := range sc.Target.Headers {
-			if h.Value != "" && strings.Contains(sc.Redact("sent "+h.Value), h.Value) && !strings.Contains("${-H "+h.Name+"}", h.Value) {
+			v := h.Value.Reveal()
+			if v != "" && strings.Contains(sc.Redact("sent "+v), v) && !strings.Contains("sent ***", v) {
 				t.Fatalf("header %s's value is not redacted", h.Name)
+			}
+			if v != "" && strings.Contains(fmt.Sprintf("%v %+v %#v %q", h, h, h, h.Value), v) && !strings.Contains(fmt.Sprintf("{%s ***} *** \"***\"", h.Name), v) {
+				t.Fatalf("header %s's value is shown by fmt", h.Name)
 			}
 		}
 	})

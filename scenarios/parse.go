@@ -325,8 +325,8 @@ func (p *parser) target(n *yaml.Node) {
 			raw := p.str(path, v)
 			t.URL = p.expand(path, v, raw)
 			if msg := urlProblem(t.URL); t.URL != "" && msg != "" {
-				// As written: the expanded URL may hold a secret.
-				p.add(v.Line, path, "%q %s", raw, msg)
+				// As written, so that a ${VAR} is not expanded in the message.
+				p.add(v.Line, path, "%q %s", RedactURL(raw), msg)
 			}
 		case "mock":
 			t.Mock = p.mock(v)
@@ -418,7 +418,13 @@ func (p *parser) headers(n *yaml.Node) {
 		if msg := headerValueProblem(val); msg != "" {
 			p.add(v.Line, path, "%s", msg)
 		}
-		p.sc.Target.Headers = append(p.sc.Target.Headers, Header{Name: k.Value, Value: val, Secret: strings.Contains(raw, "${")})
+		shown := "" // a literal value may be a token too: ***
+		if strings.Contains(raw, "${") {
+			shown = raw
+		} else if secretHeader(k.Value) {
+			p.sc.AddSecret(val)
+		}
+		p.sc.Target.Headers = append(p.sc.Target.Headers, Header{Name: k.Value, Value: NewSecret(val, shown)})
 	}
 }
 
@@ -695,7 +701,7 @@ func (p *parser) expand(path string, v *yaml.Node, s string) string {
 			return ""
 		}
 		if val != "" {
-			p.sc.secrets = append(p.sc.secrets, secret{name, val})
+			p.sc.secrets = append(p.sc.secrets, NewSecret(val, "${"+name+"}"))
 		}
 		return val
 	})

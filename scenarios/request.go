@@ -117,7 +117,7 @@ func targetProblems(sc *Scenario, add func(key, format string, a ...any)) {
 	t := sc.Target
 	if t.URL != "" {
 		if msg := urlProblem(t.URL); msg != "" {
-			add("target.url", "%q %s", sc.Redact(t.URL), msg)
+			add("target.url", "%q %s", sc.shownURL(), msg)
 		}
 	}
 	if t.Method != "" {
@@ -128,7 +128,7 @@ func targetProblems(sc *Scenario, add func(key, format string, a ...any)) {
 	for _, h := range t.Headers {
 		if msg := headerNameProblem(h.Name); msg != "" {
 			add("target.headers."+h.Name, "%s", msg)
-		} else if msg := headerValueProblem(h.Value); msg != "" {
+		} else if msg := headerValueProblem(h.Value.Reveal()); msg != "" {
 			add("target.headers."+h.Name, "%s", msg)
 		}
 	}

@@ -39,7 +39,7 @@ type Scenario struct {
 	Price  Price      // cost of the tier; zero when unset
 	Expect Expect
 
-	secrets []secret // expanded ${VAR} values, for redaction
+	secrets []Secret // values expanded from ${VAR} or given with -H, for redaction
 }
 
 // Target says where requests go and what a throttled response looks like.
@@ -55,10 +55,11 @@ type Target struct {
 }
 
 // Header is one request header, its value already expanded from the
-// environment. Secret is true when the value came from a ${VAR}.
+// environment. The value is never shown: it reads as written, with its
+// ${VAR}s, or as ***.
 type Header struct {
-	Name, Value string
-	Secret      bool
+	Name  string
+	Value Secret
 }
 
 // Mock is the embedded mock's configuration as written: keys and values in
@@ -143,41 +144,4 @@ func IsLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-type secret struct{ name, value string }
-
-// Redact replaces every secret the scenario expanded from the environment,
-// and any credentials in URLs, with a placeholder. Use it on anything that is
-// about to be printed or written.
-func (s *Scenario) Redact(text string) string {
-	for _, sec := range s.secrets {
-		if sec.value != "" {
-			text = strings.ReplaceAll(text, sec.value, "${"+sec.name+"}")
-		}
-	}
-	return text
-}
-
-// DisplayURL is the target URL fit to print: credentials and secrets removed.
-func (s *Scenario) DisplayURL() string {
-	if m := s.Target.Mock; m != nil {
-		return "mock " + m.Spec()
-	}
-	u, err := url.Parse(s.Target.URL)
-	if err != nil {
-		return s.Redact(s.Target.URL)
-	}
-	if u.User != nil {
-		u.User = url.User("REDACTED")
-	}
-	return s.Redact(u.String())
-}
-
-// AddSecret marks value as secret under name, so Redact hides it. Use it
-// for values that came from flags or files rather than ${VAR}.
-func (s *Scenario) AddSecret(name, value string) {
-	if value != "" {
-		s.secrets = append(s.secrets, secret{name, value})
-	}
 }

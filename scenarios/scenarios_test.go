@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,11 +75,11 @@ target:
   body: '{"k":"${KEY}"}'
 `
 	sc := mustParse(t, src, Options{LookupEnv: env(map[string]string{"TOKEN": "tok-123", "KEY": "key-456"})})
-	if got := sc.Target.Headers[0]; got.Value != "Bearer tok-123" || !got.Secret {
-		t.Errorf("Authorization = %+v, want expanded and secret", got)
+	if got := sc.Target.Headers[0]; got.Value.Reveal() != "Bearer tok-123" || got.Value.String() != "Bearer ${TOKEN}" {
+		t.Errorf("Authorization = %q shown as %v, want expanded and shown as written", got.Value.Reveal(), got.Value)
 	}
-	if got := sc.Target.Headers[1]; got.Secret {
-		t.Errorf("Accept marked secret: %+v", got)
+	if got := sc.Target.Headers[1]; got.Value.Reveal() != "application/json" || fmt.Sprint(got) != "{Accept ***}" {
+		t.Errorf("Accept = %q shown as %v, want sent as written and shown as ***", got.Value.Reveal(), got)
 	}
 	if string(sc.Target.Body) != `{"k":"key-456"}` {
 		t.Errorf("body = %s", sc.Target.Body)
@@ -220,7 +221,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("unsendable target accepted: %q %q %q", sc.Name, sc.Target.Method, sc.Target.URL)
 		}
 		for _, h := range sc.Target.Headers {
-			if headerNameProblem(h.Name) != "" || headerValueProblem(h.Value) != "" {
+			if headerNameProblem(h.Name) != "" || headerValueProblem(h.Value.Reveal()) != "" {
 				t.Fatalf("unsendable header %q accepted", h.Name)
 			}
 		}

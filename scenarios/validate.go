@@ -169,7 +169,7 @@ func CheckNamed(sc *Scenario, name func(key string) string) Problems {
 // CheckURL returns what is wrong with a target URL, quoting it, or "".
 func CheckURL(raw string) string {
 	if msg := urlProblem(raw); msg != "" {
-		return fmt.Sprintf("%q %s", raw, msg)
+		return fmt.Sprintf("%q %s", RedactURL(raw), msg)
 	}
 	return ""
 }
