@@ -20,6 +20,7 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVarP(&f.Data, "data", "d", "", "request body, or @FILE to read it from a file")
 	fs.StringSliceVar(&f.ThrottleStatus, "throttle-status", []string{"429"}, "statuses that mean slow down")
 	fs.StringVar(&f.ThrottleBody, "throttle-body", "", "count a throttle status as throttling only when the body contains this")
+	fs.IntVar(&f.Redirects, "redirects", 0, "redirects to follow, the final status counting (default none: a 3xx is an error)")
 	fs.StringVar(&f.Mock, "mock", "", "probe the embedded mock with this spec instead of a URL")
 	fs.StringVar(&f.Name, "name", "", "name of the run in reports (default: the host)")
 	fs.StringVar(&f.Strategy, "strategy", scenarios.StrategyAuto, "auto, steps, linear, concurrency or quota")

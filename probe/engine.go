@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -114,6 +113,9 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 	}
 	e.start = time.Now()
 	e.rec = newRecorder(e.start, resolution(plan), NewClassifier(sc.Target.ThrottleStatus, sc.Target.ThrottleBody))
+	e.rec.interrupted = ctx.Done()
+	noteCut := context.AfterFunc(ctx, func() { e.rec.cutAt.Store(time.Now().UnixNano()) })
+	defer noteCut()
 
 	var err error
 	switch sc.Probe.Strategy {
@@ -128,7 +130,7 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 	run.Summary = estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
 		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max)})
 	if err == nil && run.RequestsSent > 0 && run.ErrorsTotal == run.RequestsSent {
-		err = fmt.Errorf("%w: every request failed (%s)", ErrUnusable, errorSummary(run.Steps))
+		err = fmt.Errorf("%w: every request failed: %s", ErrUnusable, causesText(run.ErrorCauses))
 	}
 	return run, err
 }
@@ -183,7 +185,11 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 	if sp.random && sp.concurrency == 0 && sp.slope == 0 {
 		p.Random, arrivals = newRandomGaps(uint64(sp.index)+1), evidence.ArrivalsPoisson
 	}
-	opts := []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(vegeta.NoFollow), vegeta.MaxBody(maxBody(e.sc))}
+	redirects := vegeta.NoFollow
+	if e.sc.Target.Redirects > 0 {
+		redirects = e.sc.Target.Redirects
+	}
+	opts := []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(redirects), vegeta.MaxBody(maxBody(e.sc))}
 	if sp.concurrency > 0 {
 		// Closed-loop workers, but never faster than twice what they could
 		// do if every request succeeded, nor the safety cap: a target that
@@ -236,11 +242,12 @@ func (e *engine) lastLatency() time.Duration {
 	return 0
 }
 
+// maxBody is how much of a response's body is kept to classify it.
 func maxBody(sc *scenarios.Scenario) int64 {
 	if sc.Target.ThrottleBody != "" {
 		return MaxThrottleBody
 	}
-	return 0
+	return maxPeek
 }
 
 func (e *engine) encode(res *vegeta.Result) {
@@ -354,7 +361,7 @@ func (e *engine) send(ctx context.Context, sp stepSpec) (evidence.Step, bool, er
 	if !ok {
 		return st, false, nil
 	}
-	return st, true, errorStorm(st)
+	return st, true, e.errorStorm(st)
 }
 
 // runQuota spends requests at the scenario's max rate until the first
@@ -369,40 +376,44 @@ func (e *engine) runQuota(ctx context.Context, plan scenarios.Plan) error {
 // errorStorm returns an ErrUnusable error when most of a step's requests
 // failed without the target throttling any: the target is down or
 // misconfigured, and more load would say nothing about its limit.
-func errorStorm(st evidence.Step) error {
+func (e *engine) errorStorm(st evidence.Step) error {
 	if st.Requests < 10 || st.Errors*2 <= st.Requests || st.Throttled > 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %d of %d requests in step %d failed without throttling (%s)",
-		ErrUnusable, st.Errors, st.Requests, st.Index+1, kinds(st.ErrorKinds))
+	return fmt.Errorf("%w: %d of %d requests in step %d failed without throttling: %s",
+		ErrUnusable, st.Errors, st.Requests, st.Index+1, causesText(e.rec.errorCauses(e.sc.Redact)))
 }
 
-func errorSummary(steps []evidence.Step) string {
-	all := map[string]int64{}
-	for _, s := range steps {
-		for k, n := range s.ErrorKinds {
-			all[k] += n
+// causesText renders causes as `412 refused ("dial tcp ...: connection
+// refused"), 3 timeout (...)`, most first, with what to do about the
+// causes that have a remedy.
+func causesText(cs []evidence.ErrorCause) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%d %s (%q)", c.Count, c.Cause, c.Example)
+		if r := Remedy(c.Cause); r != "" {
+			parts[i] += "; " + r
 		}
 	}
-	return kinds(all)
+	return strings.Join(parts, ", ")
 }
 
-// kinds renders error counts as "412 refused, 3 timeout", most first.
-func kinds(m map[string]int64) string {
-	type kv struct {
-		k string
-		n int64
+// Remedy says what to do about failures of a cause, when the probe knows:
+// "" otherwise.
+func Remedy(cause string) string {
+	switch cause {
+	case CauseRedirect:
+		return "the target redirects: probe the URL it redirects to, or set target.redirects (--redirects) to follow it"
+	case CauseRedirects:
+		return "a redirect loop, or more redirects than target.redirects allows"
+	case CauseScalingUp:
+		return "the endpoint was scaling up from zero, which is not its limit: send -H 'X-Scale-Up-Timeout: 600' so that requests wait for a replica, or wake it before the probe"
+	case CauseNotHTTP:
+		return "the target did not answer in HTTP: check the URL's scheme and port"
+	case CauseFDLimit:
+		return "raise this machine's open-file limit (ulimit -n) or lower the rate"
 	}
-	var l []kv
-	for k, n := range m {
-		l = append(l, kv{k, n})
-	}
-	sort.Slice(l, func(i, j int) bool { return l[i].n > l[j].n || l[i].n == l[j].n && l[i].k < l[j].k })
-	parts := make([]string, len(l))
-	for i, x := range l {
-		parts[i] = fmt.Sprintf("%d %s", x.n, x.k)
-	}
-	return strings.Join(parts, ", ")
+	return ""
 }
 
 // finish closes what is open and assembles the Run.
@@ -425,6 +436,7 @@ func (e *engine) finish(ctx context.Context) *Run {
 		Steps:          e.rec.done,
 		Timeline:       e.rec.timeline(end),
 		Requests:       &e.rec.reqs,
+		ErrorCauses:    e.rec.errorCauses(sc.Redact),
 	}
 	if run.Steps == nil {
 		run.Steps = []evidence.Step{}

@@ -20,6 +20,9 @@ type Run struct {
 	RequestsSent   int64       `json:"requests_sent"`
 	ThrottledTotal int64       `json:"throttled_total"`
 	ErrorsTotal    int64       `json:"errors_total"`
+	// ErrorCauses groups the errors by cause, most first, each with the
+	// first one's message; absent when there were none.
+	ErrorCauses []evidence.ErrorCause `json:"error_causes,omitempty"`
 	// Advertised is the last rate-limit information the target sent; nil
 	// when it sent none.
 	Advertised *headers.Advertised `json:"advertised"`

@@ -14,6 +14,7 @@ type htmlData struct {
 	Title, Target, Meta, Counts string
 	Interrupted                 bool
 	StopReason                  string
+	ErrorCauses                 []string
 	Cards                       []card
 	Advertised, Mismatch        string
 	Reasons                     []string
@@ -45,6 +46,7 @@ func writeHTML(w io.Writer, rep *Report) error {
 		Counts:       countsLine(rep),
 		Interrupted:  rep.Interrupted,
 		StopReason:   rep.StopReason,
+		ErrorCauses:  errorCauseLines(rep),
 		Advertised:   advertisedText(rep.Advertised),
 		Mismatch:     s.AdvertisedMismatch,
 		Reasons:      s.Reasons,
@@ -231,6 +233,9 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 <div class="banner">Interrupted{{if .StopReason}}: {{.StopReason}}{{end}}. The measurements are partial.</div>
 {{- else if .StopReason}}
 <p class="meta">Stopped: {{.StopReason}}</p>
+{{- end}}
+{{- if .ErrorCauses}}
+<ul class="meta">{{range .ErrorCauses}}<li>errors: {{.}}</li>{{end}}</ul>
 {{- end}}
 </header>
 

@@ -18,6 +18,11 @@ func mdCell(s string) string {
 	return strings.ReplaceAll(s, "\n", " ")
 }
 
+// mdText escapes text that came from the target (an error's message, a
+// body) so that Markdown shows it as it is: no markup, no HTML.
+var mdText = strings.NewReplacer("\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]",
+	"<", "&lt;", ">", "&gt;", "|", "\\|", "#", "\\#", "\n", " ").Replace
+
 // mdTable writes a GitHub-flavoured table; align holds "l" or "r" per column.
 func mdTable(w io.Writer, header []string, align string, rows [][]string) {
 	fmt.Fprintf(w, "| %s |\n", strings.Join(mapStrings(header, mdCell), " | "))
@@ -52,6 +57,13 @@ func writeMarkdown(b *bufio.Writer, rep *Report) error {
 		p("> [!WARNING]\n> Interrupted: %s. The measurements are partial.\n\n", orText(rep.StopReason, "stopped early"))
 	} else if rep.StopReason != "" {
 		p("Stopped: %s.\n\n", rep.StopReason)
+	}
+	if ls := errorCauseLines(rep); len(ls) > 0 {
+		p("Errors by cause:\n\n")
+		for _, l := range ls {
+			p("- %s\n", mdText(l))
+		}
+		p("\n")
 	}
 
 	limit := units.RateOrDash(s.EffectiveLimitRPS)

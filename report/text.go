@@ -11,6 +11,7 @@ import (
 	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/headers"
+	"limitprobe/probe"
 	"limitprobe/units"
 
 	"github.com/olekukonko/tablewriter"
@@ -99,6 +100,19 @@ func writeTable(w *bufio.Writer, rep *Report, opt RenderOptions) error {
 		t.printf("%s\n", t.style(ansiYellow, "interrupted: "+orText(rep.StopReason, "stopped early")+"; the measurements below are partial"))
 	} else if rep.StopReason != "" {
 		t.printf("stopped: %s\n", rep.StopReason)
+	}
+	for i, c := range errorCauseLines(rep) {
+		lab := "errors: "
+		if i > 0 {
+			lab = "        "
+		}
+		for j, l := range wrap(c, textWidth-len(lab)) {
+			if j > 0 {
+				lab = "          "
+			}
+			t.printf("%s%s\n", lab, l)
+			lab = "        "
+		}
 	}
 
 	t.heading("Steps")
@@ -264,6 +278,20 @@ func runMeta(rep *Report) []string {
 func countsLine(rep *Report) string {
 	ok := rep.RequestsSent - rep.ThrottledTotal - rep.ErrorsTotal
 	return fmt.Sprintf("%s: %d ok, %d throttled, %s", plural(rep.RequestsSent, "request"), max(ok, 0), rep.ThrottledTotal, plural(rep.ErrorsTotal, "error"))
+}
+
+// errorCauseLines describes the errors by cause, most first: how many, the
+// first one's message, and what to do about it when that is known.
+func errorCauseLines(rep *Report) []string {
+	var ls []string
+	for _, c := range rep.ErrorCauses {
+		l := fmt.Sprintf("%d %s: %s", c.Count, c.Cause, orDash(c.Example))
+		if r := probe.Remedy(c.Cause); r != "" {
+			l += " (" + r + ")"
+		}
+		ls = append(ls, l)
+	}
+	return ls
 }
 
 func phaseText(st evidence.Step) string {

@@ -30,6 +30,7 @@ type Flags struct {
 	MaxRequests    int
 	MaxDuration    string
 	Timeout        string // per request
+	Redirects      int    // redirects to follow
 }
 
 // FromFlags builds the scenario the flags describe, applies the defaults a
@@ -127,6 +128,17 @@ func (fb *flagBuilder) target(f Flags) {
 		t.ThrottleStatus = append(t.ThrottleStatus, n)
 	}
 	t.ThrottleBody = f.ThrottleBody
+	if t.ThrottleBody == "" {
+		for _, st := range t.ThrottleStatus {
+			if st < 400 {
+				fb.add(fmt.Sprintf("--throttle-status %d", st), "is a success or redirect status; it means throttled only with --throttle-body, such as --throttle-body 'rate limit exceeded'")
+			}
+		}
+	}
+	if f.Redirects < 0 || f.Redirects > MaxRedirects {
+		fb.add(fmt.Sprintf("--redirects %d", f.Redirects), "write how many redirects to follow, from 0 to %d", MaxRedirects)
+	}
+	t.Redirects = f.Redirects
 }
 
 func (fb *flagBuilder) probe(f Flags) {
@@ -227,12 +239,12 @@ func RedactHeader(h string) string {
 	return "***"
 }
 
-// ThrottleStatusFlag reads one status of --throttle-status: 4xx or 5xx.
-// Its error is a Problem naming the flag.
+// ThrottleStatusFlag reads one status of --throttle-status, from 100 to
+// 599. Its error is a Problem naming the flag.
 func ThrottleStatusFlag(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 400 || n > 599 {
-		return 0, Problem{Key: fmt.Sprintf("--throttle-status %q", s), Msg: "write 4xx or 5xx statuses such as 429,503"}
+	if err != nil || n < 100 || n > 599 {
+		return 0, Problem{Key: fmt.Sprintf("--throttle-status %q", s), Msg: "write HTTP statuses such as 429,503"}
 	}
 	return n, nil
 }

@@ -91,6 +91,12 @@ func TestFromFlags(t *testing.T) {
 				t.Errorf("got timeout %v, want 5s", sc.Target.Timeout)
 			}
 		}},
+		{"a 200 that says throttled", Flags{Args: []string{"http://127.0.0.1/"}, ThrottleStatus: []string{"429", "200"}, ThrottleBody: "rate limit", Redirects: 2},
+			func(t *testing.T, sc *Scenario) {
+				if !reflect.DeepEqual(sc.Target.ThrottleStatus, []int{429, 200}) || sc.Target.Redirects != 2 {
+					t.Errorf("got statuses %v, redirects %d", sc.Target.ThrottleStatus, sc.Target.Redirects)
+				}
+			}},
 		{"any method token", Flags{Args: []string{"http://127.0.0.1/"}, Method: "purge"}, func(t *testing.T, sc *Scenario) {
 			if sc.Target.Method != "PURGE" {
 				t.Errorf("got method %q, want PURGE", sc.Target.Method)
@@ -135,8 +141,8 @@ func TestFromFlagsProblems(t *testing.T) {
 				`-H "***": write 'Name: value'`,
 				`-H ": ***": write 'Name: value'`,
 				"--data @/nonexistent/body.json: cannot read it (no such file or directory); write the path of an existing file",
-				`--throttle-status "200": write 4xx or 5xx statuses such as 429,503`,
-				`--throttle-status "abc": write 4xx or 5xx statuses such as 429,503`,
+				`--throttle-status "abc": write HTTP statuses such as 429,503`,
+				"--throttle-status 200: is a success or redirect status; it means throttled only with --throttle-body",
 				`--strategy "ramp": write auto, steps, linear, concurrency or quota`,
 				"--start: ", "--max: ", "--max-rate: ", "--step: ", "--max-duration: ",
 				`--threshold "0": write a share such as 1%`,
@@ -159,6 +165,7 @@ func TestFromFlagsProblems(t *testing.T) {
 		{"header value with CR/LF", Flags{Args: url, Headers: []string{"X-Tenant: a\r\nX-Injected: 1"}},
 			[]string{`-H "X-Tenant: ***": the value holds a line break or another control character, which would end the header early; write it on one line`}},
 		{"header name with a space", Flags{Args: url, Headers: []string{"X Tenant: s3cret"}}, []string{`-H "X Tenant: ***": "X Tenant" is not a valid header name`}},
+		{"redirects", Flags{Args: url, Redirects: 21}, []string{"--redirects 21: write how many redirects to follow, from 0 to 20"}},
 		{"timeout over the run", Flags{Args: url, MaxDuration: "5s", Timeout: "6s"},
 			[]string{"--timeout: timeout 6s is longer than --max-duration 5s; lower --timeout or raise --max-duration"}},
 	}

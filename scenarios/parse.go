@@ -317,7 +317,7 @@ func (p *parser) top(n *yaml.Node) {
 
 func (p *parser) target(n *yaml.Node) {
 	t := &p.sc.Target
-	known := []string{"url", "mock", "method", "headers", "body", "body_file", "timeout", "throttle_status", "throttle_body"}
+	known := []string{"url", "mock", "method", "headers", "body", "body_file", "timeout", "throttle_status", "throttle_body", "redirects"}
 	p.section("target", n, known, func(key string, v *yaml.Node) {
 		path := "target." + key
 		switch key {
@@ -364,8 +364,19 @@ func (p *parser) target(n *yaml.Node) {
 			t.ThrottleStatus = p.statuses(path, v)
 		case "throttle_body":
 			t.ThrottleBody = p.str(path, v)
+		case "redirects":
+			if t.Redirects = p.count(path, v, 0); t.Redirects > MaxRedirects {
+				p.add(v.Line, path, "%d redirects is a loop; write at most %d (0 follows none)", t.Redirects, MaxRedirects)
+			}
 		}
 	})
+	if p.set["target.throttle_status"] && t.ThrottleBody == "" {
+		for _, st := range t.ThrottleStatus {
+			if st < 400 {
+				p.add(p.line("target.throttle_status"), "target.throttle_status", "%d is a success or redirect status; it means throttled only with a throttle_body, such as throttle_body: rate limit exceeded", st)
+			}
+		}
+	}
 	if p.set["target.body"] && p.set["target.body_file"] {
 		p.add(p.line("target.body_file"), "target.body_file", "both body and body_file are set; keep one")
 	}
@@ -657,10 +668,6 @@ func (p *parser) statuses(path string, v *yaml.Node) []int {
 		n, err := strconv.Atoi(it.Value)
 		if err != nil || n < 100 || n > 599 || it.Kind != yaml.ScalarNode {
 			p.add(it.Line, path, "%q is not an HTTP status; write a list such as [429, 503]", it.Value)
-			continue
-		}
-		if n < 400 {
-			p.add(it.Line, path, "%d is a success or redirect status; throttling statuses are 4xx or 5xx, such as 429 or 503", n)
 			continue
 		}
 		out = append(out, n)

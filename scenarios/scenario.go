@@ -50,9 +50,15 @@ type Target struct {
 	Headers        []Header
 	Body           []byte
 	Timeout        time.Duration // per request; default 10s
-	ThrottleStatus []int         // statuses that mean "slow down"; default [429]
+	ThrottleStatus []int         // statuses that mean "slow down"; default [429]; any from 100 to 599
 	ThrottleBody   string        // when set, a response is throttled only if its body contains this text
+	// Redirects is how many redirects a request follows, its final status
+	// counting; 0 (the default) follows none, and a 3xx is an error.
+	Redirects int
 }
+
+// MaxRedirects bounds Target.Redirects: more is a loop.
+const MaxRedirects = 20
 
 // Header is one request header, its value already expanded from the
 // environment. The value is never shown: it reads as written, with its

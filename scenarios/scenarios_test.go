@@ -310,3 +310,24 @@ func TestInvalidURLKeepsItsSecret(t *testing.T) {
 		t.Errorf("got %v, want a problem at the header that does not show its value", err)
 	}
 }
+
+func TestThrottleStatusAndRedirects(t *testing.T) {
+	sc := mustParse(t, "name: x\ntarget:\n  url: http://127.0.0.1/\n  throttle_status: [429, 200, 403]\n  throttle_body: rate limit\n  redirects: 3\n", Options{})
+	if got := sc.Target.ThrottleStatus; len(got) != 3 || got[1] != 200 || sc.Target.Redirects != 3 {
+		t.Errorf("got statuses %v, redirects %d; want [429 200 403] and 3", got, sc.Target.Redirects)
+	}
+	if sc := mustParse(t, "name: x\ntarget: {url: http://127.0.0.1/}\n", Options{}); sc.Target.Redirects != 0 {
+		t.Errorf("redirects default %d, want 0 (none followed)", sc.Target.Redirects)
+	}
+	for _, tt := range []struct{ src, want string }{
+		{"  throttle_status: [200]\n", "s:4: target.throttle_status: 200 is a success or redirect status; it means throttled only with a throttle_body"},
+		{"  throttle_status: [600]\n", `s:4: target.throttle_status: "600" is not an HTTP status`},
+		{"  redirects: 21\n", "s:4: target.redirects: 21 redirects is a loop; write at most 20"},
+		{"  redirects: -1\n", "s:4: target.redirects: -1 is below 0"},
+	} {
+		_, err := Parse("s", []byte("name: x\ntarget:\n  url: http://127.0.0.1/\n"+tt.src), Options{})
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("got %v, want a problem starting %q", err, tt.want)
+		}
+	}
+}

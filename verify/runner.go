@@ -315,7 +315,8 @@ func (r *runner) send(ctx context.Context) attemptResult {
 		head, _ = io.ReadAll(io.LimitReader(resp.Body, probe.MaxThrottleBody))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // so the connection is reused
-	switch r.cls.Classify(resp.StatusCode, head) {
+	out, _ := r.cls.Classify(resp.StatusCode, resp.Header, head)
+	switch out {
 	case evidence.Throttled:
 		res := attemptResult{out: evidence.Throttled, retryAfter: -1}
 		if v := resp.Header.Get("Retry-After"); v != "" {
