@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"limitprobe/advise"
 	"limitprobe/mock"
 	"limitprobe/probe"
 	"limitprobe/report"
@@ -84,6 +85,9 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	rep, err := readReport(fs.Arg(0))
 	if err != nil {
 		return bad("%v", err)
+	}
+	if rep.Recommendation.Basis == advise.BasisNone {
+		return bad("%s has no recommendation to verify: %s; probe again", fs.Arg(0), rep.Inconclusive)
 	}
 	if f.format != report.FormatTable && f.format != report.FormatMarkdown && f.format != report.FormatJSON {
 		return bad("unknown format %q; write table, markdown or json", f.format)

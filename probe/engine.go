@@ -19,7 +19,6 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/scenarios"
 	"limitprobe/units"
@@ -79,6 +78,8 @@ type engine struct {
 	shownURL          string
 	redact            *strings.Replacer
 	lastErr, shownErr string
+
+	tooLong *tooLong // a wait the target asked for that ended the run
 }
 
 // Execute probes sc's target following its plan and returns what it
@@ -127,12 +128,7 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 		err = e.runSteps(ctx, plan)
 	}
 	run := e.finish(ctx)
-	run.Summary = estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
-		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max)})
-	if err == nil && run.RequestsSent > 0 && run.ErrorsTotal == run.RequestsSent {
-		err = fmt.Errorf("%w: every request failed: %s", ErrUnusable, causesText(run.ErrorCauses))
-	}
-	return run, err
+	return run, e.conclude(run, err)
 }
 
 // resolution picks the timeline's bucket width: 100 ms, coarser for runs so
@@ -295,7 +291,11 @@ func (e *engine) cooldown(ctx context.Context, prev evidence.Step, next stepSpec
 		}
 		d = scenarios.MinCooldown
 		if prev.RetryAfterS > 0 {
-			d = max(d, time.Duration(prev.RetryAfterS*float64(time.Second)))
+			asked := time.Duration(prev.RetryAfterS * float64(time.Second))
+			if e.waitTooLong(asked) {
+				return false
+			}
+			d = max(d, asked)
 		}
 		d = min(d, scenarios.MaxCooldown)
 	}

@@ -12,14 +12,18 @@ import (
 // fixed resolution, what the target advertised, and the estimate. Its JSON
 // names are part of the limitprobe.report/v1 contract.
 type Run struct {
-	Scenario       ScenarioRef `json:"scenario"`
-	StartedAt      time.Time   `json:"started_at"`
-	DurationS      float64     `json:"duration_s"`
-	Interrupted    bool        `json:"interrupted"`
-	StopReason     string      `json:"stop_reason"` // why the run ended, in words
-	RequestsSent   int64       `json:"requests_sent"`
-	ThrottledTotal int64       `json:"throttled_total"`
-	ErrorsTotal    int64       `json:"errors_total"`
+	Scenario    ScenarioRef `json:"scenario"`
+	StartedAt   time.Time   `json:"started_at"`
+	DurationS   float64     `json:"duration_s"`
+	Interrupted bool        `json:"interrupted"`
+	StopReason  string      `json:"stop_reason"` // why the run ended, in words
+	// Inconclusive says why the run measured no limit to advise from (no
+	// request succeeded, or the target asked for a wait longer than the
+	// run had left); absent when it did.
+	Inconclusive   string `json:"inconclusive,omitempty"`
+	RequestsSent   int64  `json:"requests_sent"`
+	ThrottledTotal int64  `json:"throttled_total"`
+	ErrorsTotal    int64  `json:"errors_total"`
 	// ErrorCauses groups the errors by cause, most first, each with the
 	// first one's message; absent when there were none.
 	ErrorCauses []evidence.ErrorCause `json:"error_causes,omitempty"`

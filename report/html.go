@@ -12,7 +12,7 @@ import (
 // htmlData is what the HTML template shows, every value already formatted.
 type htmlData struct {
 	Title, Target, Meta, Counts string
-	Interrupted                 bool
+	Interrupted, Advice         bool
 	StopReason                  string
 	ErrorCauses                 []string
 	Cards                       []card
@@ -45,6 +45,7 @@ func writeHTML(w io.Writer, rep *Report) error {
 		Target:       targetText(rep),
 		Counts:       countsLine(rep),
 		Interrupted:  rep.Interrupted,
+		Advice:       rec.Basis != advise.BasisNone,
 		StopReason:   rep.StopReason,
 		ErrorCauses:  errorCauseLines(rep),
 		Advertised:   advertisedText(rep.Advertised),
@@ -279,6 +280,8 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 {{- end}}
 </ul>
 
+{{- if .Advice}}
+
 <h3>Backoff compared with published clients</h3>
 <table>
 <thead><tr><th>client</th><th class="num">base</th><th class="num">multiplier</th><th class="num">cap</th><th>jitter</th><th class="num">retries</th><th>why ours differs</th></tr></thead>
@@ -297,6 +300,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 <details{{if eq .Lang "go"}} open{{end}}><summary>{{.Title}}</summary>
 <pre><code class="language-{{.Lang}}">{{.Code}}</code></pre>
 </details>
+{{- end}}
 {{- end}}
 
 {{- .Verification}}

@@ -126,6 +126,10 @@ func mdRecommendation(b *bufio.Writer, rep *Report) {
 	for _, n := range rec.Notes {
 		p("- %s\n", n)
 	}
+	if rec.Basis == advise.BasisNone {
+		p("\n")
+		return
+	}
 	p("\n<details><summary>Backoff reference points: why ours differs</summary>\n\n")
 	var refs [][]string
 	for _, r := range rec.Reference {

@@ -102,6 +102,11 @@ func New(run probe.Run, opt Options) *Report {
 	if opt.PricePer > 0 && opt.PriceAmount >= 0 {
 		rep.Price = &Price{Amount: opt.PriceAmount, PerS: opt.PricePer.Seconds()}
 	}
+	if run.Inconclusive != "" {
+		rep.Recommendation = advise.None(run.Inconclusive, opt.Margin)
+		rep.Expectations = evaluate(rep, opt.Expect)
+		return rep
+	}
 	rep.Recommendation = advise.Recommend(run.Summary, run.Steps, run.Advertised, opt.Margin)
 	demand := opt.DemandRPS
 	if demand <= 0 {

@@ -161,7 +161,9 @@ func writeTable(w *bufio.Writer, rep *Report, opt RenderOptions) error {
 			return err
 		}
 	}
-	t.printf("\nPaste-ready Go, Python and YAML settings are in the markdown and html formats.\n")
+	if rep.Recommendation.Basis != advise.BasisNone {
+		t.printf("\nPaste-ready Go, Python and YAML settings are in the markdown and html formats.\n")
+	}
 	return nil
 }
 
@@ -184,6 +186,9 @@ func (t *textWriter) recommendation(rep *Report) {
 		t.field("price", p)
 	}
 	t.bullets("notes", rec.Notes)
+	if rec.Basis == advise.BasisNone {
+		return
+	}
 
 	t.heading("Backoff reference points (for comparison)")
 	for _, r := range rec.Reference {
@@ -378,6 +383,9 @@ func advertisedText(a *headers.Advertised) string {
 }
 
 func clientRateText(rec advise.Recommendation) string {
+	if rec.Basis == advise.BasisNone {
+		return "— (no recommendation: see the notes)"
+	}
 	if rec.ClientRateRPS <= 0 {
 		return "— (no rate limit: cap requests in flight instead)"
 	}
@@ -396,6 +404,9 @@ func clientRateText(rec advise.Recommendation) string {
 }
 
 func maxConcurrencyText(rec advise.Recommendation) string {
+	if rec.Basis == advise.BasisNone {
+		return "—"
+	}
 	if rec.MaxConcurrency <= 0 {
 		return "— (no cap needed)"
 	}
@@ -407,6 +418,9 @@ func maxConcurrencyText(rec advise.Recommendation) string {
 
 // retryText is the retry policy in one line.
 func retryText(r advise.Retry) string {
+	if r == (advise.Retry{}) {
+		return "—"
+	}
 	s := ""
 	if r.HonorRetryAfter {
 		s = "honour Retry-After first; else "
