@@ -465,12 +465,10 @@ func (e *engine) stopReason(run *Run) string {
 	}
 	n := len(run.Steps)
 	if n > 0 && run.Steps[n-1].ThrottledRatio > e.sc.Probe.Threshold {
-		return fmt.Sprintf("throttled above %s in the last steps", fmtShare(e.sc.Probe.Threshold))
+		return fmt.Sprintf("throttled above %s%% in the last steps", units.Num(e.sc.Probe.Threshold*100))
 	}
 	if n > 0 {
 		return fmt.Sprintf("finished the plan at %s", units.FormatRate(run.Steps[n-1].OfferedRPS))
 	}
 	return "nothing sent"
 }
-
-func fmtShare(f float64) string { return fmt.Sprintf("%g%%", f*100) }
