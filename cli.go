@@ -140,6 +140,15 @@ func cmdHelp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
+// registerNetwork binds the network flags run, probe and verify share.
+func registerNetwork(fs *flagSet, nf *scenarios.NetworkFlags) {
+	fs.StringVar(&nf.Proxy, "proxy", "", "send every request through this proxy `URL` (http, https or socks5), or none (default: HTTP_PROXY, HTTPS_PROXY, NO_PROXY)")
+	fs.StringVar(&nf.CACert, "cacert", "", "trust the CA certificates of this PEM `FILE` beside the system's")
+	fs.BoolVar(&nf.Insecure, "insecure", false, "do not verify TLS certificates (a staging endpoint only; the report says so)")
+	fs.BoolVar(&nf.HTTP1, "http1", false, "use HTTP/1.1 only")
+	fs.BoolVar(&nf.HTTP2, "http2", false, "use HTTP/2 only (over TLS, or h2c without it)")
+}
+
 // flagSet is a subcommand's flags and the help it prints for --help.
 type flagSet struct {
 	*pflag.FlagSet

@@ -32,6 +32,7 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&f.MaxRequests, "max-requests", 0, "safety cap on requests")
 	fs.StringVar(&f.MaxDuration, "max-duration", "", "safety cap on time")
 	fs.StringVar(&f.Timeout, "timeout", "", "how long one request may take (default 10s)")
+	registerNetwork(fs, &f.Network)
 	o.register(fs)
 	if code, done := fs.parse(args, stderr); done {
 		return code

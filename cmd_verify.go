@@ -39,6 +39,7 @@ type verifyFlags struct {
 	method, out, format            string
 	parallel, quiet                bool
 	seed                           uint64
+	network                        scenarios.NetworkFlags
 }
 
 // Defaults of verify's demand.
@@ -66,6 +67,7 @@ func (f *verifyFlags) register(fs *flagSet) {
 	fs.BoolVar(&f.parallel, "parallel", false, "with a mock: run the policies at once, each against its own mock (faster; latency is noisier)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the demand's schedule and the jitter")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
+	registerNetwork(fs, &f.network)
 }
 
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -245,7 +247,8 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget
 		}
 	}
 	scenarios.ApplyDefaults(sc)
-	if probs := scenarios.CheckNamed(sc, verifyFlag); len(probs) > 0 {
+	probs := f.network.Apply(t)
+	if probs = append(probs, scenarios.CheckNamed(sc, verifyFlag)...); len(probs) > 0 {
 		for _, pr := range probs {
 			fmt.Fprintf(stderr, "limitprobe verify: %v\n", pr)
 		}
@@ -265,7 +268,7 @@ func verifyFlag(key string) string {
 	case strings.HasPrefix(key, "target.headers."):
 		return "-H " + strings.TrimPrefix(key, "target.headers.")
 	}
-	return key
+	return scenarios.ProbeFlag(key)
 }
 
 // verifyMock checks the mock of t and returns its configuration. What the

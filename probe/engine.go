@@ -97,7 +97,7 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 	}
 	client := opt.Client
 	if client == nil {
-		client = NewClient(sc.Target.Timeout)
+		client = NewClient(sc.Target)
 	}
 	ctxClient := *client
 	base := ctxClient.Transport
@@ -410,6 +410,10 @@ func Remedy(cause string) string {
 		return "the endpoint was scaling up from zero, which is not its limit: send -H 'X-Scale-Up-Timeout: 600' so that requests wait for a replica, or wake it before the probe"
 	case CauseNotHTTP:
 		return "the target did not answer in HTTP: check the URL's scheme and port"
+	case CauseTLS:
+		return "trust the target's CA with --cacert FILE (target.cacert), or for a staging endpoint only --insecure"
+	case CauseProxy:
+		return "check --proxy (target.proxy) or HTTP_PROXY, HTTPS_PROXY and NO_PROXY"
 	case CauseFDLimit:
 		return "raise this machine's open-file limit (ulimit -n) or lower the rate"
 	}
@@ -424,7 +428,8 @@ func (e *engine) finish(ctx context.Context) *Run {
 	}
 	sc := e.sc
 	run := &Run{
-		Scenario: ScenarioRef{Name: sc.Name, Target: TargetRef{URL: sc.DisplayURL(), Method: sc.Target.Method, Mock: mockSpec(sc)},
+		Scenario: ScenarioRef{Name: sc.Name, Target: TargetRef{URL: sc.DisplayURL(), Method: sc.Target.Method, Mock: mockSpec(sc),
+			Proxy: sc.Redact(proxyOf(sc.Target)), Insecure: sc.Target.Network.Insecure},
 			Strategy: sc.Probe.Strategy, Threshold: sc.Probe.Threshold, DemandRPS: float64(sc.Demand)},
 		StartedAt:      e.start.UTC(),
 		DurationS:      end.Sub(e.start).Seconds(),

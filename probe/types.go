@@ -57,4 +57,10 @@ type TargetRef struct {
 	// when the target was the mock (URL then reads "mock SPEC"); absent
 	// otherwise. limitprobe verify replays against the same mock.
 	Mock string `json:"mock,omitempty"`
+	// Proxy is the proxy the requests went through, credentials removed;
+	// absent when they went directly.
+	Proxy string `json:"proxy,omitempty"`
+	// Insecure is true when TLS certificates were not verified: anything
+	// could have answered.
+	Insecure bool `json:"insecure,omitempty"`
 }

@@ -15,6 +15,7 @@ type htmlData struct {
 	Interrupted, Advice         bool
 	StopReason                  string
 	ErrorCauses                 []string
+	Insecure                    string
 	Cards                       []card
 	Advertised, Mismatch        string
 	Reasons                     []string
@@ -48,6 +49,7 @@ func writeHTML(w io.Writer, rep *Report) error {
 		Advice:       rec.Basis != advise.BasisNone,
 		StopReason:   rep.StopReason,
 		ErrorCauses:  errorCauseLines(rep),
+		Insecure:     insecureText(rep),
 		Advertised:   advertisedText(rep.Advertised),
 		Mismatch:     s.AdvertisedMismatch,
 		Reasons:      s.Reasons,
@@ -230,6 +232,9 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 <h1><small>limitprobe</small>{{.Title}}</h1>
 <p class="meta"><code>{{.Target}}</code> · {{.Meta}}</p>
 <p class="meta">{{.Counts}}</p>
+{{- if .Insecure}}
+<div class="banner">{{.Insecure}}.</div>
+{{- end}}
 {{- if .Interrupted}}
 <div class="banner">Interrupted{{if .StopReason}}: {{.StopReason}}{{end}}. The measurements are partial.</div>
 {{- else if .StopReason}}

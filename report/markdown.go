@@ -53,6 +53,9 @@ func writeMarkdown(b *bufio.Writer, rep *Report) error {
 
 	p("## limitprobe: %s\n\n", mdCell(orDash(rep.Scenario.Name)))
 	p("`%s` · %s · %s\n\n", targetText(rep), strings.Join(runMeta(rep), " · "), countsLine(rep))
+	if s := insecureText(rep); s != "" {
+		p("> [!WARNING]\n> %s.\n\n", s)
+	}
 	if rep.Interrupted {
 		p("> [!WARNING]\n> Interrupted: %s. The measurements are partial.\n\n", orText(rep.StopReason, "stopped early"))
 	} else if rep.StopReason != "" {

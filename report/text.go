@@ -96,6 +96,9 @@ func writeTable(w *bufio.Writer, rep *Report, opt RenderOptions) error {
 		t.printf("%s\n", l)
 	}
 	t.printf("%s\n", countsLine(rep))
+	if s := insecureText(rep); s != "" {
+		t.printf("%s\n", t.style(ansiYellow, "warning: "+s))
+	}
 	if rep.Interrupted {
 		t.printf("%s\n", t.style(ansiYellow, "interrupted: "+orText(rep.StopReason, "stopped early")+"; the measurements below are partial"))
 	} else if rep.StopReason != "" {
@@ -261,9 +264,23 @@ func runLine(rep *Report) string {
 	return strings.Join(append([]string{targetText(rep)}, runMeta(rep)...), " · ")
 }
 
-// targetText is "METHOD URL".
+// targetText is "METHOD URL", and the proxy it went through.
 func targetText(rep *Report) string {
-	return strings.TrimSpace(orText(rep.Scenario.Target.Method, "GET") + " " + rep.Scenario.Target.URL)
+	t := rep.Scenario.Target
+	s := strings.TrimSpace(orText(t.Method, "GET") + " " + t.URL)
+	if t.Proxy != "" {
+		s += " via " + t.Proxy
+	}
+	return s
+}
+
+// insecureText warns that certificates were not verified; "" when they
+// were.
+func insecureText(rep *Report) string {
+	if !rep.Scenario.Target.Insecure {
+		return ""
+	}
+	return "TLS certificates were not verified (--insecure): whatever answered was measured"
 }
 
 // runMeta is when the run started, how long it took and its strategy.

@@ -31,6 +31,44 @@ type Flags struct {
 	MaxDuration    string
 	Timeout        string // per request
 	Redirects      int    // redirects to follow
+	Network        NetworkFlags
+}
+
+// NetworkFlags are the flags run, probe and verify share to say how
+// requests reach the target (see Network). Unset ones leave the scenario's
+// keys as they are.
+type NetworkFlags struct {
+	Proxy, CACert          string
+	Insecure, HTTP1, HTTP2 bool
+}
+
+// Apply sets on t what the flags give. Its problems name the flags.
+func (nf NetworkFlags) Apply(t *Target) Problems {
+	var ps Problems
+	n := &t.Network
+	if nf.Proxy != "" {
+		if msg := proxyProblem(nf.Proxy); msg != "" {
+			ps = append(ps, Problem{Key: "--proxy", Msg: msg})
+		}
+		n.Proxy = nf.Proxy
+	}
+	if nf.CACert != "" {
+		pem, err := ReadCACert(nf.CACert)
+		if err != nil {
+			ps = append(ps, Problem{Key: "--cacert", Msg: err.Error()})
+		}
+		n.CACert, n.CAPEM = nf.CACert, pem
+	}
+	n.Insecure = n.Insecure || nf.Insecure
+	switch {
+	case nf.HTTP1 && nf.HTTP2:
+		ps = append(ps, Problem{Key: "--http1 --http2", Msg: "give one of them, or neither to let TLS negotiate"})
+	case nf.HTTP1:
+		n.HTTP = HTTP1
+	case nf.HTTP2:
+		n.HTTP = HTTP2
+	}
+	return ps
 }
 
 // FromFlags builds the scenario the flags describe, applies the defaults a
@@ -135,6 +173,7 @@ func (fb *flagBuilder) target(f Flags) {
 			}
 		}
 	}
+	fb.probs = append(fb.probs, f.Network.Apply(t)...)
 	if f.Redirects < 0 || f.Redirects > MaxRedirects {
 		fb.add(fmt.Sprintf("--redirects %d", f.Redirects), "write how many redirects to follow, from 0 to %d", MaxRedirects)
 	}
@@ -264,6 +303,10 @@ func ProbeFlag(key string) string {
 		return "--data"
 	case key == "target":
 		return ""
+	case key == "target.cacert", key == "target.insecure", key == "target.proxy":
+		return "--" + strings.TrimPrefix(key, "target.")
+	case key == "target.http":
+		return "--http1/--http2"
 	}
 	k := key[strings.LastIndex(key, ".")+1:]
 	return "--" + strings.ReplaceAll(k, "_", "-")

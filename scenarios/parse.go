@@ -317,7 +317,8 @@ func (p *parser) top(n *yaml.Node) {
 
 func (p *parser) target(n *yaml.Node) {
 	t := &p.sc.Target
-	known := []string{"url", "mock", "method", "headers", "body", "body_file", "timeout", "throttle_status", "throttle_body", "redirects"}
+	known := []string{"url", "mock", "method", "headers", "body", "body_file", "timeout", "throttle_status", "throttle_body", "redirects",
+		"proxy", "cacert", "insecure", "http"}
 	p.section("target", n, known, func(key string, v *yaml.Node) {
 		path := "target." + key
 		switch key {
@@ -367,6 +368,28 @@ func (p *parser) target(n *yaml.Node) {
 		case "redirects":
 			if t.Redirects = p.count(path, v, 0); t.Redirects > MaxRedirects {
 				p.add(v.Line, path, "%d redirects is a loop; write at most %d (0 follows none)", t.Redirects, MaxRedirects)
+			}
+		case "proxy":
+			t.Network.Proxy = p.expand(path, v, p.str(path, v))
+			if msg := proxyProblem(t.Network.Proxy); msg != "" {
+				p.add(v.Line, path, "%s", msg)
+			}
+		case "cacert":
+			if t.Network.CACert = p.str(path, v); t.Network.CACert != "" {
+				full := t.Network.CACert
+				if !filepath.IsAbs(full) && p.file != "" {
+					full = filepath.Join(filepath.Dir(p.file), full)
+				}
+				var err error
+				if t.Network.CAPEM, err = ReadCACert(full); err != nil {
+					p.add(v.Line, path, "%v (paths are relative to the scenario file)", err)
+				}
+			}
+		case "insecure":
+			t.Network.Insecure = p.bool(path, v)
+		case "http":
+			if t.Network.HTTP = p.str(path, v); httpProblem(t.Network.HTTP) != "" {
+				p.add(v.Line, path, "%s", httpProblem(t.Network.HTTP))
 			}
 		}
 	})
@@ -556,11 +579,7 @@ func (p *parser) expect(n *yaml.Node) {
 				p.add(v.Line, path, "unknown algorithm %q; write one of %s", e.Algorithm, strings.Join(Algorithms, ", "))
 			}
 		case "meets_demand":
-			if v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
-				p.add(v.Line, path, "want true or false, got %s", describe(v))
-				return
-			}
-			e.MeetsDemand = v.Value == "true"
+			e.MeetsDemand = p.bool(path, v)
 		}
 	})
 }
@@ -578,6 +597,15 @@ func (p *parser) ok(v *yaml.Node) bool {
 		}
 	}
 	return true
+}
+
+// bool reads true or false.
+func (p *parser) bool(path string, v *yaml.Node) bool {
+	if v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
+		p.add(v.Line, path, "want true or false, got %s", describe(v))
+		return false
+	}
+	return v.Value == "true"
 }
 
 func (p *parser) str(path string, v *yaml.Node) string {

@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -111,10 +113,54 @@ func nameProblem(n string) string {
 	return ""
 }
 
-// targetProblems checks the request a target describes: URL, method and
-// headers, each under its key.
+// proxyProblem says what is wrong with a proxy URL; "" when it is none,
+// ProxyNone or a URL a client can use.
+func proxyProblem(raw string) string {
+	if raw == "" || raw == ProxyNone {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || !contains([]string{"http", "https", "socks5", "socks5h"}, u.Scheme) {
+		return fmt.Sprintf("%q is not a proxy URL; write for example http://127.0.0.1:3128, socks5://127.0.0.1:1080, or none to ignore HTTP_PROXY", RedactURL(raw))
+	}
+	return ""
+}
+
+// httpProblem says what is wrong with an HTTP version; "" when it is one
+// a probe can force.
+func httpProblem(v string) string {
+	if v == "" || v == HTTP1 || v == HTTP2 {
+		return ""
+	}
+	return fmt.Sprintf("%q is not an HTTP version limitprobe can use; write 1.1 or 2, or leave it out to let TLS negotiate", v)
+}
+
+// ReadCACert reads a PEM file of CA certificates, of at most
+// MaxCACertBytes, and checks that it holds at least one. Its error says
+// what to write instead.
+func ReadCACert(path string) ([]byte, error) {
+	b, err := readCapped(path, MaxCACertBytes)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return nil, fmt.Errorf("%q is over %d MiB; write the path of a PEM file of CA certificates", path, MaxCACertBytes>>20)
+	case err != nil:
+		return nil, fmt.Errorf("cannot read %q (%v); write the path of a PEM file of CA certificates", path, err)
+	case !x509.NewCertPool().AppendCertsFromPEM(b):
+		return nil, fmt.Errorf("%q holds no PEM certificate; write the path of a CA certificate in PEM (-----BEGIN CERTIFICATE-----)", path)
+	}
+	return b, nil
+}
+
+// targetProblems checks the request a target describes: URL, method,
+// headers and network, each under its key.
 func targetProblems(sc *Scenario, add func(key, format string, a ...any)) {
 	t := sc.Target
+	if msg := proxyProblem(t.Network.Proxy); msg != "" {
+		add("target.proxy", "%s", msg)
+	}
+	if msg := httpProblem(t.Network.HTTP); msg != "" {
+		add("target.http", "%s", msg)
+	}
 	if t.URL != "" {
 		if msg := urlProblem(t.URL); msg != "" {
 			add("target.url", "%q %s", sc.shownURL(), msg)

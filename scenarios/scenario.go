@@ -55,7 +55,40 @@ type Target struct {
 	// Redirects is how many redirects a request follows, its final status
 	// counting; 0 (the default) follows none, and a 3xx is an error.
 	Redirects int
+	Network   Network
 }
+
+// Network is how requests reach the target: through which proxy, trusting
+// which certificates, in which HTTP version. The zero value is what users
+// have: the environment's proxy, the system's CAs, HTTP/2 where the target
+// offers it.
+type Network struct {
+	// Proxy is the URL of a proxy every request goes through (http, https
+	// or socks5); "" takes HTTP_PROXY, HTTPS_PROXY and NO_PROXY from the
+	// environment; ProxyNone sends directly.
+	Proxy string
+	// CACert is the PEM file of CA certificates trusted beside the
+	// system's (which SSL_CERT_FILE and SSL_CERT_DIR set), as given; CAPEM
+	// is its content, read and checked with the scenario.
+	CACert string
+	CAPEM  []byte
+	// Insecure skips the verification of TLS certificates: for a staging
+	// endpoint with a self-signed one. Reports say so.
+	Insecure bool
+	// HTTP is HTTP1 or HTTP2 to use only that version; "" lets TLS
+	// negotiate (HTTP/2 where offered) and uses HTTP/1.1 without TLS.
+	HTTP string
+}
+
+// Values of Network.Proxy and Network.HTTP.
+const (
+	ProxyNone = "none"
+	HTTP1     = "1.1"
+	HTTP2     = "2" // over TLS, or without it (prior knowledge, h2c)
+)
+
+// MaxCACertBytes bounds a CA certificate file.
+const MaxCACertBytes = 1 << 20
 
 // MaxRedirects bounds Target.Redirects: more is a loop.
 const MaxRedirects = 20

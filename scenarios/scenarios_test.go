@@ -331,3 +331,63 @@ func TestThrottleStatusAndRedirects(t *testing.T) {
 		}
 	}
 }
+
+func TestNetworkKeys(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	// A self-signed certificate; only its PEM form matters here.
+	const pemCert = `-----BEGIN CERTIFICATE-----
+MIIBhTCCASugAwIBAgIQIRi6zePL6mKjOipn+dNuaTAKBggqhkjOPQQDAjASMRAw
+DgYDVQQKEwdBY21lIENvMB4XDTE3MTAyMDE5NDMwNloXDTE4MTAyMDE5NDMwNlow
+EjEQMA4GA1UEChMHQWNtZSBDbzBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABD0d
+7VNhbWvZLWPuj/RtHFjvtJBEwOkhbN/BnnE8rnZR8+sbwnc/KhCk3FhnpHZnQz7B
+5aETbbIgmuvewdjvSBSjYzBhMA4GA1UdDwEB/wQEAwICpDATBgNVHSUEDDAKBggr
+BgEFBQcDATAPBgNVHRMBAf8EBTADAQH/MCkGA1UdEQQiMCCCDmxvY2FsaG9zdDo1
+NDUzgg4xMjcuMC4wLjE6NTQ1MzAKBggqhkjOPQQDAgNIADBFAiEA2zpJEPQyz6/l
+Wf86aX6PepsntZv2GYlA5UpabfT2EZICICpJ5h/iI+i341gBmLiAFQOyTDT+/wQc
+6MF9+Yw1Yy0t
+-----END CERTIFICATE-----
+`
+	if err := os.WriteFile(ca, []byte(pemCert), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "not.pem"), []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := "name: x\ntarget:\n  url: https://api.example.com/\n  proxy: http://u:${PROXY_PW}@proxy.example.com:3128\n  cacert: ca.pem\n  insecure: true\n  http: 1.1\n"
+	path := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := Load(path, Options{LookupEnv: env(map[string]string{"PROXY_PW": "proxy-secret"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := sc.Target.Network
+	if n.Proxy != "http://u:proxy-secret@proxy.example.com:3128" || n.CACert != "ca.pem" || string(n.CAPEM) != pemCert || !n.Insecure || n.HTTP != HTTP1 {
+		t.Errorf("got network %+v", n)
+	}
+	if got := sc.Redact("proxyconnect tcp: http://u:proxy-secret@proxy.example.com:3128"); strings.Contains(got, "proxy-secret") {
+		t.Errorf("Redact left the proxy's password in %q", got)
+	}
+	for _, tt := range []struct{ src, want string }{
+		{"  proxy: ftp://proxy/\n", `s:4: target.proxy: "ftp://proxy/" is not a proxy URL`},
+		{"  cacert: not.pem\n", `holds no PEM certificate; write the path of a CA certificate in PEM`},
+		{"  cacert: missing.pem\n", `cannot read`},
+		{"  insecure: yes please\n", `s:4: target.insecure: want true or false`},
+		{"  http: 3\n", `s:4: target.http: "3" is not an HTTP version limitprobe can use; write 1.1 or 2`},
+	} {
+		_, err := Parse(filepath.Join(dir, "s"), []byte("name: x\ntarget:\n  url: https://127.0.0.1/\n"+tt.src), Options{})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("got %v, want a problem saying %q", err, tt.want)
+		}
+	}
+	// The flags override the file, and name themselves.
+	probs := NetworkFlags{Proxy: "gopher://x", CACert: filepath.Join(dir, "not.pem"), HTTP1: true, HTTP2: true}.Apply(&sc.Target)
+	if len(probs) != 3 || probs[0].Key != "--proxy" || probs[1].Key != "--cacert" || probs[2].Key != "--http1 --http2" {
+		t.Errorf("got problems %v, want --proxy, --cacert and --http1 --http2", probs)
+	}
+	if probs := (NetworkFlags{Proxy: "none", HTTP2: true}).Apply(&sc.Target); len(probs) != 0 || sc.Target.Network.Proxy != ProxyNone || sc.Target.Network.HTTP != HTTP2 {
+		t.Errorf("got %v, %+v; want proxy none and HTTP/2", probs, sc.Target.Network)
+	}
+}

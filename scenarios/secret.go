@@ -63,6 +63,11 @@ func (s *Scenario) redactions() []replacement {
 			}
 		}
 	}
+	for _, v := range urlSecrets(s.Target.Network.Proxy) {
+		if len(v) >= minURLSecret {
+			rs = append(rs, replacement{v, "***"})
+		}
+	}
 	for _, sec := range s.secrets {
 		if sec.value != "" {
 			rs = append(rs, replacement{sec.value, sec.String()})

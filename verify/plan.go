@@ -127,7 +127,7 @@ func NewPlan(m Measured, r Request) (*Plan, error) {
 		header.Add(h.Name, h.Value.Reveal())
 	}
 	p.Target = Target{URL: t.URL, Method: t.Method, Header: header, Body: t.Body,
-		ThrottleStatus: t.ThrottleStatus, ThrottleBody: t.ThrottleBody, Timeout: t.Timeout}
+		ThrottleStatus: t.ThrottleStatus, ThrottleBody: t.ThrottleBody, Timeout: t.Timeout, Redirects: t.Redirects, Network: t.Network}
 	sustainable := m.Recommendation.SustainableRPS
 	if sustainable <= 0 {
 		sustainable = m.Recommendation.ClientRateRPS

@@ -19,6 +19,7 @@ import (
 	"limitprobe/evidence"
 	"limitprobe/headers"
 	"limitprobe/probe"
+	"limitprobe/scenarios"
 )
 
 // fate is how one request of the demand ended, its attempts included.
@@ -78,7 +79,7 @@ func newRunner(p Policy, t Target, d Demand, maxAttempts int64, seed uint64) *ru
 	if r.t.Method == "" {
 		r.t.Method = http.MethodGet
 	}
-	r.client = probe.NewClient(t.Timeout)
+	r.client = probe.NewClient(scenarios.Target{Timeout: t.Timeout, Redirects: t.Redirects, Network: t.Network})
 	return r
 }
 
