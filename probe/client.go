@@ -9,7 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
+	"sync"
 	"time"
+	"weak"
 
 	"golang.org/x/net/http/httpproxy"
 
@@ -32,9 +35,10 @@ func NewClient(t scenarios.Target) *http.Client {
 		timeout = DefaultTimeout
 	}
 	n := t.Network
+	conns := &connSet{conns: map[*trackedConn]struct{}{}}
 	tr := &http.Transport{
 		Proxy:               proxyFunc(n.Proxy),
-		DialContext:         (&net.Dialer{Timeout: min(timeout, 10*time.Second), KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         conns.dialer((&net.Dialer{Timeout: min(timeout, 10*time.Second), KeepAlive: 30 * time.Second}).DialContext),
 		MaxIdleConns:        10000,
 		MaxIdleConnsPerHost: 10000,
 		IdleConnTimeout:     90 * time.Second,
@@ -51,6 +55,7 @@ func NewClient(t scenarios.Target) *http.Client {
 		tr.Protocols.SetHTTP2(true)
 		tr.Protocols.SetUnencryptedHTTP2(true)
 	}
+	track(tr, conns)
 	return &http.Client{
 		Transport:     tr,
 		Timeout:       timeout,
@@ -124,13 +129,108 @@ func tlsConfig(n scenarios.Network) *tls.Config {
 	return cfg
 }
 
-// ctxTransport ties every request to the run's context, so an interrupt
-// cancels requests in flight instead of waiting out their timeouts.
-type ctxTransport struct {
-	ctx  context.Context
-	next http.RoundTripper
+// tracked maps the transports NewClient made to their connections, so
+// that an interrupt can cut the requests in flight (see cutOnDone). The
+// client's Transport stays an *http.Transport: net/http sets up a timer
+// and a goroutine per request for any other RoundTripper (the per-request
+// wrapper this replaces cost that, and an allocation). An entry leaves the
+// map when its transport is collected.
+var tracked sync.Map // weak.Pointer[http.Transport] -> *connSet
+
+func track(tr *http.Transport, s *connSet) {
+	key := weak.Make(tr)
+	tracked.Store(key, s)
+	runtime.AddCleanup(tr, func(k weak.Pointer[http.Transport]) { tracked.Delete(k) }, key)
 }
 
-func (t ctxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	return t.next.RoundTrip(req.WithContext(t.ctx))
+// errInterrupted fails what an interrupt cut off, and the dials after it
+// (the transport retries some requests on a new connection).
+var errInterrupted = errors.New("interrupted")
+
+// connSet is the open connections of a transport.
+type connSet struct {
+	mu    sync.Mutex
+	conns map[*trackedConn]struct{}
+	cut   bool // by an interrupt: no new connection until reopen
+}
+
+// dialer wraps dial so that every connection it makes joins s.
+func (s *connSet) dialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if s.isCut() {
+			return nil, errInterrupted
+		}
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tc := &trackedConn{Conn: c, set: s}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.cut {
+			c.Close()
+			return nil, errInterrupted
+		}
+		s.conns[tc] = struct{}{}
+		return tc, nil
+	}
+}
+
+func (s *connSet) isCut() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cut
+}
+
+// cutAll closes every open connection, failing the requests on them at
+// once, and refuses new ones until reopen.
+func (s *connSet) cutAll() {
+	s.mu.Lock()
+	s.cut = true
+	open := make([]*trackedConn, 0, len(s.conns))
+	for c := range s.conns {
+		open = append(open, c)
+	}
+	s.mu.Unlock()
+	for _, c := range open {
+		c.Close()
+	}
+}
+
+func (s *connSet) reopen() {
+	s.mu.Lock()
+	s.cut = false
+	s.mu.Unlock()
+}
+
+// trackedConn leaves its set when closed.
+type trackedConn struct {
+	net.Conn
+	set  *connSet
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.set.mu.Lock()
+		delete(c.set.conns, c)
+		c.set.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
+
+// cutOnDone cuts the connections of client, made by NewClient, when ctx is
+// done: requests in flight fail at once instead of waiting out their
+// timeouts, and none starts on a new connection. It returns the function
+// that stops watching ctx; for a client of another make it does nothing,
+// and requests in flight end by their timeout.
+func cutOnDone(ctx context.Context, client *http.Client) (stop func() bool) {
+	tr, _ := client.Transport.(*http.Transport)
+	v, ok := tracked.Load(weak.Make(tr))
+	if tr == nil || !ok {
+		return func() bool { return false }
+	}
+	conns := v.(*connSet)
+	conns.reopen()
+	return context.AfterFunc(ctx, conns.cutAll)
 }

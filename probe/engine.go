@@ -98,16 +98,13 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 	client := opt.Client
 	if client == nil {
 		client = NewClient(sc.Target)
+		defer client.CloseIdleConnections()
 	}
-	ctxClient := *client
-	base := ctxClient.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	ctxClient.Transport = ctxTransport{ctx: ctx, next: base}
+	stopCut := cutOnDone(ctx, client)
+	defer stopCut()
 
 	plan := scenarios.MakePlan(sc)
-	e := &engine{sc: sc, opt: opt, client: &ctxClient, targets: targeter(sc), steps: len(plan.Steps)}
+	e := &engine{sc: sc, opt: opt, client: client, targets: targeter(sc), steps: len(plan.Steps)}
 	if opt.Raw != nil {
 		e.raw = vegeta.NewEncoder(opt.Raw)
 		e.shownURL, e.redact = sc.DisplayURL(), sc.Redactor()
@@ -176,10 +173,16 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 		return evidence.Step{}, false
 	}
 	dur := min(sp.duration, timeLeft)
-	p := pacer{Start: sp.rate, Slope: sp.slope, Max: uint64(reqLeft)}
+	p := precise{pacer: pacer{Start: sp.rate, Slope: sp.slope, Max: uint64(reqLeft)}, done: ctx.Done()}
+	// A limiter that spaces requests (a bucket of one) refuses the clumps
+	// the runtime's timers make: requests leave when due up to fineRate,
+	// where that costs little, and in steps with Poisson arrivals, which
+	// measure such a limiter at any rate.
+	p.fine = sp.concurrency == 0 && sp.rate+max(sp.slope, 0)*sp.duration.Seconds() <= fineRate
 	arrivals := ""
 	if sp.random && sp.concurrency == 0 && sp.slope == 0 {
 		p.Random, arrivals = newRandomGaps(uint64(sp.index)+1), evidence.ArrivalsPoisson
+		p.fine = true
 	}
 	redirects := vegeta.NoFollow
 	if e.sc.Target.Redirects > 0 {
@@ -210,7 +213,7 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 		w.step.StartRPS, w.step.SlopeRPS = sp.rate, sp.slope
 	}
 	e.progress(sp, begin, 0, nil, true)
-	for res := range atk.Attack(e.targets, precise{p, ctx.Done()}, dur, e.sc.Name) {
+	for res := range atk.Attack(e.targets, p, dur, e.sc.Name) {
 		out := e.rec.add(res)
 		if out == evidence.Throttled && sp.stopOnThrottle || out == evidence.OK && sp.stopOnOK {
 			atk.Stop()
