@@ -12,14 +12,19 @@ import (
 )
 
 // safeName makes s, a scenario's name, fit to name its own output
-// directory.
+// directory inside --out: "..", "." and "" would name --out's parent or
+// --out itself.
 func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
+	s = strings.Map(func(r rune) rune {
 		if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
 			return r
 		}
 		return '_'
 	}, s)
+	if strings.Trim(s, ".") == "" {
+		return "_" + s
+	}
+	return s
 }
 
 // resultsFile is DIR/results.bin being written: every result of a run in

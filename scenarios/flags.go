@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -128,7 +129,7 @@ func (fb *flagBuilder) target(f Flags) {
 	case len(f.Args) == 1 && f.Args[0] != "":
 		t.URL = f.Args[0]
 		if sc.Name == "" {
-			sc.Name = hostOf(t.URL)
+			sc.Name = cmp.Or(hostOf(t.URL), "probe")
 		}
 	default:
 		fb.add("", "name one URL, e.g. limitprobe probe http://127.0.0.1:8080/api, or use --mock")

@@ -130,6 +130,9 @@ func CheckNamed(sc *Scenario, name func(key string) string) Problems {
 		ps = append(ps, Problem{File: sc.File, Key: name(key), Msg: fmt.Sprintf(format, args...)})
 	}
 	t, pr, l := sc.Target, sc.Probe, sc.Limits
+	if msg := nameProblem(sc.Name); msg != "" {
+		add("name", "%s", msg)
+	}
 	if t.URL == "" && t.Mock == nil {
 		add("target", "has neither url nor mock; write a url such as http://127.0.0.1:8080/api or a mock")
 	}
