@@ -3,12 +3,15 @@ GO       ?= go
 BIN      ?= bin/limitprobe
 SCENARIO ?= scenarios/examples/mock-token-bucket.yaml
 FUZZTIME ?= 20s
+# How long the fuzzer may spend shrinking each new input it finds: its
+# default, 60s, would spend a short run on one report.
+FUZZMINTIME ?= 5s
 OUT      ?= out
 
 # Fuzz targets as package:Target.
 FUZZ = units:FuzzParseRate units:FuzzParseShare units:FuzzParseDuration \
        scenarios:FuzzParse scenarios:FuzzFromFlags headers:FuzzParse headers:FuzzParseRetryAfter \
-       mock:FuzzParseSpec mock:FuzzParseLatency
+       mock:FuzzParseSpec mock:FuzzParseLatency report:FuzzRead
 
 .PHONY: run build test bench bench-go fuzz lint clean
 
@@ -46,7 +49,7 @@ bench-go:
 fuzz:
 	@for t in $(FUZZ); do pkg=$${t%%:*}; fn=$${t##*:}; \
 	  echo "fuzz $$pkg $$fn"; \
-	  out=$$($(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) 2>&1); rc=$$?; echo "$$out"; \
+	  out=$$($(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) 2>&1); rc=$$?; echo "$$out"; \
 	  [ $$rc -eq 0 ] || exit 1; \
 	  case "$$out" in *"no fuzz tests to fuzz"*) echo "no fuzz target $$fn in ./$$pkg"; exit 1;; esac; done
 

@@ -71,3 +71,35 @@ func (zeros) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// FuzzRead feeds Read any bytes: it never panics, and a report it accepts
+// renders in every format without an error or a control character.
+func FuzzRead(f *testing.F) {
+	// A fixture cut short: the fuzzer mutates small inputs far faster.
+	for _, fx := range fixtures()[2:] {
+		rep := *fx.rep
+		rep.Timeline.Buckets = rep.Timeline.Buckets[:min(4, len(rep.Timeline.Buckets))]
+		rep.Steps = rep.Steps[:min(2, len(rep.Steps))]
+		var buf bytes.Buffer
+		if err := Write(&buf, &rep, FormatJSON, RenderOptions{}); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	}
+	f.Add([]byte(`{"schema": "limitprobe.report/v1", "steps": [{"requests": 1, "ok": 2}], "timeline": {"resolution_s": 0, "buckets": [{}]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep, err := Read(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for _, format := range Formats {
+			var buf bytes.Buffer
+			if err := Write(&buf, rep, format, RenderOptions{}); err != nil {
+				t.Fatalf("an accepted report does not render as %s: %v", format, err)
+			}
+			if i := bytes.IndexFunc(buf.Bytes(), func(r rune) bool { return r < ' ' && r != '\n' && r != '\t' }); i >= 0 {
+				t.Fatalf("%s output holds control character %q at %d", format, buf.Bytes()[i], i)
+			}
+		}
+	})
+}
