@@ -188,7 +188,8 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 	if e.sc.Target.Redirects > 0 {
 		redirects = e.sc.Target.Redirects
 	}
-	opts := []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(redirects), vegeta.MaxBody(maxBody(e.sc))}
+	opts := []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(redirects), vegeta.MaxBody(maxBody(e.sc)),
+		vegeta.MaxWorkers(maxInFlight)}
 	if sp.concurrency > 0 {
 		// Closed-loop workers, but never faster than twice what they could
 		// do if every request succeeded, nor the safety cap: a target that
@@ -229,6 +230,11 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 	e.progress(sp, begin, 0, &st, true)
 	return st, true
 }
+
+// maxInFlight bounds the requests an open-loop step keeps in flight (each
+// a goroutine and a connection): against a target that stalls, a fast
+// schedule falls behind rather than exhausting the machine.
+const maxInFlight = 20000
 
 // lastLatency is the median latency of successful requests in the most
 // recent step that had any; 0 when none has.

@@ -165,6 +165,8 @@ func TestFromFlagsProblems(t *testing.T) {
 		{"header value with CR/LF", Flags{Args: url, Headers: []string{"X-Tenant: a\r\nX-Injected: 1"}},
 			[]string{`-H "X-Tenant: ***": the value holds a line break or another control character, which would end the header early; write it on one line`}},
 		{"header name with a space", Flags{Args: url, Headers: []string{"X Tenant: s3cret"}}, []string{`-H "X Tenant: ***": "X Tenant" is not a valid header name`}},
+		{"workers beyond what a probe holds", Flags{Args: url, Strategy: StrategyConcurrency, Max: "2000000000"},
+			[]string{"--max: 2000000000 workers is more than a probe can hold open; write at most 10000"}},
 		{"name with an escape", Flags{Args: url, Name: "api\x1b[2J"}, []string{"--name: holds a control character"}},
 		{"redirects", Flags{Args: url, Redirects: 21}, []string{"--redirects 21: write how many redirects to follow, from 0 to 20"}},
 		{"timeout over the run", Flags{Args: url, MaxDuration: "5s", Timeout: "6s"},

@@ -28,6 +28,9 @@ const (
 	DefaultLoopbackMax = 1000.0
 	// DefaultMaxConcurrency is the default top worker count.
 	DefaultMaxConcurrency = 64
+	// MaxWorkers bounds the concurrency strategy's workers: each is a
+	// goroutine and a connection, started at once.
+	MaxWorkers = 10000
 )
 
 // defaults fills every key the file left out.
@@ -140,6 +143,9 @@ func CheckNamed(sc *Scenario, name func(key string) string) Problems {
 	if pr.Strategy == StrategyConcurrency {
 		if pr.MaxConcurrency < pr.StartConcurrency {
 			add("probe.max", "max %d is below start %d; raise max or lower start", pr.MaxConcurrency, pr.StartConcurrency)
+		}
+		if pr.MaxConcurrency > MaxWorkers {
+			add("probe.max", "%d workers is more than a probe can hold open; write at most %d", pr.MaxConcurrency, MaxWorkers)
 		}
 	} else {
 		if pr.Max < pr.Start {
