@@ -166,6 +166,9 @@ func CheckNamed(sc *Scenario, name func(key string) string) Problems {
 	if pr.Step > l.MaxDuration {
 		add("probe.step", "one step (%v) is longer than %s (%v); shorten the step or raise %[2]s", pr.Step, name("limits.max_duration"), l.MaxDuration)
 	}
+	if !pr.CooldownAuto && pr.Cooldown >= l.MaxDuration {
+		add("probe.cooldown", "a cooldown of %v is as long as %s (%v): the run would end in its first pause; shorten it, or write auto", pr.Cooldown, name("limits.max_duration"), l.MaxDuration)
+	}
 	if t.Timeout > l.MaxDuration {
 		add("target.timeout", "timeout %v is longer than %s %v; lower %s or raise %[2]s", t.Timeout, name("limits.max_duration"), l.MaxDuration, name("target.timeout"))
 	}
