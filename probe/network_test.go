@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -67,7 +69,9 @@ func TestProxyFromTheEnvironment(t *testing.T) {
 // vouches for.
 func TestProxyAndPrivateCA(t *testing.T) {
 	var be okServer
-	backend := httptest.NewTLSServer(&be)
+	backend := httptest.NewUnstartedServer(&be)
+	backend.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
+	backend.StartTLS()
 	defer backend.Close()
 	px := proxytest.Start(t, backend.URL)
 	with := func(n scenarios.Network) *scenarios.Scenario {
