@@ -86,27 +86,8 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 	if sc.Target.URL == "" {
 		return nil, errors.New("probe: the scenario has no target URL; start the mock first")
 	}
-	if opt.ProgressEvery == 0 {
-		opt.ProgressEvery = 200 * time.Millisecond
-	}
-	client := opt.Client
-	if client == nil {
-		client = NewClient(sc.Target.Timeout)
-	}
-	ctxClient := *client
-	base := ctxClient.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	ctxClient.Transport = ctxTransport{ctx: ctx, next: base}
-
 	plan := scenarios.MakePlan(sc)
-	e := &engine{sc: sc, opt: opt, client: &ctxClient, targets: targeter(sc), steps: len(plan.Steps)}
-	if opt.Raw != nil {
-		e.raw = vegeta.NewEncoder(opt.Raw)
-	}
-	e.start = time.Now()
-	e.rec = newRecorder(e.start, resolution(plan), NewClassifier(sc.Target.ThrottleStatus, sc.Target.ThrottleBody))
+	e := newEngine(ctx, sc, opt, len(plan.Steps), resolution(plan))
 
 	var err error
 	switch sc.Probe.Strategy {
@@ -124,6 +105,32 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 		err = fmt.Errorf("%w: every request failed (%s)", ErrUnusable, errorSummary(run.Steps))
 	}
 	return run, err
+}
+
+// newEngine starts a run of sc: its client bound to ctx, its recorder
+// with a timeline of res buckets. steps is the planned step count, for
+// progress.
+func newEngine(ctx context.Context, sc *scenarios.Scenario, opt Options, steps int, res time.Duration) *engine {
+	if opt.ProgressEvery == 0 {
+		opt.ProgressEvery = 200 * time.Millisecond
+	}
+	client := opt.Client
+	if client == nil {
+		client = NewClient(sc.Target.Timeout)
+	}
+	ctxClient := *client
+	base := ctxClient.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	ctxClient.Transport = ctxTransport{ctx: ctx, next: base}
+	e := &engine{sc: sc, opt: opt, client: &ctxClient, targets: targeter(sc), steps: steps}
+	if opt.Raw != nil {
+		e.raw = vegeta.NewEncoder(opt.Raw)
+	}
+	e.start = time.Now()
+	e.rec = newRecorder(e.start, res, NewClassifier(sc.Target.ThrottleStatus, sc.Target.ThrottleBody))
+	return e
 }
 
 // resolution picks the timeline's bucket width: 100 ms, coarser for runs so

@@ -82,19 +82,24 @@ func (p precise) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) 
 	if stop || wait <= 0 {
 		return 0, stop
 	}
-	until := time.Now().Add(wait)
-	// The runtime's sleep for all but the last two milliseconds.
-	if coarse := wait - 2*time.Millisecond; coarse > 0 {
-		t := time.NewTimer(coarse)
-		defer t.Stop()
+	return 0, !sleepUntil(time.Now().Add(wait), p.done)
+}
+
+// sleepUntil waits until t, to within tens of microseconds: the runtime's
+// sleep for all but the last two milliseconds, then sleepFine. It returns
+// false, early, when done closes first.
+func sleepUntil(t time.Time, done <-chan struct{}) bool {
+	if coarse := time.Until(t) - 2*time.Millisecond; coarse > 0 {
+		tm := time.NewTimer(coarse)
+		defer tm.Stop()
 		select {
-		case <-t.C:
-		case <-p.done:
-			return 0, true
+		case <-tm.C:
+		case <-done:
+			return false
 		}
 	}
-	sleepFine(until)
-	return 0, false
+	sleepFine(t)
+	return true
 }
 
 // Rate is the offered rate, requests per second, at elapsed.
