@@ -30,8 +30,9 @@ type Bucket struct {
 	DelayMSMax  float64 `json:"delay_ms_max"`
 }
 
-// maxBuckets bounds the buckets that cover the traffic.
-const maxBuckets = 600
+// maxBuckets bounds the buckets that cover the traffic: a chart's worth,
+// each holding enough requests that a rate reads steadily.
+const maxBuckets = 240
 
 // resolutions are the bucket widths a timeline may have, finest first;
 // each divides a day, so buckets start on round times.
