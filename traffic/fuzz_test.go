@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,29 @@ func FuzzRead(f *testing.F) {
 		}
 		if err == nil && int64(len(reqs)) != r.Stats().Lines {
 			t.Fatalf("got %d requests of %d lines", len(reqs), r.Stats().Lines)
+		}
+	})
+}
+
+// FuzzParseTime feeds parseTime arbitrary text: it must never panic, and a
+// time it accepts is after 1970 and reads back the same written as Unix
+// seconds with nanoseconds.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"1714564800", "1714564800.123456789", "1714564800123", "2024-05-01T12:00:00Z",
+		"2024-05-01T14:00:00.5+02:00", "0", "99999999999999999999", "1.", "2024-05-01"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ns, _, err := parseTime(s)
+		if err != nil {
+			return
+		}
+		if ns <= 0 {
+			t.Fatalf("parseTime(%q) = %d, not after 1970", s, ns)
+		}
+		back, _, err := parseTime(fmt.Sprintf("%d.%09d", ns/1e9, ns%1e9))
+		if err != nil || back != ns {
+			t.Fatalf("parseTime(%q) = %d; written back it reads %d, %v", s, ns, back, err)
 		}
 	})
 }

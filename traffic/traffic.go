@@ -126,7 +126,7 @@ type parser interface {
 // NewReader detects the format of r (see Detect) and returns a reader of
 // its requests. name is how errors refer to the file.
 func NewReader(r io.Reader, name string) (*Reader, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, sniffSize)
 	f, err := Detect(br, name)
 	if err != nil {
 		return nil, err
