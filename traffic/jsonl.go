@@ -16,7 +16,35 @@ import (
 type jsonLines struct {
 	lines
 	vegeta bool
-	obj    map[string]json.RawMessage
+	obj    object
+}
+
+// object is one line's keys, with lower-cased keys made when a name is
+// not found as written.
+type object struct {
+	keys  map[string]json.RawMessage
+	lower map[string]string
+}
+
+// get returns the first of names present and not null, and its value.
+func (o *object) get(names ...string) (string, json.RawMessage) {
+	for _, n := range names {
+		if v, ok := o.keys[n]; ok && !bytes.Equal(v, []byte("null")) {
+			return n, v
+		}
+	}
+	if o.lower == nil {
+		o.lower = make(map[string]string, len(o.keys))
+		for k := range o.keys {
+			o.lower[strings.ToLower(k)] = k
+		}
+	}
+	for _, n := range names {
+		if k, ok := o.lower[n]; ok && !bytes.Equal(o.keys[k], []byte("null")) {
+			return n, o.keys[k]
+		}
+	}
+	return "", nil
 }
 
 func (p *jsonLines) next() (Request, bool, error) {
@@ -24,34 +52,16 @@ func (p *jsonLines) next() (Request, bool, error) {
 	if err != nil {
 		return Request{}, false, err
 	}
-	if p.obj == nil {
-		p.obj = map[string]json.RawMessage{}
+	o := &p.obj
+	if o.keys == nil {
+		o.keys = map[string]json.RawMessage{}
 	}
-	clear(p.obj)
-	if err := json.Unmarshal(line, &p.obj); err != nil {
+	clear(o.keys)
+	o.lower = nil
+	if err := json.Unmarshal(line, &o.keys); err != nil {
 		return Request{}, false, p.errorf("not a JSON object: %v", err)
 	}
-	var lower map[string]string // lower-cased keys, built when a name is not found as written
-	get := func(names []string) (string, json.RawMessage) {
-		for _, n := range names {
-			if v, ok := p.obj[n]; ok && !bytes.Equal(v, []byte("null")) {
-				return n, v
-			}
-		}
-		if lower == nil {
-			lower = make(map[string]string, len(p.obj))
-			for k := range p.obj {
-				lower[strings.ToLower(k)] = k
-			}
-		}
-		for _, n := range names {
-			if k, ok := lower[n]; ok && !bytes.Equal(p.obj[k], []byte("null")) {
-				return n, p.obj[k]
-			}
-		}
-		return "", nil
-	}
-	name, raw := get(timeNames)
+	name, raw := o.get(timeNames...)
 	if raw == nil {
 		return Request{}, false, p.errorf("no time key; name it one of %s", strings.Join(timeNames, ", "))
 	}
@@ -61,28 +71,37 @@ func (p *jsonLines) next() (Request, bool, error) {
 	}
 	q := Request{At: time.Duration(ns), Cost: 1}
 	if p.vegeta {
-		if q.Latency, err = vegetaLatency(p.obj["latency"]); err != nil {
-			return Request{}, false, p.wrap(err)
-		}
-		return q, whole, nil
+		q.Latency, err = vegetaLatency(o.keys["latency"])
+	} else {
+		q.Latency, q.Cost, err = latencyAndCost(o)
 	}
+	if err != nil {
+		return Request{}, false, p.wrap(err)
+	}
+	return q, whole, nil
+}
+
+// latencyAndCost reads the latency and the cost of a line, as CSV reads
+// its columns; 0 and 1 when absent.
+func latencyAndCost(o *object) (lat time.Duration, cost int, err error) {
 	for _, l := range latencyNames {
-		if _, raw := get([]string{l.name}); raw != nil {
+		if _, raw := o.get(l.name); raw != nil {
 			if l.unit == 0 && raw[0] != '"' {
-				return Request{}, false, p.errorf("%s %s has no unit; write for example \"120ms\", or name the key %s_ms or %s_s", l.name, raw, l.name, l.name)
+				return 0, 0, fmt.Errorf("%s %s has no unit; write for example \"120ms\", or name the key %s_ms or %s_s", l.name, raw, l.name, l.name)
 			}
-			if q.Latency, err = parseLatency(jsonText(raw), l.unit, l.name); err != nil {
-				return Request{}, false, p.wrap(err)
+			if lat, err = parseLatency(jsonText(raw), l.unit, l.name); err != nil {
+				return 0, 0, err
 			}
 			break
 		}
 	}
-	if _, raw := get(costNames); raw != nil {
-		if q.Cost, err = parseCost(jsonText(raw)); err != nil {
-			return Request{}, false, p.wrap(err)
+	cost = 1
+	if _, raw := o.get(costNames...); raw != nil {
+		if cost, err = parseCost(jsonText(raw)); err != nil {
+			return 0, 0, err
 		}
 	}
-	return q, whole, nil
+	return lat, cost, nil
 }
 
 // jsonText is a JSON string's text, or a number's digits.
