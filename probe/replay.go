@@ -38,7 +38,7 @@ func Replay(ctx context.Context, sc *scenarios.Scenario, sched Schedule, opt Opt
 	if len(at) == 0 {
 		return nil, errors.New("probe: nothing to replay")
 	}
-	span := max(at[len(at)-1].Sub(time.Now()), 0)
+	span := max(time.Until(at[len(at)-1]), 0)
 	e := newEngine(ctx, sc, opt, 1, max(100*time.Millisecond, (span/6000).Round(100*time.Millisecond)))
 	opts := []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(vegeta.NoFollow), vegeta.MaxBody(maxBody(sc))}
 	if n := uint64(sched.MaxInFlight); n > 0 {

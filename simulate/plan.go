@@ -111,7 +111,7 @@ type endLanes struct {
 // newPlan lays out the lanes: each end of the band as it came and behind
 // the client, the measured end batched, and the first candidates of the
 // smallest-limit search.
-func newPlan(sim *Simulation, m Measured, model estimate.Model, c *Client, lat latencies, st *trafficStats, opt Options) *plan {
+func newPlan(m Measured, model estimate.Model, c *Client, lat latencies, st *trafficStats, opt Options) *plan {
 	p := &plan{}
 	slack := opt.Deadline
 	if opt.Batch > 1 {

@@ -28,7 +28,7 @@ const chunk = 8192
 func Run(ctx context.Context, r *traffic.Reader, file string, m Measured, opt Options) (*Simulation, error) {
 	model, ok := estimate.ModelOf(m.Summary)
 	if !ok || model.Kind == limiter.None {
-		return nil, fmt.Errorf("%w (algorithm %q)", ErrNoLimiter, m.Summary.Algorithm)
+		return nil, fmt.Errorf("%w (its algorithm is %q): probe until the target throttles, with a higher probe.max", ErrNoLimiter, m.Summary.Algorithm)
 	}
 	if err := model.Config().Check(); err != nil {
 		return nil, fmt.Errorf("the report's model: %w", err)
@@ -55,7 +55,7 @@ func Run(ctx context.Context, r *traffic.Reader, file string, m Measured, opt Op
 		return nil, fmt.Errorf("%s: no requests in it", file)
 	}
 
-	p := newPlan(sim, m, model, client, lat, st, opt)
+	p := newPlan(m, model, client, lat, st, opt)
 	if err := replay(ctx, spill, p.lanes()); err != nil {
 		return nil, err
 	}
