@@ -52,11 +52,14 @@ func requestTime(rest []byte) time.Duration {
 	if q < 0 {
 		return 0
 	}
-	f := bytes.Fields(rest[q+1:])
-	if len(f) == 0 {
+	last := bytes.TrimSpace(rest[q+1:])
+	if i := bytes.LastIndexAny(last, " \t"); i >= 0 {
+		last = last[i+1:]
+	}
+	if len(last) == 0 {
 		return 0
 	}
-	s := string(f[len(f)-1])
+	s := string(last)
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "rt="), "request_time=")
 	if !strings.Contains(s, ".") {
 		return 0 // a size or a status, not a time

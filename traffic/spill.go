@@ -90,14 +90,15 @@ type spillReader struct {
 func (r *spillReader) Read(buf []Request) (int, error) {
 	n := 0
 	for n < len(buf) && r.left > 0 {
-		gap, err1 := binary.ReadUvarint(r.r)
-		lat, err2 := binary.ReadUvarint(r.r)
-		cost, err3 := binary.ReadUvarint(r.r)
-		if err := errors.Join(err1, err2, err3); err != nil {
-			return n, fmt.Errorf("spill: %w", err)
+		var v [3]uint64 // the gap, the latency, the cost
+		for i := range v {
+			var err error
+			if v[i], err = binary.ReadUvarint(r.r); err != nil {
+				return n, fmt.Errorf("spill: %w", err)
+			}
 		}
-		r.at += time.Duration(gap)
-		buf[n] = Request{At: r.at, Latency: time.Duration(lat) * time.Microsecond, Cost: int(cost)}
+		r.at += time.Duration(v[0])
+		buf[n] = Request{At: r.at, Latency: time.Duration(v[1]) * time.Microsecond, Cost: int(v[2])}
 		n++
 		r.left--
 	}
