@@ -100,7 +100,7 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 	}
 	run := e.finish(ctx)
 	run.Summary = estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
-		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max)})
+		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max), Requests: run.Requests})
 	if err == nil && run.RequestsSent > 0 && run.ErrorsTotal == run.RequestsSent {
 		err = fmt.Errorf("%w: every request failed (%s)", ErrUnusable, errorSummary(run.Steps))
 	}
