@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"limitprobe/limiter"
@@ -26,14 +27,20 @@ type models struct {
 // log-likelihood treats its wrong predictions as independent errors at the
 // rate it makes them; the penalty for parameters is BIC's.
 func fitModels(v *view, sd seeds) models {
-	sc := newScanner(v)
+	thin := v.thin(thinned)
 	n := float64(len(v.arrive))
-	m := models{v: v, share: map[string]float64{}}
-	for _, f := range families {
-		ff := fitFamily(sc, f, sd)
-		ff.bic = -2*ff.best.ll + float64(f.params)*math.Log(n)
-		m.fits = append(m.fits, ff)
+	m := models{v: v, share: map[string]float64{}, fits: make([]familyFit, len(families))}
+	// The families fit at once, each with its own scanner: a fit is pure
+	// arithmetic on the view, which they only read.
+	var wg sync.WaitGroup
+	for i, f := range families {
+		wg.Go(func() {
+			ff := fitFamily(newScanner(thin), f, sd)
+			ff.bic = -2*ff.best.ll + float64(f.params)*math.Log(n)
+			m.fits[i] = ff
+		})
 	}
+	wg.Wait()
 	slices.SortStableFunc(m.fits, func(a, b familyFit) int { return cmp.Compare(a.bic, b.bic) })
 	var total float64
 	w := make([]float64, len(m.fits))

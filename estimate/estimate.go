@@ -266,7 +266,10 @@ func (e *estimator) models() (models, bool) {
 	if !ok {
 		return models{}, false
 	}
-	sd := seeds{rate: e.sum.EffectiveLimitRPS, window: e.sum.WindowS}
+	sd := seeds{rate: e.sum.EffectiveLimitRPS}
+	if e.sum.WindowS > 0 {
+		sd.windows = append(sd.windows, e.sum.WindowS)
+	}
 	if sd.rate <= 0 {
 		for _, st := range e.in.Steps {
 			sd.rate = max(sd.rate, st.GoodputRPS)
@@ -283,12 +286,18 @@ func (e *estimator) models() (models, bool) {
 	if r := v.saturatedRate(); r > 0 {
 		sd.rates = append(sd.rates, r)
 	}
-	if sd.window <= 0 {
-		cold, ok := e.coldBurst()
-		if !ok || cold < 2 {
-			cold = max(2, float64(e.sum.Burst))
-		}
-		sd.window = cold / sd.rate
+	// A window: what passed from idle at the rate; and how long a spent
+	// limiter took to accept again (auto's polls after its burst), which a
+	// window takes up to a whole window to do.
+	cold, ok := e.coldBurst()
+	if !ok || cold < 2 {
+		cold = max(2, float64(e.sum.Burst))
+	}
+	for _, r := range append([]float64{sd.rate}, sd.rates...) {
+		sd.windows = append(sd.windows, cold/r)
+	}
+	if rec, ok := e.recovery(); ok {
+		sd.windows = append(sd.windows, rec.DurationS)
 	}
 	return fitModels(&v, sd), true
 }

@@ -42,9 +42,9 @@ type familyFit struct {
 // seeds are where the parameter search starts: a rate and a window from
 // simple statistics of the run.
 type seeds struct {
-	rate   float64   // requests per second
-	rates  []float64 // other likely rates: steady goodputs of saturated steps
-	window float64   // seconds
+	rate    float64   // requests per second
+	rates   []float64 // other likely rates: steady goodputs of saturated steps
+	windows []float64 // likely windows, seconds
 }
 
 // fitFamily searches a family's parameters around the seeds for the most
@@ -57,11 +57,12 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 		return s
 	}
 	ff := familyFit{family: f}
+	sc.bestMiss, sc.bestLL = math.MaxInt, math.Inf(-1)
 	switch f.kind {
 	case limiter.None:
 		// Refusals at random, at the share seen: another tenant's load,
 		// not a limit on this client.
-		n, k := float64(len(sc.v.arrive)), float64(sc.v.refused)
+		n, k := float64(sc.v.admitted+sc.v.refused), float64(sc.v.refused)
 		p := k / n
 		ff.best = scan{cfg: limiter.Config{Kind: limiter.None}, miss: sc.v.refused, ll: k*math.Log(p) + (n-k)*math.Log(1-p)}
 		ff.near = []scan{ff.best}
@@ -71,9 +72,9 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 	case limiter.TokenBucket:
 		searchRate(try, sd)
 	case limiter.SlidingLog:
-		searchWindow(try, f.kind, sd.window, nil, false)
+		searchWindow(try, f.kind, sd.windows, nil, false, len(sc.v.arrive))
 	default:
-		searchWindow(try, f.kind, sd.window, sc.v.resumptions(24), true)
+		searchWindow(try, f.kind, sd.windows, sc.v.resumptions(24), true, len(sc.v.arrive))
 	}
 	ff.best = slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) })
 	for _, s := range all {
@@ -111,14 +112,14 @@ func searchRate(try func(limiter.Config) scan, sd seeds) {
 	scanRates(geometric(bestR/1.01, bestR*1.01, 100))
 }
 
-// searchWindow scans windows from a quarter to four times the seed, 4%
-// apart, then narrows around the best few in three rounds (1%, 0.25% and
+// searchWindow scans windows from a quarter of the shortest seed to four
+// times the longest, 4% apart (fewer for a long run), then narrows around the best few in three rounds (1%, 0.25% and
 // 0.06% apart): a window a little off drifts against the boundaries over a
 // run of many windows, so the best fit is sharp. A clock-aligned window's
 // phase is tried at even fractions of the window, just before moments
 // admissions resumed after refusals (marks, where boundaries tend to lie),
 // and, in the later rounds, around the best phase so far.
-func searchWindow(try func(limiter.Config) scan, kind limiter.Kind, w0 float64, marks []time.Duration, phased bool) {
+func searchWindow(try func(limiter.Config) scan, kind limiter.Kind, seeds []float64, marks []time.Duration, phased bool, n int) {
 	type pt struct {
 		w  float64
 		p  time.Duration
@@ -136,20 +137,33 @@ func searchWindow(try func(limiter.Config) scan, kind limiter.Kind, w0 float64, 
 		}
 		return best
 	}
-	even := func(w float64, n int) []time.Duration {
+	// A long run gets fewer candidates: the replays cost n each.
+	f := min(1, float64(thinned)/float64(max(1, n)))
+	even := func(w float64, k, m int) []time.Duration {
 		W := dur(w)
-		ps := make([]time.Duration, 0, n+len(marks))
-		for i := range n {
-			ps = append(ps, time.Duration(i)*W/time.Duration(n))
+		ps := make([]time.Duration, 0, k+m)
+		for i := range k {
+			ps = append(ps, time.Duration(i)*W/time.Duration(k))
 		}
-		for _, m := range marks {
-			ps = append(ps, ((m-time.Microsecond)%W+W)%W)
+		for i := range min(m, len(marks)) {
+			mk := marks[i*len(marks)/min(m, len(marks))]
+			ps = append(ps, ((mk-time.Microsecond)%W+W)%W)
 		}
 		return ps
 	}
+	lo, hi := math.Inf(1), 0.0
+	for _, w := range seeds {
+		if w > 0 {
+			lo, hi = min(lo, w/4), max(hi, 4*w)
+		}
+	}
+	if hi <= 0 {
+		return
+	}
+	coarse := min(int(math.Ceil(math.Log(hi/lo)/math.Log(1.04)))+1, int(120*f)+16)
 	var pts []pt
-	for _, w := range geometric(w0/4, 4*w0, 70) {
-		pts = append(pts, run(w, even(w, 4)))
+	for _, w := range geometric(lo, hi, coarse) {
+		pts = append(pts, run(w, even(w, 4, int(8*f)+2)))
 	}
 	best := func(k int) []pt {
 		slices.SortStableFunc(pts, func(a, b pt) int { return cmp.Compare(b.ll, a.ll) })
@@ -158,7 +172,7 @@ func searchWindow(try func(limiter.Config) scan, kind limiter.Kind, w0 float64, 
 	for round, step := range []float64{0.01, 0.0025, 0.0006} {
 		for _, c := range best(4 - min(round, 1)) {
 			for _, w := range geometric(c.w*(1-4*step), c.w*(1+4*step), 9) {
-				ps := even(w, 12)
+				ps := even(w, int(8*f)+2, int(8*f)+2)
 				W := dur(w)
 				for k := -4; k <= 4; k++ {
 					ps = append(ps, (c.p+time.Duration(k)*W/time.Duration(200<<round))%W)

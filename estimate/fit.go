@@ -2,6 +2,7 @@ package estimate
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"limitprobe/limiter"
@@ -55,6 +56,11 @@ type scanner struct {
 	timing float64
 	// service is the mean time at the server, for a cap's rate.
 	service time.Duration
+	// bestMiss and bestLL are the fewest outcomes a replay of the family
+	// being fitted got wrong so far, and its highest log-likelihood (see
+	// weigh).
+	bestMiss int
+	bestLL   float64
 }
 
 func newScanner(v *view) *scanner {
@@ -86,6 +92,11 @@ func (s *scanner) replay(cfg limiter.Config) scan {
 		}
 		level := m.Level(at)
 		m.Record(at, v.ok[i])
+		if !v.ok[i] && cfg.Kind == limiter.Lockout {
+			for range v.w(i) - 1 { // the refusals this one stands for
+				m.Record(at, false)
+			}
+		}
 		s.level[i] = level
 		// The least whole C with level < C + off.
 		b := math.Floor(level-off) + 1
@@ -96,7 +107,7 @@ func (s *scanner) replay(cfg limiter.Config) scan {
 		if v.ok[i] {
 			s.adm[bin]++
 		} else {
-			s.ref[bin]++
+			s.ref[bin] += v.w(i)
 		}
 		top = max(top, bin)
 	}
@@ -151,13 +162,23 @@ type shift struct{ up, down float64 }
 // log-likelihood.
 func (s *scanner) weigh(cfg limiter.Config) scan {
 	sc := s.replay(cfg)
-	s.edges, s.shifts = nil, nil
+	// A replay that gets far more wrong than the best so far cannot be
+	// the most likely: its likelihood is not worth computing.
+	s.bestMiss = min(s.bestMiss, sc.miss)
+	if 2*sc.miss > 3*s.bestMiss+len(s.v.arrive)/20 {
+		sc.ll = math.Inf(-1)
+		return sc
+	}
+	s.edges = s.edges[:0]
 	if cfg.Kind == limiter.FixedWindow {
 		s.boundaries(cfg)
 	}
 	cmin := minCapacity(cfg.Kind)
 	tried := map[int]bool{}
-	for _, c := range []int{sc.tieLo - 1, sc.tieLo, sc.tieLo + 1, (sc.tieLo + sc.tieHi) / 2, sc.tieHi, sc.tieHi + 1} {
+	// The capacity that gets fewest wrong first: when even it is far less
+	// likely than the family's best so far, its neighbours will not be
+	// the best either.
+	for i, c := range []int{(sc.tieLo + sc.tieHi) / 2, sc.tieLo - 1, sc.tieLo, sc.tieLo + 1, sc.tieHi, sc.tieHi + 1} {
 		if c < cmin || c > s.maxCap || tried[c] {
 			continue
 		}
@@ -165,7 +186,11 @@ func (s *scanner) weigh(cfg limiter.Config) scan {
 		if ll := s.loglik(cfg, c); ll > sc.ll {
 			sc.ll, sc.capacity = ll, c
 		}
+		if i == 0 && sc.ll < s.bestLL-30 {
+			break
+		}
 	}
+	s.bestLL = max(s.bestLL, sc.ll)
 	sc.cfg = withCapacity(cfg, sc.capacity)
 	return sc
 }
@@ -184,22 +209,21 @@ const missFloor = 0.002
 // counts, by their chances (see boundaries).
 func (s *scanner) loglik(cfg limiter.Config, c int) float64 {
 	edge, scale := s.soft(withCapacity(cfg, c))
-	sure, wrong := math.Log(1-missFloor), math.Log(missFloor)
 	logp := func(i int, l float64) float64 {
 		sc := scale
 		if r := s.v.reorder[i]; r > 0 {
 			sc = math.Sqrt(scale*scale + r)
 		}
 		x := (edge - l) / sc
-		if (s.edges == nil || s.edges[i].chance == 0) && math.Abs(x) > 6 {
-			// Far from the edge: the model is sure, up to missFloor.
-			if x > 0 == s.v.ok[i] {
-				return sure
+		w := float64(s.v.w(i))
+		if len(s.edges) == 0 || s.edges[i].chance == 0 {
+			if !s.v.ok[i] {
+				x = -x
 			}
-			return wrong
+			return w * logAdmit(x)
 		}
 		p := sigmoid(x)
-		if s.edges != nil {
+		if len(s.edges) > 0 {
 			if e := s.edges[i]; e.chance > 0 {
 				p = (1-e.chance)*p + e.chance*sigmoid((edge-e.level)/scale)
 			}
@@ -208,10 +232,10 @@ func (s *scanner) loglik(cfg limiter.Config, c int) float64 {
 		if !s.v.ok[i] {
 			p = 1 - p
 		}
-		return math.Log(p)
+		return w * math.Log(p)
 	}
 	var ll float64
-	if s.edges == nil {
+	if len(s.edges) == 0 {
 		for i, l := range s.level {
 			ll += logp(i, l)
 		}
@@ -231,6 +255,10 @@ func (s *scanner) loglik(cfg limiter.Config, c int) float64 {
 		if w := s.edges[i].window; w != win {
 			flush()
 			win = w
+		}
+		if sh := s.shifts[win]; sh.up == 0 && sh.down == 0 {
+			by[1] += logp(i, l) // no admission near its boundaries: the count is sure
+			continue
 		}
 		for o := range by {
 			by[o] += logp(i, l+float64(o-1))
@@ -291,8 +319,7 @@ func (s *scanner) soft(cfg limiter.Config) (edge, scale float64) {
 // in the wrong window, moving the count of its window by one (first
 // order: the chances add up, at most a half each way).
 func (s *scanner) boundaries(cfg limiter.Config) {
-	n := len(s.v.arrive)
-	s.edges = make([]edgeAlt, n)
+	s.edges = slices.Grow(s.edges[:0], len(s.v.arrive))[:len(s.v.arrive)]
 	s.shifts = s.shifts[:0]
 	w := cfg.Window.Seconds()
 	pair := s.timing * math.Sqrt2
@@ -339,6 +366,32 @@ func (s *scanner) boundaries(cfg limiter.Config) {
 
 // phiApprox is Φ(x) by the logistic approximation.
 func phiApprox(x float64) float64 { return sigmoid(x) }
+
+// logAdmit is log(missFloor + (1−2·missFloor)·sigmoid(x)), the
+// log-likelihood of an outcome the model gives x standard units of room
+// (negative when it predicts the other outcome), from a table: a fit
+// evaluates it millions of times.
+func logAdmit(x float64) float64 {
+	const span = 8.0
+	switch {
+	case x >= span:
+		return admitTable[len(admitTable)-1]
+	case x <= -span:
+		return admitTable[0]
+	}
+	f := (x + span) / (2 * span) * float64(len(admitTable)-1)
+	i := int(f)
+	return admitTable[i] + (f-float64(i))*(admitTable[i+1]-admitTable[i])
+}
+
+var admitTable = func() [4097]float64 {
+	var t [4097]float64
+	for i := range t {
+		x := -8 + 16*float64(i)/float64(len(t)-1)
+		t[i] = math.Log(missFloor + (1-2*missFloor)*sigmoid(x))
+	}
+	return t
+}()
 
 // sigmoid is the logistic approximation of the standard normal
 // distribution function, Φ(x) ≈ 1/(1+e^(−1.702x)), within 0.01.

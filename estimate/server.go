@@ -33,6 +33,9 @@ type view struct {
 	// that reached the limiter before it: admissions close to it in the
 	// view may have arrived in the other order.
 	reorder []float64
+	// weight is how many refusals a request stands for: 1, or more in a
+	// thinned view (see thin).
+	weight []int32
 	// admitted and refused count ok and !ok.
 	admitted, refused int
 }
@@ -72,6 +75,7 @@ func newView(reqs *evidence.Requests) (view, bool) {
 	for _, r := range rs {
 		at := r.sent + v.oneWay
 		v.arrive = append(v.arrive, at)
+		v.weight = append(v.weight, 1)
 		v.ok = append(v.ok, r.ok)
 		v.step = append(v.step, r.step)
 		if r.ok {
@@ -169,3 +173,45 @@ func (v *view) saturatedRate() float64 {
 	}
 	return float64(admitted) / (float64(slots) * slot.Seconds())
 }
+
+// thinned is the most requests a fit replays: beyond it, refusals are
+// thinned (see thin).
+const thinned = 12000
+
+// thin returns v with its refusals thinned so that about limit requests
+// remain: every admission stays (a limiter's state moves with them), and
+// each kept refusal stands for the k that it replaces, so that likelihoods
+// summed with weights estimate the whole run's. v itself when it is small.
+func (v *view) thin(limit int) *view {
+	if len(v.arrive) <= limit || v.refused == 0 {
+		return v
+	}
+	k := (v.refused + max(1, limit-v.admitted) - 1) / max(1, limit-v.admitted)
+	if k <= 1 {
+		return v
+	}
+	t := *v
+	t.arrive, t.ok, t.step, t.reorder, t.weight = nil, nil, nil, nil, nil
+	pending := 0
+	for i := range v.arrive {
+		keep := v.ok[i]
+		w := int32(1)
+		if !keep {
+			pending++
+			if pending == k {
+				keep, w, pending = true, int32(k), 0
+			}
+		}
+		if keep {
+			t.arrive = append(t.arrive, v.arrive[i])
+			t.ok = append(t.ok, v.ok[i])
+			t.step = append(t.step, v.step[i])
+			t.reorder = append(t.reorder, v.reorder[i])
+			t.weight = append(t.weight, w)
+		}
+	}
+	return &t
+}
+
+// w is the weight of request i.
+func (v *view) w(i int) int32 { return v.weight[i] }

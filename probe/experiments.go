@@ -27,6 +27,19 @@ type experiments struct {
 	next      func() int
 	hot, cold evidence.Step // the ramp's first throttled step; the burst from idle
 	done      map[string]int
+	saturated time.Duration // time spent in saturation experiments
+}
+
+// covered reports whether saturation has held long enough for the lead's
+// window, if it has one, to come round twice: fewer windows let its length
+// trade against where its boundaries fall.
+func (x *experiments) covered(a estimate.Assessment) bool {
+	w := a.Lead().Config.Window
+	switch a.Lead().Config.Kind {
+	case limiter.FixedWindow, limiter.SlidingLog, limiter.SlidingCounter, limiter.Lockout:
+		return x.saturated >= 2*w || x.saturated >= 4*x.e.sc.Probe.Step
+	}
+	return true
 }
 
 // run sends the step that best tells apart the explanations a still
@@ -39,8 +52,9 @@ type experiments struct {
 //     workers just above and below the cap seen from the client (the
 //     server's cap grown by the round trip, Little's law). A cap throttles
 //     by what is in flight, a rate by how fast it comes.
-//   - A lockout in play: the creep (a lockout shows only to a client that
-//     slows down after it).
+//   - A lockout that still leads after a saturation (which a window
+//     would have reopened during): the creep, which finds the highest rate
+//     that does not lock out.
 //   - A window against a bucket: idle for a window, then a burst. A bucket
 //     refills steadily; a window reopens whole at its boundary.
 //   - Otherwise, or when the band is still wide: saturate at 1.3× the
@@ -48,7 +62,6 @@ type experiments struct {
 func (x *experiments) run(ctx context.Context, a estimate.Assessment) (bool, error) {
 	lead := a.Lead()
 	_, cap := a.Has(estimate.AlgorithmConcurrency)
-	_, lock := a.Has(estimate.AlgorithmLockout)
 	_, bucket := a.Has(estimate.AlgorithmTokenBucket)
 	window := x.window(a) > 0
 	rival := bucket || window || lead.Algorithm == estimate.AlgorithmQueue
@@ -58,7 +71,7 @@ func (x *experiments) run(ctx context.Context, a estimate.Assessment) (bool, err
 		return true, x.e.saturateRandom(ctx, x.next, x.hot)
 	case cap && rival && x.done[expWorkers] < 2:
 		return x.workers(ctx, a)
-	case lock && x.done[expCreep] == 0:
+	case lead.Algorithm == estimate.AlgorithmLockout && x.done[expSaturate] > 0 && x.done[expCreep] == 0:
 		x.done[expCreep]++
 		return false, x.e.creep(ctx, x.next, x.hot, float64(x.cold.OK), x.satRate(lead))
 	case window && bucket && x.done[expIdle] == 0:
@@ -113,7 +126,8 @@ func (x *experiments) saturate(ctx context.Context, a estimate.Assessment) (bool
 	if w := x.window(a); w > 0 {
 		d = max(d, min(4*pr.Step, time.Duration(2.5*w*float64(time.Second))))
 	}
-	_, ok, err := x.e.send(ctx, stepSpec{index: x.next(), phase: scenarios.PhaseSaturate, rate: x.satRate(lead), duration: d})
+	st, ok, err := x.e.send(ctx, stepSpec{index: x.next(), phase: scenarios.PhaseSaturate, rate: x.satRate(lead), duration: d})
+	x.saturated += time.Duration(st.DurationS * float64(time.Second))
 	return ok, err
 }
 
