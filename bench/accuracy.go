@@ -89,6 +89,7 @@ type outcome struct {
 	estimate float64
 	burst    int
 	algo     string
+	conf     float64 // auto's confidence
 	requests int64
 	seconds  float64
 	err      error
@@ -100,6 +101,10 @@ type score struct {
 	absErr                                      float64
 	reqRatios, timeRatios                       []float64
 	over60                                      []string
+	// sure counts estimates that claimed a confidence of 0.8 or more, and
+	// sureRight those of them that were right; wrongSure counts wrong
+	// algorithms claimed above 0.5.
+	sure, sureRight, wrongSure int
 }
 
 // accuracyTable is table 1: for each limiter with a known truth, under
@@ -116,8 +121,8 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 		fmt.Fprintf(w, "- **%s**: %s\n", c.short, c.name)
 	}
 	fmt.Fprintln(w, "\nA case is **right** when auto's estimate is within ±3% of the truth and it names the algorithm; a burst is right within ±10% or ±2 requests.")
-	fmt.Fprintln(w, "\n| limiter | condition | truth | auto | err | named | burst (truth) | requests | seconds | ramp | err | requests | seconds |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "\n| limiter | condition | truth | auto | err | named | confidence | burst (truth) | requests | seconds | ramp | err | requests | seconds |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	tox, err := e.toxiproxy(ctx)
 	if err != nil {
 		fmt.Fprintf(w, "\ntoxiproxy: %v\n", err)
@@ -139,7 +144,7 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 			truth, a := measure(ctx, c, cond, tox, runAuto)
 			_, b := measure(ctx, c, cond, tox, runRamp)
 			if a.err != nil || b.err != nil {
-				fmt.Fprintf(w, "| %s | %s | %s | error: %v | | | | | | %v | | | |\n", c.name, cond.short, rate(truth), a.err, b.err)
+				fmt.Fprintf(w, "| %s | %s | %s | error: %v | | | | | | | %v | | | |\n", c.name, cond.short, rate(truth), a.err, b.err)
 				code = 1
 				continue
 			}
@@ -163,6 +168,16 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 			fmt.Fprintf(w, "; over 60 s: %s", strings.Join(sc.over60, ", "))
 		}
 		fmt.Fprintln(w, ".")
+	}
+	var all score
+	for _, sc := range scores {
+		all.sure += sc.sure
+		all.sureRight += sc.sureRight
+		all.wrongSure += sc.wrongSure
+	}
+	if all.sure > 0 {
+		fmt.Fprintf(w, "- **confidence**: %d estimates claimed 0.8 or more, %d of them right (%.0f%%); %d named a wrong algorithm with more than 0.5.\n",
+			all.sure, all.sureRight, 100*float64(all.sureRight)/float64(all.sure), all.wrongSure)
 	}
 	for _, c := range cases() {
 		if c.note != "" && (!quick || c.quick) && selected(c.name, only) {
@@ -192,8 +207,18 @@ func writeRow(w io.Writer, c benchCase, cond condition, truth float64, a, b outc
 	}
 	sc.n++
 	sc.absErr += math.Abs(ae)
-	if named && math.Abs(ae) <= 0.03 {
+	right := named && math.Abs(ae) <= 0.03
+	if right {
 		sc.within3++
+	}
+	if a.conf >= 0.8 {
+		sc.sure++
+		if right {
+			sc.sureRight++
+		}
+	}
+	if !named && a.conf > 0.5 {
+		sc.wrongSure++
 	}
 	if math.Abs(ae) <= 0.05 {
 		sc.within5++
@@ -203,8 +228,8 @@ func writeRow(w io.Writer, c benchCase, cond condition, truth float64, a, b outc
 	}
 	sc.reqRatios = append(sc.reqRatios, float64(a.requests)/math.Max(1, float64(b.requests)))
 	sc.timeRatios = append(sc.timeRatios, a.seconds/math.Max(0.001, b.seconds))
-	fmt.Fprintf(w, "| %s | %s | %s | %s | %+.1f%% | %s | %s | %d | %.1f | %s | %+.1f%% | %d | %.1f |\n",
-		c.name, cond.short, rate(truth), rate(a.estimate), ae*100, mark, burst, a.requests, a.seconds, rate(b.estimate), be*100, b.requests, b.seconds)
+	fmt.Fprintf(w, "| %s | %s | %s | %s | %+.1f%% | %s | %.2f | %s | %d | %.1f | %s | %+.1f%% | %d | %.1f |\n",
+		c.name, cond.short, rate(truth), rate(a.estimate), ae*100, mark, a.conf, burst, a.requests, a.seconds, rate(b.estimate), be*100, b.requests, b.seconds)
 }
 
 // selected reports whether the case is among -only's comma-separated
@@ -344,7 +369,7 @@ func runAuto(ctx context.Context, url string, c benchCase, truth float64) outcom
 	}
 	s := run.Summary
 	est := s.EffectiveLimitRPS
-	return outcome{estimate: est, burst: s.Burst, algo: s.Algorithm, requests: run.RequestsSent, seconds: run.DurationS}
+	return outcome{estimate: est, burst: s.Burst, algo: s.Algorithm, conf: s.Confidence, requests: run.RequestsSent, seconds: run.DurationS}
 }
 
 // runRamp is the baseline: vegeta's linear pacer from start to max over

@@ -128,6 +128,12 @@ func (e *estimator) fromModels(m models) bool {
 		rel := serviceSpread(v) / math.Sqrt(float64(len(v.service)))
 		lo, hi = min(lo, rate*(1-2*rel)), max(hi, rate*(1+2*rel))
 	}
+	// Timing noise the fit only approximates: when requests move through
+	// the capacity faster than the timing resolves (rate × timing against
+	// the capacity), the fit's own band is too narrow.
+	if u := blur(cfg, rate, v.timing); u > 0 {
+		lo, hi = min(lo, rate*(1-u/2)), max(hi, rate*(1+u/2))
+	}
 	s.Algorithm = alg
 	s.EffectiveLimitRPS = units.Sig(rate, 3)
 	s.EffectiveLimitBand = Band{Low: units.Sig(lo, 3), High: units.Sig(hi, 3)}
@@ -141,7 +147,8 @@ func (e *estimator) fromModels(m models) bool {
 		s.MaxInFlight = cfg.MaxInFlight
 	}
 	e.satOK = float64(v.admitted)
-	e.base = m.share[alg]
+	rel := (hi - lo) / 2 / max(rate, 1e-9)
+	e.base = m.share[alg] * fitQuality(best.best.miss, v.refused) * min(1, max(0.3, 1.1-2*rel))
 	e.reason("replayed on the %d requests the limiter decided about, as it saw them (each arriving %s after it was sent, give or take %s), %s predicts all but %d outcomes: %s",
 		len(v.arrive), units.Seconds(v.oneWay.Seconds()), units.Seconds(v.spread.Seconds()), describe(cfg), best.best.miss, units.Rate(rate))
 	if best.kind == limiter.Concurrency {
@@ -200,6 +207,29 @@ func abs(x int) int { return max(x, -x) }
 func sameAsCap(cfg limiter.Config, n int, service time.Duration) bool {
 	s := service.Seconds()
 	return cfg.Kind == limiter.SlidingLog && s > 0 && math.Abs(cfg.Window.Seconds()-s) <= 0.05*s && abs(cfg.Limit-n) <= 1
+}
+
+// fitQuality discounts a family's share of the evidence by how much of
+// the throttling its best fit leaves unexplained: the share compares the
+// families with each other, not with the truth, and a best fit that gets
+// a good part of the refusals wrong is a poor explanation, however much
+// worse the others are. Wrong predictions of a third of the refusals or
+// more leave little confidence.
+func fitQuality(miss, refused int) float64 {
+	if refused <= 0 {
+		return 1
+	}
+	return min(1, max(0.05, 1-1.5*float64(miss)/float64(refused)))
+}
+
+// blur is how much of a fitted configuration's capacity the timing noise
+// (the spread of a request's moment at the limiter, seconds) covers: the
+// requests that pass in two spreads at its rate, over its capacity. A
+// bucket of one at 50/s behind ±20 ms of jitter is blurred through; a
+// window of 100 per 10 s is not.
+func blur(cfg limiter.Config, rate, timing float64) float64 {
+	c := float64(max(1, capacityOf(cfg)))
+	return min(1, rate*2*timing/c)
 }
 
 // serviceSpread is the relative standard deviation of service times.
