@@ -11,7 +11,7 @@ OUT      ?= out
 # Fuzz targets as package:Target.
 FUZZ = units:FuzzParseRate units:FuzzParseShare units:FuzzParseDuration \
        scenarios:FuzzParse scenarios:FuzzFromFlags headers:FuzzParse headers:FuzzParseRetryAfter \
-       mock:FuzzParseSpec mock:FuzzParseLatency report:FuzzRead
+       mock:FuzzParseSpec mock:FuzzParseLatency report:FuzzRead traffic:FuzzRead traffic:FuzzParseTime
 
 .PHONY: run build test bench bench-go fuzz lint clean
 
@@ -31,7 +31,8 @@ test:
 
 ## bench: limitprobe against its peers, one table each (bench/main.go):
 ## accuracy and cost vs a vegeta ramp, generator headroom vs vegeta and wrk,
-## mock throughput vs nginx limit_req, peak memory, Go micro-benchmarks.
+## mock throughput vs nginx limit_req, peak memory, Go micro-benchmarks,
+## simulate on a day of 1M and 10M timestamps.
 ## bench/setup.sh installs nginx and wrk when missing. BENCH_QUICK=1 runs a
 ## subset; BENCH_TABLES=2,3 picks tables; BENCH_WRITE=1 also writes
 ## bench/RESULTS.md.

@@ -47,6 +47,7 @@ func commands() []command {
 		{"report", "REPORT.json", "re-render a saved report (--format table|json|markdown|html)", cmdReport},
 		{"compare", "A.json B.json", "side by side against a demand: which tier meets it", cmdCompare},
 		{"verify", "REPORT.json", "replay a demand with the recommended settings beside common retry policies", cmdVerify},
+		{"simulate", "REPORT TRAFFIC", "replay your own traffic against the measured limit, offline", cmdSimulate},
 		{"mock", "[flags]", "serve the mock limiter on loopback (known truth, for trying limitprobe)", cmdMock},
 		{"plan", "SCENARIO...", "dry run: the steps, max rate, requests and time; sends nothing", cmdPlan},
 		{"version", "", "print the version", cmdVersion},
@@ -67,6 +68,7 @@ Examples:
   limitprobe run scenarios/examples/mock-token-bucket.yaml
   limitprobe probe --mock 'algorithm=token-bucket,rate=50/s,burst=10'
   limitprobe plan scenarios/examples/nginx-limit-req.yaml
+  limitprobe simulate out/report.json access.log
   limitprobe mock --preset openai --listen 127.0.0.1:8429
   limitprobe help run
 
@@ -101,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func writeUsage(w io.Writer) {
 	io.WriteString(w, usageHead)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %-14s %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %-8s %-15s %s\n", c.name, c.args, c.summary)
 	}
 	io.WriteString(w, usageTail)
 }

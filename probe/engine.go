@@ -80,6 +80,8 @@ type engine struct {
 	lastErr, shownErr string
 
 	tooLong *tooLong // a wait the target asked for that ended the run
+
+	closers []func() bool // see close
 }
 
 // Execute probes sc's target following its plan and returns what it
@@ -92,28 +94,9 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 	if sc.Target.URL == "" {
 		return nil, errors.New("probe: the scenario has no target URL; start the mock first")
 	}
-	if opt.ProgressEvery == 0 {
-		opt.ProgressEvery = 200 * time.Millisecond
-	}
-	client := opt.Client
-	if client == nil {
-		client = NewClient(sc.Target)
-		defer client.CloseIdleConnections()
-	}
-	stopCut := cutOnDone(ctx, client)
-	defer stopCut()
-
 	plan := scenarios.MakePlan(sc)
-	e := &engine{sc: sc, opt: opt, client: client, targets: targeter(sc), steps: len(plan.Steps)}
-	if opt.Raw != nil {
-		e.raw = vegeta.NewEncoder(opt.Raw)
-		e.shownURL, e.redact = sc.DisplayURL(), sc.Redactor()
-	}
-	e.start = time.Now()
-	e.rec = newRecorder(e.start, resolution(plan), NewClassifier(sc.Target.ThrottleStatus, sc.Target.ThrottleBody))
-	e.rec.interrupted = ctx.Done()
-	noteCut := context.AfterFunc(ctx, func() { e.rec.cutAt.Store(time.Now().UnixNano()) })
-	defer noteCut()
+	e := newEngine(ctx, sc, opt, len(plan.Steps), resolution(plan))
+	defer e.close()
 
 	var err error
 	switch sc.Probe.Strategy {
@@ -126,6 +109,50 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 	}
 	run := e.finish(ctx)
 	return run, e.conclude(run, err)
+}
+
+// newEngine starts a run of sc: its client's connections cut when ctx
+// ends, its recorder with a timeline of res buckets. steps is the planned
+// step count, for progress. The caller closes it.
+func newEngine(ctx context.Context, sc *scenarios.Scenario, opt Options, steps int, res time.Duration) *engine {
+	if opt.ProgressEvery == 0 {
+		opt.ProgressEvery = 200 * time.Millisecond
+	}
+	e := &engine{sc: sc, opt: opt, client: opt.Client, targets: targeter(sc), steps: steps}
+	if e.client == nil {
+		client := NewClient(sc.Target)
+		e.client = client
+		e.closers = append(e.closers, func() bool { client.CloseIdleConnections(); return true })
+	}
+	e.closers = append(e.closers, cutOnDone(ctx, e.client))
+	if opt.Raw != nil {
+		e.raw = vegeta.NewEncoder(opt.Raw)
+		e.shownURL, e.redact = sc.DisplayURL(), sc.Redactor()
+	}
+	e.start = time.Now()
+	e.rec = newRecorder(e.start, res, NewClassifier(sc.Target.ThrottleStatus, sc.Target.ThrottleBody))
+	e.rec.interrupted = ctx.Done()
+	noteCut := context.AfterFunc(ctx, func() { e.rec.cutAt.Store(time.Now().UnixNano()) })
+	e.closers = append(e.closers, noteCut)
+	return e
+}
+
+// close stops watching the run's context, last first, and closes the
+// connections of a client the engine made.
+func (e *engine) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+}
+
+// attackOptions are vegeta's options every attack of the run shares: the
+// client, the redirects the scenario follows, the body kept.
+func (e *engine) attackOptions() []func(*vegeta.Attacker) {
+	redirects := vegeta.NoFollow
+	if e.sc.Target.Redirects > 0 {
+		redirects = e.sc.Target.Redirects
+	}
+	return []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(redirects), vegeta.MaxBody(maxBody(e.sc))}
 }
 
 // resolution picks the timeline's bucket width: 100 ms, coarser for runs so
@@ -184,17 +211,16 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 		p.Random, arrivals = newRandomGaps(uint64(sp.index)+1), evidence.ArrivalsPoisson
 		p.fine = true
 	}
-	redirects := vegeta.NoFollow
-	if e.sc.Target.Redirects > 0 {
-		redirects = e.sc.Target.Redirects
-	}
-	opts := []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(redirects), vegeta.MaxBody(maxBody(e.sc)),
-		vegeta.MaxWorkers(maxInFlight)}
+	opts := append(e.attackOptions(), vegeta.MaxWorkers(maxInFlight))
 	if sp.concurrency > 0 {
 		// Closed-loop workers, but never faster than twice what they could
-		// do if every request succeeded, nor the safety cap: a target that
-		// rejects instantly would otherwise be hammered.
+		// do if every request succeeded, nor the step's ceiling, nor the
+		// safety cap: a target that rejects instantly would otherwise be
+		// hammered.
 		p.Start, p.Slope = float64(e.sc.Limits.MaxRate), 0
+		if sp.rate > 0 {
+			p.Start = min(p.Start, sp.rate)
+		}
 		if lat := e.lastLatency(); lat > 0 {
 			p.Start = min(p.Start, 2*float64(sp.concurrency)/lat.Seconds())
 		}

@@ -101,24 +101,30 @@ func (p precise) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) 
 	if !p.fine && wait < longWait {
 		return wait, false
 	}
-	until := time.Now().Add(wait)
-	coarse := wait
-	if p.fine {
-		coarse -= 2 * time.Millisecond // the rest with the kernel's sleep
+	return 0, !sleepUntil(time.Now().Add(wait), p.done, p.fine)
+}
+
+// sleepUntil waits until t, and returns false, early, when done closes
+// first. Fine, it waits to within tens of microseconds: the runtime's
+// sleep for all but the last two milliseconds, then sleepFine.
+func sleepUntil(t time.Time, done <-chan struct{}, fine bool) bool {
+	coarse := time.Until(t)
+	if fine {
+		coarse -= 2 * time.Millisecond
 	}
 	if coarse > 0 {
-		t := time.NewTimer(coarse)
-		defer t.Stop()
+		tm := time.NewTimer(coarse)
+		defer tm.Stop()
 		select {
-		case <-t.C:
-		case <-p.done:
-			return 0, true
+		case <-tm.C:
+		case <-done:
+			return false
 		}
 	}
-	if p.fine {
-		sleepFine(until)
+	if fine {
+		sleepFine(t)
 	}
-	return 0, false
+	return true
 }
 
 // Rate is the offered rate, requests per second, at elapsed.
