@@ -186,9 +186,13 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 	opts := []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(vegeta.NoFollow), vegeta.MaxBody(maxBody(e.sc))}
 	if sp.concurrency > 0 {
 		// Closed-loop workers, but never faster than twice what they could
-		// do if every request succeeded, nor the safety cap: a target that
-		// rejects instantly would otherwise be hammered.
+		// do if every request succeeded, nor the step's ceiling, nor the
+		// safety cap: a target that rejects instantly would otherwise be
+		// hammered.
 		p.Start, p.Slope = float64(e.sc.Limits.MaxRate), 0
+		if sp.rate > 0 {
+			p.Start = min(p.Start, sp.rate)
+		}
 		if lat := e.lastLatency(); lat > 0 {
 			p.Start = min(p.Start, 2*float64(sp.concurrency)/lat.Seconds())
 		}
