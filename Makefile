@@ -25,9 +25,12 @@ build:
 
 ## test: vet plus the race-enabled test suite. Packages run one at a time
 ## (-p 1): several measure rates over loopback and must not share 2 cores.
+## The estimator's fit matrices run a slice under -race (ten times slower
+## there) and whole in the second, race-free run.
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p 1 ./...
+	$(GO) test -count=1 -run '^(TestFitConditions|TestEstimateReplayNeverConfidentlyWrong|TestEstimateAccuracy)$$' ./estimate
 
 ## bench: limitprobe against its peers, one table each (bench/main.go):
 ## accuracy and cost vs a vegeta ramp, generator headroom vs vegeta and wrk,

@@ -172,8 +172,9 @@ func (x *experiments) idle(ctx context.Context, a estimate.Assessment) (bool, er
 }
 
 // concurrencyStep is one closed-loop step of workers: short, since a cap
-// on requests in flight shows within a few round trips.
+// on requests in flight shows within a few round trips, and never offered
+// faster than the probe's max, however fast refusals come back.
 func (e *engine) concurrencyStep(index, workers int) stepSpec {
-	return stepSpec{index: index, phase: scenarios.PhaseConcurrency, concurrency: workers,
+	return stepSpec{index: index, phase: scenarios.PhaseConcurrency, concurrency: workers, rate: float64(e.sc.Probe.Max),
 		duration: scenarios.ClampDuration(e.sc.Probe.Step/3, time.Second, 2*time.Second)}
 }
