@@ -3,6 +3,9 @@ GO       ?= go
 BIN      ?= bin/limitprobe
 SCENARIO ?= scenarios/examples/mock-token-bucket.yaml
 FUZZTIME ?= 20s
+# make test fuzzes every target this long: a parser that panics on what a
+# user can feed it fails CI.
+TESTFUZZTIME ?= 3s
 # How long the fuzzer may spend shrinking each new input it finds: its
 # default, 60s, would spend a short run on one report.
 FUZZMINTIME ?= 5s
@@ -26,11 +29,13 @@ build:
 ## test: vet plus the race-enabled test suite. Packages run one at a time
 ## (-p 1): several measure rates over loopback and must not share 2 cores.
 ## The estimator's fit matrices run a slice under -race (ten times slower
-## there) and whole in the second, race-free run.
+## there) and whole in the second, race-free run; then every fuzz target
+## for TESTFUZZTIME.
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p 1 ./...
 	$(GO) test -count=1 -run '^(TestFitConditions|TestEstimateReplayNeverConfidentlyWrong|TestEstimateAccuracy)$$' ./estimate
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TESTFUZZTIME)
 
 ## bench: limitprobe against its peers, one table each (bench/main.go):
 ## accuracy and cost vs a vegeta ramp, generator headroom vs vegeta and wrk,
