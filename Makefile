@@ -3,12 +3,18 @@ GO       ?= go
 BIN      ?= bin/limitprobe
 SCENARIO ?= scenarios/examples/mock-token-bucket.yaml
 FUZZTIME ?= 20s
+# make test fuzzes every target this long: a parser that panics on what a
+# user can feed it fails CI.
+TESTFUZZTIME ?= 3s
+# How long the fuzzer may spend shrinking each new input it finds: its
+# default, 60s, would spend a short run on one report.
+FUZZMINTIME ?= 5s
 OUT      ?= out
 
 # Fuzz targets as package:Target.
 FUZZ = units:FuzzParseRate units:FuzzParseShare units:FuzzParseDuration units:FuzzParseQuota \
        scenarios:FuzzParse scenarios:FuzzFromFlags headers:FuzzParse headers:FuzzParseRetryAfter \
-       mock:FuzzParseSpec mock:FuzzParseLatency
+       mock:FuzzParseSpec mock:FuzzParseLatency report:FuzzRead traffic:FuzzRead traffic:FuzzParseTime
 
 .PHONY: run build test bench bench-go fuzz lint clean
 
@@ -22,13 +28,19 @@ build:
 
 ## test: vet plus the race-enabled test suite. Packages run one at a time
 ## (-p 1): several measure rates over loopback and must not share 2 cores.
+## The estimator's fit matrices run a slice under -race (ten times slower
+## there) and whole in the second, race-free run; then every fuzz target
+## for TESTFUZZTIME.
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p 1 ./...
+	$(GO) test -count=1 -run '^(TestFitConditions|TestEstimateReplayNeverConfidentlyWrong|TestEstimateAccuracy)$$' ./estimate
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TESTFUZZTIME)
 
 ## bench: limitprobe against its peers, one table each (bench/main.go):
 ## accuracy and cost vs a vegeta ramp, generator headroom vs vegeta and wrk,
-## mock throughput vs nginx limit_req, peak memory, Go micro-benchmarks.
+## mock throughput vs nginx limit_req, peak memory, Go micro-benchmarks,
+## simulate on a day of 1M and 10M timestamps.
 ## bench/setup.sh installs nginx and wrk when missing. BENCH_QUICK=1 runs a
 ## subset; BENCH_TABLES=2,3 picks tables; BENCH_WRITE=1 also writes
 ## bench/RESULTS.md.
@@ -46,7 +58,7 @@ bench-go:
 fuzz:
 	@for t in $(FUZZ); do pkg=$${t%%:*}; fn=$${t##*:}; \
 	  echo "fuzz $$pkg $$fn"; \
-	  out=$$($(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) 2>&1); rc=$$?; echo "$$out"; \
+	  out=$$($(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) 2>&1); rc=$$?; echo "$$out"; \
 	  [ $$rc -eq 0 ] || exit 1; \
 	  case "$$out" in *"no fuzz tests to fuzz"*) echo "no fuzz target $$fn in ./$$pkg"; exit 1;; esac; done
 

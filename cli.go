@@ -47,6 +47,7 @@ func commands() []command {
 		{"report", "REPORT.json", "re-render a saved report (--format table|json|markdown|html)", cmdReport},
 		{"compare", "A.json B.json", "side by side against a demand: which tier meets it", cmdCompare},
 		{"verify", "REPORT.json", "replay a demand with the recommended settings beside common retry policies", cmdVerify},
+		{"simulate", "REPORT TRAFFIC", "replay your own traffic against the measured limit, offline", cmdSimulate},
 		{"mock", "[flags]", "serve the mock limiter on loopback (known truth, for trying limitprobe)", cmdMock},
 		{"plan", "SCENARIO...", "dry run: the steps, max rate, requests and time; sends nothing", cmdPlan},
 		{"version", "", "print the version", cmdVersion},
@@ -67,6 +68,7 @@ Examples:
   limitprobe run scenarios/examples/mock-token-bucket.yaml
   limitprobe probe --mock 'algorithm=token-bucket,rate=50/s,burst=10'
   limitprobe plan scenarios/examples/nginx-limit-req.yaml
+  limitprobe simulate out/report.json access.log
   limitprobe mock --preset openai --listen 127.0.0.1:8429
   limitprobe help run
 
@@ -101,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func writeUsage(w io.Writer) {
 	io.WriteString(w, usageHead)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %-14s %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %-8s %-15s %s\n", c.name, c.args, c.summary)
 	}
 	io.WriteString(w, usageTail)
 }
@@ -138,6 +140,15 @@ func cmdHelp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "limitprobe help: unknown command %q\n", args[0])
 	return exitUsage
+}
+
+// registerNetwork binds the network flags run, probe and verify share.
+func registerNetwork(fs *flagSet, nf *scenarios.NetworkFlags) {
+	fs.StringVar(&nf.Proxy, "proxy", "", "send every request through this proxy `URL` (http, https or socks5), or none (default: HTTP_PROXY, HTTPS_PROXY, NO_PROXY)")
+	fs.StringVar(&nf.CACert, "cacert", "", "trust the CA certificates of this PEM `FILE` beside the system's")
+	fs.BoolVar(&nf.Insecure, "insecure", false, "do not verify TLS certificates (a staging endpoint only; the report says so)")
+	fs.BoolVar(&nf.HTTP1, "http1", false, "use HTTP/1.1 only")
+	fs.BoolVar(&nf.HTTP2, "http2", false, "use HTTP/2 only (over TLS, or h2c without it)")
 }
 
 // flagSet is a subcommand's flags and the help it prints for --help.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,6 +34,33 @@ func TestInvalidScenarioSendsNothing(t *testing.T) {
 	code, _, stderr = runCLI(t, "probe", ts.URL+"/", "--max", "20/x")
 	if code != exitUsage || !strings.Contains(stderr, "--max") {
 		t.Fatalf("probe with a bad rate: exit %d, stderr %q", code, stderr)
+	}
+	for _, tt := range []struct {
+		args []string
+		say  string
+	}{
+		{[]string{ts.URL + "/a b"}, "has a space; write %20 in its place"},
+		{[]string{ts.URL + "/", "-X", "BAD METHOD"}, `-X: "BAD METHOD" is not an HTTP method`},
+		{[]string{ts.URL + "/", "-H", "X-Tenant: a\r\nX-Injected: 1"}, "the value holds a line break"},
+		{[]string{ts.URL + "/", "--max-duration", "5s", "--timeout", "6s"}, "lower --timeout or raise --max-duration"},
+	} {
+		code, stdout, stderr := runCLI(t, append([]string{"probe", "--quiet"}, tt.args...)...)
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, tt.say) {
+			t.Errorf("probe %q: exit %d, stdout %q, stderr %q; want exit 2 saying %q", tt.args, code, stdout, stderr, tt.say)
+		}
+	}
+	for i, src := range []string{
+		`{"name": "brace", "target": {"url": "` + ts.URL + `/"}}}`,
+		`{"name": "one", "target": {"url": "` + ts.URL + `/"}}{"name": "two"}`,
+		`{"name": "garbage", "target": {"url": "` + ts.URL + `/"}} garbage`,
+	} {
+		f := filepath.Join(dir, fmt.Sprintf("bad%d.json", i))
+		if err := os.WriteFile(f, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, stderr := runCLI(t, "run", "--quiet", f); code != exitUsage || !strings.Contains(stderr, "follows the end of the JSON object") {
+			t.Errorf("run %s: exit %d, stderr %q; want exit 2 about what follows the object", src, code, stderr)
+		}
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the target received %d requests from bad input, want 0", n)

@@ -20,6 +20,7 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVarP(&f.Data, "data", "d", "", "request body, or @FILE to read it from a file")
 	fs.StringSliceVar(&f.ThrottleStatus, "throttle-status", []string{"429"}, "statuses that mean slow down")
 	fs.StringVar(&f.ThrottleBody, "throttle-body", "", "count a throttle status as throttling only when the body contains this")
+	fs.IntVar(&f.Redirects, "redirects", 0, "redirects to follow, the final status counting (default none: a 3xx is an error)")
 	fs.StringVar(&f.Mock, "mock", "", "probe the embedded mock with this spec instead of a URL")
 	fs.StringVar(&f.Name, "name", "", "name of the run in reports (default: the host)")
 	fs.StringVar(&f.Strategy, "strategy", scenarios.StrategyAuto, "auto, steps, linear, concurrency or quota")
@@ -31,6 +32,8 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&f.MaxRequests, "max-requests", 0, "safety cap on requests")
 	fs.StringVar(&f.MaxDuration, "max-duration", "", "safety cap on time")
 	fs.StringVar(&f.MaxQuotaShare, "max-quota-share", "", "`SHARE` of a window quota the probe may spend (default 10% off this machine, 100% on it)")
+	fs.StringVar(&f.Timeout, "timeout", "", "how long one request may take (default 10s)")
+	registerNetwork(fs, &f.Network)
 	o.register(fs)
 	if code, done := fs.parse(args, stderr); done {
 		return code

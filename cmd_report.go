@@ -79,6 +79,10 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "limitprobe compare: name at least two saved reports, e.g. limitprobe compare a/report.json b/report.json")
 		return exitUsage
 	}
+	if len(names) > 0 && len(names) != fs.NArg() {
+		fmt.Fprintf(stderr, "limitprobe compare: --names gives %d names for %d reports; give one per report, in their order, such as --names free,pro\n", len(names), fs.NArg())
+		return exitUsage
+	}
 	var d units.Rate
 	if demand != "" {
 		var err error

@@ -80,4 +80,7 @@ func TestCompareVerdict(t *testing.T) {
 	if code, _, _ := runCLI(t, "compare", small); code != exitUsage {
 		t.Errorf("one report: exit %d, want %d", code, exitUsage)
 	}
+	if code, _, stderr := runCLI(t, "compare", small, large, "--names", "a"); code != exitUsage || !strings.Contains(stderr, "--names gives 1 names for 2 reports") {
+		t.Errorf("one name for two reports: exit %d, stderr %q; want exit 2 naming --names", code, stderr)
+	}
 }

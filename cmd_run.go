@@ -50,6 +50,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("run", "SCENARIO.yaml... [flags]", `  limitprobe run scenarios/examples/mock-token-bucket.yaml
   limitprobe run --out out/ --format table,json scenarios/examples/nginx-limit-req.yaml
 `, stdout)
+	var nf scenarios.NetworkFlags
+	registerNetwork(fs, &nf)
 	o.register(fs)
 	if code, done := fs.parse(args, stderr); done {
 		return code
@@ -64,6 +66,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	loaded, code := loadScenarios(fs.Args(), stderr)
 	if code != exitOK {
 		return code
+	}
+	for _, sc := range loaded {
+		if probs := nf.Apply(&sc.Target); len(probs) > 0 {
+			for _, p := range probs {
+				fmt.Fprintf(stderr, "limitprobe run: %v\n", p)
+			}
+			return exitUsage
+		}
 	}
 	worst := exitOK
 	for _, sc := range loaded {
@@ -103,6 +113,9 @@ func execute(ctx context.Context, sc *scenarios.Scenario, o runOptions, dir stri
 	if !o.quiet {
 		pp := &progressPrinter{w: stderr, tty: isTerminal(stderr), name: sc.Name}
 		popt.Progress = pp.update
+	}
+	if sc.Target.Network.Insecure {
+		fmt.Fprintf(stderr, "limitprobe: %s: warning: TLS certificates are not verified (--insecure); the report says so\n", sc.Name)
 	}
 	run, runErr := probe.Execute(ctx, sc, popt)
 	code := exitOK

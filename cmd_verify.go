@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"limitprobe/advise"
 	"limitprobe/mock"
 	"limitprobe/probe"
 	"limitprobe/report"
@@ -38,6 +39,7 @@ type verifyFlags struct {
 	method, out, format            string
 	parallel, quiet                bool
 	seed                           uint64
+	network                        scenarios.NetworkFlags
 }
 
 // Defaults of verify's demand.
@@ -65,6 +67,7 @@ func (f *verifyFlags) register(fs *flagSet) {
 	fs.BoolVar(&f.parallel, "parallel", false, "with a mock: run the policies at once, each against its own mock (faster; latency is noisier)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the demand's schedule and the jitter")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
+	registerNetwork(fs, &f.network)
 }
 
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -84,6 +87,9 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	rep, err := readReport(fs.Arg(0))
 	if err != nil {
 		return bad("%v", err)
+	}
+	if rep.Recommendation.Basis == advise.BasisNone {
+		return bad("%s has no recommendation to verify: %s; probe again", fs.Arg(0), rep.Inconclusive)
 	}
 	if f.format != report.FormatTable && f.format != report.FormatMarkdown && f.format != report.FormatJSON {
 		return bad("unknown format %q; write table, markdown or json", f.format)
@@ -206,9 +212,9 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget
 			if u == "" {
 				return bad("the report names no target URL; give --target URL, --mock SPEC or --scenario FILE")
 			}
-		}
-		if msg := scenarios.CheckURL(u); msg != "" {
-			return bad("%s", msg)
+			if strings.Contains(u, "***") || strings.Contains(u, "${") {
+				return bad("the report's URL %s had its secrets removed; give --scenario FILE (its ${VAR}s come from the environment) or --target URL", u)
+			}
 		}
 		sc = &scenarios.Scenario{Name: rep.Scenario.Name, Target: scenarios.Target{URL: u, Method: rep.Scenario.Target.Method}}
 	}
@@ -222,7 +228,7 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget
 			return bad("%v", err)
 		}
 		t.Headers = append(t.Headers, hd)
-		sc.AddSecret("-H "+hd.Name, hd.Value)
+		sc.AddSecret(hd.Value.Reveal())
 	}
 	if len(f.throttle) > 0 {
 		t.ThrottleStatus = nil
@@ -241,8 +247,28 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget
 		}
 	}
 	scenarios.ApplyDefaults(sc)
+	probs := f.network.Apply(t)
+	if probs = append(probs, scenarios.CheckNamed(sc, verifyFlag)...); len(probs) > 0 {
+		for _, pr := range probs {
+			fmt.Fprintf(stderr, "limitprobe verify: %v\n", pr)
+		}
+		return nil, exitUsage
+	}
 	p.sc = sc
 	return p, exitOK
+}
+
+// verifyFlag names the flag of verify that sets a scenario key.
+func verifyFlag(key string) string {
+	switch {
+	case key == "target.url":
+		return "--target"
+	case key == "target.method":
+		return "-X"
+	case strings.HasPrefix(key, "target.headers."):
+		return "-H " + strings.TrimPrefix(key, "target.headers.")
+	}
+	return scenarios.ProbeFlag(key)
 }
 
 // verifyMock checks the mock of t and returns its configuration. What the

@@ -133,6 +133,13 @@ func TestVerifyBadUsageSendsNothing(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer ts.Close()
 	rep := verifyFixture(t, ts.URL+"/", 0)
+	redacted := verifyFixture(t, ts.URL+"/v1?api_key=***", 0)
+	negative := filepath.Join(t.TempDir(), "negative.json")
+	if b, err := os.ReadFile(rep); err != nil {
+		t.Fatal(err)
+	} else if err := os.WriteFile(negative, bytes.Replace(b, []byte(`"client_rate_rps": 45`), []byte(`"client_rate_rps": -45`), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	notReport := filepath.Join(t.TempDir(), "x.json")
 	if err := os.WriteFile(notReport, []byte(`{"hello": 1}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -154,6 +161,12 @@ func TestVerifyBadUsageSendsNothing(t *testing.T) {
 		{[]string{rep, "--target", "https://api.example.com/v1", "--demand", "1/s"}, "could take up to"},
 		{[]string{rep, "--target", "https://api.example.com/v1", "--demand", "45/s"}, "over the safety cap of 5000"},
 		{[]string{rep, "-H", "no colon"}, "-H"},
+		{[]string{redacted}, "had its secrets removed; give --scenario FILE"},
+		{[]string{negative}, "recommendation.client_rate_rps is -45"},
+		{[]string{rep, "-H", "X-Tenant: a\r\nX-Injected: 1"}, "the value holds a line break"},
+		{[]string{rep, "-X", "BAD METHOD"}, `-X: "BAD METHOD" is not an HTTP method`},
+		{[]string{rep, "--target", ts.URL + "/a b"}, "--target: "},
+		{[]string{rep, "--target", "http://127.0.0.1:99999/"}, "has port 99999, out of range"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runVerify(t, context.Background(), tt.args...)

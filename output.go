@@ -3,23 +3,30 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"limitprobe/report"
+	"limitprobe/simulate"
 	"limitprobe/verify"
 )
 
 // safeName makes s, a scenario's name, fit to name its own output
-// directory.
+// directory inside --out: "..", "." and "" would name --out's parent or
+// --out itself.
 func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
+	s = strings.Map(func(r rune) rune {
 		if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
 			return r
 		}
 		return '_'
 	}, s)
+	if strings.Trim(s, ".") == "" {
+		return "_" + s
+	}
+	return s
 }
 
 // resultsFile is DIR/results.bin being written: every result of a run in
@@ -56,12 +63,28 @@ func (r *resultsFile) Close() error {
 
 // writeReportFiles writes the report in every file format to dir.
 func writeReportFiles(dir string, rep *report.Report) error {
-	for name, format := range map[string]string{"report.json": "json", "report.md": "markdown", "report.html": "html"} {
+	return writeFiles(dir, map[string]string{"report.json": "json", "report.md": "markdown", "report.html": "html"},
+		func(w io.Writer, format string) error { return report.Write(w, rep, format, report.RenderOptions{}) })
+}
+
+// writeSimulationFiles writes the simulation in every file format to dir,
+// creating it if need be.
+func writeSimulationFiles(dir string, sim *simulate.Simulation) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return writeFiles(dir, map[string]string{"simulation.json": "json", "simulation.md": "markdown", "simulation.html": "html"},
+		func(w io.Writer, format string) error { return report.WriteSimulation(w, sim, format) })
+}
+
+// writeFiles writes one file of dir per name, in the format it maps to.
+func writeFiles(dir string, files map[string]string, write func(w io.Writer, format string) error) error {
+	for name, format := range files {
 		f, err := os.Create(filepath.Join(dir, name))
 		if err != nil {
 			return err
 		}
-		werr := report.Write(f, rep, format, report.RenderOptions{})
+		werr := write(f, format)
 		if cerr := f.Close(); werr == nil {
 			werr = cerr
 		}

@@ -44,6 +44,11 @@ func Limit(s estimate.Summary, steps []evidence.Step) (rps float64, lowerBound b
 // the steps that sent anything; 0 when none did.
 func HighestOffered(steps []evidence.Step) float64 { return statsOf(steps).maxOffered }
 
+// MedianLatencyMS returns the latency of successful requests the
+// recommendation assumes, milliseconds: the median of the steps' p50; 0
+// when no step had a success.
+func MedianLatencyMS(steps []evidence.Step) float64 { return statsOf(steps).p50MS }
+
 // DemandFor compares demand (requests per second) with the limit of s and
 // steps (see Limit) and with what rec, the recommendation made from them,
 // sends. It is a pure function.

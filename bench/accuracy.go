@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"limitprobe/internal/nginxtest"
+	"limitprobe/internal/toxitest"
 	"limitprobe/mock"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
@@ -22,8 +24,9 @@ type benchCase struct {
 	name     string
 	mock     string            // mock spec; or
 	nginx    *nginxtest.Config // a real nginx
-	truth    float64           // effective limit, requests per second (nginx: its configured rate)
+	truth    float64           // effective limit, requests per second (nginx: its configured rate; a mock's comes from its Truth)
 	burst    int               // true burst; -1 when not meaningful
+	algo     string            // the algorithm a right answer names
 	throttle []int
 	quick    bool   // part of BENCH_QUICK
 	note     string // why the truth is what it is, when it needs saying
@@ -38,27 +41,47 @@ func cases() []benchCase {
 		}{{"1", func(float64) int { return 1 }}, {"r", func(r float64) int { return int(r) }}, {"3r", func(r float64) int { return int(3 * r) }}} {
 			b := mult.b(r)
 			cs = append(cs, benchCase{name: fmt.Sprintf("token-bucket %g/s burst %s", r, mult.name), mock: fmt.Sprintf("algorithm=token-bucket,rate=%g/s,burst=%d", r, b),
-				truth: r, burst: b, quick: r == 50 && mult.name == "r"})
+				truth: r, burst: b, algo: "token-bucket", quick: r == 50 && mult.name == "r"})
 		}
 	}
 	cs = append(cs,
-		benchCase{name: "gcra 100/s burst 20", mock: "algorithm=gcra,rate=100/s,burst=20", truth: 100, burst: 20},
-		benchCase{name: "fixed-window 100 per 10s", mock: "algorithm=fixed-window,limit=100,window=10s", truth: 10, burst: 100, quick: true},
-		benchCase{name: "fixed-window 20 per 2s", mock: "algorithm=fixed-window,limit=20,window=2s", truth: 10, burst: 20},
-		benchCase{name: "sliding-log 50 per 5s", mock: "algorithm=sliding-log,limit=50,window=5s", truth: 10, burst: 50},
-		benchCase{name: "sliding-counter 50 per 5s", mock: "algorithm=sliding-counter,limit=50,window=5s", truth: 10, burst: 50},
-		benchCase{name: "concurrency 8 @ 50ms", mock: "algorithm=concurrency,max_in_flight=8,latency=50ms", truth: 160, burst: -1, quick: true},
-		benchCase{name: "concurrency 32 @ 50ms", mock: "algorithm=concurrency,max_in_flight=32,latency=50ms", truth: 640, burst: -1},
-		benchCase{name: "concurrency 8 @ 200ms", mock: "algorithm=concurrency,max_in_flight=8,latency=200ms", truth: 40, burst: -1},
-		benchCase{name: "concurrency 32 @ 200ms", mock: "algorithm=concurrency,max_in_flight=32,latency=200ms", truth: 160, burst: -1},
-		benchCase{name: "queue 50/s burst 10", mock: "algorithm=queue,rate=50/s,burst=10", truth: 50, burst: -1},
-		benchCase{name: "lockout 100 per 5s", mock: "algorithm=lockout,limit=100,window=5s", truth: 20, burst: -1},
-		benchCase{name: "nginx 50r/s burst=20 nodelay", nginx: &nginxtest.Config{Rate: "50r/s", Burst: 20, NoDelay: true, Status: 429}, truth: 50, burst: 20, throttle: []int{429}, quick: true},
-		benchCase{name: "nginx 20r/s burst=5 nodelay", nginx: &nginxtest.Config{Rate: "20r/s", Burst: 5, NoDelay: true}, truth: 20, burst: 5, throttle: []int{503}},
-		benchCase{name: "nginx 50r/s no burst", nginx: &nginxtest.Config{Rate: "50r/s"}, truth: 50, burst: 0, throttle: []int{503},
+		benchCase{name: "gcra 100/s burst 20", mock: "algorithm=gcra,rate=100/s,burst=20", truth: 100, burst: 20, algo: "token-bucket"},
+		benchCase{name: "fixed-window 100 per 10s", mock: "algorithm=fixed-window,limit=100,window=10s", truth: 10, burst: 100, algo: "fixed-window", quick: true},
+		benchCase{name: "fixed-window 20 per 2s", mock: "algorithm=fixed-window,limit=20,window=2s", truth: 10, burst: 20, algo: "fixed-window"},
+		benchCase{name: "sliding-log 50 per 5s", mock: "algorithm=sliding-log,limit=50,window=5s", truth: 10, burst: 50, algo: "sliding-window"},
+		benchCase{name: "sliding-counter 50 per 5s", mock: "algorithm=sliding-counter,limit=50,window=5s", truth: 10, burst: 50, algo: "sliding-window"},
+		benchCase{name: "concurrency 8 @ 50ms", mock: "algorithm=concurrency,max_in_flight=8,latency=50ms", truth: 160, burst: -1, algo: "concurrency", quick: true},
+		benchCase{name: "concurrency 32 @ 50ms", mock: "algorithm=concurrency,max_in_flight=32,latency=50ms", truth: 640, burst: -1, algo: "concurrency"},
+		benchCase{name: "concurrency 8 @ 200ms", mock: "algorithm=concurrency,max_in_flight=8,latency=200ms", truth: 40, burst: -1, algo: "concurrency"},
+		benchCase{name: "concurrency 32 @ 200ms", mock: "algorithm=concurrency,max_in_flight=32,latency=200ms", truth: 160, burst: -1, algo: "concurrency"},
+		benchCase{name: "queue 50/s burst 10", mock: "algorithm=queue,rate=50/s,burst=10", truth: 50, burst: -1, algo: "queue"},
+		benchCase{name: "lockout 100 per 5s", mock: "algorithm=lockout,limit=100,window=5s", truth: 20, burst: -1, algo: "lockout"},
+		benchCase{name: "nginx 50r/s burst=20 nodelay", nginx: &nginxtest.Config{Rate: "50r/s", Burst: 20, NoDelay: true, Status: 429}, truth: 50, burst: 20, algo: "token-bucket", throttle: []int{429}, quick: true},
+		benchCase{name: "nginx 20r/s burst=5 nodelay", nginx: &nginxtest.Config{Rate: "20r/s", Burst: 5, NoDelay: true}, truth: 20, burst: 5, algo: "token-bucket", throttle: []int{503}},
+		benchCase{name: "nginx 50r/s no burst", nginx: &nginxtest.Config{Rate: "50r/s"}, truth: 50, burst: 0, algo: "token-bucket", throttle: []int{503},
 			note: "nginx counts whole milliseconds and refuses a request fewer than 20 of them after the last: random arrivals pass from 19 ms on (up to 52.6/s), dense ones one per 20 ms, evenly paced overload one per the first multiple of its spacing from 20 ms (47.6/s at 3 ms); auto tells the clock from the send times and reports 50/s"},
+		benchCase{name: "preset hf-endpoint (TGI, 128 in flight)", mock: "preset=hf-endpoint", burst: -1, algo: "concurrency"},
+		benchCase{name: "preset openai (bucket 50/s burst 100)", mock: "preset=openai", truth: 50, burst: 100, algo: "token-bucket"},
+		benchCase{name: "preset nginx (queue 10/s burst 20)", mock: "preset=nginx", truth: 10, burst: -1, algo: "queue", throttle: []int{503}},
 	)
 	return cs
+}
+
+// condition is how a limiter is reached: the network between the tools
+// and it, and how slowly the backend behind it answers.
+type condition struct {
+	name, short string
+	// latency, when set, is the mock's latency of admitted requests (a
+	// backend behind the limiter); nginx passes them to a mock with it.
+	latency string
+	// delay, when set, puts toxiproxy between the tools and the limiter.
+	delay *toxitest.Delay
+}
+
+var conditions = []condition{
+	{name: "loopback", short: "loopback"},
+	{name: "a slow backend: log-normal latency on successes, median 300 ms, σ 0.8 (p99 1.93 s)", short: "slow backend", latency: "lognormal:300ms,1929ms"},
+	{name: "a network between: toxiproxy, 50±20 ms each way", short: "50±20 ms", delay: &toxitest.Delay{Latency: 50 * time.Millisecond, Jitter: 20 * time.Millisecond}},
 }
 
 // outcome is one tool's result on one case.
@@ -66,58 +89,95 @@ type outcome struct {
 	estimate float64
 	burst    int
 	algo     string
+	conf     float64 // auto's confidence
 	requests int64
 	seconds  float64
 	err      error
 }
 
-// accuracyTable is table 1: for each limiter with a known truth, the
-// estimate, error and cost of limitprobe's auto strategy and of a vegeta
-// breakpoint ramp, and their cost ratios.
+// score sums one tool's results over the cases of a condition.
+type score struct {
+	n, named, within3, within5, burstOK, burstN int
+	absErr                                      float64
+	reqRatios, timeRatios                       []float64
+	over60                                      []string
+	// sure counts estimates that claimed a confidence of 0.8 or more, and
+	// sureRight those of them that were right; wrongSure counts wrong
+	// algorithms claimed above 0.5.
+	sure, sureRight, wrongSure int
+}
+
+// accuracyTable is table 1: for each limiter with a known truth, under
+// each condition, the estimate, error, algorithm and burst of limitprobe's
+// auto strategy and the estimate of a vegeta breakpoint ramp, with the
+// cost of each.
 func accuracyTable(ctx context.Context, e *env, o options) int {
 	w, quick, only := e.w, o.quick, o.only
 	heading(e, 1, "Accuracy and cost: limitprobe auto vs a vegeta breakpoint ramp")
 	fmt.Fprintf(w, "Both tools get the same start (5/s) and max (10× the true limit, at most 4000/s).\n")
-	fmt.Fprintf(w, "The ramp goes linearly from start to max in 60 s and stops when the throttled share of the last second crosses 1%%; its estimate is the rate at that moment.\n\n")
-	fmt.Fprintln(w, "| limiter | truth | auto | err | burst (truth) | algorithm | requests | seconds | ramp | err | requests | seconds | req ratio | time ratio |")
+	fmt.Fprintf(w, "The ramp goes linearly from start to max in 60 s and stops when the throttled share of the last second crosses 1%%; its estimate is the rate at that moment.\n")
+	fmt.Fprintf(w, "Each case runs under three conditions:\n")
+	for _, c := range conditions {
+		fmt.Fprintf(w, "- **%s**: %s\n", c.short, c.name)
+	}
+	fmt.Fprintln(w, "\nA case is **right** when auto's estimate is within ±3% of the truth and it names the algorithm; a burst is right within ±10% or ±2 requests.")
+	fmt.Fprintln(w, "\n| limiter | condition | truth | auto | err | named | confidence | burst (truth) | requests | seconds | ramp | err | requests | seconds |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-	var sumAutoErr, sumRampErr, sumReqRatio, sumTimeRatio float64
-	var reqRatios, timeRatios []float64
-	n := 0
+	tox, err := e.toxiproxy(ctx)
+	if err != nil {
+		fmt.Fprintf(w, "\ntoxiproxy: %v\n", err)
+		return 1
+	}
+	if tox != nil {
+		defer tox.Stop()
+	}
+	scores := map[string]*score{}
 	code := 0
 	for _, c := range cases() {
-		if quick && !c.quick || !selected(c.name, only) {
-			continue
+		for _, cond := range conditions {
+			if quick && !c.quick || !selected(c.name+" "+cond.short, only) {
+				continue
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			truth, a := measure(ctx, c, cond, tox, runAuto)
+			_, b := measure(ctx, c, cond, tox, runRamp)
+			if a.err != nil || b.err != nil {
+				fmt.Fprintf(w, "| %s | %s | %s | error: %v | | | | | | | %v | | | |\n", c.name, cond.short, rate(truth), a.err, b.err)
+				code = 1
+				continue
+			}
+			sc := scores[cond.short]
+			if sc == nil {
+				sc = &score{}
+				scores[cond.short] = sc
+			}
+			writeRow(w, c, cond, truth, a, b, sc)
 		}
-		if ctx.Err() != nil {
-			break
-		}
-		a := measure(ctx, c, runAuto)
-		b := measure(ctx, c, runRamp)
-		if a.err != nil || b.err != nil {
-			fmt.Fprintf(w, "| %s | %s | error: %v | | | | | | %v | | | | | |\n", c.name, rate(c.truth), a.err, b.err)
-			code = 1
-			continue
-		}
-		ae, be := relErr(a.estimate, c.truth), relErr(b.estimate, c.truth)
-		burst := "—"
-		if c.burst >= 0 {
-			burst = fmt.Sprintf("%d (%d)", a.burst, c.burst)
-		}
-		rr, tr := float64(a.requests)/math.Max(1, float64(b.requests)), a.seconds/math.Max(0.001, b.seconds)
-		fmt.Fprintf(w, "| %s | %s | %s | %+.1f%% | %s | %s | %d | %.1f | %s | %+.1f%% | %d | %.1f | %.2f× | %.2f× |\n",
-			c.name, rate(c.truth), rate(a.estimate), ae*100, burst, a.algo, a.requests, a.seconds, rate(b.estimate), be*100, b.requests, b.seconds, rr, tr)
-		sumAutoErr += math.Abs(ae)
-		sumRampErr += math.Abs(be)
-		sumReqRatio += rr
-		sumTimeRatio += tr
-		reqRatios, timeRatios = append(reqRatios, rr), append(timeRatios, tr)
-		n++
 	}
-	if n > 0 {
-		fmt.Fprintf(w, "\nMean absolute error: auto %.1f%%, ramp %.1f%%. Mean cost ratio auto/ramp: %.2f× requests, %.2f× time (%d cases).\n",
-			sumAutoErr/float64(n)*100, sumRampErr/float64(n)*100, sumReqRatio/float64(n), sumTimeRatio/float64(n), n)
-		fmt.Fprintf(w, "Median cost ratio auto/ramp: %.2f× requests, %.2f× time.\n", median(reqRatios), median(timeRatios))
+	fmt.Fprintln(w)
+	for _, cond := range conditions {
+		sc := scores[cond.short]
+		if sc == nil || sc.n == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "- **%s** (%d cases): within ±3%% and named right %d; within ±5%% %d; named right %d; bursts right %d of %d; mean absolute error %.1f%%; median cost auto/ramp %.2f× requests, %.2f× time",
+			cond.short, sc.n, sc.within3, sc.within5, sc.named, sc.burstOK, sc.burstN, sc.absErr/float64(sc.n)*100, median(sc.reqRatios), median(sc.timeRatios))
+		if len(sc.over60) > 0 {
+			fmt.Fprintf(w, "; over 60 s: %s", strings.Join(sc.over60, ", "))
+		}
+		fmt.Fprintln(w, ".")
+	}
+	var all score
+	for _, sc := range scores {
+		all.sure += sc.sure
+		all.sureRight += sc.sureRight
+		all.wrongSure += sc.wrongSure
+	}
+	if all.sure > 0 {
+		fmt.Fprintf(w, "- **confidence**: %d estimates claimed 0.8 or more, %d of them right (%.0f%%); %d named a wrong algorithm with more than 0.5.\n",
+			all.sure, all.sureRight, 100*float64(all.sureRight)/float64(all.sure), all.wrongSure)
 	}
 	for _, c := range cases() {
 		if c.note != "" && (!quick || c.quick) && selected(c.name, only) {
@@ -126,6 +186,50 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 	}
 	fmt.Fprintln(w)
 	return max(code, quotaTable(ctx, e, o))
+}
+
+// writeRow writes one case under one condition and adds it to the score.
+func writeRow(w io.Writer, c benchCase, cond condition, truth float64, a, b outcome, sc *score) {
+	ae, be := relErr(a.estimate, truth), relErr(b.estimate, truth)
+	named := a.algo == c.algo
+	burst := "—"
+	if c.burst >= 0 {
+		burst = fmt.Sprintf("%d (%d)", a.burst, c.burst)
+		sc.burstN++
+		if math.Abs(float64(a.burst-c.burst)) <= math.Max(2, 0.1*float64(c.burst)) {
+			sc.burstOK++
+		}
+	}
+	mark := "no: " + a.algo
+	if named {
+		mark = "yes"
+		sc.named++
+	}
+	sc.n++
+	sc.absErr += math.Abs(ae)
+	right := named && math.Abs(ae) <= 0.03
+	if right {
+		sc.within3++
+	}
+	if a.conf >= 0.8 {
+		sc.sure++
+		if right {
+			sc.sureRight++
+		}
+	}
+	if !named && a.conf > 0.5 {
+		sc.wrongSure++
+	}
+	if math.Abs(ae) <= 0.05 {
+		sc.within5++
+	}
+	if a.seconds > 60 {
+		sc.over60 = append(sc.over60, fmt.Sprintf("%s (%.0f s)", c.name, a.seconds))
+	}
+	sc.reqRatios = append(sc.reqRatios, float64(a.requests)/math.Max(1, float64(b.requests)))
+	sc.timeRatios = append(sc.timeRatios, a.seconds/math.Max(0.001, b.seconds))
+	fmt.Fprintf(w, "| %s | %s | %s | %s | %+.1f%% | %s | %.2f | %s | %d | %.1f | %s | %+.1f%% | %d | %.1f |\n",
+		c.name, cond.short, rate(truth), rate(a.estimate), ae*100, mark, a.conf, burst, a.requests, a.seconds, rate(b.estimate), be*100, b.requests, b.seconds)
 }
 
 // selected reports whether the case is among -only's comma-separated
@@ -151,36 +255,102 @@ func rate(r float64) string {
 
 func relErr(got, want float64) float64 { return (got - want) / want }
 
-type tool func(ctx context.Context, url string, c benchCase) outcome
+type tool func(ctx context.Context, url string, c benchCase, truth float64) outcome
 
-// measure starts a fresh limiter for c (so each tool meets it idle) and runs t.
-func measure(ctx context.Context, c benchCase, t tool) outcome {
-	if c.nginx != nil {
-		dir, err := os.MkdirTemp("", "limitprobe-bench-nginx")
-		if err != nil {
-			return outcome{err: err}
-		}
-		defer os.RemoveAll(dir)
-		s, err := nginxtest.Start(ctx, dir, *c.nginx)
-		if err != nil {
-			return outcome{err: err}
-		}
-		defer s.Stop()
-		return t(ctx, s.URL, c)
-	}
-	cfg, err := mock.ParseSpec(c.mock)
+// measure starts a fresh limiter for c under cond (so each tool meets it
+// idle), runs t against it and returns the truth and t's outcome.
+func measure(ctx context.Context, c benchCase, cond condition, tox *toxitest.Server, t tool) (float64, outcome) {
+	url, truth, stop, err := startLimiter(ctx, c, cond)
 	if err != nil {
-		return outcome{err: err}
+		return truth, outcome{err: err}
 	}
-	ep, err := mock.Start(ctx, cfg, "127.0.0.1:0")
-	if err != nil {
-		return outcome{err: err}
+	defer stop()
+	if cond.delay != nil {
+		proxied, err := proxy(tox, url, *cond.delay)
+		if err != nil {
+			return truth, outcome{err: err}
+		}
+		url = proxied
 	}
-	defer ep.Close()
-	return t(ctx, ep.URL+"/", c)
+	return truth, t(ctx, url, c, truth)
 }
 
-func maxRate(c benchCase) float64 { return math.Min(4000, 10*c.truth) }
+// startLimiter serves c's limiter under cond and returns its URL and truth.
+func startLimiter(ctx context.Context, c benchCase, cond condition) (url string, truth float64, stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	serve := func(spec string) (*mock.Endpoint, error) {
+		cfg, err := mock.ParseSpec(spec)
+		if err != nil {
+			return nil, err
+		}
+		ep, err := mock.Start(ctx, cfg, "127.0.0.1:0")
+		if err == nil {
+			stops = append(stops, func() { ep.Close() })
+		}
+		return ep, err
+	}
+	if c.nginx != nil {
+		ncfg := *c.nginx
+		if cond.latency != "" {
+			backend, err := serve("algorithm=none,latency=" + cond.latency)
+			if err != nil {
+				return "", c.truth, stop, err
+			}
+			ncfg.Upstream = strings.TrimPrefix(backend.URL, "http://")
+		}
+		dir, err := os.MkdirTemp("", "limitprobe-bench-nginx")
+		if err != nil {
+			return "", c.truth, stop, err
+		}
+		stops = append(stops, func() { os.RemoveAll(dir) })
+		s, err := nginxtest.Start(ctx, dir, ncfg)
+		if err != nil {
+			return "", c.truth, stop, err
+		}
+		stops = append(stops, s.Stop)
+		return s.URL, c.truth, stop, nil
+	}
+	spec := c.mock
+	if cond.latency != "" {
+		// The condition's backend replaces a latency the case sets.
+		var kept []string
+		for _, kv := range strings.Split(spec, ",") {
+			if !strings.HasPrefix(kv, "latency=") {
+				kept = append(kept, kv)
+			}
+		}
+		spec = strings.Join(append(kept, "latency="+cond.latency), ",")
+	}
+	ep, err := serve(spec)
+	if err != nil {
+		return "", c.truth, stop, err
+	}
+	return ep.URL + "/", ep.Truth().EffectiveLimitRPS, stop, nil
+}
+
+// proxy puts a new toxiproxy proxy with delay d in front of url.
+func proxy(tox *toxitest.Server, url string, d toxitest.Delay) (string, error) {
+	if tox == nil {
+		return "", fmt.Errorf("no toxiproxy")
+	}
+	rest := strings.TrimPrefix(url, "http://")
+	host, path, _ := strings.Cut(rest, "/")
+	proxySeq++
+	addr, err := tox.Proxy(fmt.Sprintf("bench%d", proxySeq), host, d)
+	if err != nil {
+		return "", err
+	}
+	return "http://" + addr + "/" + path, nil
+}
+
+var proxySeq int
+
+func maxRate(truth float64) float64 { return math.Min(4000, 10*truth) }
 
 func throttle(c benchCase) []int {
 	if len(c.throttle) > 0 {
@@ -189,9 +359,9 @@ func throttle(c benchCase) []int {
 	return []int{429}
 }
 
-func runAuto(ctx context.Context, url string, c benchCase) outcome {
+func runAuto(ctx context.Context, url string, c benchCase, truth float64) outcome {
 	sc := &scenarios.Scenario{Name: c.name, Target: scenarios.Target{URL: url, ThrottleStatus: throttle(c)},
-		Probe: scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: units.Rate(maxRate(c))}}
+		Probe: scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: units.Rate(maxRate(truth))}}
 	scenarios.ApplyDefaults(sc)
 	run, err := probe.Execute(ctx, sc, probe.Options{})
 	if err != nil {
@@ -199,14 +369,14 @@ func runAuto(ctx context.Context, url string, c benchCase) outcome {
 	}
 	s := run.Summary
 	est := s.EffectiveLimitRPS
-	return outcome{estimate: est, burst: s.Burst, algo: s.Algorithm, requests: run.RequestsSent, seconds: run.DurationS}
+	return outcome{estimate: est, burst: s.Burst, algo: s.Algorithm, conf: s.Confidence, requests: run.RequestsSent, seconds: run.DurationS}
 }
 
 // runRamp is the baseline: vegeta's linear pacer from start to max over
 // 60 s, stopped when the last second's throttled share crosses 1%.
-func runRamp(ctx context.Context, url string, c benchCase) outcome {
+func runRamp(ctx context.Context, url string, c benchCase, truth float64) outcome {
 	const start, rampFor, threshold = 5.0, 60 * time.Second, 0.01
-	top := maxRate(c)
+	top := maxRate(truth)
 	slope := (top - start) / rampFor.Seconds()
 	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.MaxBody(0), vegeta.KeepAlive(true))
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
@@ -251,4 +421,11 @@ func runRamp(ctx context.Context, url string, c benchCase) outcome {
 		est = top
 	}
 	return outcome{estimate: est, requests: n, seconds: time.Since(began).Seconds()}
+}
+
+// toxiproxy starts the toxiproxy server the delayed condition needs;
+// building it the first time takes about a minute.
+func (e *env) toxiproxy(ctx context.Context) (*toxitest.Server, error) {
+	fmt.Fprintln(e.log, "bench: starting toxiproxy (built once with go install)...")
+	return toxitest.Start(ctx)
 }

@@ -81,7 +81,7 @@ func limitprobeSteps(ctx context.Context, url string, rate float64, d time.Durat
 		Probe:  scenarios.Probe{Strategy: scenarios.StrategySteps, Start: units.Rate(rate), Max: units.Rate(rate), Step: d},
 		Limits: scenarios.Limits{MaxRate: units.Rate(rate), MaxRequests: int(2*rate*d.Seconds()) + 1000, MaxDuration: d + 30*time.Second}}
 	scenarios.ApplyDefaults(sc)
-	client := probe.NewClient(sc.Target.Timeout)
+	client := probe.NewClient(sc.Target)
 	defer client.CloseIdleConnections()
 	run, err := probe.Execute(ctx, sc, probe.Options{Client: client})
 	if err != nil {

@@ -10,7 +10,9 @@
 //     by wrk (throughput.go);
 //  4. peak memory of a probe of 100k, 300k and 1M requests, against a vegeta
 //     library program that aggregates the same requests (memory.go);
-//  5. Go micro-benchmarks of the hot paths, with allocations (gobench.go).
+//  5. Go micro-benchmarks of the hot paths, with allocations (gobench.go);
+//  6. limitprobe simulate replaying a day of 1M and 10M timestamps offline:
+//     seconds and peak memory (simulate.go).
 //
 // `make bench` runs it after bench/setup.sh has installed nginx and wrk;
 // BENCH_QUICK=1 (or -quick) runs a subset in a few minutes. Everything runs
@@ -81,15 +83,27 @@ func main() {
 	os.Exit(run(ctx, os.Stdout, os.Stderr, o))
 }
 
+// nTables is how many tables bench measures.
+const nTables = 6
+
+// allTables is 1 … nTables.
+func allTables() []int {
+	ts := make([]int, nTables)
+	for i := range ts {
+		ts[i] = i + 1
+	}
+	return ts
+}
+
 func parseTables(s string) ([]int, error) {
 	if s == "" {
-		return []int{1, 2, 3, 4, 5}, nil
+		return allTables(), nil
 	}
 	var ts []int
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > 5 {
-			return nil, fmt.Errorf("%q is not a table; write numbers from 1 to 5 such as 2,3", f)
+		if err != nil || n < 1 || n > nTables {
+			return nil, fmt.Errorf("%q is not a table; write numbers from 1 to %d such as 2,3", f, nTables)
 		}
 		ts = append(ts, n)
 	}
@@ -145,7 +159,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, o options) int {
 	mode := "make bench"
 	if o.only != "" {
 		mode = fmt.Sprintf("go run ./bench -only %q", o.only)
-	} else if len(o.tables) < 5 {
+	} else if len(o.tables) < nTables {
 		mode = "BENCH_TABLES=" + strings.Trim(strings.Join(strings.Fields(fmt.Sprint(o.tables)), ","), "[]") + " " + mode
 	}
 	if o.quick {
@@ -156,7 +170,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, o options) int {
 
 	// Build everything first, so that every table measures the same code
 	// even while the tree changes during a 20-minute run.
-	if slices.ContainsFunc(o.tables, func(n int) bool { return n >= 2 && n <= 4 }) {
+	if slices.ContainsFunc(o.tables, func(n int) bool { return n >= 2 && n <= 4 || n == 6 }) {
 		if _, err := e.binary(ctx); err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1
@@ -174,7 +188,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, o options) int {
 	for _, t := range []struct {
 		n   int
 		run func(context.Context, *env, options) int
-	}{{1, accuracyTable}, {2, headroomTable}, {3, throughputTable}, {4, memoryTable}, {5, goBenchTable}} {
+	}{{1, accuracyTable}, {2, headroomTable}, {3, throughputTable}, {4, memoryTable}, {5, goBenchTable}, {6, simulateTable}} {
 		if !slices.Contains(o.tables, t.n) || ctx.Err() != nil {
 			continue
 		}
@@ -200,7 +214,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, o options) int {
 			return max(code, 1)
 		}
 		md := mergeResults(string(old), header.String(), sections)
-		if len(sections) == 5 {
+		if len(sections) == nTables {
 			md += trailer
 		}
 		if err := os.WriteFile(o.write, []byte(md), 0o644); err != nil {
@@ -213,14 +227,14 @@ func run(ctx context.Context, stdout, stderr io.Writer, o options) int {
 }
 
 func allOrSome(tables []int) string {
-	if len(tables) == 5 {
+	if len(tables) == nTables {
 		return "All tables"
 	}
 	return "The tables"
 }
 
 // sectionHead matches the first line of a table's section: "## 2. ...".
-var sectionHead = regexp.MustCompile(`^## ([1-5])\. `)
+var sectionHead = regexp.MustCompile(`^## ([1-9])\. `)
 
 // mergeResults is the Markdown of a results file: header, then for each
 // table the section just measured, or else the one old already had, so
@@ -249,7 +263,7 @@ func mergeResults(old, header string, fresh map[int]string) string {
 	flush()
 	var b strings.Builder
 	b.WriteString(header)
-	for t := 1; t <= 5; t++ {
+	for t := 1; t <= nTables; t++ {
 		sec, ok := fresh[t]
 		if !ok {
 			sec, ok = kept[t]

@@ -36,6 +36,10 @@ type Input struct {
 	// Quota is what the probe's quota mode saw; nil when it did not run.
 	// With it the summary states the binding quota (see Policies).
 	Quota *evidence.Quota
+	// Requests is every request of the run; nil when the run did not keep
+	// them. With them the estimate replays limiter models on what the
+	// server saw (fitModels).
+	Requests *evidence.Requests
 }
 
 // Onset returns the lowest offered rate, requests per second, among the
@@ -62,9 +66,17 @@ func Onset(steps []evidence.Step, threshold float64) (rps float64, ok bool) {
 // seen, LowerBoundOnly is set and the band is that single rate: the limit
 // is at least that. It is a pure function of in.
 func Estimate(in Input) Summary {
+	e := prepare(in)
+	e.run()
+	e.quotaPolicies() // policies.go: every policy, and the headline of quota mode
+	return e.sum
+}
+
+// prepare starts an estimate of in. Auto's recover steps poll a spent
+// limiter on purpose, far below its rate: they are neither an onset nor a
+// saturated rate, so only the models and the cold burst see them.
+func prepare(in Input) *estimator {
 	in = foldOpening(in) // policies.go: auto's opening read the headers just before its burst
-	// auto's recover steps poll a spent limiter on purpose, far below its
-	// rate: they are neither an onset nor a saturated rate.
 	steps := make([]evidence.Step, 0, len(in.Steps))
 	for _, s := range in.Steps {
 		if s.Phase != scenarios.PhaseRecover {
@@ -75,9 +87,7 @@ func Estimate(in Input) Summary {
 	in.Steps = steps
 	e := newEstimator(in)
 	e.all = all
-	e.run()
-	e.quotaPolicies() // policies.go: every policy, and the headline of quota mode
-	return e.sum
+	return e
 }
 
 // stepFacts is what the estimator knows about one step.
@@ -193,17 +203,26 @@ func (e *estimator) reason(format string, args ...any) {
 }
 
 func (e *estimator) run() {
+	if e.heuristics() && !e.fitted() {
+		e.finishConfidence()
+	}
+	e.advertisedCheck()
+}
+
+// heuristics estimates from the steps' statistics, the estimate that seeds
+// the model fit. It reports whether the run was limited and a fit can
+// follow.
+func (e *estimator) heuristics() bool {
 	e.sum.Reasons = []string{}
 	onset, limited := Onset(e.in.Steps, e.in.Threshold)
 	if len(e.in.Steps) == 0 {
 		e.sum.Algorithm = AlgorithmUnknown
 		e.reason("nothing was measured")
-		return
+		return false
 	}
 	if !limited {
 		e.noneObserved()
-		e.advertisedCheck()
-		return
+		return false
 	}
 	e.sum.Limited = true
 	e.sum.OnsetRPS = onset
@@ -220,9 +239,72 @@ func (e *estimator) run() {
 	default:
 		e.tokenBucket()
 	}
-	e.replayCheck()
-	e.finishConfidence()
-	e.advertisedCheck()
+	if e.in.Requests == nil {
+		e.replayCheck() // with every request kept, the model fit does it better
+	}
+	return true
+}
+
+// fitted replaces the estimate with the limiter model that best explains
+// every request's outcome, when the run kept them (see fitModels). It
+// reports whether it did.
+func (e *estimator) fitted() bool {
+	m, ok := e.models()
+	if !ok {
+		return false
+	}
+	prev := e.sum
+	e.sum = Summary{Limited: true, OnsetRPS: prev.OnsetRPS, Reasons: prev.Reasons[:min(1, len(prev.Reasons))]}
+	if !e.fromModels(m) {
+		e.sum = prev
+		return false
+	}
+	e.sum.Confidence = round2(e.base)
+	return true
+}
+
+// models fits every limiter family to the run's requests as the limiter
+// saw them, the estimate so far seeding the search. ok is false without
+// requests, without a refusal, or without a rate to start from.
+func (e *estimator) models() (models, bool) {
+	v, ok := newView(e.in.Requests)
+	if !ok {
+		return models{}, false
+	}
+	sd := seeds{rate: e.sum.EffectiveLimitRPS}
+	if e.sum.WindowS > 0 {
+		sd.windows = append(sd.windows, e.sum.WindowS)
+	}
+	if sd.rate <= 0 {
+		for _, st := range e.in.Steps {
+			sd.rate = max(sd.rate, st.GoodputRPS)
+		}
+	}
+	if sd.rate <= 0 {
+		return models{}, false
+	}
+	for _, st := range e.in.Steps {
+		if st.SteadyRPS > 0 && st.DurationS-st.FirstThrottleS >= 1 {
+			sd.rates = append(sd.rates, st.SteadyRPS)
+		}
+	}
+	if r := v.saturatedRate(); r > 0 {
+		sd.rates = append(sd.rates, r)
+	}
+	// A window: what passed from idle at the rate; and how long a spent
+	// limiter took to accept again (auto's polls after its burst), which a
+	// window takes up to a whole window to do.
+	cold, ok := e.coldBurst()
+	if !ok || cold < 2 {
+		cold = max(2, float64(e.sum.Burst))
+	}
+	for _, r := range append([]float64{sd.rate}, sd.rates...) {
+		sd.windows = append(sd.windows, cold/r)
+	}
+	if rec, ok := e.recovery(); ok {
+		sd.windows = append(sd.windows, rec.DurationS)
+	}
+	return fitModels(&v, sd), true
 }
 
 func (e *estimator) onsetReason(onset float64) {

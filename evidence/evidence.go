@@ -57,6 +57,15 @@ type Step struct {
 	RetryAfterS float64 `json:"retry_after_s"`
 }
 
+// ErrorCause is one cause of failed requests ("refused", "5xx", ...; see
+// probe's Cause constants): how many failed so over the run, and what the
+// first of them said.
+type ErrorCause struct {
+	Cause   string `json:"cause"`
+	Count   int64  `json:"count"`
+	Example string `json:"example"` // redacted, on one line
+}
+
 // Latency holds latency quantiles in milliseconds.
 type Latency struct {
 	P50 float64 `json:"p50"`

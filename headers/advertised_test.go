@@ -476,7 +476,9 @@ func checkAdvertisedInvariants(t *testing.T, a Advertised, ok bool) {
 	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) || v < 0 }
 	maxS := MaxAdvertisedDelay.Seconds()
 	if bad(a.Limit) || bad(a.WindowS) || bad(a.ResetS) || bad(a.RetryAfterS) || a.Remaining != nil && bad(*a.Remaining) ||
-		a.WindowS > maxS || a.ResetS > maxS || a.RetryAfterS > maxS {
+		a.WindowS > maxS || a.ResetS > maxS || a.RetryAfterS > maxS ||
+		a.Limit > MaxAdvertisedCount || a.Remaining != nil && *a.Remaining > MaxAdvertisedCount ||
+		a.WindowS != 0 && a.WindowS < MinAdvertisedWindow || a.WindowS > 0 && bad(a.Limit/a.WindowS) {
 		t.Fatalf("value out of range: %s", fmtAdvertised(a))
 	}
 	for _, p := range a.Policies {

@@ -75,7 +75,7 @@ func policyFromItem(it sfItem, from string) (policy, bool) {
 		pol.q = q
 	}
 	if ws, ok := it.param("w"); ok {
-		if w, ok := countValue(ws); ok && w > 0 && w <= maxDelayS {
+		if w, ok := countValue(ws); ok && w >= MinAdvertisedWindow && w <= maxDelayS {
 			pol.w = w
 		}
 	}

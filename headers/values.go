@@ -8,6 +8,15 @@ import (
 	"time"
 )
 
+// MaxAdvertisedCount bounds every count the parser reports (a quota, what
+// remains of it): a larger one is taken to be garbage and ignored, so that
+// no quota, nor quota per window, is absurd or infinite.
+const MaxAdvertisedCount = 1e12
+
+// MinAdvertisedWindow is the shortest window, in seconds, the parser
+// reports; a shorter one (w=0.0000000001) is garbage and ignored.
+const MinAdvertisedWindow = 0.001
+
 const (
 	maxDelayS = float64(MaxAdvertisedDelay / time.Second)
 	// Reset values at or above epochS are Unix times in seconds, at or above
@@ -105,18 +114,22 @@ func secondsToDuration(s float64) time.Duration {
 	return time.Duration(math.Round(s * float64(time.Second)))
 }
 
-// countValue reads a non-negative decimal count ("100", "0.5"), leniently:
-// surrounding whitespace and quotes are dropped, and of a list or an item with
-// parameters ("100, 100", "100;w=60") the first number is taken.
+// countValue reads a non-negative decimal count ("100", "0.5") of at most
+// MaxAdvertisedCount, leniently: surrounding whitespace and quotes are
+// dropped, and of a list or an item with parameters ("100, 100",
+// "100;w=60") the first number is taken.
 func countValue(v string) (float64, bool) {
 	v = trimOWS(v)
-	if n, ok := decimal(unquote(v)); ok {
-		return n, true
+	n, ok := decimal(unquote(v))
+	if !ok {
+		if i := strings.IndexAny(v, ",;"); i >= 0 {
+			n, ok = decimal(unquote(trimOWS(v[:i])))
+		}
 	}
-	if i := strings.IndexAny(v, ",;"); i >= 0 {
-		return decimal(unquote(trimOWS(v[:i])))
+	if !ok || n > MaxAdvertisedCount {
+		return 0, false
 	}
-	return 0, false
+	return n, true
 }
 
 // decimal parses digits with at most one decimal point. Unlike

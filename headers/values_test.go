@@ -128,3 +128,30 @@ func FuzzParseRetryAfter(f *testing.F) {
 		}
 	})
 }
+
+func TestAbsurdValuesIgnored(t *testing.T) {
+	huge := "1" + strings.Repeat("0", 300)
+	now := time.Unix(1_800_000_000, 0)
+	tests := []struct {
+		name  string
+		h     http.Header
+		check func(a Advertised) bool
+	}{
+		{"a quota of 1e300 per 1e-10 s", http.Header{"Ratelimit-Policy": {`"p";q=` + huge + `;w=0.0000000001`}},
+			func(a Advertised) bool { return a.Limit == 0 && a.WindowS == 0 }},
+		{"a window of 1e-10 s", http.Header{"Ratelimit-Policy": {`"p";q=100;w=0.0000000001`}},
+			func(a Advertised) bool { return a.Limit == 100 && a.WindowS == 0 }},
+		{"exponents", http.Header{"Ratelimit-Policy": {`"p";q=1e300;w=1e-10`}},
+			func(a Advertised) bool { return a.Limit == 0 && a.WindowS == 0 }},
+		{"a limit past 1e12", http.Header{"X-Ratelimit-Limit": {"10000000000000"}, "X-Ratelimit-Remaining": {huge}},
+			func(a Advertised) bool { return a.Limit == 0 && a.Remaining == nil }},
+		{"a large but plausible quota", http.Header{"X-Ratelimit-Limit": {"2000000000"}, "X-Ratelimit-Remaining": {"1999999999"}},
+			func(a Advertised) bool { return a.Limit == 2e9 && a.Remaining != nil && *a.Remaining == 1999999999 }},
+	}
+	for _, tt := range tests {
+		a, _ := Parse(tt.h, now)
+		if !tt.check(a) {
+			t.Errorf("%s: got %s", tt.name, fmtAdvertised(a))
+		}
+	}
+}

@@ -14,13 +14,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/scenarios"
 	"limitprobe/units"
@@ -82,6 +80,16 @@ type engine struct {
 	// takeover, when set, sees every step send finished; it takes the run
 	// over (and send reports nothing left to send) by returning true.
 	takeover func(ctx context.Context, st evidence.Step) (bool, error)
+
+	// What results.bin shows: the redacted URL, and errors redacted by
+	// redact (the last one kept, as most results repeat it).
+	shownURL          string
+	redact            *strings.Replacer
+	lastErr, shownErr string
+
+	tooLong *tooLong // a wait the target asked for that ended the run
+
+	closers []func() bool // see close
 }
 
 // Execute probes sc's target following its plan and returns what it
@@ -94,27 +102,9 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 	if sc.Target.URL == "" {
 		return nil, errors.New("probe: the scenario has no target URL; start the mock first")
 	}
-	if opt.ProgressEvery == 0 {
-		opt.ProgressEvery = 200 * time.Millisecond
-	}
-	client := opt.Client
-	if client == nil {
-		client = NewClient(sc.Target.Timeout)
-	}
-	ctxClient := *client
-	base := ctxClient.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	ctxClient.Transport = ctxTransport{ctx: ctx, next: base}
-
 	plan := scenarios.MakePlan(sc)
-	e := &engine{sc: sc, opt: opt, client: &ctxClient, targets: targeter(sc), steps: len(plan.Steps)}
-	if opt.Raw != nil {
-		e.raw = vegeta.NewEncoder(opt.Raw)
-	}
-	e.start = time.Now()
-	e.rec = newRecorder(e.start, resolution(plan), NewClassifier(sc.Target.ThrottleStatus, sc.Target.ThrottleBody))
+	e := newEngine(ctx, sc, opt, len(plan.Steps), resolution(plan))
+	defer e.close()
 
 	var err error
 	switch sc.Probe.Strategy {
@@ -126,12 +116,51 @@ func Execute(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Run, er
 		err = e.runSteps(ctx, plan)
 	}
 	run := e.finish(ctx)
-	run.Summary = estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
-		Threshold: sc.Probe.Threshold, MaxOfferedRPS: float64(sc.Probe.Max), Quota: run.Quota})
-	if err == nil && run.RequestsSent > 0 && run.ErrorsTotal == run.RequestsSent {
-		err = fmt.Errorf("%w: every request failed (%s)", ErrUnusable, errorSummary(run.Steps))
+	return run, e.conclude(run, err)
+}
+
+// newEngine starts a run of sc: its client's connections cut when ctx
+// ends, its recorder with a timeline of res buckets. steps is the planned
+// step count, for progress. The caller closes it.
+func newEngine(ctx context.Context, sc *scenarios.Scenario, opt Options, steps int, res time.Duration) *engine {
+	if opt.ProgressEvery == 0 {
+		opt.ProgressEvery = 200 * time.Millisecond
 	}
-	return run, err
+	e := &engine{sc: sc, opt: opt, client: opt.Client, targets: targeter(sc), steps: steps}
+	if e.client == nil {
+		client := NewClient(sc.Target)
+		e.client = client
+		e.closers = append(e.closers, func() bool { client.CloseIdleConnections(); return true })
+	}
+	e.closers = append(e.closers, cutOnDone(ctx, e.client))
+	if opt.Raw != nil {
+		e.raw = vegeta.NewEncoder(opt.Raw)
+		e.shownURL, e.redact = sc.DisplayURL(), sc.Redactor()
+	}
+	e.start = time.Now()
+	e.rec = newRecorder(e.start, res, NewClassifier(sc.Target.ThrottleStatus, sc.Target.ThrottleBody))
+	e.rec.interrupted = ctx.Done()
+	noteCut := context.AfterFunc(ctx, func() { e.rec.cutAt.Store(time.Now().UnixNano()) })
+	e.closers = append(e.closers, noteCut)
+	return e
+}
+
+// close stops watching the run's context, last first, and closes the
+// connections of a client the engine made.
+func (e *engine) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+}
+
+// attackOptions are vegeta's options every attack of the run shares: the
+// client, the redirects the scenario follows, the body kept.
+func (e *engine) attackOptions() []func(*vegeta.Attacker) {
+	redirects := vegeta.NoFollow
+	if e.sc.Target.Redirects > 0 {
+		redirects = e.sc.Target.Redirects
+	}
+	return []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(redirects), vegeta.MaxBody(maxBody(e.sc))}
 }
 
 // resolution picks the timeline's bucket width: 100 ms, coarser for runs so
@@ -143,7 +172,7 @@ func resolution(pl scenarios.Plan) time.Duration {
 func targeter(sc *scenarios.Scenario) vegeta.Targeter {
 	h := http.Header{}
 	for _, hd := range sc.Target.Headers {
-		h.Add(hd.Name, hd.Value)
+		h.Add(hd.Name, hd.Value.Reveal())
 	}
 	h.Set("User-Agent", "limitprobe")
 	return vegeta.NewStaticTargeter(vegeta.Target{Method: sc.Target.Method, URL: sc.Target.URL, Body: sc.Target.Body, Header: h})
@@ -186,20 +215,30 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 		return evidence.Step{}, false
 	}
 	dur := min(sp.duration, timeLeft)
-	p := pacer{Start: sp.rate, Slope: sp.slope, Max: uint64(reqLeft), Due: sp.due}
+	p := precise{pacer: pacer{Start: sp.rate, Slope: sp.slope, Max: uint64(reqLeft), Due: sp.due}}
 	if sp.maxRequests > 0 {
 		p.Max = min(p.Max, uint64(sp.maxRequests))
 	}
+	// A limiter that spaces requests (a bucket of one) refuses the clumps
+	// the runtime's timers make: requests leave when due up to fineRate,
+	// where that costs little, and in steps with Poisson arrivals, which
+	// measure such a limiter at any rate.
+	p.fine = sp.concurrency == 0 && sp.rate+max(sp.slope, 0)*sp.duration.Seconds() <= fineRate
 	arrivals := ""
 	if sp.random && sp.concurrency == 0 && sp.slope == 0 {
 		p.Random, arrivals = newRandomGaps(uint64(sp.index)+1), evidence.ArrivalsPoisson
+		p.fine = true
 	}
-	opts := []func(*vegeta.Attacker){vegeta.Client(e.client), vegeta.Redirects(vegeta.NoFollow), vegeta.MaxBody(maxBody(e.sc))}
+	opts := append(e.attackOptions(), vegeta.MaxWorkers(maxInFlight))
 	if sp.concurrency > 0 {
 		// Closed-loop workers, but never faster than twice what they could
-		// do if every request succeeded, nor the safety cap: a target that
-		// rejects instantly would otherwise be hammered.
+		// do if every request succeeded, nor the step's ceiling, nor the
+		// safety cap: a target that rejects instantly would otherwise be
+		// hammered.
 		p.Start, p.Slope = float64(e.sc.Limits.MaxRate), 0
+		if sp.rate > 0 {
+			p.Start = min(p.Start, sp.rate)
+		}
 		if lat := e.lastLatency(); lat > 0 {
 			p.Start = min(p.Start, 2*float64(sp.concurrency)/lat.Seconds())
 		}
@@ -222,7 +261,8 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 		w.step.StartRPS, w.step.SlopeRPS = sp.rate, sp.slope
 	}
 	e.progress(sp, begin, 0, nil, true)
-	for res := range atk.Attack(e.targets, precise{p, stepCtx.Done()}, dur, e.sc.Name) {
+	p.done = stepCtx.Done()
+	for res := range atk.Attack(e.targets, p, dur, e.sc.Name) {
 		out := e.rec.add(res)
 		stop := out == evidence.Throttled && sp.stopOnThrottle || out == evidence.OK && sp.stopOnOK
 		if out != evidence.Canceled {
@@ -245,6 +285,11 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 	return st, true
 }
 
+// maxInFlight bounds the requests an open-loop step keeps in flight (each
+// a goroutine and a connection): against a target that stalls, a fast
+// schedule falls behind rather than exhausting the machine.
+const maxInFlight = 20000
+
 // lastLatency is the median latency of successful requests in the most
 // recent step that had any; 0 when none has.
 func (e *engine) lastLatency() time.Duration {
@@ -256,11 +301,12 @@ func (e *engine) lastLatency() time.Duration {
 	return 0
 }
 
+// maxBody is how much of a response's body is kept to classify it.
 func maxBody(sc *scenarios.Scenario) int64 {
 	if sc.Target.ThrottleBody != "" {
 		return MaxThrottleBody
 	}
-	return 0
+	return maxPeek
 }
 
 func (e *engine) encode(res *vegeta.Result) {
@@ -268,6 +314,13 @@ func (e *engine) encode(res *vegeta.Result) {
 		return
 	}
 	res.Body, res.Headers = nil, nil
+	res.URL = e.shownURL
+	if res.Error != "" {
+		if res.Error != e.lastErr {
+			e.lastErr, e.shownErr = res.Error, e.redact.Replace(res.Error)
+		}
+		res.Error = e.shownErr
+	}
 	_ = e.raw.Encode(res) // a failing raw file must not stop the probe
 }
 
@@ -301,7 +354,11 @@ func (e *engine) cooldown(ctx context.Context, prev evidence.Step, next stepSpec
 		}
 		d = scenarios.MinCooldown
 		if prev.RetryAfterS > 0 {
-			d = max(d, time.Duration(prev.RetryAfterS*float64(time.Second)))
+			asked := time.Duration(prev.RetryAfterS * float64(time.Second))
+			if e.waitTooLong(asked) {
+				return false
+			}
+			d = max(d, asked)
 		}
 		d = min(d, scenarios.MaxCooldown)
 	}
@@ -368,7 +425,7 @@ func (e *engine) send(ctx context.Context, sp stepSpec) (evidence.Step, bool, er
 	if !ok {
 		return st, false, nil
 	}
-	if err := errorStorm(st); err != nil {
+	if err := e.errorStorm(st); err != nil {
 		return st, true, err
 	}
 	if e.takeover != nil {
@@ -382,40 +439,48 @@ func (e *engine) send(ctx context.Context, sp stepSpec) (evidence.Step, bool, er
 // errorStorm returns an ErrUnusable error when most of a step's requests
 // failed without the target throttling any: the target is down or
 // misconfigured, and more load would say nothing about its limit.
-func errorStorm(st evidence.Step) error {
+func (e *engine) errorStorm(st evidence.Step) error {
 	if st.Requests < 10 || st.Errors*2 <= st.Requests || st.Throttled > 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %d of %d requests in step %d failed without throttling (%s)",
-		ErrUnusable, st.Errors, st.Requests, st.Index+1, kinds(st.ErrorKinds))
+	return fmt.Errorf("%w: %d of %d requests in step %d failed without throttling: %s",
+		ErrUnusable, st.Errors, st.Requests, st.Index+1, causesText(e.rec.errorCauses(e.sc.Redact)))
 }
 
-func errorSummary(steps []evidence.Step) string {
-	all := map[string]int64{}
-	for _, s := range steps {
-		for k, n := range s.ErrorKinds {
-			all[k] += n
+// causesText renders causes as `412 refused ("dial tcp ...: connection
+// refused"), 3 timeout (...)`, most first, with what to do about the
+// causes that have a remedy.
+func causesText(cs []evidence.ErrorCause) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%d %s (%q)", c.Count, c.Cause, c.Example)
+		if r := Remedy(c.Cause); r != "" {
+			parts[i] += "; " + r
 		}
 	}
-	return kinds(all)
+	return strings.Join(parts, ", ")
 }
 
-// kinds renders error counts as "412 refused, 3 timeout", most first.
-func kinds(m map[string]int64) string {
-	type kv struct {
-		k string
-		n int64
+// Remedy says what to do about failures of a cause, when the probe knows:
+// "" otherwise.
+func Remedy(cause string) string {
+	switch cause {
+	case CauseRedirect:
+		return "the target redirects: probe the URL it redirects to, or set target.redirects (--redirects) to follow it"
+	case CauseRedirects:
+		return "a redirect loop, or more redirects than target.redirects allows"
+	case CauseScalingUp:
+		return "the endpoint was scaling up from zero, which is not its limit: send -H 'X-Scale-Up-Timeout: 600' so that requests wait for a replica, or wake it before the probe"
+	case CauseNotHTTP:
+		return "the target did not answer in HTTP: check the URL's scheme and port"
+	case CauseTLS:
+		return "trust the target's CA with --cacert FILE (target.cacert), or for a staging endpoint only --insecure"
+	case CauseProxy:
+		return "check --proxy (target.proxy) or HTTP_PROXY, HTTPS_PROXY and NO_PROXY"
+	case CauseFDLimit:
+		return "raise this machine's open-file limit (ulimit -n) or lower the rate"
 	}
-	var l []kv
-	for k, n := range m {
-		l = append(l, kv{k, n})
-	}
-	sort.Slice(l, func(i, j int) bool { return l[i].n > l[j].n || l[i].n == l[j].n && l[i].k < l[j].k })
-	parts := make([]string, len(l))
-	for i, x := range l {
-		parts[i] = fmt.Sprintf("%d %s", x.n, x.k)
-	}
-	return strings.Join(parts, ", ")
+	return ""
 }
 
 // finish closes what is open and assembles the Run.
@@ -426,7 +491,8 @@ func (e *engine) finish(ctx context.Context) *Run {
 	}
 	sc := e.sc
 	run := &Run{
-		Scenario: ScenarioRef{Name: sc.Name, Target: TargetRef{URL: sc.DisplayURL(), Method: sc.Target.Method, Mock: mockSpec(sc)},
+		Scenario: ScenarioRef{Name: sc.Name, Target: TargetRef{URL: sc.DisplayURL(), Method: sc.Target.Method, Mock: mockSpec(sc),
+			Proxy: sc.Redact(proxyOf(sc.Target)), Insecure: sc.Target.Network.Insecure},
 			Strategy: sc.Probe.Strategy, Threshold: sc.Probe.Threshold, DemandRPS: float64(sc.Demand)},
 		StartedAt:      e.start.UTC(),
 		DurationS:      end.Sub(e.start).Seconds(),
@@ -438,6 +504,7 @@ func (e *engine) finish(ctx context.Context) *Run {
 		Steps:          e.rec.done,
 		Timeline:       e.rec.timeline(end),
 		Requests:       &e.rec.reqs,
+		ErrorCauses:    e.rec.errorCauses(sc.Redact),
 	}
 	if e.quota != nil && e.quota.active {
 		run.Quota = &e.quota.ev
@@ -473,12 +540,10 @@ func (e *engine) stopReason(run *Run) string {
 	}
 	n := len(run.Steps)
 	if n > 0 && run.Steps[n-1].ThrottledRatio > e.sc.Probe.Threshold {
-		return fmt.Sprintf("throttled above %s in the last steps", fmtShare(e.sc.Probe.Threshold))
+		return fmt.Sprintf("throttled above %s%% in the last steps", units.Num(e.sc.Probe.Threshold*100))
 	}
 	if n > 0 {
 		return fmt.Sprintf("finished the plan at %s", units.FormatRate(run.Steps[n-1].OfferedRPS))
 	}
 	return "nothing sent"
 }
-
-func fmtShare(f float64) string { return fmt.Sprintf("%g%%", f*100) }

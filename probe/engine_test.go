@@ -194,8 +194,9 @@ func TestInterruptStopsWithinASecond(t *testing.T) {
 	sc := scenario(t, url, func(sc *scenarios.Scenario) {
 		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategySteps, Start: 20, Max: 20, Step: 30 * time.Second}
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(1500*time.Millisecond, cancel)
+	// As signal.NotifyContext does: requests fail with the cause's words.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	time.AfterFunc(1500*time.Millisecond, func() { cancel(errors.New("interrupt signal received")) })
 	began := time.Now()
 	run, err := probe.Execute(ctx, sc, probe.Options{})
 	if err != nil {
@@ -206,6 +207,12 @@ func TestInterruptStopsWithinASecond(t *testing.T) {
 	}
 	if !run.Interrupted || len(run.Steps) != 1 {
 		t.Errorf("interrupted %v with %d steps, want true with the partial step", run.Interrupted, len(run.Steps))
+	}
+	// Every request was in flight (3 s each) when the interrupt came: cut
+	// off by the probe, none is the target's error or throttle.
+	if run.RequestsSent != 0 || run.ErrorsTotal != 0 || run.ThrottledTotal != 0 || run.Requests.Len() != 0 {
+		t.Errorf("got %d sent, %d errors %v, %d throttled, %d recorded; want none: the interrupt cut them",
+			run.RequestsSent, run.ErrorsTotal, run.Steps[0].ErrorKinds, run.ThrottledTotal, run.Requests.Len())
 	}
 }
 

@@ -74,35 +74,65 @@ func (p pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	return wait, false
 }
 
-// precise sleeps a pacer's waits itself, to within tens of microseconds,
-// and leaves vegeta none. vegeta's sleep uses the runtime's timers, which
-// wake up to a millisecond late when the process is idle, so faster rates
-// would leave in clumps, one per wake-up; a limiter that spaces requests (a
-// bucket of one) refuses all but one of a clump. A long wait ends early,
-// and the attack stops, when done closes.
+// precise is a pacer as an attack uses it. It waits a gap of longWait or
+// more itself, so that an interrupt (done closing) ends the wait and stops
+// the attack, and leaves shorter gaps to vegeta, whose sleep uses the
+// runtime's timers: the cheapest way to keep a fast schedule.
+//
+// Fine, it also sleeps every gap itself to within tens of microseconds,
+// the last two milliseconds with the kernel's sleep (a system call per
+// request). The runtime's timers wake up to a millisecond late when the
+// process is idle, so fast rates leave in clumps, one per wake-up, and a
+// limiter that spaces requests (a bucket of one) refuses all but one of a
+// clump. Only a schedule that must measure such a limiter needs it: the
+// probe uses it for steps with Poisson arrivals.
 type precise struct {
 	pacer
 	done <-chan struct{}
+	fine bool
 }
+
+// longWait is the shortest gap precise waits itself when not fine.
+const longWait = 10 * time.Millisecond
+
+// fineRate is the highest rate, requests per second, at which the engine
+// paces every step finely. Above it the system call per request starts to
+// bound the generator (at 5000/s and more on two shared cores), and only
+// steps with Poisson arrivals are paced finely.
+const fineRate = 4000
 
 func (p precise) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	wait, stop := p.pacer.Pace(elapsed, hits)
 	if stop || wait <= 0 {
 		return 0, stop
 	}
-	until := time.Now().Add(wait)
-	// The runtime's sleep for all but the last two milliseconds.
-	if coarse := wait - 2*time.Millisecond; coarse > 0 {
-		t := time.NewTimer(coarse)
-		defer t.Stop()
+	if !p.fine && wait < longWait {
+		return wait, false
+	}
+	return 0, !sleepUntil(time.Now().Add(wait), p.done, p.fine)
+}
+
+// sleepUntil waits until t, and returns false, early, when done closes
+// first. Fine, it waits to within tens of microseconds: the runtime's
+// sleep for all but the last two milliseconds, then sleepFine.
+func sleepUntil(t time.Time, done <-chan struct{}, fine bool) bool {
+	coarse := time.Until(t)
+	if fine {
+		coarse -= 2 * time.Millisecond
+	}
+	if coarse > 0 {
+		tm := time.NewTimer(coarse)
+		defer tm.Stop()
 		select {
-		case <-t.C:
-		case <-p.done:
-			return 0, true
+		case <-tm.C:
+		case <-done:
+			return false
 		}
 	}
-	sleepFine(until)
-	return 0, false
+	if fine {
+		sleepFine(t)
+	}
+	return true
 }
 
 // Rate is the offered rate, requests per second, at elapsed.

@@ -96,7 +96,7 @@ func TestPacerRandomGaps(t *testing.T) {
 // due, at rates well above what the runtime's timers resolve.
 func TestPrecisePacerNeverEarly(t *testing.T) {
 	for _, p := range []pacer{{Start: 2000}, {Start: 4000, Random: newRandomGaps(3)}} {
-		pp := precise{pacer: p}
+		pp := precise{pacer: p, fine: true}
 		began := time.Now()
 		for hits := uint64(0); hits < 400; hits++ {
 			elapsed := time.Since(began)
@@ -110,6 +110,26 @@ func TestPrecisePacerNeverEarly(t *testing.T) {
 			}
 		}
 	}
+	if wait, stop := (precise{pacer: pacer{Start: 10, Max: 3}, fine: true}).Pace(0, 3); wait != 0 || !stop {
+		t.Errorf("at the cap: Pace = %v, %v; want 0, true", wait, stop)
+	}
+}
+
+// Not fine, precise leaves short gaps to vegeta and sleeps long ones
+// itself, never ending one early.
+func TestPrecisePacerCoarse(t *testing.T) {
+	p := precise{pacer: pacer{Start: 2000}}
+	if wait, stop := p.Pace(0, 0); stop || wait != 500*time.Microsecond {
+		t.Errorf("a 500µs gap: Pace = %v, %v; want it left to vegeta", wait, stop)
+	}
+	slow := precise{pacer: pacer{Start: 50}} // a 20 ms gap
+	began := time.Now()
+	if wait, stop := slow.Pace(0, 0); wait != 0 || stop {
+		t.Errorf("a 20ms gap: Pace = %v, %v; want 0, false (it waits itself)", wait, stop)
+	}
+	if took := time.Since(began); took < 20*time.Millisecond {
+		t.Errorf("a 20ms gap ended after %v", took)
+	}
 	if wait, stop := (precise{pacer: pacer{Start: 10, Max: 3}}).Pace(0, 3); wait != 0 || !stop {
 		t.Errorf("at the cap: Pace = %v, %v; want 0, true", wait, stop)
 	}
@@ -120,7 +140,7 @@ func TestPrecisePacerStopsWhenDone(t *testing.T) {
 	done := make(chan struct{})
 	out := make(chan bool, 1)
 	go func() {
-		_, stop := precise{pacer: pacer{Start: 0.01}, done: done}.Pace(0, 0) // due in 100 s
+		_, stop := precise{pacer: pacer{Start: 0.01}, done: done}.Pace(0, 0) // due in 100 s, not fine
 		out <- stop
 	}()
 	close(done)
@@ -142,7 +162,7 @@ func BenchmarkSleepLateness(b *testing.B) {
 		sleep func()
 	}{
 		{"time.Sleep", func() { time.Sleep(wait) }},
-		{"precise", func() { precise{pacer: pacer{Start: 1 / wait.Seconds()}}.Pace(0, 0) }},
+		{"precise", func() { precise{pacer: pacer{Start: 1 / wait.Seconds()}, fine: true}.Pace(0, 0) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var late time.Duration

@@ -3,6 +3,7 @@ package probe
 import (
 	"math"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"limitprobe/estimate"
@@ -29,6 +30,12 @@ type recorder struct {
 	reqs                        evidence.Requests // every request, for the estimator
 	adv                         *headers.Advertised
 	parsed                      int64 // responses whose headers were parsed
+	causes                      map[string]*evidence.ErrorCause
+
+	// interrupted closes when the run is interrupted; cutAt is then when,
+	// in Unix nanoseconds (0 until the engine has noted it).
+	interrupted <-chan struct{}
+	cutAt       atomic.Int64
 }
 
 // window gathers the results sent between begin and end into one Step.
@@ -97,10 +104,10 @@ func (r *recorder) open(st evidence.Step, begin, end time.Time, timeout time.Dur
 
 // add records one result. It returns the outcome.
 func (r *recorder) add(res *vegeta.Result) evidence.Outcome {
-	out, kind := r.cls.classify(res)
-	if out == evidence.Canceled {
-		return out
+	if r.cut(res) {
+		return evidence.Canceled
 	}
+	out, kind := r.cls.classify(res)
 	w := r.windowFor(res.Timestamp)
 	r.sent++
 	switch out {
@@ -110,6 +117,7 @@ func (r *recorder) add(res *vegeta.Result) evidence.Outcome {
 		r.throttled++
 	default:
 		r.errors++
+		r.noteCause(res, kind)
 	}
 	r.addTimeline(res, out)
 	step := 0
@@ -122,6 +130,53 @@ func (r *recorder) add(res *vegeta.Result) evidence.Outcome {
 		r.parseHeaders(res, w)
 	}
 	return out
+}
+
+// cutGrace is how long before the interrupt was noted a failure may have
+// ended and still be the interrupt's doing.
+const cutGrace = 10 * time.Millisecond
+
+// cut reports whether res failed because an interrupt cut it off: an
+// error that ended once the run was interrupted. It is not a measurement,
+// whatever its message says.
+func (r *recorder) cut(res *vegeta.Result) bool {
+	if res.Code != 0 || r.interrupted == nil {
+		return false
+	}
+	select {
+	case <-r.interrupted:
+	default:
+		return false
+	}
+	at := r.cutAt.Load()
+	return at == 0 || res.End().UnixNano() >= at-int64(cutGrace)
+}
+
+// noteCause counts a failure under its cause, keeping the first example.
+func (r *recorder) noteCause(res *vegeta.Result, cause string) {
+	if c := r.causes[cause]; c != nil {
+		c.Count++
+		return
+	}
+	if r.causes == nil {
+		r.causes = map[string]*evidence.ErrorCause{}
+	}
+	r.causes[cause] = &evidence.ErrorCause{Cause: cause, Count: 1, Example: errorExample(res, cause)}
+}
+
+// errorCauses lists the causes of failure, most first, their examples
+// passed through redact.
+func (r *recorder) errorCauses(redact func(string) string) []evidence.ErrorCause {
+	var cs []evidence.ErrorCause
+	for _, c := range r.causes {
+		x := *c
+		x.Example = redact(oneLine(x.Example, 200))
+		cs = append(cs, x)
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		return cs[i].Count > cs[j].Count || cs[i].Count == cs[j].Count && cs[i].Cause < cs[j].Cause
+	})
+	return cs
 }
 
 func (r *recorder) windowFor(ts time.Time) *window {
@@ -146,7 +201,7 @@ func (r *recorder) parseHeaders(res *vegeta.Result, w *window) {
 		return
 	}
 	if w != nil {
-		w.retryAfter = max(w.retryAfter, a.RetryAfterS, a.ResetS*boolf(res.Code != 0 && r.cls.throttleStatus(res.Code)))
+		w.retryAfter = max(w.retryAfter, a.RetryAfterS, a.ResetS*boolf(res.Code != 0 && r.cls.throttleStatus(int(res.Code))))
 	}
 	if r.adv == nil {
 		first := a // copied, so a stays on the stack for every later response

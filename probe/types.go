@@ -12,14 +12,21 @@ import (
 // fixed resolution, what the target advertised, and the estimate. Its JSON
 // names are part of the limitprobe.report/v1 contract.
 type Run struct {
-	Scenario       ScenarioRef `json:"scenario"`
-	StartedAt      time.Time   `json:"started_at"`
-	DurationS      float64     `json:"duration_s"`
-	Interrupted    bool        `json:"interrupted"`
-	StopReason     string      `json:"stop_reason"` // why the run ended, in words
-	RequestsSent   int64       `json:"requests_sent"`
-	ThrottledTotal int64       `json:"throttled_total"`
-	ErrorsTotal    int64       `json:"errors_total"`
+	Scenario    ScenarioRef `json:"scenario"`
+	StartedAt   time.Time   `json:"started_at"`
+	DurationS   float64     `json:"duration_s"`
+	Interrupted bool        `json:"interrupted"`
+	StopReason  string      `json:"stop_reason"` // why the run ended, in words
+	// Inconclusive says why the run measured no limit to advise from (no
+	// request succeeded, or the target asked for a wait longer than the
+	// run had left); absent when it did.
+	Inconclusive   string `json:"inconclusive,omitempty"`
+	RequestsSent   int64  `json:"requests_sent"`
+	ThrottledTotal int64  `json:"throttled_total"`
+	ErrorsTotal    int64  `json:"errors_total"`
+	// ErrorCauses groups the errors by cause, most first, each with the
+	// first one's message; absent when there were none.
+	ErrorCauses []evidence.ErrorCause `json:"error_causes,omitempty"`
 	// Advertised is the last rate-limit information the target sent; nil
 	// when it sent none.
 	Advertised *headers.Advertised `json:"advertised"`
@@ -53,4 +60,10 @@ type TargetRef struct {
 	// when the target was the mock (URL then reads "mock SPEC"); absent
 	// otherwise. limitprobe verify replays against the same mock.
 	Mock string `json:"mock,omitempty"`
+	// Proxy is the proxy the requests went through, credentials removed;
+	// absent when they went directly.
+	Proxy string `json:"proxy,omitempty"`
+	// Insecure is true when TLS certificates were not verified: anything
+	// could have answered.
+	Insecure bool `json:"insecure,omitempty"`
 }

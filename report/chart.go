@@ -18,6 +18,7 @@ import (
 type chart struct {
 	id, title      string
 	yLabel         string
+	xLabel         string  // "" for "time since start (s)"
 	y2Label        string  // right axis label; "" for none
 	y2Max          float64 // right axis maximum (its minimum is 0)
 	y2Format       func(float64) string
@@ -158,7 +159,7 @@ func (c *chart) svg() string {
 			f1(chartW-8), f1(chartTop+plotH/2), html.EscapeString(c.y2Label))
 	}
 	fmt.Fprintf(&b, "<line class=\"base\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>", f1(chartLeft), f1(chartTop+plotH), f1(chartLeft+plotW), f1(chartTop+plotH))
-	fmt.Fprintf(&b, "<text class=\"label\" x=\"%s\" y=\"%d\" text-anchor=\"middle\">time since start (s)</text>", f1(chartLeft+plotW/2), chartH-6)
+	fmt.Fprintf(&b, "<text class=\"label\" x=\"%s\" y=\"%d\" text-anchor=\"middle\">%s</text>", f1(chartLeft+plotW/2), chartH-6, html.EscapeString(orText(c.xLabel, "time since start (s)")))
 	fmt.Fprintf(&b, "<text class=\"label\" transform=\"translate(16 %s) rotate(-90)\" text-anchor=\"middle\">%s</text>",
 		f1(chartTop+plotH/2), html.EscapeString(c.yLabel))
 	b.WriteString("</g>\n")

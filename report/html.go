@@ -12,8 +12,10 @@ import (
 // htmlData is what the HTML template shows, every value already formatted.
 type htmlData struct {
 	Title, Target, Meta, Counts string
-	Interrupted                 bool
+	Interrupted, Advice         bool
 	StopReason                  string
+	ErrorCauses                 []string
+	Insecure                    string
 	Cards                       []card
 	Advertised, Mismatch        string
 	Policies                    []string
@@ -45,7 +47,10 @@ func writeHTML(w io.Writer, rep *Report) error {
 		Target:       targetText(rep),
 		Counts:       countsLine(rep),
 		Interrupted:  rep.Interrupted,
+		Advice:       rec.Basis != advise.BasisNone,
 		StopReason:   rep.StopReason,
+		ErrorCauses:  errorCauseLines(rep),
+		Insecure:     insecureText(rep),
 		Advertised:   advertisedText(rep.Advertised),
 		Mismatch:     s.AdvertisedMismatch,
 		Policies:     policyLines(s),
@@ -232,10 +237,16 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 <h1><small>limitprobe</small>{{.Title}}</h1>
 <p class="meta"><code>{{.Target}}</code> · {{.Meta}}</p>
 <p class="meta">{{.Counts}}</p>
+{{- if .Insecure}}
+<div class="banner">{{.Insecure}}.</div>
+{{- end}}
 {{- if .Interrupted}}
 <div class="banner">Interrupted{{if .StopReason}}: {{.StopReason}}{{end}}. The measurements are partial.</div>
 {{- else if .StopReason}}
 <p class="meta">Stopped: {{.StopReason}}</p>
+{{- end}}
+{{- if .ErrorCauses}}
+<ul class="meta">{{range .ErrorCauses}}<li>errors: {{.}}</li>{{end}}</ul>
 {{- end}}
 </header>
 
@@ -282,6 +293,8 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 {{- end}}
 </ul>
 
+{{- if .Advice}}
+
 <h3>Backoff compared with published clients</h3>
 <table>
 <thead><tr><th>client</th><th class="num">base</th><th class="num">multiplier</th><th class="num">cap</th><th>jitter</th><th class="num">retries</th><th>why ours differs</th></tr></thead>
@@ -300,6 +313,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 <details{{if eq .Lang "go"}} open{{end}}><summary>{{.Title}}</summary>
 <pre><code class="language-{{.Lang}}">{{.Code}}</code></pre>
 </details>
+{{- end}}
 {{- end}}
 
 {{- .Verification}}

@@ -18,6 +18,11 @@ func mdCell(s string) string {
 	return strings.ReplaceAll(s, "\n", " ")
 }
 
+// mdText escapes text that came from the target (an error's message, a
+// body) so that Markdown shows it as it is: no markup, no HTML.
+var mdText = strings.NewReplacer("\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]",
+	"<", "&lt;", ">", "&gt;", "|", "\\|", "#", "\\#", "\n", " ").Replace
+
 // mdTable writes a GitHub-flavoured table; align holds "l" or "r" per column.
 func mdTable(w io.Writer, header []string, align string, rows [][]string) {
 	fmt.Fprintf(w, "| %s |\n", strings.Join(mapStrings(header, mdCell), " | "))
@@ -48,10 +53,20 @@ func writeMarkdown(b *bufio.Writer, rep *Report) error {
 
 	p("## limitprobe: %s\n\n", mdCell(orDash(rep.Scenario.Name)))
 	p("`%s` · %s · %s\n\n", targetText(rep), strings.Join(runMeta(rep), " · "), countsLine(rep))
+	if s := insecureText(rep); s != "" {
+		p("> [!WARNING]\n> %s.\n\n", s)
+	}
 	if rep.Interrupted {
 		p("> [!WARNING]\n> Interrupted: %s. The measurements are partial.\n\n", orText(rep.StopReason, "stopped early"))
 	} else if rep.StopReason != "" {
 		p("Stopped: %s.\n\n", rep.StopReason)
+	}
+	if ls := errorCauseLines(rep); len(ls) > 0 {
+		p("Errors by cause:\n\n")
+		for _, l := range ls {
+			p("- %s\n", mdText(l))
+		}
+		p("\n")
 	}
 
 	limit := units.RateOrDash(s.EffectiveLimitRPS)
@@ -119,6 +134,10 @@ func mdRecommendation(b *bufio.Writer, rep *Report) {
 	p("\n")
 	for _, n := range rec.Notes {
 		p("- %s\n", n)
+	}
+	if rec.Basis == advise.BasisNone {
+		p("\n")
+		return
 	}
 	p("\n<details><summary>Backoff reference points: why ours differs</summary>\n\n")
 	var refs [][]string

@@ -7,10 +7,6 @@
 package report
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"time"
 
 	"limitprobe/advise"
@@ -102,6 +98,11 @@ func New(run probe.Run, opt Options) *Report {
 	if opt.PricePer > 0 && opt.PriceAmount >= 0 {
 		rep.Price = &Price{Amount: opt.PriceAmount, PerS: opt.PricePer.Seconds()}
 	}
+	if run.Inconclusive != "" {
+		rep.Recommendation = advise.None(run.Inconclusive, opt.Margin)
+		rep.Expectations = evaluate(rep, opt.Expect)
+		return rep
+	}
 	rep.Recommendation = advise.Recommend(run.Summary, run.Steps, run.Advertised, opt.Margin)
 	demand := opt.DemandRPS
 	if demand <= 0 {
@@ -113,35 +114,6 @@ func New(run probe.Run, opt Options) *Report {
 	}
 	rep.Expectations = evaluate(rep, opt.Expect)
 	return rep
-}
-
-// Read decodes a report written as JSON by Write. It refuses documents of
-// another schema version, and anything that is not a limitprobe report.
-func Read(r io.Reader) (*Report, error) {
-	var head struct {
-		Schema *string `json:"schema"`
-	}
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read report: %w", err)
-	}
-	if err := json.Unmarshal(raw, &head); err != nil {
-		return nil, fmt.Errorf("read report: not a JSON object: %w", err)
-	}
-	switch {
-	case head.Schema == nil:
-		return nil, errors.New("read report: no \"schema\" field; this is not a limitprobe report (write one with limitprobe run --format json)")
-	case *head.Schema != Schema:
-		return nil, fmt.Errorf("read report: schema %q is not supported; this limitprobe reads %q (re-run the probe, or use the limitprobe version that wrote it)", *head.Schema, Schema)
-	}
-	var rep Report
-	if err := json.Unmarshal(raw, &rep); err != nil {
-		return nil, fmt.Errorf("read report: %w", err)
-	}
-	if rep.Expectations == nil {
-		rep.Expectations = []Expectation{}
-	}
-	return &rep, nil
 }
 
 // Failed returns the expectations that did not hold, in report order; nil

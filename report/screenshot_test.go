@@ -11,9 +11,20 @@ import (
 
 // TestHTMLRendersInChromium opens the HTML report of a fixture run in
 // headless Chromium, offline, and checks the screenshot shows drawn charts
-// rather than a blank or broken page. CI installs chromium; elsewhere the
-// test skips when it is missing.
+// rather than a blank or broken page.
 func TestHTMLRendersInChromium(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, New(tokenBucketRun(), Options{ToolVersion: "test"}), FormatHTML, RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	checkScreenshot(t, buf.Bytes())
+}
+
+// checkScreenshot renders page in headless Chromium, offline, and checks
+// the screenshot is neither blank nor broken. It skips when chromium is
+// missing, but in CI.
+func checkScreenshot(t *testing.T, page []byte) {
+	t.Helper()
 	if _, err := exec.LookPath("chromium"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("chromium is required in CI (.ci/run installs it)")
@@ -21,12 +32,8 @@ func TestHTMLRendersInChromium(t *testing.T) {
 		t.Skip("chromium not installed (apt-get install chromium); CI runs this test")
 	}
 	dir := t.TempDir()
-	var buf bytes.Buffer
-	if err := Write(&buf, New(tokenBucketRun(), Options{ToolVersion: "test"}), FormatHTML, RenderOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	html := filepath.Join(dir, "report.html")
-	if err := os.WriteFile(html, buf.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(html, page, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	shot := filepath.Join(dir, "report.png")

@@ -11,6 +11,7 @@ import (
 	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/headers"
+	"limitprobe/probe"
 	"limitprobe/units"
 
 	"github.com/olekukonko/tablewriter"
@@ -95,10 +96,26 @@ func writeTable(w *bufio.Writer, rep *Report, opt RenderOptions) error {
 		t.printf("%s\n", l)
 	}
 	t.printf("%s\n", countsLine(rep))
+	if s := insecureText(rep); s != "" {
+		t.printf("%s\n", t.style(ansiYellow, "warning: "+s))
+	}
 	if rep.Interrupted {
 		t.printf("%s\n", t.style(ansiYellow, "interrupted: "+orText(rep.StopReason, "stopped early")+"; the measurements below are partial"))
 	} else if rep.StopReason != "" {
 		t.printf("stopped: %s\n", rep.StopReason)
+	}
+	for i, c := range errorCauseLines(rep) {
+		lab := "errors: "
+		if i > 0 {
+			lab = "        "
+		}
+		for j, l := range wrap(c, textWidth-len(lab)) {
+			if j > 0 {
+				lab = "          "
+			}
+			t.printf("%s%s\n", lab, l)
+			lab = "        "
+		}
 	}
 
 	t.heading("Steps")
@@ -151,7 +168,9 @@ func writeTable(w *bufio.Writer, rep *Report, opt RenderOptions) error {
 			return err
 		}
 	}
-	t.printf("\nPaste-ready Go, Python and YAML settings are in the markdown and html formats.\n")
+	if rep.Recommendation.Basis != advise.BasisNone {
+		t.printf("\nPaste-ready Go, Python and YAML settings are in the markdown and html formats.\n")
+	}
 	return nil
 }
 
@@ -174,6 +193,9 @@ func (t *textWriter) recommendation(rep *Report) {
 		t.field("price", p)
 	}
 	t.bullets("notes", rec.Notes)
+	if rec.Basis == advise.BasisNone {
+		return
+	}
 
 	t.heading("Backoff reference points (for comparison)")
 	for _, r := range rec.Reference {
@@ -246,9 +268,23 @@ func runLine(rep *Report) string {
 	return strings.Join(append([]string{targetText(rep)}, runMeta(rep)...), " · ")
 }
 
-// targetText is "METHOD URL".
+// targetText is "METHOD URL", and the proxy it went through.
 func targetText(rep *Report) string {
-	return strings.TrimSpace(orText(rep.Scenario.Target.Method, "GET") + " " + rep.Scenario.Target.URL)
+	t := rep.Scenario.Target
+	s := strings.TrimSpace(orText(t.Method, "GET") + " " + t.URL)
+	if t.Proxy != "" {
+		s += " via " + t.Proxy
+	}
+	return s
+}
+
+// insecureText warns that certificates were not verified; "" when they
+// were.
+func insecureText(rep *Report) string {
+	if !rep.Scenario.Target.Insecure {
+		return ""
+	}
+	return "TLS certificates were not verified (--insecure): whatever answered was measured"
 }
 
 // runMeta is when the run started, how long it took and its strategy.
@@ -268,6 +304,20 @@ func runMeta(rep *Report) []string {
 func countsLine(rep *Report) string {
 	ok := rep.RequestsSent - rep.ThrottledTotal - rep.ErrorsTotal
 	return fmt.Sprintf("%s: %d ok, %d throttled, %s", plural(rep.RequestsSent, "request"), max(ok, 0), rep.ThrottledTotal, plural(rep.ErrorsTotal, "error"))
+}
+
+// errorCauseLines describes the errors by cause, most first: how many, the
+// first one's message, and what to do about it when that is known.
+func errorCauseLines(rep *Report) []string {
+	var ls []string
+	for _, c := range rep.ErrorCauses {
+		l := fmt.Sprintf("%d %s: %s", c.Count, c.Cause, orDash(c.Example))
+		if r := probe.Remedy(c.Cause); r != "" {
+			l += " (" + r + ")"
+		}
+		ls = append(ls, l)
+	}
+	return ls
 }
 
 func phaseText(st evidence.Step) string {
@@ -354,6 +404,9 @@ func advertisedText(a *headers.Advertised) string {
 }
 
 func clientRateText(rec advise.Recommendation) string {
+	if rec.Basis == advise.BasisNone {
+		return "— (no recommendation: see the notes)"
+	}
 	if rec.ClientRateRPS <= 0 {
 		return "— (no rate limit: cap requests in flight instead)"
 	}
@@ -372,6 +425,9 @@ func clientRateText(rec advise.Recommendation) string {
 }
 
 func maxConcurrencyText(rec advise.Recommendation) string {
+	if rec.Basis == advise.BasisNone {
+		return "—"
+	}
 	if rec.MaxConcurrency <= 0 {
 		return "— (no cap needed)"
 	}
@@ -383,6 +439,9 @@ func maxConcurrencyText(rec advise.Recommendation) string {
 
 // retryText is the retry policy in one line.
 func retryText(r advise.Retry) string {
+	if r == (advise.Retry{}) {
+		return "—"
+	}
 	s := ""
 	if r.HonorRetryAfter {
 		s = "honour Retry-After first; else "

@@ -1,9 +1,10 @@
 package scenarios
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,46 @@ type Flags struct {
 	MaxRequests    int
 	MaxDuration    string
 	MaxQuotaShare  string
+	Timeout        string // per request
+	Redirects      int    // redirects to follow
+	Network        NetworkFlags
+}
+
+// NetworkFlags are the flags run, probe and verify share to say how
+// requests reach the target (see Network). Unset ones leave the scenario's
+// keys as they are.
+type NetworkFlags struct {
+	Proxy, CACert          string
+	Insecure, HTTP1, HTTP2 bool
+}
+
+// Apply sets on t what the flags give. Its problems name the flags.
+func (nf NetworkFlags) Apply(t *Target) Problems {
+	var ps Problems
+	n := &t.Network
+	if nf.Proxy != "" {
+		if msg := proxyProblem(nf.Proxy); msg != "" {
+			ps = append(ps, Problem{Key: "--proxy", Msg: msg})
+		}
+		n.Proxy = nf.Proxy
+	}
+	if nf.CACert != "" {
+		pem, err := ReadCACert(nf.CACert)
+		if err != nil {
+			ps = append(ps, Problem{Key: "--cacert", Msg: err.Error()})
+		}
+		n.CACert, n.CAPEM = nf.CACert, pem
+	}
+	n.Insecure = n.Insecure || nf.Insecure
+	switch {
+	case nf.HTTP1 && nf.HTTP2:
+		ps = append(ps, Problem{Key: "--http1 --http2", Msg: "give one of them, or neither to let TLS negotiate"})
+	case nf.HTTP1:
+		n.HTTP = HTTP1
+	case nf.HTTP2:
+		n.HTTP = HTTP2
+	}
+	return ps
 }
 
 // FromFlags builds the scenario the flags describe, applies the defaults a
@@ -45,14 +86,7 @@ func FromFlags(f Flags) (*Scenario, Problems) {
 	}
 	sc := fb.sc
 	ApplyDefaults(sc)
-	for _, p := range Check(sc) {
-		fb.add("--"+flagFor(p.Key), "%s", p.Msg)
-	}
-	if sc.Target.URL != "" {
-		if msg := CheckURL(sc.Target.URL); msg != "" {
-			fb.add("", "%s", msg)
-		}
-	}
+	fb.probs = append(fb.probs, CheckNamed(sc, ProbeFlag)...)
 	if len(fb.probs) > 0 {
 		return nil, fb.probs
 	}
@@ -96,7 +130,7 @@ func (fb *flagBuilder) target(f Flags) {
 	case len(f.Args) == 1 && f.Args[0] != "":
 		t.URL = f.Args[0]
 		if sc.Name == "" {
-			sc.Name = hostOf(t.URL)
+			sc.Name = cmp.Or(hostOf(t.URL), "probe")
 		}
 	default:
 		fb.add("", "name one URL, e.g. limitprobe probe http://127.0.0.1:8080/api, or use --mock")
@@ -109,13 +143,16 @@ func (fb *flagBuilder) target(f Flags) {
 			continue
 		}
 		t.Headers = append(t.Headers, hd)
-		sc.AddSecret("-H "+hd.Name, hd.Value)
+		sc.AddSecret(hd.Value.Reveal())
 	}
 	if f.Data != "" {
 		if name, ok := strings.CutPrefix(f.Data, "@"); ok {
-			b, err := os.ReadFile(name)
-			if err != nil {
-				fb.add("--data @"+name, "cannot read it; write the path of an existing file")
+			b, err := readCapped(name, MaxBodyBytes)
+			switch {
+			case errors.Is(err, errTooLarge):
+				fb.add("--data @"+name, "is over %d MiB, the most a request body may be; send a smaller body", MaxBodyBytes>>20)
+			case err != nil:
+				fb.add("--data @"+name, "cannot read it (%v); write the path of an existing file", err)
 			}
 			t.Body = b
 		} else {
@@ -131,6 +168,18 @@ func (fb *flagBuilder) target(f Flags) {
 		t.ThrottleStatus = append(t.ThrottleStatus, n)
 	}
 	t.ThrottleBody = f.ThrottleBody
+	if t.ThrottleBody == "" {
+		for _, st := range t.ThrottleStatus {
+			if st < 400 {
+				fb.add(fmt.Sprintf("--throttle-status %d", st), "is a success or redirect status; it means throttled only with --throttle-body, such as --throttle-body 'rate limit exceeded'")
+			}
+		}
+	}
+	fb.probs = append(fb.probs, f.Network.Apply(t)...)
+	if f.Redirects < 0 || f.Redirects > MaxRedirects {
+		fb.add(fmt.Sprintf("--redirects %d", f.Redirects), "write how many redirects to follow, from 0 to %d", MaxRedirects)
+	}
+	t.Redirects = f.Redirects
 }
 
 func (fb *flagBuilder) probe(f Flags) {
@@ -151,6 +200,7 @@ func (fb *flagBuilder) probe(f Flags) {
 	pr.Step = readFlag(fb, "step", f.Step, units.ParseDuration)
 	sc.Limits.MaxDuration = readFlag(fb, "max-duration", f.MaxDuration, units.ParseDuration)
 	sc.Limits.MaxQuotaShare = readFlag(fb, "max-quota-share", f.MaxQuotaShare, QuotaShare)
+	sc.Target.Timeout = readFlag(fb, "timeout", f.Timeout, units.ParseDuration)
 	if f.Threshold != "" {
 		s, err := units.ParseShare(f.Threshold)
 		if err != nil || s == 0 {
@@ -209,10 +259,18 @@ func MockSpec(spec string) (*Mock, error) {
 // never the value.
 func HeaderFlag(h string) (Header, error) {
 	k, v, ok := strings.Cut(h, ":")
+	key := fmt.Sprintf("-H %q", RedactHeader(h))
 	if !ok || strings.TrimSpace(k) == "" {
-		return Header{}, Problem{Key: fmt.Sprintf("-H %q", RedactHeader(h)), Msg: "write 'Name: value'"}
+		return Header{}, Problem{Key: key, Msg: "write 'Name: value'"}
 	}
-	return Header{Name: strings.TrimSpace(k), Value: strings.TrimSpace(v), Secret: true}, nil
+	hd := Header{Name: strings.TrimSpace(k), Value: NewSecret(strings.TrimSpace(v), "")}
+	if msg := headerNameProblem(hd.Name); msg != "" {
+		return Header{}, Problem{Key: key, Msg: msg}
+	}
+	if msg := headerValueProblem(hd.Value.Reveal()); msg != "" {
+		return Header{}, Problem{Key: key, Msg: msg}
+	}
+	return hd, nil
 }
 
 // RedactHeader shows a "Name: value" header's name but never its value.
@@ -223,21 +281,38 @@ func RedactHeader(h string) string {
 	return "***"
 }
 
-// ThrottleStatusFlag reads one status of --throttle-status: 4xx or 5xx.
-// Its error is a Problem naming the flag.
+// ThrottleStatusFlag reads one status of --throttle-status, from 100 to
+// 599. Its error is a Problem naming the flag.
 func ThrottleStatusFlag(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 400 || n > 599 {
-		return 0, Problem{Key: fmt.Sprintf("--throttle-status %q", s), Msg: "write 4xx or 5xx statuses such as 429,503"}
+	if err != nil || n < 100 || n > 599 {
+		return 0, Problem{Key: fmt.Sprintf("--throttle-status %q", s), Msg: "write HTTP statuses such as 429,503"}
 	}
 	return n, nil
 }
 
-// flagFor maps a scenario key ("probe.max_rate") to the flag that sets it
-// ("max-rate").
-func flagFor(key string) string {
+// ProbeFlag names the part of limitprobe probe's command line that sets a
+// scenario key: "limits.max_rate" is "--max-rate", a header "-H NAME", and
+// the URL, an argument, "".
+func ProbeFlag(key string) string {
+	switch {
+	case key == "target.url":
+		return ""
+	case key == "target.method":
+		return "-X"
+	case strings.HasPrefix(key, "target.headers."):
+		return "-H " + strings.TrimPrefix(key, "target.headers.")
+	case key == "target.body":
+		return "--data"
+	case key == "target":
+		return ""
+	case key == "target.cacert", key == "target.insecure", key == "target.proxy":
+		return "--" + strings.TrimPrefix(key, "target.")
+	case key == "target.http":
+		return "--http1/--http2"
+	}
 	k := key[strings.LastIndex(key, ".")+1:]
-	return strings.ReplaceAll(k, "_", "-")
+	return "--" + strings.ReplaceAll(k, "_", "-")
 }
 
 // hostOf is the host (and port) of a URL, "" when it has none.

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -62,9 +63,12 @@ func TestFromFlags(t *testing.T) {
 					!reflect.DeepEqual(tg.ThrottleStatus, []int{429, 503}) {
 					t.Errorf("got target %+v", tg)
 				}
-				wantH := []Header{{"Authorization", "Bearer s3cret", true}, {"X-Tier", "gold", true}}
+				wantH := []Header{{"Authorization", NewSecret("Bearer s3cret", "")}, {"X-Tier", NewSecret("gold", "")}}
 				if !reflect.DeepEqual(tg.Headers, wantH) {
 					t.Errorf("got headers %+v, want %+v", tg.Headers, wantH)
+				}
+				if shown := fmt.Sprintf("%v %+v %#v %s", tg.Headers, tg.Headers, tg.Headers, tg.Headers[0].Value); strings.Contains(shown, "s3cret") || strings.Contains(shown, "gold") {
+					t.Errorf("a header value is shown: %s", shown)
 				}
 				if got := sc.Redact("auth Bearer s3cret"); strings.Contains(got, "s3cret") {
 					t.Errorf("Redact left the header value in %q", got)
@@ -82,6 +86,22 @@ func TestFromFlags(t *testing.T) {
 					t.Errorf("got probe %+v, want workers 2..16", sc.Probe)
 				}
 			}},
+		{"a short run bounds the default timeout", Flags{Args: []string{"http://127.0.0.1/"}, MaxDuration: "5s"}, func(t *testing.T, sc *Scenario) {
+			if sc.Target.Timeout != 5*time.Second {
+				t.Errorf("got timeout %v, want 5s", sc.Target.Timeout)
+			}
+		}},
+		{"a 200 that says throttled", Flags{Args: []string{"http://127.0.0.1/"}, ThrottleStatus: []string{"429", "200"}, ThrottleBody: "rate limit", Redirects: 2},
+			func(t *testing.T, sc *Scenario) {
+				if !reflect.DeepEqual(sc.Target.ThrottleStatus, []int{429, 200}) || sc.Target.Redirects != 2 {
+					t.Errorf("got statuses %v, redirects %d", sc.Target.ThrottleStatus, sc.Target.Redirects)
+				}
+			}},
+		{"any method token", Flags{Args: []string{"http://127.0.0.1/"}, Method: "purge"}, func(t *testing.T, sc *Scenario) {
+			if sc.Target.Method != "PURGE" {
+				t.Errorf("got method %q, want PURGE", sc.Target.Method)
+			}
+		}},
 		{"literal body", Flags{Args: []string{"http://127.0.0.1/"}, Data: `{"a":1}`}, func(t *testing.T, sc *Scenario) {
 			if string(sc.Target.Body) != `{"a":1}` {
 				t.Errorf("got body %q", sc.Target.Body)
@@ -120,9 +140,9 @@ func TestFromFlagsProblems(t *testing.T) {
 			[]string{
 				`-H "***": write 'Name: value'`,
 				`-H ": ***": write 'Name: value'`,
-				"--data @/nonexistent/body.json: cannot read it; write the path of an existing file",
-				`--throttle-status "200": write 4xx or 5xx statuses such as 429,503`,
-				`--throttle-status "abc": write 4xx or 5xx statuses such as 429,503`,
+				"--data @/nonexistent/body.json: cannot read it (no such file or directory); write the path of an existing file",
+				`--throttle-status "abc": write HTTP statuses such as 429,503`,
+				"--throttle-status 200: is a success or redirect status; it means throttled only with --throttle-body",
 				`--strategy "ramp": write auto, steps, linear, concurrency or quota`,
 				"--start: ", "--max: ", "--max-rate: ", "--step: ", "--max-duration: ",
 				`--threshold "0": write a share such as 1%`,
@@ -133,10 +153,24 @@ func TestFromFlagsProblems(t *testing.T) {
 			`--max "many": with --strategy concurrency write a whole number of workers such as 8`,
 		}},
 		{"checked as a file is, naming the flag", Flags{Args: []string{"https://api.example.com/"}, Max: "100/s", Step: "100ms"}, []string{
-			"--max: max 100/s is above the safety cap limits.max_rate 50/s for a target off this machine; lower max, or raise limits.max_rate explicitly if the target's owner agrees",
+			"--max: max 100/s is above the safety cap --max-rate 50/s for a target off this machine; lower --max, or raise --max-rate explicitly if the target's owner agrees",
 			"--step: a step of 100ms is too short to measure a rate; write at least 200ms, typically 3s to 10s",
 		}},
 		{"start above max", Flags{Args: url, Start: "50/s", Max: "10/s"}, []string{"--max: max 10/s is below start 50/s; raise max or lower start"}},
+		{"port out of range", Flags{Args: []string{"http://127.0.0.1:99999/"}}, []string{`"http://127.0.0.1:99999/" has port 99999, out of range; write a port from 1 to 65535`}},
+		{"space in the URL", Flags{Args: []string{"http://127.0.0.1/a b"}}, []string{`"http://127.0.0.1/a b" has a space; write %20 in its place`}},
+		{"control character in the URL", Flags{Args: []string{"http://127.0.0.1/a\nb"}}, []string{`"http://127.0.0.1/a\nb" has a control character`}},
+		{"method with a space", Flags{Args: url, Method: "BAD METHOD"}, []string{`-X: "BAD METHOD" is not an HTTP method`}},
+		{"method typo", Flags{Args: url, Method: "GTE"}, []string{`-X: unknown method "GTE"; did you mean "GET"?`}},
+		{"header value with CR/LF", Flags{Args: url, Headers: []string{"X-Tenant: a\r\nX-Injected: 1"}},
+			[]string{`-H "X-Tenant: ***": the value holds a line break or another control character, which would end the header early; write it on one line`}},
+		{"header name with a space", Flags{Args: url, Headers: []string{"X Tenant: s3cret"}}, []string{`-H "X Tenant: ***": "X Tenant" is not a valid header name`}},
+		{"workers beyond what a probe holds", Flags{Args: url, Strategy: StrategyConcurrency, Max: "2000000000"},
+			[]string{"--max: 2000000000 workers is more than a probe can hold open; write at most 10000"}},
+		{"name with an escape", Flags{Args: url, Name: "api\x1b[2J"}, []string{"--name: holds a control character"}},
+		{"redirects", Flags{Args: url, Redirects: 21}, []string{"--redirects 21: write how many redirects to follow, from 0 to 20"}},
+		{"timeout over the run", Flags{Args: url, MaxDuration: "5s", Timeout: "6s"},
+			[]string{"--timeout: timeout 6s is longer than --max-duration 5s; lower --timeout or raise --max-duration"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,8 +198,8 @@ func TestFromFlagsProblems(t *testing.T) {
 // bounded, planable and keeps its header values secret.
 func FuzzFromFlags(f *testing.F) {
 	type seed struct {
-		url, mock, header, data, status, strategy, start, max, step, threshold, maxRate, maxDuration string
-		maxRequests                                                                                  int
+		url, mock, header, data, status, strategy, start, max, step, threshold, maxRate, maxDuration, method, timeout string
+		maxRequests                                                                                                   int
 	}
 	for _, s := range []seed{
 		{url: "http://127.0.0.1:8080/api", strategy: "auto", status: "429", max: "200/s"},
@@ -176,13 +210,15 @@ func FuzzFromFlags(f *testing.F) {
 		{url: "http://localhost:9000/v1/chat", header: "X-Api-Key: k", data: `{"model":"m"}`, strategy: "quota", status: "429", maxRate: "5/s"},
 		{url: "", strategy: "auto", status: "429"},
 		{url: "example.com", mock: ",", header: ":", status: "abc", strategy: "ramp", start: "x", maxRequests: -1},
+		{url: "http://127.0.0.1:99999/a b", header: "X-A: a\r\nb", method: "BAD METHOD", timeout: "1h", maxDuration: "5s", status: "429"},
+		{url: "https://u:p@api.example.com/v1?api_key=k&x=1", method: "purge", timeout: "2s", status: "429"},
 	} {
-		f.Add(s.url, s.mock, s.header, s.data, s.status, s.strategy, s.start, s.max, s.step, s.threshold, s.maxRate, s.maxDuration, s.maxRequests)
+		f.Add(s.url, s.mock, s.header, s.data, s.status, s.strategy, s.start, s.max, s.step, s.threshold, s.maxRate, s.maxDuration, s.method, s.timeout, s.maxRequests)
 	}
-	f.Fuzz(func(t *testing.T, url, mockSpec, header, data, status, strategy, start, max, step, threshold, maxRate, maxDuration string, maxRequests int) {
+	f.Fuzz(func(t *testing.T, url, mockSpec, header, data, status, strategy, start, max, step, threshold, maxRate, maxDuration, method, timeout string, maxRequests int) {
 		data = strings.TrimLeft(data, "@") // never read files named by the fuzzer
-		fl := Flags{Mock: mockSpec, Method: "GET", Data: data, ThrottleStatus: strings.Split(status, ","), Strategy: strategy,
-			Start: start, Max: max, Step: step, Threshold: threshold, MaxRate: maxRate, MaxRequests: maxRequests, MaxDuration: maxDuration}
+		fl := Flags{Mock: mockSpec, Method: method, Data: data, ThrottleStatus: strings.Split(status, ","), Strategy: strategy,
+			Start: start, Max: max, Step: step, Threshold: threshold, MaxRate: maxRate, MaxRequests: maxRequests, MaxDuration: maxDuration, Timeout: timeout}
 		if url != "" {
 			fl.Args = []string{url}
 		}
@@ -204,13 +240,25 @@ func FuzzFromFlags(f *testing.F) {
 		if sc.Limits.MaxRequests <= 0 || sc.Limits.MaxDuration <= 0 || sc.Limits.MaxRate <= 0 || sc.Limits.MaxRate > units.MaxRate {
 			t.Fatalf("unbounded scenario accepted: %+v", sc.Limits)
 		}
+		if sc.Target.URL != "" && urlProblem(sc.Target.URL) != "" || methodProblem(sc.Target.Method) != "" || sc.Target.Timeout > sc.Limits.MaxDuration {
+			t.Fatalf("unsendable target accepted: %q %q timeout %v", sc.Target.Method, sc.Target.URL, sc.Target.Timeout)
+		}
+		for _, h := range sc.Target.Headers {
+			if headerNameProblem(h.Name) != "" || headerValueProblem(h.Value.Reveal()) != "" {
+				t.Fatalf("unsendable header %q accepted", h.Name)
+			}
+		}
 		pl := MakePlan(sc)
 		if pl.Requests > sc.Limits.MaxRequests || pl.Duration > sc.Limits.MaxDuration || pl.MaxRate > sc.Limits.MaxRate {
 			t.Fatalf("plan %+v exceeds caps %+v", pl, sc.Limits)
 		}
 		for _, h := range sc.Target.Headers {
-			if h.Value != "" && strings.Contains(sc.Redact("sent "+h.Value), h.Value) && !strings.Contains("${-H "+h.Name+"}", h.Value) {
+			v := h.Value.Reveal()
+			if v != "" && strings.Contains(sc.Redact("sent "+v), v) && !strings.Contains("sent ***", v) {
 				t.Fatalf("header %s's value is not redacted", h.Name)
+			}
+			if v != "" && strings.Contains(fmt.Sprintf("%v %+v %#v %q", h, h, h, h.Value), v) && !strings.Contains(fmt.Sprintf("{%s ***} *** \"***\"", h.Name), v) {
+				t.Fatalf("header %s's value is shown by fmt", h.Name)
 			}
 		}
 	})

@@ -2,8 +2,11 @@ package scenarios
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,7 +18,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"limitprobe/headers"
 	"limitprobe/units"
 )
 
@@ -63,14 +65,57 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 }
 
+// Size caps on what a scenario reads. A scenario is a page of settings; a
+// request body may be larger, but not without bound.
+const (
+	MaxScenarioBytes = 1 << 20  // a scenario file
+	MaxBodyBytes     = 10 << 20 // a request body: body, body_file or --data
+)
+
 // Load reads and checks the scenario file at path. A scenario with problems
 // returns a Problems error listing all of them.
 func Load(path string, opt Options) (*Scenario, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, Problems{{File: path, Msg: fmt.Sprintf("cannot read the scenario: %v", errors.Unwrap(err))}}
+	data, err := readCapped(path, MaxScenarioBytes)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return nil, Problems{{File: path, Msg: tooLarge}}
+	case err != nil:
+		return nil, Problems{{File: path, Msg: fmt.Sprintf("cannot read the scenario: %v", err)}}
 	}
 	return Parse(path, data, opt)
+}
+
+var tooLarge = fmt.Sprintf("the file is over %d MiB, the most a scenario may be; move a large request body into body_file", MaxScenarioBytes>>20)
+
+// errTooLarge is readCapped's error for a file over its cap.
+var errTooLarge = errors.New("file too large")
+
+// readCapped reads the file at path, refusing one of more than limit bytes
+// without reading it all. Its errors leave out the path, which the caller
+// names.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, pathless(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, pathless(err)
+	}
+	if int64(len(data)) > limit {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
+// pathless is err without the path a *fs.PathError repeats.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Parse checks the scenario in data; file names it in problems and anchors
@@ -78,6 +123,9 @@ func Load(path string, opt Options) (*Scenario, error) {
 func Parse(file string, data []byte, opt Options) (*Scenario, error) {
 	if opt.LookupEnv == nil {
 		opt.LookupEnv = os.LookupEnv
+	}
+	if len(data) > MaxScenarioBytes {
+		return nil, Problems{{File: file, Msg: tooLarge}}
 	}
 	p := &parser{file: file, opt: opt, sc: &Scenario{File: file}, set: map[string]bool{}}
 	var doc yaml.Node
@@ -90,10 +138,7 @@ func Parse(file string, data []byte, opt Options) (*Scenario, error) {
 		}
 		return nil, Problems{{File: file, Line: line, Msg: msg}}
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		p.add(extra.Line, "", "the file holds more than one YAML document; keep one scenario per file")
-	}
+	p.end(data, dec, &doc)
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
@@ -124,6 +169,69 @@ func yamlErrorLine(err error) (int, string) {
 	}
 	n, _ := strconv.Atoi(m[1])
 	return n, "invalid YAML: " + m[2]
+}
+
+// end reports anything after the scenario's document: text that a JSON or
+// YAML reader would stop before (an extra "}", a second object, garbage),
+// and further YAML documents.
+func (p *parser) end(data []byte, dec *yaml.Decoder, doc *yaml.Node) {
+	if line, rest, ok := jsonTrailer(data); ok {
+		if rest != "" {
+			p.add(line, "", "%q follows the end of the JSON object; remove it, and keep one scenario per file", rest)
+		}
+		return
+	}
+	for {
+		var extra yaml.Node
+		err := dec.Decode(&extra)
+		switch {
+		case errors.Is(err, io.EOF):
+			return
+		case err != nil:
+			line, msg := yamlErrorLine(err)
+			if line == 0 {
+				line = lastLine(doc)
+			}
+			p.add(line, "", "text follows the end of the scenario (%s); remove it, and keep one scenario per file", msg)
+			return
+		case extra.Kind == yaml.DocumentNode && (len(extra.Content) == 0 || extra.Content[0].Tag == "!!null"):
+			// An empty document after "---": nothing to read.
+		default:
+			p.add(extra.Content[0].Line, "", "the file holds more than one YAML document; keep one scenario per file")
+			return
+		}
+	}
+}
+
+// jsonTrailer reads data as JSON when it is JSON: ok is true when its first
+// value is a JSON object, and rest is the start of whatever non-space text
+// follows it, at line.
+func jsonTrailer(data []byte) (line int, rest string, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var v json.RawMessage
+	if err := dec.Decode(&v); err != nil || len(v) == 0 || v[0] != '{' {
+		return 0, "", false
+	}
+	off := int(dec.InputOffset())
+	tail := bytes.TrimLeft(data[off:], " \t\r\n")
+	if len(tail) == 0 {
+		return 0, "", true
+	}
+	at := len(data) - len(tail)
+	if i := bytes.IndexByte(tail, '\n'); i >= 0 {
+		tail = tail[:i]
+	}
+	rest = strings.TrimSpace(string(tail[:min(len(tail), 24)]))
+	return 1 + bytes.Count(data[:at], []byte("\n")), rest, true
+}
+
+// lastLine is the last line on which a node of the tree at n starts.
+func lastLine(n *yaml.Node) int {
+	l := n.Line
+	for _, c := range n.Content {
+		l = max(l, lastLine(c))
+	}
+	return l
 }
 
 type parser struct {
@@ -199,8 +307,8 @@ func (p *parser) top(n *yaml.Node) {
 	})
 	if !p.set["name"] {
 		p.add(n.Line, "name", "missing; add a name such as `name: my-api`")
-	} else if strings.TrimSpace(p.sc.Name) == "" {
-		p.add(p.line("name"), "name", "is empty; write a short name such as `name: my-api`")
+	} else if msg := nameProblem(p.sc.Name); msg != "" {
+		p.add(p.line("name"), "name", "%s", msg)
 	}
 	if !p.set["target"] {
 		p.add(n.Line, "target", "missing; add `target:` with a `url:` or a `mock:`")
@@ -209,18 +317,24 @@ func (p *parser) top(n *yaml.Node) {
 
 func (p *parser) target(n *yaml.Node) {
 	t := &p.sc.Target
-	known := []string{"url", "mock", "method", "headers", "body", "body_file", "timeout", "throttle_status", "throttle_body"}
+	known := []string{"url", "mock", "method", "headers", "body", "body_file", "timeout", "throttle_status", "throttle_body", "redirects",
+		"proxy", "cacert", "insecure", "http"}
 	p.section("target", n, known, func(key string, v *yaml.Node) {
 		path := "target." + key
 		switch key {
 		case "url":
-			t.URL = p.expand(path, v, p.str(path, v))
+			raw := p.str(path, v)
+			t.URL = p.expand(path, v, raw)
+			if msg := urlProblem(t.URL); t.URL != "" && msg != "" {
+				// As written, so that a ${VAR} is not expanded in the message.
+				p.add(v.Line, path, "%q %s", RedactURL(raw), msg)
+			}
 		case "mock":
 			t.Mock = p.mock(v)
 		case "method":
 			t.Method = strings.ToUpper(p.str(path, v))
-			if t.Method != "" && !validMethod(t.Method) {
-				p.add(v.Line, path, "%q is not an HTTP method; write GET, POST, PUT, PATCH, DELETE or HEAD", v.Value)
+			if msg := methodProblem(t.Method); v.Kind == yaml.ScalarNode && msg != "" {
+				p.add(v.Line, path, "%s", msg)
 			}
 		case "headers":
 			p.headers(v)
@@ -235,7 +349,11 @@ func (p *parser) target(n *yaml.Node) {
 			if !filepath.IsAbs(name) && p.file != "" {
 				full = filepath.Join(filepath.Dir(p.file), name)
 			}
-			b, err := os.ReadFile(full)
+			b, err := readCapped(full, MaxBodyBytes)
+			if errors.Is(err, errTooLarge) {
+				p.add(v.Line, path, "%q is over %d MiB, the most a request body may be; send a smaller body", name, MaxBodyBytes>>20)
+				return
+			}
 			if err != nil {
 				p.add(v.Line, path, "cannot read %q (paths are relative to the scenario file); write the path of an existing file", name)
 				return
@@ -247,8 +365,41 @@ func (p *parser) target(n *yaml.Node) {
 			t.ThrottleStatus = p.statuses(path, v)
 		case "throttle_body":
 			t.ThrottleBody = p.str(path, v)
+		case "redirects":
+			if t.Redirects = p.count(path, v, 0); t.Redirects > MaxRedirects {
+				p.add(v.Line, path, "%d redirects is a loop; write at most %d (0 follows none)", t.Redirects, MaxRedirects)
+			}
+		case "proxy":
+			t.Network.Proxy = p.expand(path, v, p.str(path, v))
+			if msg := proxyProblem(t.Network.Proxy); msg != "" {
+				p.add(v.Line, path, "%s", msg)
+			}
+		case "cacert":
+			if t.Network.CACert = p.str(path, v); t.Network.CACert != "" {
+				full := t.Network.CACert
+				if !filepath.IsAbs(full) && p.file != "" {
+					full = filepath.Join(filepath.Dir(p.file), full)
+				}
+				var err error
+				if t.Network.CAPEM, err = ReadCACert(full); err != nil {
+					p.add(v.Line, path, "%v (paths are relative to the scenario file)", err)
+				}
+			}
+		case "insecure":
+			t.Network.Insecure = p.bool(path, v)
+		case "http":
+			if t.Network.HTTP = p.str(path, v); httpProblem(t.Network.HTTP) != "" {
+				p.add(v.Line, path, "%s", httpProblem(t.Network.HTTP))
+			}
 		}
 	})
+	if p.set["target.throttle_status"] && t.ThrottleBody == "" {
+		for _, st := range t.ThrottleStatus {
+			if st < 400 {
+				p.add(p.line("target.throttle_status"), "target.throttle_status", "%d is a success or redirect status; it means throttled only with a throttle_body, such as throttle_body: rate limit exceeded", st)
+			}
+		}
+	}
 	if p.set["target.body"] && p.set["target.body_file"] {
 		p.add(p.line("target.body_file"), "target.body_file", "both body and body_file are set; keep one")
 	}
@@ -257,11 +408,6 @@ func (p *parser) target(n *yaml.Node) {
 		p.add(p.line("target.mock"), "target.mock", "both url and mock are set; keep url to probe a real endpoint or mock to probe the embedded mock")
 	case !p.set["target.url"] && !p.set["target.mock"] && n.Kind == yaml.MappingNode:
 		p.add(p.line("target"), "target", "has neither url nor mock; write `url: http://127.0.0.1:8080/api` or `mock: {preset: openai}`")
-	}
-	if p.set["target.url"] && t.URL != "" {
-		if msg := CheckURL(t.URL); msg != "" {
-			p.add(p.line("target.url"), "target.url", "%s", msg)
-		}
 	}
 }
 
@@ -297,13 +443,22 @@ func (p *parser) headers(n *yaml.Node) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		path := "target.headers." + k.Value
-		if !headers.ValidName(k.Value) {
-			p.add(k.Line, path, "%q is not a valid header name; use letters, digits and dashes", k.Value)
+		if msg := headerNameProblem(k.Value); msg != "" {
+			p.add(k.Line, path, "%s", msg)
 			continue
 		}
 		raw := p.str(path, v)
 		val := p.expand(path, v, raw)
-		p.sc.Target.Headers = append(p.sc.Target.Headers, Header{Name: k.Value, Value: val, Secret: strings.Contains(raw, "${")})
+		if msg := headerValueProblem(val); msg != "" {
+			p.add(v.Line, path, "%s", msg)
+		}
+		shown := "" // a literal value may be a token too: ***
+		if strings.Contains(raw, "${") {
+			shown = raw
+		} else if secretHeader(k.Value) {
+			p.sc.AddSecret(val)
+		}
+		p.sc.Target.Headers = append(p.sc.Target.Headers, Header{Name: k.Value, Value: NewSecret(val, shown)})
 	}
 }
 
@@ -436,11 +591,7 @@ func (p *parser) expect(n *yaml.Node) {
 				p.add(v.Line, path, "unknown algorithm %q; write one of %s", e.Algorithm, strings.Join(Algorithms, ", "))
 			}
 		case "meets_demand":
-			if v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
-				p.add(v.Line, path, "want true or false, got %s", describe(v))
-				return
-			}
-			e.MeetsDemand = v.Value == "true"
+			e.MeetsDemand = p.bool(path, v)
 		}
 	})
 }
@@ -458,6 +609,15 @@ func (p *parser) ok(v *yaml.Node) bool {
 		}
 	}
 	return true
+}
+
+// bool reads true or false.
+func (p *parser) bool(path string, v *yaml.Node) bool {
+	if v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
+		p.add(v.Line, path, "want true or false, got %s", describe(v))
+		return false
+	}
+	return v.Value == "true"
 }
 
 func (p *parser) str(path string, v *yaml.Node) string {
@@ -550,10 +710,6 @@ func (p *parser) statuses(path string, v *yaml.Node) []int {
 			p.add(it.Line, path, "%q is not an HTTP status; write a list such as [429, 503]", it.Value)
 			continue
 		}
-		if n < 400 {
-			p.add(it.Line, path, "%d is a success or redirect status; throttling statuses are 4xx or 5xx, such as 429 or 503", n)
-			continue
-		}
 		out = append(out, n)
 	}
 	if len(out) == 0 && len(items) == 0 {
@@ -592,7 +748,7 @@ func (p *parser) expand(path string, v *yaml.Node, s string) string {
 			return ""
 		}
 		if val != "" {
-			p.sc.secrets = append(p.sc.secrets, secret{name, val})
+			p.sc.secrets = append(p.sc.secrets, NewSecret(val, "${"+name+"}"))
 		}
 		return val
 	})
@@ -627,10 +783,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func validMethod(m string) bool {
-	return contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}, m)
 }
 
 // Suggest returns the word of known closest to s when it is close enough to

@@ -38,6 +38,15 @@ func ClampDuration(d, lo, hi time.Duration) time.Duration {
 	return min(max(d, lo), max(lo, hi))
 }
 
+// AutoExperiments bounds the rounds auto runs after its ramp, each an
+// experiment chosen from what it has seen; AutoExperimentSteps bounds the
+// steps they send (an experiment sends up to three), each at most four
+// step lengths. Plan shows them as auto's worst case.
+const (
+	AutoExperiments     = 5
+	AutoExperimentSteps = 9
+)
+
 // BurstStep is the longest the auto strategy's burst phase sends.
 func BurstStep(step time.Duration) time.Duration { return min(step, 2*time.Second) }
 
@@ -117,7 +126,7 @@ func MakePlan(sc *Scenario) Plan {
 			}
 		}
 		steps = append(steps, PlannedStep{Phase: PhaseSaturate, StartRate: pr.Max, Rate: pr.Max, Duration: pr.Step, Requests: requests(pr.Max, pr.Step)})
-		for range 3 {
+		for range AutoExperimentSteps {
 			d := 4 * pr.Step
 			steps = append(steps, PlannedStep{Phase: PhaseSaturate, StartRate: pr.Max, Rate: pr.Max, Duration: d, Requests: requests(pr.Max, d)})
 		}

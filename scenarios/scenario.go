@@ -39,7 +39,7 @@ type Scenario struct {
 	Price  Price      // cost of the tier; zero when unset
 	Expect Expect
 
-	secrets []secret // expanded ${VAR} values, for redaction
+	secrets []Secret // values expanded from ${VAR} or given with -H, for redaction
 }
 
 // Target says where requests go and what a throttled response looks like.
@@ -50,15 +50,55 @@ type Target struct {
 	Headers        []Header
 	Body           []byte
 	Timeout        time.Duration // per request; default 10s
-	ThrottleStatus []int         // statuses that mean "slow down"; default [429]
+	ThrottleStatus []int         // statuses that mean "slow down"; default [429]; any from 100 to 599
 	ThrottleBody   string        // when set, a response is throttled only if its body contains this text
+	// Redirects is how many redirects a request follows, its final status
+	// counting; 0 (the default) follows none, and a 3xx is an error.
+	Redirects int
+	Network   Network
 }
 
+// Network is how requests reach the target: through which proxy, trusting
+// which certificates, in which HTTP version. The zero value is what users
+// have: the environment's proxy, the system's CAs, HTTP/2 where the target
+// offers it.
+type Network struct {
+	// Proxy is the URL of a proxy every request goes through (http, https
+	// or socks5); "" takes HTTP_PROXY, HTTPS_PROXY and NO_PROXY from the
+	// environment; ProxyNone sends directly.
+	Proxy string
+	// CACert is the PEM file of CA certificates trusted beside the
+	// system's (which SSL_CERT_FILE and SSL_CERT_DIR set), as given; CAPEM
+	// is its content, read and checked with the scenario.
+	CACert string
+	CAPEM  []byte
+	// Insecure skips the verification of TLS certificates: for a staging
+	// endpoint with a self-signed one. Reports say so.
+	Insecure bool
+	// HTTP is HTTP1 or HTTP2 to use only that version; "" lets TLS
+	// negotiate (HTTP/2 where offered) and uses HTTP/1.1 without TLS.
+	HTTP string
+}
+
+// Values of Network.Proxy and Network.HTTP.
+const (
+	ProxyNone = "none"
+	HTTP1     = "1.1"
+	HTTP2     = "2" // over TLS, or without it (prior knowledge, h2c)
+)
+
+// MaxCACertBytes bounds a CA certificate file.
+const MaxCACertBytes = 1 << 20
+
+// MaxRedirects bounds Target.Redirects: more is a loop.
+const MaxRedirects = 20
+
 // Header is one request header, its value already expanded from the
-// environment. Secret is true when the value came from a ${VAR}.
+// environment. The value is never shown: it reads as written, with its
+// ${VAR}s, or as ***.
 type Header struct {
-	Name, Value string
-	Secret      bool
+	Name  string
+	Value Secret
 }
 
 // Mock is the embedded mock's configuration as written: keys and values in
@@ -148,41 +188,4 @@ func IsLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-type secret struct{ name, value string }
-
-// Redact replaces every secret the scenario expanded from the environment,
-// and any credentials in URLs, with a placeholder. Use it on anything that is
-// about to be printed or written.
-func (s *Scenario) Redact(text string) string {
-	for _, sec := range s.secrets {
-		if sec.value != "" {
-			text = strings.ReplaceAll(text, sec.value, "${"+sec.name+"}")
-		}
-	}
-	return text
-}
-
-// DisplayURL is the target URL fit to print: credentials and secrets removed.
-func (s *Scenario) DisplayURL() string {
-	if m := s.Target.Mock; m != nil {
-		return "mock " + m.Spec()
-	}
-	u, err := url.Parse(s.Target.URL)
-	if err != nil {
-		return s.Redact(s.Target.URL)
-	}
-	if u.User != nil {
-		u.User = url.User("REDACTED")
-	}
-	return s.Redact(u.String())
-}
-
-// AddSecret marks value as secret under name, so Redact hides it. Use it
-// for values that came from flags or files rather than ${VAR}.
-func (s *Scenario) AddSecret(name, value string) {
-	if value != "" {
-		s.secrets = append(s.secrets, secret{name, value})
-	}
 }

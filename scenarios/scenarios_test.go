@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,11 +75,11 @@ target:
   body: '{"k":"${KEY}"}'
 `
 	sc := mustParse(t, src, Options{LookupEnv: env(map[string]string{"TOKEN": "tok-123", "KEY": "key-456"})})
-	if got := sc.Target.Headers[0]; got.Value != "Bearer tok-123" || !got.Secret {
-		t.Errorf("Authorization = %+v, want expanded and secret", got)
+	if got := sc.Target.Headers[0]; got.Value.Reveal() != "Bearer tok-123" || got.Value.String() != "Bearer ${TOKEN}" {
+		t.Errorf("Authorization = %q shown as %v, want expanded and shown as written", got.Value.Reveal(), got.Value)
 	}
-	if got := sc.Target.Headers[1]; got.Secret {
-		t.Errorf("Accept marked secret: %+v", got)
+	if got := sc.Target.Headers[1]; got.Value.Reveal() != "application/json" || fmt.Sprint(got) != "{Accept ***}" {
+		t.Errorf("Accept = %q shown as %v, want sent as written and shown as ***", got.Value.Reveal(), got)
 	}
 	if string(sc.Target.Body) != `{"k":"key-456"}` {
 		t.Errorf("body = %s", sc.Target.Body)
@@ -211,13 +212,182 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		// A scenario that parses must be safe to run: bounded and planable.
+		// A scenario that parses must be safe to run: sendable, bounded
+		// and planable, and the file must hold one JSON or YAML document.
 		if sc.Limits.MaxRequests <= 0 || sc.Limits.MaxDuration <= 0 || sc.Limits.MaxRate <= 0 || !(sc.Limits.MaxQuotaShare > 0 && sc.Limits.MaxQuotaShare <= 1) {
 			t.Fatalf("unbounded scenario accepted: %+v", sc.Limits)
+		}
+		if sc.Target.URL != "" && urlProblem(sc.Target.URL) != "" || methodProblem(sc.Target.Method) != "" || nameProblem(sc.Name) != "" {
+			t.Fatalf("unsendable target accepted: %q %q %q", sc.Name, sc.Target.Method, sc.Target.URL)
+		}
+		for _, h := range sc.Target.Headers {
+			if headerNameProblem(h.Name) != "" || headerValueProblem(h.Value.Reveal()) != "" {
+				t.Fatalf("unsendable header %q accepted", h.Name)
+			}
+		}
+		if _, rest, ok := jsonTrailer(data); ok && rest != "" {
+			t.Fatalf("JSON followed by %q accepted", rest)
 		}
 		pl := MakePlan(sc)
 		if pl.Requests > sc.Limits.MaxRequests || pl.Duration > sc.Limits.MaxDuration || pl.MaxRate > sc.Limits.MaxRate {
 			t.Fatalf("plan %+v exceeds caps %+v", pl, sc.Limits)
 		}
 	})
+}
+
+func TestSizeCaps(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	huge := "name: x\ntarget: {url: http://127.0.0.1/}\n# " + strings.Repeat("x", MaxScenarioBytes) + "\n"
+	if err := os.WriteFile(big, []byte(huge), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	body := filepath.Join(dir, "body.bin")
+	if err := os.WriteFile(body, make([]byte, MaxBodyBytes+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bodyRef := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(bodyRef, []byte("name: x\ntarget:\n  url: http://127.0.0.1/\n  body_file: body.bin\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, loadErr := Load(big, Options{})
+	_, parseErr := Parse("big.yaml", []byte(huge), Options{})
+	_, bodyErr := Load(bodyRef, Options{})
+	_, flagProbs := FromFlags(probeDefaults(Flags{Args: []string{"http://127.0.0.1/"}, Data: "@" + body}))
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"scenario file", loadErr, big + ": the file is over 1 MiB, the most a scenario may be; move a large request body into body_file"},
+		{"scenario data", parseErr, "big.yaml: the file is over 1 MiB"},
+		{"body_file", bodyErr, bodyRef + `:4: target.body_file: "body.bin" is over 10 MiB, the most a request body may be; send a smaller body`},
+		{"--data @FILE", flagProbs, "--data @" + body + ": is over 10 MiB, the most a request body may be"},
+	} {
+		if tt.err == nil || !strings.HasPrefix(tt.err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want an error starting %q", tt.name, tt.err, tt.want)
+		}
+	}
+}
+
+func TestDocumentEnds(t *testing.T) {
+	ok := []string{
+		"name: x\ntarget: {url: http://127.0.0.1/}\n",
+		"name: x\ntarget: {url: http://127.0.0.1/}\n---\n",
+		`{"name": "x", "target": {"url": "http://127.0.0.1/"}}` + "\n\n",
+		`{name: x, target: {url: "http://127.0.0.1/"}}`,
+	}
+	for _, src := range ok {
+		if _, err := Parse("s", []byte(src), Options{}); err != nil {
+			t.Errorf("Parse(%q): %v, want no problem", src, err)
+		}
+	}
+	bad := []struct{ src, want string }{
+		{`{"name": "x", "target": {"url": "http://127.0.0.1/"}}}`, `s:1: "}" follows the end of the JSON object`},
+		{`{"name": "x", "target": {"url": "http://127.0.0.1/"}} garbage`, `s:1: "garbage" follows the end of the JSON object`},
+		{`{"name": "x", "target": {"url": "http://127.0.0.1/"}}{"name": "y"}`, `s:1: "{\"name\": \"y\"}" follows the end of the JSON object`},
+		{"{\"name\": \"x\",\n \"target\": {\"url\": \"http://127.0.0.1/\"}}\n\n]", `s:4: "]" follows the end of the JSON object`},
+		{`{name: x, target: {url: "http://127.0.0.1/"}}}`, "s:1: text follows the end of the scenario"},
+		{"name: x\ntarget: {url: http://127.0.0.1/}\n---\nname: y\n", "s:4: the file holds more than one YAML document"},
+	}
+	for _, tt := range bad {
+		_, err := Parse("s", []byte(tt.src), Options{})
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("Parse(%q): got %v, want a problem starting %q", tt.src, err, tt.want)
+		}
+	}
+}
+
+func TestInvalidURLKeepsItsSecret(t *testing.T) {
+	src := "name: x\ntarget:\n  url: \"http://127.0.0.1:8080/v1 ?key=${KEY}\"\n"
+	_, err := Parse("s.yaml", []byte(src), Options{LookupEnv: env(map[string]string{"KEY": "key-456"})})
+	if err == nil || strings.Contains(err.Error(), "key-456") || !strings.Contains(err.Error(), "${KEY}") {
+		t.Errorf("got %v, want a problem that names ${KEY} and not its value", err)
+	}
+	src = "name: x\ntarget:\n  url: http://127.0.0.1/\n  headers: {X-Tenant: \"${TENANT}\"}\n"
+	_, err = Parse("s.yaml", []byte(src), Options{LookupEnv: env(map[string]string{"TENANT": "t1\r\nX-Admin: yes"})})
+	if err == nil || !strings.Contains(err.Error(), "s.yaml:4: target.headers.X-Tenant: the value holds a line break") || strings.Contains(err.Error(), "X-Admin") {
+		t.Errorf("got %v, want a problem at the header that does not show its value", err)
+	}
+}
+
+func TestThrottleStatusAndRedirects(t *testing.T) {
+	sc := mustParse(t, "name: x\ntarget:\n  url: http://127.0.0.1/\n  throttle_status: [429, 200, 403]\n  throttle_body: rate limit\n  redirects: 3\n", Options{})
+	if got := sc.Target.ThrottleStatus; len(got) != 3 || got[1] != 200 || sc.Target.Redirects != 3 {
+		t.Errorf("got statuses %v, redirects %d; want [429 200 403] and 3", got, sc.Target.Redirects)
+	}
+	if sc := mustParse(t, "name: x\ntarget: {url: http://127.0.0.1/}\n", Options{}); sc.Target.Redirects != 0 {
+		t.Errorf("redirects default %d, want 0 (none followed)", sc.Target.Redirects)
+	}
+	for _, tt := range []struct{ src, want string }{
+		{"  throttle_status: [200]\n", "s:4: target.throttle_status: 200 is a success or redirect status; it means throttled only with a throttle_body"},
+		{"  throttle_status: [600]\n", `s:4: target.throttle_status: "600" is not an HTTP status`},
+		{"  redirects: 21\n", "s:4: target.redirects: 21 redirects is a loop; write at most 20"},
+		{"  redirects: -1\n", "s:4: target.redirects: -1 is below 0"},
+	} {
+		_, err := Parse("s", []byte("name: x\ntarget:\n  url: http://127.0.0.1/\n"+tt.src), Options{})
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("got %v, want a problem starting %q", err, tt.want)
+		}
+	}
+}
+
+func TestNetworkKeys(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	// A self-signed certificate; only its PEM form matters here.
+	const pemCert = `-----BEGIN CERTIFICATE-----
+MIIBhTCCASugAwIBAgIQIRi6zePL6mKjOipn+dNuaTAKBggqhkjOPQQDAjASMRAw
+DgYDVQQKEwdBY21lIENvMB4XDTE3MTAyMDE5NDMwNloXDTE4MTAyMDE5NDMwNlow
+EjEQMA4GA1UEChMHQWNtZSBDbzBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABD0d
+7VNhbWvZLWPuj/RtHFjvtJBEwOkhbN/BnnE8rnZR8+sbwnc/KhCk3FhnpHZnQz7B
+5aETbbIgmuvewdjvSBSjYzBhMA4GA1UdDwEB/wQEAwICpDATBgNVHSUEDDAKBggr
+BgEFBQcDATAPBgNVHRMBAf8EBTADAQH/MCkGA1UdEQQiMCCCDmxvY2FsaG9zdDo1
+NDUzgg4xMjcuMC4wLjE6NTQ1MzAKBggqhkjOPQQDAgNIADBFAiEA2zpJEPQyz6/l
+Wf86aX6PepsntZv2GYlA5UpabfT2EZICICpJ5h/iI+i341gBmLiAFQOyTDT+/wQc
+6MF9+Yw1Yy0t
+-----END CERTIFICATE-----
+`
+	if err := os.WriteFile(ca, []byte(pemCert), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "not.pem"), []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := "name: x\ntarget:\n  url: https://api.example.com/\n  proxy: http://u:${PROXY_PW}@proxy.example.com:3128\n  cacert: ca.pem\n  insecure: true\n  http: 1.1\n"
+	path := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := Load(path, Options{LookupEnv: env(map[string]string{"PROXY_PW": "proxy-secret"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := sc.Target.Network
+	if n.Proxy != "http://u:proxy-secret@proxy.example.com:3128" || n.CACert != "ca.pem" || string(n.CAPEM) != pemCert || !n.Insecure || n.HTTP != HTTP1 {
+		t.Errorf("got network %+v", n)
+	}
+	if got := sc.Redact("proxyconnect tcp: http://u:proxy-secret@proxy.example.com:3128"); strings.Contains(got, "proxy-secret") {
+		t.Errorf("Redact left the proxy's password in %q", got)
+	}
+	for _, tt := range []struct{ src, want string }{
+		{"  proxy: ftp://proxy/\n", `s:4: target.proxy: "ftp://proxy/" is not a proxy URL`},
+		{"  cacert: not.pem\n", `holds no PEM certificate; write the path of a CA certificate in PEM`},
+		{"  cacert: missing.pem\n", `cannot read`},
+		{"  insecure: yes please\n", `s:4: target.insecure: want true or false`},
+		{"  http: 3\n", `s:4: target.http: "3" is not an HTTP version limitprobe can use; write 1.1 or 2`},
+	} {
+		_, err := Parse(filepath.Join(dir, "s"), []byte("name: x\ntarget:\n  url: https://127.0.0.1/\n"+tt.src), Options{})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("got %v, want a problem saying %q", err, tt.want)
+		}
+	}
+	// The flags override the file, and name themselves.
+	probs := NetworkFlags{Proxy: "gopher://x", CACert: filepath.Join(dir, "not.pem"), HTTP1: true, HTTP2: true}.Apply(&sc.Target)
+	if len(probs) != 3 || probs[0].Key != "--proxy" || probs[1].Key != "--cacert" || probs[2].Key != "--http1 --http2" {
+		t.Errorf("got problems %v, want --proxy, --cacert and --http1 --http2", probs)
+	}
+	if probs := (NetworkFlags{Proxy: "none", HTTP2: true}).Apply(&sc.Target); len(probs) != 0 || sc.Target.Network.Proxy != ProxyNone || sc.Target.Network.HTTP != HTTP2 {
+		t.Errorf("got %v, %+v; want proxy none and HTTP/2", probs, sc.Target.Network)
+	}
 }

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"net/url"
 	"time"
 
 	"limitprobe/units"
@@ -29,6 +28,9 @@ const (
 	DefaultLoopbackMax = 1000.0
 	// DefaultMaxConcurrency is the default top worker count.
 	DefaultMaxConcurrency = 64
+	// MaxWorkers bounds the concurrency strategy's workers: each is a
+	// goroutine and a connection, started at once.
+	MaxWorkers = 10000
 )
 
 // defaults fills every key the file left out.
@@ -40,9 +42,6 @@ func ApplyDefaults(sc *Scenario) {
 	t, pr, l := &sc.Target, &sc.Probe, &sc.Limits
 	if t.Method == "" {
 		t.Method = "GET"
-	}
-	if t.Timeout == 0 {
-		t.Timeout = DefaultTimeout
 	}
 	if len(t.ThrottleStatus) == 0 {
 		t.ThrottleStatus = []int{429}
@@ -62,6 +61,10 @@ func ApplyDefaults(sc *Scenario) {
 	}
 	if l.MaxQuotaShare == 0 {
 		l.MaxQuotaShare = caps.MaxQuotaShare
+	}
+	if t.Timeout == 0 {
+		// A run shorter than the default timeout bounds its requests too.
+		t.Timeout = min(DefaultTimeout, l.MaxDuration)
 	}
 	if pr.Strategy == "" {
 		pr.Strategy = StrategyAuto
@@ -116,20 +119,36 @@ func (p *parser) validate() {
 	}
 }
 
-// Check returns the problems between keys of a scenario with its defaults
-// applied. Problems carry keys but no file or line.
-func Check(sc *Scenario) Problems {
+// Check returns the problems of a scenario with its defaults applied: its
+// request (URL, method, headers) and the relations between keys. Problems
+// carry keys but no file or line.
+func Check(sc *Scenario) Problems { return CheckNamed(sc, nil) }
+
+// CheckNamed is Check for a scenario built from a command line: name maps
+// a key ("limits.max_rate") to what the user wrote to set it ("--max-rate"),
+// in each problem's Key and in its message. A nil name keeps the keys.
+func CheckNamed(sc *Scenario, name func(key string) string) Problems {
+	if name == nil {
+		name = func(key string) string { return key }
+	}
 	var ps Problems
 	add := func(key, format string, args ...any) {
-		ps = append(ps, Problem{File: sc.File, Key: key, Msg: fmt.Sprintf(format, args...)})
+		ps = append(ps, Problem{File: sc.File, Key: name(key), Msg: fmt.Sprintf(format, args...)})
 	}
 	t, pr, l := sc.Target, sc.Probe, sc.Limits
+	if msg := nameProblem(sc.Name); msg != "" {
+		add("name", "%s", msg)
+	}
 	if t.URL == "" && t.Mock == nil {
 		add("target", "has neither url nor mock; write a url such as http://127.0.0.1:8080/api or a mock")
 	}
+	targetProblems(sc, add)
 	if pr.Strategy == StrategyConcurrency {
 		if pr.MaxConcurrency < pr.StartConcurrency {
 			add("probe.max", "max %d is below start %d; raise max or lower start", pr.MaxConcurrency, pr.StartConcurrency)
+		}
+		if pr.MaxConcurrency > MaxWorkers {
+			add("probe.max", "%d workers is more than a probe can hold open; write at most %d", pr.MaxConcurrency, MaxWorkers)
 		}
 	} else {
 		if pr.Max < pr.Start {
@@ -140,18 +159,21 @@ func Check(sc *Scenario) Problems {
 			if !t.Loopback() {
 				where = "a target off this machine"
 			}
-			add("probe.max", "max %s is above the safety cap limits.max_rate %s for %s; lower max, or raise limits.max_rate explicitly if the target's owner agrees",
-				units.FormatRate(float64(pr.Max)), units.FormatRate(float64(l.MaxRate)), where)
+			add("probe.max", "max %s is above the safety cap %s %s for %s; lower %s, or raise %[2]s explicitly if the target's owner agrees",
+				units.FormatRate(float64(pr.Max)), name("limits.max_rate"), units.FormatRate(float64(l.MaxRate)), where, name("probe.max"))
 		}
 	}
 	if pr.Step < MinStep {
 		add("probe.step", "a step of %v is too short to measure a rate; write at least %v, typically 3s to 10s", pr.Step, MinStep)
 	}
 	if pr.Step > l.MaxDuration {
-		add("probe.step", "one step (%v) is longer than limits.max_duration (%v); shorten the step or raise max_duration", pr.Step, l.MaxDuration)
+		add("probe.step", "one step (%v) is longer than %s (%v); shorten the step or raise %[2]s", pr.Step, name("limits.max_duration"), l.MaxDuration)
+	}
+	if !pr.CooldownAuto && pr.Cooldown >= l.MaxDuration {
+		add("probe.cooldown", "a cooldown of %v is as long as %s (%v): the run would end in its first pause; shorten it, or write auto", pr.Cooldown, name("limits.max_duration"), l.MaxDuration)
 	}
 	if t.Timeout > l.MaxDuration {
-		add("target.timeout", "timeout %v is longer than limits.max_duration %v; lower the timeout", t.Timeout, l.MaxDuration)
+		add("target.timeout", "timeout %v is longer than %s %v; lower %s or raise %[2]s", t.Timeout, name("limits.max_duration"), l.MaxDuration, name("target.timeout"))
 	}
 	if sc.Expect.MeetsDemand && sc.Demand == 0 {
 		add("expect.meets_demand", "needs a demand; add `demand: 40/s` at the top level")
@@ -159,11 +181,10 @@ func Check(sc *Scenario) Problems {
 	return ps
 }
 
-// CheckURL returns what is wrong with a target URL, or "".
+// CheckURL returns what is wrong with a target URL, quoting it, or "".
 func CheckURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Sprintf("%q is not an absolute http(s) URL; write for example http://127.0.0.1:8080/api", raw)
+	if msg := urlProblem(raw); msg != "" {
+		return fmt.Sprintf("%q %s", RedactURL(raw), msg)
 	}
 	return ""
 }

@@ -74,27 +74,46 @@ func CeilSig(x float64, n int) float64 {
 	return math.Ceil(x*p-1e-9) / p
 }
 
+// bigNum is where Num and FormatRate switch to an exponent: no plausible
+// count or rate reaches it, and an absurd one must not print as hundreds of
+// digits.
+const bigNum = 1e15
+
+// finite reports whether x is neither NaN nor infinite.
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
 // Num prints x with up to three significant digits and no exponent: 48.2,
-// 1230, 0.5. NaN and infinities print as "—": no number that is printed or
-// written is absurd.
+// 1230, 0.5; from 1e15 on, with one ("1e+300"). NaN and infinities print as
+// "—": no number that is printed or written is absurd.
 func Num(x float64) string {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
+	if !finite(x) {
 		return "—"
 	}
 	x = Sig(x, 3)
-	if math.Abs(x) >= 1000 {
+	switch a := math.Abs(x); {
+	case a >= bigNum:
+		return strconv.FormatFloat(x, 'g', 3, 64)
+	case a >= 1000:
 		return strconv.FormatFloat(x, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(x, 'f', -1, 64)
 }
 
 // Exact prints x in full with no exponent and no trailing zeros, for
-// settings a user pastes: "2", "1.6", "0.125".
-func Exact(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+// settings a user pastes: "2", "1.6", "0.125"; NaN and infinities as "—".
+func Exact(x float64) string {
+	if !finite(x) || math.Abs(x) >= bigNum {
+		return Num(x)
+	}
+	return strconv.FormatFloat(x, 'f', -1, 64)
+}
 
 // Percent prints a share in [0, 1] as a percentage with one decimal:
-// "16.7%".
+// "16.7%"; NaN and infinities as "—".
 func Percent(x float64) string {
+	if !finite(x) {
+		return "—"
+	}
 	return strconv.FormatFloat(x*100, 'f', 1, 64) + "%"
 }
 
@@ -103,6 +122,9 @@ func Percent(x float64) string {
 // that is not zero never prints as "0%" but as "<1%", and one between 99.5%
 // and 100% as ">99%".
 func PercentWhole(x float64) string {
+	if !finite(x) {
+		return "—"
+	}
 	p := math.Round(math.Abs(x) * 100)
 	switch {
 	case p == 0 && x != 0:
@@ -146,6 +168,9 @@ func SecondsOrDash(s float64) string {
 // Millis prints milliseconds without a unit, for a table cell or beside
 // "ms": one decimal below 10 ms, whole above: "3.5", "123".
 func Millis(ms float64) string {
+	if !finite(ms) {
+		return "—"
+	}
 	if ms < 10 {
 		return strconv.FormatFloat(ms, 'f', 1, 64)
 	}
@@ -194,6 +219,9 @@ func FormatRate(rps float64) string {
 }
 
 func trimFloat(f float64) string {
+	if math.Abs(f) >= bigNum {
+		return Num(f)
+	}
 	s := strconv.FormatFloat(f, 'f', 3, 64)
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ".")

@@ -43,6 +43,17 @@ func TestFormat(t *testing.T) {
 		{"millis whole", Millis(123.4), "123"},
 		{"duration", FormatDuration(1520 * time.Millisecond), "1.5s"},
 		{"duration ms", FormatDuration(20*time.Millisecond + 300*time.Microsecond), "20ms"},
+		{"num absurd", Num(1e300), "1e+300"},
+		{"num large", Num(123456789012), "123000000000"},
+		{"rate absurd", FormatRate(1e300), "1e+300/s"},
+		{"rate or dash absurd", RateOrDash(1e300), "1e+300/s"},
+		{"rate inf", RateOrDash(math.Inf(1)), "—"},
+		{"seconds absurd", Seconds(1e300), "1.16e+295 d"},
+		{"percent nan", Percent(math.NaN()), "—"},
+		{"percent whole inf", PercentWhole(math.Inf(1)), "—"},
+		{"millis nan", Millis(math.NaN()), "—"},
+		{"exact inf", Exact(math.Inf(-1)), "—"},
+		{"exact absurd", Exact(-1e300), "-1e+300"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

@@ -124,10 +124,10 @@ func NewPlan(m Measured, r Request) (*Plan, error) {
 	t := r.Scenario.Target
 	header := http.Header{}
 	for _, h := range t.Headers {
-		header.Add(h.Name, h.Value)
+		header.Add(h.Name, h.Value.Reveal())
 	}
 	p.Target = Target{URL: t.URL, Method: t.Method, Header: header, Body: t.Body,
-		ThrottleStatus: t.ThrottleStatus, ThrottleBody: t.ThrottleBody, Timeout: t.Timeout}
+		ThrottleStatus: t.ThrottleStatus, ThrottleBody: t.ThrottleBody, Timeout: t.Timeout, Redirects: t.Redirects, Network: t.Network}
 	sustainable := m.Recommendation.SustainableRPS
 	if sustainable <= 0 {
 		sustainable = m.Recommendation.ClientRateRPS

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"limitprobe/probe"
+	"limitprobe/scenarios"
 )
 
 // Demand is the load every policy faces: RPS requests per second in all,
@@ -101,6 +102,10 @@ type Target struct {
 	// Timeout bounds one attempt; 0 means probe.DefaultTimeout. The
 	// request's deadline bounds it too.
 	Timeout time.Duration
+	// Redirects and Network are the scenario's: how many redirects are
+	// followed, and the proxy, CAs, verification and HTTP version.
+	Redirects int
+	Network   scenarios.Network
 }
 
 // Progress is what Run reports while it works.

@@ -19,6 +19,7 @@ import (
 	"limitprobe/evidence"
 	"limitprobe/headers"
 	"limitprobe/probe"
+	"limitprobe/scenarios"
 )
 
 // fate is how one request of the demand ended, its attempts included.
@@ -78,7 +79,7 @@ func newRunner(p Policy, t Target, d Demand, maxAttempts int64, seed uint64) *ru
 	if r.t.Method == "" {
 		r.t.Method = http.MethodGet
 	}
-	r.client = probe.NewClient(t.Timeout)
+	r.client = probe.NewClient(scenarios.Target{Timeout: t.Timeout, Redirects: t.Redirects, Network: t.Network})
 	return r
 }
 
@@ -315,7 +316,8 @@ func (r *runner) send(ctx context.Context) attemptResult {
 		head, _ = io.ReadAll(io.LimitReader(resp.Body, probe.MaxThrottleBody))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // so the connection is reused
-	switch r.cls.Classify(resp.StatusCode, head) {
+	out, _ := r.cls.Classify(resp.StatusCode, resp.Header, head)
+	switch out {
 	case evidence.Throttled:
 		res := attemptResult{out: evidence.Throttled, retryAfter: -1}
 		if v := resp.Header.Get("Retry-After"); v != "" {

@@ -43,6 +43,9 @@ type Config struct {
 	NoDelay bool   // limit_req nodelay
 	Status  int    // limit_req_status; 0 keeps nginx's default 503
 	Workers int    // worker processes; 0 means 1
+	// Upstream, when set (host:port), is where admitted requests are
+	// passed (a slow backend); else nginx answers them itself.
+	Upstream string
 }
 
 // Server is a running nginx.
@@ -127,6 +130,9 @@ func render(dir string, port int, cfg Config) string {
 	limit.WriteString(";")
 	if cfg.Status != 0 {
 		fmt.Fprintf(&limit, " limit_req_status %d;", cfg.Status)
+	}
+	if cfg.Upstream != "" {
+		fmt.Fprintf(&limit, " proxy_pass http://%s/; proxy_http_version 1.1; proxy_set_header Connection \"\";", cfg.Upstream)
 	}
 	user := ""
 	if os.Geteuid() == 0 {

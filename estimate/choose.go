@@ -1,0 +1,305 @@
+package estimate
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"limitprobe/limiter"
+	"limitprobe/units"
+)
+
+// models is every family fitted to one run, best first.
+type models struct {
+	v    *view
+	fits []familyFit
+	// share is each reported algorithm's share of the evidence: the
+	// families' weights from their penalised likelihoods, summed by the
+	// name the report gives them.
+	share map[string]float64
+}
+
+// fitModels fits every family to the view and weighs them. Each family's
+// log-likelihood treats its wrong predictions as independent errors at the
+// rate it makes them; the penalty for parameters is BIC's.
+func fitModels(v *view, sd seeds) models {
+	thin := v.thin(thinned)
+	n := float64(len(v.arrive))
+	m := models{v: v, share: map[string]float64{}, fits: make([]familyFit, len(families))}
+	// The families fit at once, each with its own scanner: a fit is pure
+	// arithmetic on the view, which they only read.
+	var wg sync.WaitGroup
+	for i, f := range families {
+		wg.Go(func() {
+			ff := fitFamily(newScanner(thin), f, sd)
+			ff.bic = -2*ff.best.ll + float64(f.params)*math.Log(n)
+			m.fits[i] = ff
+		})
+	}
+	wg.Wait()
+	slices.SortStableFunc(m.fits, func(a, b familyFit) int { return cmp.Compare(a.bic, b.bic) })
+	var total float64
+	w := make([]float64, len(m.fits))
+	for i, f := range m.fits {
+		w[i] = math.Exp(-(f.bic - m.fits[0].bic) / 2)
+		total += w[i]
+	}
+	for i, f := range m.fits {
+		m.share[algorithmOf(f.kind)] += w[i] / total
+	}
+	m.canonical()
+	return m
+}
+
+// algorithmOf is the name a report gives a family.
+func algorithmOf(k limiter.Kind) string {
+	switch k {
+	case limiter.TokenBucket, limiter.GCRA:
+		return AlgorithmTokenBucket
+	case limiter.Queue:
+		return AlgorithmQueue
+	case limiter.FixedWindow:
+		return AlgorithmFixedWindow
+	case limiter.SlidingLog, limiter.SlidingCounter:
+		return AlgorithmSlidingWindow
+	case limiter.Lockout:
+		return AlgorithmLockout
+	case limiter.Concurrency:
+		return AlgorithmConcurrency
+	}
+	return AlgorithmUnknown
+}
+
+// describe names a fitted configuration in words: "a token bucket of 10 at
+// 50/s".
+func describe(cfg limiter.Config) string {
+	switch cfg.Kind {
+	case limiter.TokenBucket, limiter.GCRA:
+		return fmt.Sprintf("a token bucket of %d at %s", cfg.Burst, units.Rate(cfg.Rate))
+	case limiter.Queue:
+		return fmt.Sprintf("a queue of %d at %s", cfg.Burst, units.Rate(cfg.Rate))
+	case limiter.Concurrency:
+		return fmt.Sprintf("a cap of %d in flight", cfg.MaxInFlight)
+	case limiter.None:
+		return "no limiter"
+	}
+	what := map[limiter.Kind]string{limiter.FixedWindow: "a fixed window", limiter.SlidingLog: "a sliding log",
+		limiter.SlidingCounter: "a sliding counter", limiter.Lockout: "a lockout"}[cfg.Kind]
+	return fmt.Sprintf("%s of %d per %s", what, cfg.Limit, units.Seconds(cfg.Window.Seconds()))
+}
+
+// fromModels sets the summary from the best family. ok is false when no
+// limiter explains the refusals better than refusing at random would.
+func (e *estimator) fromModels(m models) bool {
+	best := m.fits[0]
+	if best.kind == limiter.None {
+		return false
+	}
+
+	s := &e.sum
+	v := m.v
+	cfg := best.best.cfg
+	service := v.meanService()
+	alg := algorithmOf(best.kind)
+	if best.kind == limiter.TokenBucket {
+		if q, ok := queueOf(v, cfg); ok {
+			cfg, alg = q, AlgorithmQueue
+			m.share[alg] = m.share[AlgorithmTokenBucket]
+		}
+	}
+	rate := rateOf(cfg, service)
+	lo, hi := rate, rate
+	for _, n := range best.near {
+		r := rateOf(n.cfg, service)
+		if best.kind == limiter.Concurrency {
+			// Every capacity in the tie predicts as well.
+			r = rateOf(withCapacity(n.cfg, n.tieLo), service)
+			lo = min(lo, r)
+			r = rateOf(withCapacity(n.cfg, n.tieHi), service)
+		}
+		lo, hi = min(lo, r), max(hi, r)
+	}
+	if best.kind == limiter.Concurrency && len(v.service) > 1 {
+		// The mean service time is known to its standard error.
+		rel := serviceSpread(v) / math.Sqrt(float64(len(v.service)))
+		lo, hi = min(lo, rate*(1-2*rel)), max(hi, rate*(1+2*rel))
+	}
+	// Timing noise the fit only approximates: when requests move through
+	// the capacity faster than the timing resolves (rate × timing against
+	// the capacity), the fit's own band is too narrow.
+	if u := blur(cfg, rate, v.timing); u > 0 {
+		lo, hi = min(lo, rate*(1-u/2)), max(hi, rate*(1+u/2))
+	}
+	s.Algorithm = alg
+	s.EffectiveLimitRPS = units.Sig(rate, 3)
+	s.EffectiveLimitBand = Band{Low: units.Sig(lo, 3), High: units.Sig(hi, 3)}
+	s.Burst = capacityOf(cfg)
+	s.WindowS = 0
+	s.MaxInFlight = 0
+	switch cfg.Kind {
+	case limiter.FixedWindow, limiter.SlidingLog, limiter.SlidingCounter, limiter.Lockout:
+		s.WindowS = units.Sig(windowOf(cfg), 3)
+	case limiter.Concurrency:
+		s.MaxInFlight = cfg.MaxInFlight
+	}
+	e.satOK = float64(v.admitted)
+	rel := (hi - lo) / 2 / max(rate, 1e-9)
+	e.base = m.share[alg] * fitQuality(best.best.miss, v.refused) * min(1, max(0.3, 1.1-2*rel))
+	e.reason("replayed on the %d requests the limiter decided about, as it saw them (each arriving %s after it was sent, give or take %s), %s predicts all but %d outcomes: %s",
+		len(v.arrive), units.Seconds(v.oneWay.Seconds()), units.Seconds(v.spread.Seconds()), describe(cfg), best.best.miss, units.Rate(rate))
+	if best.kind == limiter.Concurrency {
+		e.reason("effective limit %d in flight ÷ %s mean service time = %s; slower requests lower it, so cap concurrency rather than rate",
+			cfg.MaxInFlight, units.Seconds(service.Seconds()), units.Rate(rate))
+	}
+	var others []string
+	for _, f := range m.fits[1:min(4, len(m.fits))] {
+		others = append(others, fmt.Sprintf("%s gets %d wrong", describe(f.best.cfg), f.best.miss))
+	}
+	e.reason("the next explanations: %s; %s holds %s of the evidence", strings.Join(others, ", "), alg, units.Percent(m.share[alg]))
+	return true
+}
+
+// canonical puts first, among explanations that admit alike, the one a
+// report should name. When every admitted request spends the same time at
+// the server, a cap of N in flight admits exactly as a sliding log of N per
+// that time does: a winning log of that size is read as the cap, the
+// common limiter of the two (text-generation-inference's router, Stripe's
+// endpoint concurrency). A sliding log of one per W admits exactly as a
+// bucket of one at 1/W does: it is read as the bucket.
+func (m *models) canonical() {
+	best := m.fits[0]
+	if best.kind != limiter.SlidingLog {
+		return
+	}
+	first := func(i int, alg string) {
+		f := m.fits[i]
+		m.fits = append([]familyFit{f}, append(m.fits[:i:i], m.fits[i+1:]...)...)
+		m.share[alg] += m.share[AlgorithmSlidingWindow]
+		m.share[AlgorithmSlidingWindow] = 0
+	}
+	for i, f := range m.fits {
+		if f.kind == limiter.Concurrency && sameAsCap(best.best.cfg, f.best.capacity, m.v.meanService()) {
+			first(i, AlgorithmConcurrency)
+			return
+		}
+	}
+	if cfg := best.best.cfg; cfg.Limit <= 1 && cfg.Window > 0 {
+		b := limiter.Config{Kind: limiter.TokenBucket, Rate: 1 / cfg.Window.Seconds(), Burst: 1}
+		m.fits[0].family = family{limiter.TokenBucket, best.params}
+		m.fits[0].best.cfg = b
+		for i := range m.fits[0].near {
+			n := &m.fits[0].near[i]
+			n.cfg = limiter.Config{Kind: limiter.TokenBucket, Rate: 1 / n.cfg.Window.Seconds(), Burst: 1}
+		}
+		m.share[AlgorithmTokenBucket] += m.share[AlgorithmSlidingWindow]
+		m.share[AlgorithmSlidingWindow] = 0
+	}
+}
+
+func abs(x int) int { return max(x, -x) }
+
+// sameAsCap reports whether cfg is a sliding log that admits as a cap of n
+// in flight does: n per the mean service time, within 5% and one request.
+func sameAsCap(cfg limiter.Config, n int, service time.Duration) bool {
+	s := service.Seconds()
+	return cfg.Kind == limiter.SlidingLog && s > 0 && math.Abs(cfg.Window.Seconds()-s) <= 0.05*s && abs(cfg.Limit-n) <= 1
+}
+
+// fitQuality discounts a family's share of the evidence by how much of
+// the throttling its best fit leaves unexplained: the share compares the
+// families with each other, not with the truth, and a best fit that gets
+// a good part of the refusals wrong is a poor explanation, however much
+// worse the others are. Wrong predictions of a third of the refusals or
+// more leave little confidence.
+func fitQuality(miss, refused int) float64 {
+	if refused <= 0 {
+		return 1
+	}
+	return min(1, max(0.05, 1-1.5*float64(miss)/float64(refused)))
+}
+
+// blur is how much of a fitted configuration's capacity the timing noise
+// (the spread of a request's moment at the limiter, seconds) covers: the
+// requests that pass in two spreads at its rate, over its capacity. A
+// bucket of one at 50/s behind ±20 ms of jitter is blurred through; a
+// window of 100 per 10 s is not.
+func blur(cfg limiter.Config, rate, timing float64) float64 {
+	c := float64(max(1, capacityOf(cfg)))
+	return min(1, rate*2*timing/c)
+}
+
+// serviceSpread is the relative standard deviation of service times.
+func serviceSpread(v *view) float64 {
+	mean := v.meanService().Seconds()
+	if mean <= 0 {
+		return 0
+	}
+	var ss float64
+	for _, s := range v.service {
+		d := s.Seconds() - mean
+		ss += d * d
+	}
+	return math.Sqrt(ss/float64(len(v.service)-1)) / mean
+}
+
+// queueOf checks a bucket fit for nginx's queue: there an admitted request
+// waits its turn, so the time it spends at the server grows with the
+// tokens in use when it arrived, one interval each. It returns the queue
+// (one token less: the request being served does not wait) when the time
+// at the server rises with the predicted wait at a slope near one, clearly
+// above the noise of the backend's own latency.
+func queueOf(v *view, bucket limiter.Config) (limiter.Config, bool) {
+	m := limiter.NewMeter(bucket)
+	var xs, ys []float64
+	j := 0
+	for i, at := range v.arrive {
+		level := m.Level(at)
+		m.Record(at, v.ok[i])
+		if v.ok[i] {
+			xs = append(xs, level/bucket.Rate)
+			ys = append(ys, v.service[j].Seconds())
+			j++
+		}
+	}
+	if len(xs) < 10 || slices.Max(xs) < 0.005 {
+		return bucket, false
+	}
+	slope, se := regress(xs, ys)
+	if slope < 0.6 || slope > 1.4 || slope < 4*se {
+		return bucket, false
+	}
+	q := bucket
+	q.Kind, q.Burst = limiter.Queue, max(0, bucket.Burst-1)
+	return q, true
+}
+
+// regress fits y = a + b·x and returns b and its standard error.
+func regress(xs, ys []float64) (slope, se float64) {
+	n := float64(len(xs))
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i]
+		my += ys[i]
+	}
+	mx, my = mx/n, my/n
+	var sxy, sxx float64
+	for i := range xs {
+		dx := xs[i] - mx
+		sxy += dx * (ys[i] - my)
+		sxx += dx * dx
+	}
+	if sxx == 0 || n < 3 {
+		return 0, math.Inf(1)
+	}
+	slope = sxy / sxx
+	var rss float64
+	for i := range xs {
+		r := ys[i] - my - slope*(xs[i]-mx)
+		rss += r * r
+	}
+	return slope, math.Sqrt(rss / (n - 2) / sxx)
+}

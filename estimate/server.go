@@ -1,0 +1,217 @@
+package estimate
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"limitprobe/evidence"
+)
+
+// view is a run as the limiter saw it. A request reaches the server one
+// way-delay after it was sent and its response leaves one way-delay before
+// it is back; refusals at an edge are near-instant, so their round trips
+// give the delay. Only requests the limiter decided about count: failures
+// and requests cut off by the probe are left out.
+type view struct {
+	arrive []time.Duration // in order of arrival
+	ok     []bool          // admitted
+	step   []int           // index of the step that sent it
+	// depart is, for each admitted request, when the server was done with
+	// it; sorted, for a cap on requests in flight.
+	depart []time.Duration
+	// oneWay is the estimated delay each way; spread the half-width of
+	// the middle half of refusals' round trips, halved: how far an
+	// arrival may lie from where the view puts it.
+	oneWay, spread time.Duration
+	// service holds the time admitted requests spent at the server.
+	service []time.Duration
+	// timing is the standard deviation, seconds, of a request's moment at
+	// the limiter about where the view puts it.
+	timing float64
+	// reorder is, per request, the variance of the number of admissions
+	// that reached the limiter before it: admissions close to it in the
+	// view may have arrived in the other order.
+	reorder []float64
+	// weight is how many refusals a request stands for: 1, or more in a
+	// thinned view (see thin).
+	weight []int32
+	// admitted and refused count ok and !ok.
+	admitted, refused int
+}
+
+// newView builds the limiter's view of reqs. ok is false when no request
+// was refused: there is nothing to fit.
+func newView(reqs *evidence.Requests) (view, bool) {
+	var v view
+	if reqs == nil || reqs.Len() == 0 {
+		return v, false
+	}
+	type rq struct {
+		sent, lat time.Duration
+		ok        bool
+		step      int
+	}
+	var rs []rq
+	var thr []time.Duration
+	for i := range reqs.Len() {
+		q := reqs.At(i)
+		switch q.Outcome {
+		case evidence.OK:
+			rs = append(rs, rq{q.Sent, q.Latency, true, q.Step})
+		case evidence.Throttled:
+			rs = append(rs, rq{q.Sent, q.Latency, false, q.Step})
+			thr = append(thr, q.Latency)
+		}
+	}
+	if len(thr) == 0 {
+		return v, false
+	}
+	slices.Sort(thr)
+	q := func(p float64) time.Duration { return thr[min(len(thr)-1, int(p*float64(len(thr))))] }
+	v.oneWay = q(0.5) / 2
+	v.spread = (q(0.75) - q(0.25)) / 2
+	slices.SortStableFunc(rs, func(a, b rq) int { return int(a.sent - b.sent) })
+	for _, r := range rs {
+		at := r.sent + v.oneWay
+		v.arrive = append(v.arrive, at)
+		v.weight = append(v.weight, 1)
+		v.ok = append(v.ok, r.ok)
+		v.step = append(v.step, r.step)
+		if r.ok {
+			v.admitted++
+			s := max(0, r.lat-2*v.oneWay)
+			v.service = append(v.service, s)
+			v.depart = append(v.depart, at+s)
+		} else {
+			v.refused++
+		}
+	}
+	slices.Sort(v.depart)
+	// The spread of a one-way delay: refusals' round trips hold two, and
+	// their interquartile range is 1.35 standard deviations. The
+	// generator's own timing adds some 50 µs.
+	sd := 2 * v.spread.Seconds() / 1.349 / math.Sqrt2
+	v.timing = math.Hypot(sd, 50e-6)
+	v.reorder = reorderings(v.arrive, v.ok, v.timing*math.Sqrt2)
+	return v, true
+}
+
+// reorderings is, for each arrival, the variance of how many admissions
+// arrived before it: each admission within a few pair spreads of it came
+// first with the chance the two delays allow, Φ(Δ/pair).
+func reorderings(arrive []time.Duration, ok []bool, pair float64) []float64 {
+	out := make([]float64, len(arrive))
+	if pair <= 0 {
+		return out
+	}
+	reach := time.Duration(4 * pair * float64(time.Second))
+	lo := 0
+	for i, at := range arrive {
+		for arrive[lo] < at-reach {
+			lo++
+		}
+		var v float64
+		for j := lo; j < len(arrive) && arrive[j] <= at+reach; j++ {
+			if j == i || !ok[j] {
+				continue
+			}
+			p := 0.5 * math.Erfc(math.Abs((arrive[j]-at).Seconds())/pair/math.Sqrt2)
+			v += p * (1 - p)
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// meanService is the mean time an admitted request spent at the server.
+func (v *view) meanService() time.Duration {
+	if len(v.service) == 0 {
+		return 0
+	}
+	var sum time.Duration
+	for _, s := range v.service {
+		sum += s
+	}
+	return sum / time.Duration(len(v.service))
+}
+
+// saturatedRate is the rate admissions came at while the limiter was
+// refusing some of what it saw: over the tenths of a second with at least
+// one refusal in them and the ones either side, once the first refusal has
+// spent any burst. 0 when there were too few.
+func (v *view) saturatedRate() float64 {
+	const slot = 100 * time.Millisecond
+	if len(v.arrive) == 0 {
+		return 0
+	}
+	start := v.arrive[0]
+	n := int((v.arrive[len(v.arrive)-1]-start)/slot) + 1
+	adm := make([]int, n)
+	ref := make([]int, n)
+	first := -1
+	for i, at := range v.arrive {
+		k := int((at - start) / slot)
+		if v.ok[i] {
+			adm[k]++
+		} else {
+			ref[k]++
+			if first < 0 {
+				first = k
+			}
+		}
+	}
+	var admitted, slots int
+	for k := max(first+1, 1); k < n-1; k++ {
+		if ref[k-1]+ref[k]+ref[k+1] > 0 && ref[k] > 0 {
+			admitted += adm[k]
+			slots++
+		}
+	}
+	if slots < 10 || admitted < 20 {
+		return 0
+	}
+	return float64(admitted) / (float64(slots) * slot.Seconds())
+}
+
+// thinned is the most requests a fit replays: beyond it, refusals are
+// thinned (see thin).
+const thinned = 12000
+
+// thin returns v with its refusals thinned so that about limit requests
+// remain: every admission stays (a limiter's state moves with them), and
+// each kept refusal stands for the k that it replaces, so that likelihoods
+// summed with weights estimate the whole run's. v itself when it is small.
+func (v *view) thin(limit int) *view {
+	if len(v.arrive) <= limit || v.refused == 0 {
+		return v
+	}
+	k := (v.refused + max(1, limit-v.admitted) - 1) / max(1, limit-v.admitted)
+	if k <= 1 {
+		return v
+	}
+	t := *v
+	t.arrive, t.ok, t.step, t.reorder, t.weight = nil, nil, nil, nil, nil
+	pending := 0
+	for i := range v.arrive {
+		keep := v.ok[i]
+		w := int32(1)
+		if !keep {
+			pending++
+			if pending == k {
+				keep, w, pending = true, int32(k), 0
+			}
+		}
+		if keep {
+			t.arrive = append(t.arrive, v.arrive[i])
+			t.ok = append(t.ok, v.ok[i])
+			t.step = append(t.step, v.step[i])
+			t.reorder = append(t.reorder, v.reorder[i])
+			t.weight = append(t.weight, w)
+		}
+	}
+	return &t
+}
+
+// w is the weight of request i.
+func (v *view) w(i int) int32 { return v.weight[i] }

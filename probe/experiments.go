@@ -1,0 +1,180 @@
+package probe
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"limitprobe/estimate"
+	"limitprobe/evidence"
+	"limitprobe/limiter"
+	"limitprobe/scenarios"
+	"limitprobe/units"
+)
+
+// The experiments auto chooses from after its ramp.
+const (
+	expSaturate = "saturate" // hold 1.3× the limit: the steady rate, windows coming round
+	expWorkers  = "workers"  // closed-loop workers around a cap: a cap on requests in flight against a rate
+	expIdle     = "idle"     // a pause as long as a window, then a burst: a window against a bucket
+	expPoisson  = "poisson"  // random arrivals: a limiter without burst
+	expCreep    = "creep"    // a slow rise from a clean start: a lockout
+)
+
+// experiments is auto's choice of steps after its ramp.
+type experiments struct {
+	e         *engine
+	next      func() int
+	hot, cold evidence.Step // the ramp's first throttled step; the burst from idle
+	done      map[string]int
+	saturated time.Duration // time spent in saturation experiments
+}
+
+// covered reports whether saturation has held long enough for the lead's
+// window, if it has one, to come round twice: fewer windows let its length
+// trade against where its boundaries fall.
+func (x *experiments) covered(a estimate.Assessment) bool {
+	w := a.Lead().Config.Window
+	switch a.Lead().Config.Kind {
+	case limiter.FixedWindow, limiter.SlidingLog, limiter.SlidingCounter, limiter.Lockout:
+		return x.saturated >= 2*w || x.saturated >= 4*x.e.sc.Probe.Step
+	}
+	return true
+}
+
+// run sends the step that best tells apart the explanations a still
+// admits, and reports whether another may follow.
+//
+//   - A lead without burst (a bucket of one, nginx without burst) whose
+//     burst from idle passed at most three requests: Poisson arrivals,
+//     since evenly paced steps measure their own timing jitter.
+//   - A cap on requests in flight against a rate or a window: closed-loop
+//     workers just above and below the cap seen from the client (the
+//     server's cap grown by the round trip, Little's law). A cap throttles
+//     by what is in flight, a rate by how fast it comes.
+//   - A lockout that still leads after a saturation (which a window
+//     would have reopened during): the creep, which finds the highest rate
+//     that does not lock out.
+//   - A window against a bucket: idle for a window, then a burst. A bucket
+//     refills steadily; a window reopens whole at its boundary.
+//   - Otherwise, or when the band is still wide: saturate at 1.3× the
+//     lead's rate, long enough for windows to come round.
+func (x *experiments) run(ctx context.Context, a estimate.Assessment) (bool, error) {
+	lead := a.Lead()
+	_, cap := a.Has(estimate.AlgorithmConcurrency)
+	_, bucket := a.Has(estimate.AlgorithmTokenBucket)
+	window := x.window(a) > 0
+	rival := bucket || window || lead.Algorithm == estimate.AlgorithmQueue
+	switch {
+	case x.noBurst(lead) && x.done[expPoisson] == 0:
+		x.done[expPoisson]++
+		return true, x.e.saturateRandom(ctx, x.next, x.hot)
+	case cap && rival && x.done[expWorkers] < 2:
+		return x.workers(ctx, a)
+	case lead.Algorithm == estimate.AlgorithmLockout && x.done[expSaturate] > 0 && x.done[expCreep] == 0:
+		x.done[expCreep]++
+		return false, x.e.creep(ctx, x.next, x.hot, float64(x.cold.OK), x.satRate(lead))
+	case window && bucket && x.done[expIdle] == 0:
+		return x.idle(ctx, a)
+	case x.done[expSaturate] < 3:
+		return x.saturate(ctx, a)
+	}
+	return false, nil
+}
+
+// noBurst reports whether the lead is a bucket of one or two that let
+// hardly anything through from idle.
+func (x *experiments) noBurst(lead estimate.Candidate) bool {
+	return lead.Algorithm == estimate.AlgorithmTokenBucket && lead.Config.Burst <= 2 &&
+		x.cold.Throttled > 0 && x.cold.OK <= 3
+}
+
+// satRate is 1.3× the lead's rate (or the hot step's goodput), within max.
+func (x *experiments) satRate(lead estimate.Candidate) float64 {
+	r := lead.RateRPS
+	if r <= 0 {
+		r = x.hot.GoodputRPS
+	}
+	return min(float64(x.e.sc.Probe.Max), max(1.3*r, r+2))
+}
+
+// window is the longest window of the window explanations in play,
+// seconds; 0 when none is.
+func (x *experiments) window(a estimate.Assessment) float64 {
+	var w float64
+	for _, c := range append([]estimate.Candidate{a.Lead()}, a.Rivals()...) {
+		switch c.Config.Kind {
+		case limiter.FixedWindow, limiter.SlidingLog, limiter.SlidingCounter:
+			w = max(w, c.Config.Window.Seconds())
+		}
+	}
+	return w
+}
+
+// saturate holds 1.3× the lead's rate straight after the last step, long
+// enough for about 60 admissions and for a window in play to come round
+// two and a half times (at most four step lengths).
+func (x *experiments) saturate(ctx context.Context, a estimate.Assessment) (bool, error) {
+	x.done[expSaturate]++
+	pr := x.e.sc.Probe
+	lead := a.Lead()
+	r := lead.RateRPS
+	if r <= 0 {
+		r = x.hot.GoodputRPS
+	}
+	d := scenarios.SaturateStep(units.Rate(r), pr.Step)
+	if w := x.window(a); w > 0 {
+		d = max(d, min(4*pr.Step, time.Duration(2.5*w*float64(time.Second))))
+	}
+	st, ok, err := x.e.send(ctx, stepSpec{index: x.next(), phase: scenarios.PhaseSaturate, rate: x.satRate(lead), duration: d})
+	x.saturated += time.Duration(st.DurationS * float64(time.Second))
+	return ok, err
+}
+
+// workers runs closed-loop workers above, then below, the cap seen from
+// the client: the server's cap N holds N × service ÷ (service + round
+// trip) of the client's requests.
+func (x *experiments) workers(ctx context.Context, a estimate.Assessment) (bool, error) {
+	c, _ := a.Has(estimate.AlgorithmConcurrency)
+	x.done[expWorkers]++
+	s := a.Service.Seconds()
+	rtt := 2 * a.OneWay.Seconds()
+	n := float64(c.Config.MaxInFlight)
+	if s <= 0 || n <= 0 {
+		return true, nil
+	}
+	client := n * (s + rtt) / s
+	k := int(math.Ceil(1.3 * client))
+	if x.done[expWorkers] == 2 {
+		k = max(1, int(math.Floor(0.8*client)))
+	}
+	sp := x.e.concurrencyStep(x.next(), k)
+	sp.duration = scenarios.ClampDuration(time.Duration(15*(s+rtt)*float64(time.Second)), 2*time.Second, x.e.sc.Probe.Step)
+	if !x.e.pause(ctx, time.Duration(2*(s+rtt)*float64(time.Second)), sp) {
+		return false, nil
+	}
+	_, ok, err := x.e.send(ctx, sp)
+	return ok, err
+}
+
+// idle pauses for the longest window in play, then bursts from idle: a
+// window reopens whole, a bucket only as far as it refilled.
+func (x *experiments) idle(ctx context.Context, a estimate.Assessment) (bool, error) {
+	x.done[expIdle]++
+	pr := x.e.sc.Probe
+	w := time.Duration(1.05 * x.window(a) * float64(time.Second))
+	sp := stepSpec{index: x.next(), phase: scenarios.PhaseBurst, rate: float64(pr.Max), duration: scenarios.BurstStep(pr.Step), stopOnThrottle: true}
+	if !x.e.pause(ctx, scenarios.ClampDuration(w, time.Second, scenarios.MaxCooldown), sp) {
+		return false, nil
+	}
+	_, ok, err := x.e.send(ctx, sp)
+	return ok, err
+}
+
+// concurrencyStep is one closed-loop step of workers: short, since a cap
+// on requests in flight shows within a few round trips, and never offered
+// faster than the probe's max, however fast refusals come back.
+func (e *engine) concurrencyStep(index, workers int) stepSpec {
+	return stepSpec{index: index, phase: scenarios.PhaseConcurrency, concurrency: workers, rate: float64(e.sc.Probe.Max),
+		duration: scenarios.ClampDuration(e.sc.Probe.Step/3, time.Second, 2*time.Second)}
+}
