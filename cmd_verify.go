@@ -1,18 +1,15 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
 	"limitprobe/advise"
-	"limitprobe/mock"
 	"limitprobe/probe"
 	"limitprobe/report"
 	"limitprobe/scenarios"
@@ -116,18 +113,18 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	cfg := plan.Config
 	pp := &verifyProgress{w: stderr, tty: isTerminal(stderr), quiet: f.quiet, duration: cfg.Demand.Duration, coolWhy: plan.CooldownWhy}
 	cfg.Progress = pp.update
-	cfg.Prepare = prepare(plan.Target, tg.cfgMock)
+	cfg.Prepare = prepareMocks(plan.Target, tg.Mock)
 	v, runErr := verify.Run(ctx, cfg)
 	pp.clear()
 	if v == nil {
-		fmt.Fprintf(stderr, "limitprobe verify: %v\n", tg.sc.Redact(runErr.Error()))
+		fmt.Fprintf(stderr, "limitprobe verify: %v\n", tg.Scenario.Redact(runErr.Error()))
 		return exitTarget
 	}
 	return f.finish(rep, tg, v, runErr, stdout, stderr)
 }
 
 // finish prints and writes the verification v and returns the exit code.
-func (f *verifyFlags) finish(rep *report.Report, tg *verifyTarget, v *verify.Verification, runErr error, stdout, stderr io.Writer) int {
+func (f *verifyFlags) finish(rep *report.Report, tg *scenarios.VerifyTarget, v *verify.Verification, runErr error, stdout, stderr io.Writer) int {
 	code := exitOK
 	if len(v.Policies) > 0 || runErr == nil {
 		if err := report.WriteVerification(stdout, v, f.format); err != nil {
@@ -148,8 +145,8 @@ func (f *verifyFlags) finish(rep *report.Report, tg *verifyTarget, v *verify.Ver
 		fmt.Fprintln(stderr, "limitprobe verify: interrupted; the verification holds what was measured")
 		return exitInterrupted
 	case runErr != nil:
-		msg := tg.sc.Redact(runErr.Error())
-		if errors.Is(runErr, probe.ErrUnusable) && tg.cfgMock == nil && tg.fromReport {
+		msg := tg.Scenario.Redact(runErr.Error())
+		if errors.Is(runErr, probe.ErrUnusable) && tg.Mock == nil && tg.FromReport {
 			msg += " (the report's URL may be a mock from the probe that has since stopped: give --mock SPEC, --scenario FILE or --target URL)"
 		}
 		fmt.Fprintf(stderr, "limitprobe verify: %s\n", msg)
@@ -161,128 +158,32 @@ func (f *verifyFlags) finish(rep *report.Report, tg *verifyTarget, v *verify.Ver
 	return code
 }
 
-// verifyTarget is where a verification sends its demand.
-type verifyTarget struct {
-	sc         *scenarios.Scenario // the target as a scenario, defaults applied; for redaction
-	cfgMock    *mock.Config        // the mock to start per policy; nil for a real target
-	fromReport bool                // the target is the report's own URL
-}
-
 // where turns the target flags, or else the report's own target (its
-// mock, or its URL), into a checked scenario; nothing is sent.
-func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*verifyTarget, int) {
-	bad := func(format string, a ...any) (*verifyTarget, int) {
-		fmt.Fprintf(stderr, "limitprobe verify: "+format+"\n", a...)
-		return nil, exitUsage
-	}
-	p := &verifyTarget{}
-	n := 0
-	for _, s := range []string{f.target, f.mock, f.scenario} {
-		if s != "" {
-			n++
-		}
-	}
-	if n > 1 {
-		return bad("give one of --target, --mock and --scenario")
-	}
-
-	// The target, as a scenario: loaded, or built from the flags.
-	var sc *scenarios.Scenario
-	spec := f.mock
-	if n == 0 {
-		spec = reportMock(rep)
-	}
-	switch {
-	case f.scenario != "":
+// mock, or its URL), into a checked target; nothing is sent.
+func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*scenarios.VerifyTarget, int) {
+	var loaded *scenarios.Scenario
+	if f.scenario != "" {
 		var err error
-		if sc, err = scenarios.Load(f.scenario, scenarioOptions()); err != nil {
+		if f.target != "" || f.mock != "" {
+			err = errors.New("limitprobe verify: give one of --target, --mock and --scenario")
+		} else {
+			loaded, err = scenarios.Load(f.scenario, scenarioOptions())
+		}
+		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return nil, exitUsage
 		}
-	case spec != "":
-		m, err := scenarios.MockSpec(spec)
-		if err != nil {
-			return bad("mock: %v", err)
-		}
-		sc = &scenarios.Scenario{Name: "mock", Target: scenarios.Target{Mock: m}}
-	default:
-		u := f.target
-		if u == "" {
-			u, p.fromReport = rep.Scenario.Target.URL, true
-			if u == "" {
-				return bad("the report names no target URL; give --target URL, --mock SPEC or --scenario FILE")
-			}
-			if strings.Contains(u, "***") || strings.Contains(u, "${") {
-				return bad("the report's URL %s had its secrets removed; give --scenario FILE (its ${VAR}s come from the environment) or --target URL", u)
-			}
-		}
-		sc = &scenarios.Scenario{Name: rep.Scenario.Name, Target: scenarios.Target{URL: u, Method: rep.Scenario.Target.Method}}
 	}
-	t := &sc.Target
-	if f.method != "" {
-		t.Method = strings.ToUpper(f.method)
-	}
-	for _, h := range f.headers {
-		hd, err := scenarios.HeaderFlag(h)
-		if err != nil {
-			return bad("%v", err)
-		}
-		t.Headers = append(t.Headers, hd)
-		sc.AddSecret(hd.Value.Reveal())
-	}
-	if len(f.throttle) > 0 {
-		t.ThrottleStatus = nil
-		for _, s := range f.throttle {
-			n, err := scenarios.ThrottleStatusFlag(s)
-			if err != nil {
-				return bad("%v", err)
-			}
-			t.ThrottleStatus = append(t.ThrottleStatus, n)
-		}
-	}
-	if t.Mock != nil {
-		var err error
-		if p.cfgMock, err = verifyMock(t, len(f.throttle) > 0); err != nil {
-			return bad("mock: %v", err)
-		}
-	}
-	scenarios.ApplyDefaults(sc)
-	probs := f.network.Apply(t)
-	if probs = append(probs, scenarios.CheckNamed(sc, verifyFlag)...); len(probs) > 0 {
-		for _, pr := range probs {
-			fmt.Fprintf(stderr, "limitprobe verify: %v\n", pr)
+	flags := scenarios.VerifyFlags{Target: f.target, Mock: f.mock, Method: f.method, Headers: f.headers, Throttle: f.throttle, Network: f.network}
+	t := rep.Scenario.Target
+	tg, err := flags.ForVerify(loaded, scenarios.Reported{Name: rep.Scenario.Name, URL: t.URL, Method: t.Method, Mock: reportMock(rep)})
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "limitprobe verify: %s\n", line)
 		}
 		return nil, exitUsage
 	}
-	p.sc = sc
-	return p, exitOK
-}
-
-// verifyFlag names the flag of verify that sets a scenario key.
-func verifyFlag(key string) string {
-	switch {
-	case key == "target.url":
-		return "--target"
-	case key == "target.method":
-		return "-X"
-	case strings.HasPrefix(key, "target.headers."):
-		return "-H " + strings.TrimPrefix(key, "target.headers.")
-	}
-	return scenarios.ProbeFlag(key)
-}
-
-// verifyMock checks the mock of t and returns its configuration. What the
-// mock throttles with is added to t's throttle statuses, whatever else the
-// scenario lists, unless they were given on the command line.
-func verifyMock(t *scenarios.Target, throttleGiven bool) (*mock.Config, error) {
-	cfg, err := t.Mock.Config()
-	if err != nil {
-		return nil, err
-	}
-	if st := cmp.Or(cfg.ThrottleStatus, mock.DefaultThrottleStatus); !throttleGiven && !slices.Contains(t.ThrottleStatus, st) {
-		t.ThrottleStatus = append(t.ThrottleStatus, st)
-	}
-	return &cfg, nil
+	return tg, exitOK
 }
 
 // reportMock is the spec of the embedded mock a report was made against;
@@ -299,42 +200,29 @@ func reportMock(rep *report.Report) string {
 }
 
 // request turns the demand flags into the verification asked of tg.
-func (f *verifyFlags) request(tg *verifyTarget) (verify.Request, error) {
-	r := verify.Request{Scenario: tg.sc, Mock: tg.cfgMock != nil, Clients: f.clients, Policies: f.policies,
+func (f *verifyFlags) request(tg *scenarios.VerifyTarget) (verify.Request, error) {
+	r := verify.Request{Scenario: tg.Scenario, Mock: tg.Mock != nil, Clients: f.clients, Policies: f.policies,
 		Cooldown: verify.CooldownFromReport, Parallel: f.parallel, Seed: f.seed}
-	var err error
-	if r.Duration, err = units.ParseDuration(f.duration); err != nil {
-		return r, fmt.Errorf("--duration: %w", err)
+	cooldown := f.cooldown
+	if r.Mock {
+		cooldown = "" // fresh mocks need no pause
 	}
-	if r.Deadline, err = units.ParseDuration(f.deadline); err != nil {
-		return r, fmt.Errorf("--deadline: %w", err)
-	}
-	if f.demand != "" {
-		if r.Demand, err = units.ParseRate(f.demand); err != nil {
-			return r, fmt.Errorf("--demand: %w", err)
-		}
-	}
-	if f.cooldown != "" && !r.Mock {
-		if r.Cooldown, err = units.ParseDuration(f.cooldown); err != nil {
-			return r, fmt.Errorf("--cooldown: %w", err)
-		}
-	}
-	return r, nil
+	return r, errors.Join(parseFlag("--duration", f.duration, units.ParseDuration, &r.Duration),
+		parseFlag("--deadline", f.deadline, units.ParseDuration, &r.Deadline),
+		parseFlag("--demand", f.demand, units.ParseRate, &r.Demand),
+		parseFlag("--cooldown", cooldown, units.ParseDuration, &r.Cooldown))
 }
 
-// prepare returns the Prepare of a verification: a fresh mock per policy
-// when cfgMock is set, else the real target t as it is.
-func prepare(t verify.Target, cfgMock *mock.Config) func(context.Context, int, verify.Policy) (verify.Target, func(), error) {
-	return func(context.Context, int, verify.Policy) (verify.Target, func(), error) {
-		if cfgMock == nil {
-			return t, nil, nil
-		}
-		m, err := startMock(*cfgMock, "127.0.0.1:0")
-		if err != nil {
-			return t, nil, err
-		}
-		mt := t
-		mt.URL = m.url
-		return mt, m.stop, nil
+// parseFlag sets *into to flag name's value v read by parse; an empty v
+// leaves it as it is.
+func parseFlag[T any](name, v string, parse func(string) (T, error), into *T) error {
+	if v == "" {
+		return nil
 	}
+	x, err := parse(v)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	*into = x
+	return nil
 }

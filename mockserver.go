@@ -5,6 +5,7 @@ import (
 
 	"limitprobe/mock"
 	"limitprobe/scenarios"
+	"limitprobe/verify"
 )
 
 // runningMock is an embedded mock serving on a loopback port.
@@ -41,4 +42,21 @@ func mockFor(sc *scenarios.Scenario) (*runningMock, error) {
 	}
 	sc.Target.URL = m.url
 	return m, nil
+}
+
+// prepareMocks returns the Prepare of a verification: a fresh mock per policy
+// when cfgMock is set, else the real target t as it is.
+func prepareMocks(t verify.Target, cfgMock *mock.Config) func(context.Context, int, verify.Policy) (verify.Target, func(), error) {
+	return func(context.Context, int, verify.Policy) (verify.Target, func(), error) {
+		if cfgMock == nil {
+			return t, nil, nil
+		}
+		m, err := startMock(*cfgMock, "127.0.0.1:0")
+		if err != nil {
+			return t, nil, err
+		}
+		mt := t
+		mt.URL = m.url
+		return mt, m.stop, nil
+	}
 }

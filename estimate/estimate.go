@@ -14,7 +14,6 @@ import (
 	"limitprobe/evidence"
 	"limitprobe/headers"
 
-	"limitprobe/scenarios"
 	"limitprobe/units"
 )
 
@@ -79,7 +78,7 @@ func prepare(in Input) *estimator {
 	in = foldOpening(in) // policies.go: auto's opening read the headers just before its burst
 	steps := make([]evidence.Step, 0, len(in.Steps))
 	for _, s := range in.Steps {
-		if s.Phase != scenarios.PhaseRecover {
+		if s.Phase != evidence.PhaseRecover {
 			steps = append(steps, s)
 		}
 	}
@@ -147,7 +146,7 @@ func newEstimator(in Input) *estimator {
 		// nothing about the rate after it.
 		f := &e.steps[i]
 		// Auto's creep tests for a lockout only (lockoutCreep).
-		if f.crossed && f.sat.ok && (f.sat.kind == satExhausted || f.sat.spanS >= minSatS) && f.s.Phase != scenarios.PhaseCreep {
+		if f.crossed && f.sat.ok && (f.sat.kind == satExhausted || f.sat.spanS >= minSatS) && f.s.Phase != evidence.PhaseCreep {
 			e.sat = append(e.sat, f)
 		}
 	}
@@ -156,7 +155,7 @@ func newEstimator(in Input) *estimator {
 	// found the onset was short and far above it, which misreads windows.
 	var planned []*stepFacts
 	for _, f := range e.sat {
-		if f.s.Phase == scenarios.PhaseSaturate && f.sat.kind != satExhausted {
+		if f.s.Phase == evidence.PhaseSaturate && f.sat.kind != satExhausted {
 			planned = append(planned, f)
 		}
 	}
@@ -164,7 +163,7 @@ func newEstimator(in Input) *estimator {
 	// wastes slots at 1.3× its rate, and the faster steps tell more.
 	var bestPlanned, bestOther float64
 	for _, f := range e.sat {
-		if f.s.Phase == scenarios.PhaseSaturate {
+		if f.s.Phase == evidence.PhaseSaturate {
 			bestPlanned = max(bestPlanned, f.s.GoodputRPS)
 		} else if f.sat.kind != satExhausted {
 			bestOther = max(bestOther, f.s.SteadyRPS)

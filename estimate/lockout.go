@@ -5,7 +5,6 @@ import (
 
 	"limitprobe/evidence"
 
-	"limitprobe/scenarios"
 	"limitprobe/units"
 )
 
@@ -131,9 +130,9 @@ func (e *estimator) lockoutCreep(l float64) (done, ok bool) {
 	// The creep rises (a slope); the hold at the rate of its lock follows.
 	var c, hold *evidence.Step
 	for i := range e.in.Steps {
-		if st := &e.in.Steps[i]; st.Phase == scenarios.PhaseCreep && st.SlopeRPS != 0 && st.FirstThrottleS > 0 && st.OKBeforeThrottle > 0 {
+		if st := &e.in.Steps[i]; st.Phase == evidence.PhaseCreep && st.SlopeRPS != 0 && st.FirstThrottleS > 0 && st.OKBeforeThrottle > 0 {
 			c, hold = st, nil
-			if n := i + 1; n < len(e.in.Steps) && e.in.Steps[n].Phase == scenarios.PhaseCreep && e.in.Steps[n].SlopeRPS == 0 {
+			if n := i + 1; n < len(e.in.Steps) && e.in.Steps[n].Phase == evidence.PhaseCreep && e.in.Steps[n].SlopeRPS == 0 {
 				hold = &e.in.Steps[n]
 			}
 		}

@@ -9,7 +9,6 @@ import (
 	"limitprobe/evidence"
 	"limitprobe/headers"
 	"limitprobe/limiter"
-	"limitprobe/scenarios"
 	"limitprobe/units"
 )
 
@@ -136,7 +135,7 @@ func binding(pols []Policy) (Policy, bool) {
 // came from the same allowance, and the estimate reads the burst as the
 // run's first step.
 func foldOpening(in Input) Input {
-	if len(in.Steps) < 2 || in.Steps[0].Phase != scenarios.PhaseHeaders || in.Steps[0].Throttled > 0 || in.Steps[1].Phase != scenarios.PhaseBurst {
+	if len(in.Steps) < 2 || in.Steps[0].Phase != evidence.PhaseHeaders || in.Steps[0].Throttled > 0 || in.Steps[1].Phase != evidence.PhaseBurst {
 		return in
 	}
 	o, b := in.Steps[0], in.Steps[1]

@@ -9,7 +9,6 @@ import (
 
 	"limitprobe/evidence"
 
-	"limitprobe/scenarios"
 	"limitprobe/units"
 )
 
@@ -182,7 +181,7 @@ func (e *estimator) spacing() bool {
 // coldBurst is how many requests passed in auto's burst from idle (its
 // first step); ok is false when the run did not start with one.
 func (e *estimator) coldBurst() (float64, bool) {
-	if len(e.all) == 0 || e.all[0].Phase != scenarios.PhaseBurst {
+	if len(e.all) == 0 || e.all[0].Phase != evidence.PhaseBurst {
 		return 0, false
 	}
 	return float64(e.all[0].OK), true
@@ -191,7 +190,7 @@ func (e *estimator) coldBurst() (float64, bool) {
 // recovery is auto's polling after its burst from idle, when it ended
 // with a success.
 func (e *estimator) recovery() (evidence.Step, bool) {
-	if _, ok := e.coldBurst(); !ok || len(e.all) < 2 || e.all[1].Phase != scenarios.PhaseRecover || e.all[1].OK == 0 {
+	if _, ok := e.coldBurst(); !ok || len(e.all) < 2 || e.all[1].Phase != evidence.PhaseRecover || e.all[1].OK == 0 {
 		return evidence.Step{}, false
 	}
 	return e.all[1], true

@@ -116,3 +116,8 @@ const (
 	// say how the limiter works.
 	AlgorithmUnknown = "unknown"
 )
+
+// Algorithms are the algorithms an expectation can ask for: every value
+// of Summary.Algorithm but AlgorithmUnknown.
+var Algorithms = []string{AlgorithmTokenBucket, AlgorithmFixedWindow, AlgorithmSlidingWindow, AlgorithmConcurrency,
+	AlgorithmQueue, AlgorithmLockout, AlgorithmNoneObserved}

@@ -42,7 +42,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 	}
 
 	// 1. Burst from idle, at the top rate, stopping at the first throttle.
-	cold, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseBurst, rate: float64(pr.Max),
+	cold, ok, err := e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseBurst, rate: float64(pr.Max),
 		duration: scenarios.BurstStep(pr.Step), stopOnThrottle: true})
 	if !ok || err != nil {
 		return err
@@ -87,10 +87,10 @@ func (e *engine) ramp(ctx context.Context, next func() int, prev evidence.Step) 
 	pr := e.sc.Probe
 	rate := float64(pr.Start)
 	for {
-		if !e.cooldown(ctx, prev, stepSpec{index: len(e.rec.done), phase: scenarios.PhaseRamp, rate: rate}) {
+		if !e.cooldown(ctx, prev, stepSpec{index: len(e.rec.done), phase: evidence.PhaseRamp, rate: rate}) {
 			return evidence.Step{}, false, nil
 		}
-		st, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseRamp, rate: rate, duration: scenarios.RampStep(units.Rate(rate), pr.Step)})
+		st, ok, err := e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseRamp, rate: rate, duration: scenarios.RampStep(units.Rate(rate), pr.Step)})
 		if !ok || err != nil {
 			return st, false, err
 		}
@@ -99,7 +99,7 @@ func (e *engine) ramp(ctx context.Context, next func() int, prev evidence.Step) 
 			return st, true, nil
 		}
 		if rate >= float64(pr.Max) {
-			st, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: float64(pr.Max), duration: pr.Step})
+			st, ok, err := e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseSaturate, rate: float64(pr.Max), duration: pr.Step})
 			if !ok || err != nil || st.ThrottledRatio <= pr.Threshold {
 				return st, false, err
 			}
@@ -135,7 +135,7 @@ func (e *engine) saturateRandom(ctx context.Context, next func() int, hot eviden
 		if clumped {
 			d = max(d, min(2*time.Second, 2*pr.Step)) // its √n sets the estimate's noise
 		}
-		st, sent, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: rate, duration: d, random: true})
+		st, sent, err := e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseSaturate, rate: rate, duration: d, random: true})
 		if !sent || err != nil {
 			return err
 		}
@@ -217,7 +217,7 @@ func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, 
 	from, to := min(float64(pr.Max), 0.55*est), min(float64(pr.Max), 2*est)
 	dur := min(secs(5*span), 4*pr.Step)
 	slope := (to - from) / dur.Seconds()
-	sp := stepSpec{index: next(), phase: scenarios.PhaseCreep, rate: from, slope: slope, duration: dur, stopOnThrottle: true}
+	sp := stepSpec{index: next(), phase: evidence.PhaseCreep, rate: from, slope: slope, duration: dur, stopOnThrottle: true}
 	if !e.pause(ctx, min(secs(2.2*span), scenarios.MaxCooldown), sp) {
 		return nil
 	}
@@ -226,12 +226,12 @@ func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, 
 		return err
 	}
 	hold := min(float64(pr.Max), from+slope*st.FirstThrottleS)
-	st, ok, err = e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseCreep, rate: hold,
+	st, ok, err = e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseCreep, rate: hold,
 		duration: min(secs(1.5*span), 4*pr.Step)})
 	if !ok || err != nil || float64(st.OK) <= max(2, 0.05*allowance) {
 		return err
 	}
-	_, _, err = e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseSaturate, rate: satRate, duration: 4 * pr.Step})
+	_, _, err = e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseSaturate, rate: satRate, duration: 4 * pr.Step})
 	return err
 }
 
@@ -240,7 +240,7 @@ func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, 
 // window or bucket takes to let a request through. The step is kept, so
 // the estimate sees the gap.
 func (e *engine) recover(ctx context.Context, next func() int) (evidence.Step, bool, error) {
-	return e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseRecover, rate: 2,
+	return e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseRecover, rate: 2,
 		duration: scenarios.MaxCooldown, stopOnOK: true})
 }
 
@@ -249,7 +249,7 @@ func (e *engine) recover(ctx context.Context, next func() int) (evidence.Step, b
 func (e *engine) bestUnthrottled() float64 {
 	var best float64
 	for _, s := range e.rec.done {
-		if s.Concurrency == 0 && s.Phase == scenarios.PhaseRamp && s.ThrottledRatio <= e.sc.Probe.Threshold {
+		if s.Concurrency == 0 && s.Phase == evidence.PhaseRamp && s.ThrottledRatio <= e.sc.Probe.Threshold {
 			best = max(best, s.GoodputRPS)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"limitprobe/estimate"
+	"limitprobe/evidence"
 	"limitprobe/mock"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
@@ -136,7 +137,7 @@ func TestQuotaReadsFixedWindow(t *testing.T) {
 		}
 	}
 	for _, s := range run.Steps {
-		if s.Phase == scenarios.PhaseQuota && (s.DurationS > 5 || s.Throttled == 0) {
+		if s.Phase == evidence.PhaseQuota && (s.DurationS > 5 || s.Throttled == 0) {
 			t.Errorf("quota step %d ran %.1f s with %d throttled; it must stop at the first throttle", s.Index+1, s.DurationS, s.Throttled)
 		}
 	}

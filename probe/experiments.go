@@ -126,7 +126,7 @@ func (x *experiments) saturate(ctx context.Context, a estimate.Assessment) (bool
 	if w := x.window(a); w > 0 {
 		d = max(d, min(4*pr.Step, time.Duration(2.5*w*float64(time.Second))))
 	}
-	st, ok, err := x.e.send(ctx, stepSpec{index: x.next(), phase: scenarios.PhaseSaturate, rate: x.satRate(lead), duration: d})
+	st, ok, err := x.e.send(ctx, stepSpec{index: x.next(), phase: evidence.PhaseSaturate, rate: x.satRate(lead), duration: d})
 	x.saturated += time.Duration(st.DurationS * float64(time.Second))
 	return ok, err
 }
@@ -163,7 +163,7 @@ func (x *experiments) idle(ctx context.Context, a estimate.Assessment) (bool, er
 	x.done[expIdle]++
 	pr := x.e.sc.Probe
 	w := time.Duration(1.05 * x.window(a) * float64(time.Second))
-	sp := stepSpec{index: x.next(), phase: scenarios.PhaseBurst, rate: float64(pr.Max), duration: scenarios.BurstStep(pr.Step), stopOnThrottle: true}
+	sp := stepSpec{index: x.next(), phase: evidence.PhaseBurst, rate: float64(pr.Max), duration: scenarios.BurstStep(pr.Step), stopOnThrottle: true}
 	if !x.e.pause(ctx, scenarios.ClampDuration(w, time.Second, scenarios.MaxCooldown), sp) {
 		return false, nil
 	}
@@ -175,6 +175,6 @@ func (x *experiments) idle(ctx context.Context, a estimate.Assessment) (bool, er
 // on requests in flight shows within a few round trips, and never offered
 // faster than the probe's max, however fast refusals come back.
 func (e *engine) concurrencyStep(index, workers int) stepSpec {
-	return stepSpec{index: index, phase: scenarios.PhaseConcurrency, concurrency: workers, rate: float64(e.sc.Probe.Max),
+	return stepSpec{index: index, phase: evidence.PhaseConcurrency, concurrency: workers, rate: float64(e.sc.Probe.Max),
 		duration: scenarios.ClampDuration(e.sc.Probe.Step/3, time.Second, 2*time.Second)}
 }

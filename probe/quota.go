@@ -109,7 +109,7 @@ func (e *engine) spendWindow(ctx context.Context, next func() int, rate float64,
 		}
 		return false
 	}
-	st, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseQuota, rate: rate,
+	st, ok, err := e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseQuota, rate: rate,
 		duration: e.sc.Limits.MaxDuration, stopOnThrottle: true, maxRequests: maxRequests, watch: watch})
 	return st, max(wait, st.RetryAfterS), ok, err
 }
@@ -150,7 +150,7 @@ func (e *engine) readHeaders(ctx context.Context, next func() int) (evidence.Rea
 		}
 		return seen >= min(openMax, shareOf(q.ev.Share, pol.Limit))
 	}
-	st, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseHeaders, rate: openRate,
+	st, ok, err := e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseHeaders, rate: openRate,
 		duration: time.Duration(float64(openMax)/openRate*float64(time.Second)) + time.Second, maxRequests: openMax, watch: watch})
 	q.opening, q.openOK = st, st.OK
 	if !ok || err != nil || len(q.ev.Readings) == n {
@@ -225,7 +225,7 @@ func (e *engine) quotaAdvertised(ctx context.Context, next func() int, pol heade
 			q.ev.Readings = append(q.ev.Readings, e.reading(res, out))
 			return out == evidence.Throttled
 		}
-		_, ok, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseCheck, rate: checkRateFor(q.ev.Readings),
+		_, ok, err := e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseCheck, rate: checkRateFor(q.ev.Readings),
 			duration: time.Duration(float64(k)/checkRateFor(q.ev.Readings)*float64(time.Second)) + time.Second, maxRequests: k, watch: watch})
 		if !ok || err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"limitprobe/estimate"
+	"limitprobe/evidence"
 	"limitprobe/mock"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
@@ -236,7 +237,7 @@ func TestQuotaShortWindowStaysAuto(t *testing.T) {
 	if run.Quota != nil {
 		t.Errorf("quota mode ran: %+v", run.Quota)
 	}
-	if len(run.Steps) < 3 || run.Steps[0].Phase != scenarios.PhaseHeaders || run.Steps[0].Requests != 2 || run.Steps[1].Phase != scenarios.PhaseBurst {
+	if len(run.Steps) < 3 || run.Steps[0].Phase != evidence.PhaseHeaders || run.Steps[0].Requests != 2 || run.Steps[1].Phase != evidence.PhaseBurst {
 		t.Errorf("steps %+v, want a two-request opening, then auto's burst", run.Steps[:min(2, len(run.Steps))])
 	}
 	if !within(run.Summary.EffectiveLimitRPS, 10, 0.1) {

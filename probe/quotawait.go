@@ -9,7 +9,6 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"limitprobe/evidence"
-	"limitprobe/scenarios"
 	"limitprobe/units"
 )
 
@@ -23,17 +22,17 @@ func (e *engine) afterRefusal(ctx context.Context, st evidence.Step) (bool, erro
 	q := e.quota
 	next := func() int { return len(e.rec.done) }
 	switch {
-	case st.Throttled == 0 && st.Phase != scenarios.PhaseRecover:
+	case st.Throttled == 0 && st.Phase != evidence.PhaseRecover:
 		return false, nil
 	case st.RetryAfterS >= quotaHorizon.Seconds():
 		e.takeover, e.watch = nil, nil
 		q.ev.Trigger = fmt.Sprintf("the first refusal asked to wait %s, longer than the probe's horizon of %s: the window was waited out, not ramped through",
 			units.Seconds(st.RetryAfterS), units.Seconds(quotaHorizon.Seconds()))
 		return true, e.quotaSpentAfter(ctx, next, st, evidence.Step{}, st.RetryAfterS, true)
-	case st.Phase == scenarios.PhaseBurst:
+	case st.Phase == evidence.PhaseBurst:
 		burst := st
 		e.watch = func(sp stepSpec, res *vegeta.Result, out evidence.Outcome) bool {
-			if sp.phase != scenarios.PhaseRecover || out == evidence.OK {
+			if sp.phase != evidence.PhaseRecover || out == evidence.OK {
 				return false
 			}
 			refused := burst.StartS + burst.FirstThrottleS
@@ -41,7 +40,7 @@ func (e *engine) afterRefusal(ctx context.Context, st evidence.Step) (bool, erro
 			return q.silent
 		}
 		e.takeover = func(ctx context.Context, st evidence.Step) (bool, error) {
-			if st.Phase != scenarios.PhaseRecover {
+			if st.Phase != evidence.PhaseRecover {
 				return e.afterRefusal(ctx, st)
 			}
 			e.takeover, e.watch = nil, nil
@@ -155,7 +154,7 @@ func (e *engine) waitReopen(ctx context.Context, next func() int, sp *evidence.S
 		}
 		return at - start
 	}
-	if start > now && !e.pause(ctx, time.Duration((start-now)*float64(time.Second)), stepSpec{index: len(e.rec.done), phase: scenarios.PhaseWait}) {
+	if start > now && !e.pause(ctx, time.Duration((start-now)*float64(time.Second)), stepSpec{index: len(e.rec.done), phase: evidence.PhaseWait}) {
 		return nil
 	}
 	watch := func(res *vegeta.Result, out evidence.Outcome) bool {
@@ -172,7 +171,7 @@ func (e *engine) waitReopen(ctx context.Context, next func() int, sp *evidence.S
 		}
 		return false
 	}
-	_, _, err := e.send(ctx, stepSpec{index: next(), phase: scenarios.PhaseWait, rate: 1 / pollMin.Seconds(), duration: time.Duration((end - start) * float64(time.Second)),
+	_, _, err := e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseWait, rate: 1 / pollMin.Seconds(), duration: time.Duration((end - start) * float64(time.Second)),
 		maxRequests: min(budget, math.MaxInt32), due: due, watch: watch, stopOnOK: true})
 	if err == nil && !sp.Reopened() {
 		e.quota.ev.Notes = append(e.quota.ev.Notes, fmt.Sprintf("the window had not reopened when the watch ended, %s after the first refusal", units.Seconds(sp.LastRefusedS-sp.RefusedS)))

@@ -12,9 +12,6 @@ import (
 	"limitprobe/scenarios"
 )
 
-// PhaseReplay is the phase of the one step Replay sends.
-const PhaseReplay = "replay"
-
 // Schedule is what Replay sends: a request at each instant of At, in
 // time order; with MaxInFlight above 0, no more than that many in flight,
 // a request whose instant comes while all are taken waiting, in order, for
@@ -55,7 +52,7 @@ func Replay(ctx context.Context, sc *scenarios.Scenario, sched Schedule, opt Opt
 		end = begin
 	}
 	sch := pacedAt{at: at, done: ctx.Done()}
-	w := e.rec.open(evidence.Step{Phase: PhaseReplay, OfferedRPS: sch.Rate(0)}, begin, end.Add(time.Millisecond), sc.Target.Timeout)
+	w := e.rec.open(evidence.Step{Phase: evidence.PhaseReplay, OfferedRPS: sch.Rate(0)}, begin, end.Add(time.Millisecond), sc.Target.Timeout)
 	for res := range atk.Attack(e.targets, sch, 0, sc.Name) {
 		e.rec.add(res)
 		e.encode(res)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"limitprobe/evidence"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
 )
@@ -28,7 +29,7 @@ func TestReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(run.Steps) != 1 || run.Steps[0].Phase != probe.PhaseReplay {
+	if len(run.Steps) != 1 || run.Steps[0].Phase != evidence.PhaseReplay {
 		t.Fatalf("got steps %+v, want one replay step", run.Steps)
 	}
 	if run.RequestsSent != 10 || run.ThrottledTotal != 4 || run.ErrorsTotal != 0 {

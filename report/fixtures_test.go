@@ -135,7 +135,7 @@ func totals(run *probe.Run) {
 // with a burst of 10 that advertises IETF headers and Retry-After.
 func tokenBucketRun() probe.Run {
 	plan := []simStep{{rate: 10}, {rate: 20}, {rate: 40}, {rate: 60}, {rate: 80}, {rate: 100}}
-	steps, tl := simulate(plan, 3, 1, 0.25, scenarios.PhaseRamp,
+	steps, tl := simulate(plan, 3, 1, 0.25, evidence.PhaseRamp,
 		func(r float64) float64 { return 3.5 + r/100 }, tokenBucket(50, 10), map[int]int64{5: 2}, 1)
 	run := probe.Run{
 		Scenario: probe.ScenarioRef{Name: "mock-token-bucket", Target: probe.TargetRef{URL: "http://127.0.0.1:8080/", Method: "GET"},
@@ -164,7 +164,7 @@ func tokenBucketRun() probe.Run {
 func concurrencyRun() probe.Run {
 	plan := []simStep{{rate: 5, conc: 1}, {rate: 10, conc: 2}, {rate: 20, conc: 4}, {rate: 40, conc: 8}, {rate: 120, conc: 16}, {rate: 280, conc: 32}}
 	admit := func(t float64, n int64) int64 { return min(n, 10) } // 8 slots ÷ 0.2 s = 40/s = 10 per 250 ms
-	steps, tl := simulate(plan, 3, 2, 0.25, scenarios.PhaseConcurrency,
+	steps, tl := simulate(plan, 3, 2, 0.25, evidence.PhaseConcurrency,
 		func(float64) float64 { return 200 }, admit, nil, 0)
 	run := probe.Run{
 		Scenario: probe.ScenarioRef{Name: "mock-hf-endpoint", Target: probe.TargetRef{URL: "http://127.0.0.1:8081/generate", Method: "POST"},
@@ -189,7 +189,7 @@ func concurrencyRun() probe.Run {
 // noneObservedRun never saw throttling up to 40/s.
 func noneObservedRun() probe.Run {
 	plan := []simStep{{rate: 10}, {rate: 20}, {rate: 40}}
-	steps, tl := simulate(plan, 2, 1, 0.5, scenarios.PhaseRamp,
+	steps, tl := simulate(plan, 2, 1, 0.5, evidence.PhaseRamp,
 		func(r float64) float64 { return 12 }, func(_ float64, n int64) int64 { return n }, nil, 0)
 	run := probe.Run{
 		Scenario: probe.ScenarioRef{Name: "quota-api", Target: probe.TargetRef{URL: "https://api.example.com/v1/items", Method: "GET"},
@@ -222,8 +222,8 @@ func quotaRun() probe.Run {
 		}})
 	}
 	steps = append(steps,
-		evidence.Step{Index: 0, Phase: scenarios.PhaseHeaders, OfferedRPS: 4, DurationS: 1.25, Requests: 5, OK: 5, GoodputRPS: 4, FirstThrottleS: -1, LatencyMS: evidence.Latency{P50: 50, P95: 60, P99: 60, Max: 61}},
-		evidence.Step{Index: 1, Phase: scenarios.PhaseCheck, OfferedRPS: 4, StartS: 1.25, DurationS: 5, Requests: 20, OK: 20, GoodputRPS: 4, FirstThrottleS: -1, LatencyMS: evidence.Latency{P50: 50, P95: 60, P99: 60, Max: 62}})
+		evidence.Step{Index: 0, Phase: evidence.PhaseHeaders, OfferedRPS: 4, DurationS: 1.25, Requests: 5, OK: 5, GoodputRPS: 4, FirstThrottleS: -1, LatencyMS: evidence.Latency{P50: 50, P95: 60, P99: 60, Max: 61}},
+		evidence.Step{Index: 1, Phase: evidence.PhaseCheck, OfferedRPS: 4, StartS: 1.25, DurationS: 5, Requests: 20, OK: 20, GoodputRPS: 4, FirstThrottleS: -1, LatencyMS: evidence.Latency{P50: 50, P95: 60, P99: 60, Max: 62}})
 	q := &evidence.Quota{Trigger: "the target advertises 2000 requests per window of 60 min, longer than the probe's horizon of 60 s: read and checked, not ramped through",
 		StartUnixS: float64(fixtureStart.Unix()), HorizonS: 60, Share: 0.1, Budget: 200, Readings: readings,
 		Notes: []string{"the quota was checked, not spent: strategy quota with limits.max_quota_share 100% measures it outright"}}

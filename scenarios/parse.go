@@ -18,6 +18,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"limitprobe/estimate"
 	"limitprobe/units"
 )
 
@@ -587,17 +588,14 @@ func (p *parser) expect(n *yaml.Node) {
 			e.MaxErrors = p.share(path, v)
 		case "algorithm":
 			e.Algorithm = p.str(path, v)
-			if !contains(Algorithms, e.Algorithm) {
-				p.add(v.Line, path, "unknown algorithm %q; write one of %s", e.Algorithm, strings.Join(Algorithms, ", "))
+			if !contains(estimate.Algorithms, e.Algorithm) {
+				p.add(v.Line, path, "unknown algorithm %q; write one of %s", e.Algorithm, strings.Join(estimate.Algorithms, ", "))
 			}
 		case "meets_demand":
 			e.MeetsDemand = p.bool(path, v)
 		}
 	})
 }
-
-// Algorithms are the explanations a probe can give for what it observed.
-var Algorithms = []string{"token-bucket", "fixed-window", "sliding-window", "concurrency", "queue", "lockout", "none-observed"}
 
 // --- scalar readers; each reports its own problem and returns a zero value.
 

@@ -4,21 +4,8 @@ import (
 	"math"
 	"time"
 
+	"limitprobe/evidence"
 	"limitprobe/units"
-)
-
-// Phases a step can belong to; they name Step.Phase in reports.
-const (
-	PhaseBurst       = "burst"       // auto: a fast, short send from idle: how much passes at once
-	PhaseRecover     = "recover"     // auto: gentle polling until a spent limiter accepts again
-	PhaseRamp        = "ramp"        // rising rates until throttling
-	PhaseSaturate    = "saturate"    // auto: a sustained overload whose steady goodput is the limit
-	PhaseConcurrency = "concurrency" // closed-loop workers: a cap on requests in flight
-	PhaseQuota       = "quota"       // spend until the first throttle; read the reset
-	PhaseHeaders     = "headers"     // a few paced requests that read the advertised policies
-	PhaseCheck       = "check"       // quota mode: paced requests that check an advertised quota within its budget
-	PhaseWait        = "wait"        // quota mode: sparse polls until a spent window admits again
-	PhaseCreep       = "creep"       // auto: a slow linear rise from a clean start to the rate that locks a client out, then a hold at it
 )
 
 // RampStep is the length of an auto ramp step at rate: long enough for about 12 requests, at least a second, at most
@@ -91,7 +78,7 @@ func MakePlan(sc *Scenario) Plan {
 	switch pr.Strategy {
 	case StrategyConcurrency:
 		for c := pr.StartConcurrency; ; {
-			steps = append(steps, PlannedStep{Phase: PhaseConcurrency, Concurrency: c, Duration: pr.Step, Requests: -1})
+			steps = append(steps, PlannedStep{Phase: evidence.PhaseConcurrency, Concurrency: c, Duration: pr.Step, Requests: -1})
 			if c >= pr.MaxConcurrency || len(steps) >= maxPlanSteps {
 				break
 			}
@@ -99,7 +86,7 @@ func MakePlan(sc *Scenario) Plan {
 		}
 	case StrategyQuota:
 		d := time.Duration(float64(l.MaxRequests) / float64(pr.Max) * float64(time.Second))
-		steps = append(steps, PlannedStep{Phase: PhaseQuota, StartRate: pr.Max, Rate: pr.Max, Duration: min(d, l.MaxDuration), Requests: l.MaxRequests})
+		steps = append(steps, PlannedStep{Phase: evidence.PhaseQuota, StartRate: pr.Max, Rate: pr.Max, Duration: min(d, l.MaxDuration), Requests: l.MaxRequests})
 	case StrategyLinear:
 		slope := pr.Increment // requests per second gained per step
 		if slope == 0 {
@@ -110,29 +97,29 @@ func MakePlan(sc *Scenario) Plan {
 			if slope <= 0 {
 				next = pr.Max
 			}
-			steps = append(steps, PlannedStep{Phase: PhaseRamp, StartRate: r, Rate: next, Duration: pr.Step, Requests: requests((r+next)/2, pr.Step)})
+			steps = append(steps, PlannedStep{Phase: evidence.PhaseRamp, StartRate: r, Rate: next, Duration: pr.Step, Requests: requests((r+next)/2, pr.Step)})
 			if next >= pr.Max || len(steps) >= maxPlanSteps {
 				break
 			}
 			r = next
 		}
 	case StrategyAuto:
-		steps = append(steps, PlannedStep{Phase: PhaseBurst, StartRate: pr.Max, Rate: pr.Max, Duration: BurstStep(pr.Step), Requests: requests(pr.Max, BurstStep(pr.Step))})
+		steps = append(steps, PlannedStep{Phase: evidence.PhaseBurst, StartRate: pr.Max, Rate: pr.Max, Duration: BurstStep(pr.Step), Requests: requests(pr.Max, BurstStep(pr.Step))})
 		for r := pr.Start; ; r = min(pr.Max, r*2) {
 			d := RampStep(r, pr.Step)
-			steps = append(steps, PlannedStep{Phase: PhaseRamp, StartRate: r, Rate: r, Duration: d, Requests: requests(r, d)})
+			steps = append(steps, PlannedStep{Phase: evidence.PhaseRamp, StartRate: r, Rate: r, Duration: d, Requests: requests(r, d)})
 			if r >= pr.Max || len(steps) >= maxPlanSteps {
 				break
 			}
 		}
-		steps = append(steps, PlannedStep{Phase: PhaseSaturate, StartRate: pr.Max, Rate: pr.Max, Duration: pr.Step, Requests: requests(pr.Max, pr.Step)})
+		steps = append(steps, PlannedStep{Phase: evidence.PhaseSaturate, StartRate: pr.Max, Rate: pr.Max, Duration: pr.Step, Requests: requests(pr.Max, pr.Step)})
 		for range AutoExperimentSteps {
 			d := 4 * pr.Step
-			steps = append(steps, PlannedStep{Phase: PhaseSaturate, StartRate: pr.Max, Rate: pr.Max, Duration: d, Requests: requests(pr.Max, d)})
+			steps = append(steps, PlannedStep{Phase: evidence.PhaseSaturate, StartRate: pr.Max, Rate: pr.Max, Duration: d, Requests: requests(pr.Max, d)})
 		}
 	default: // steps
 		for r := pr.Start; ; {
-			steps = append(steps, PlannedStep{Phase: PhaseRamp, StartRate: r, Rate: r, Duration: pr.Step, Requests: requests(r, pr.Step)})
+			steps = append(steps, PlannedStep{Phase: evidence.PhaseRamp, StartRate: r, Rate: r, Duration: pr.Step, Requests: requests(r, pr.Step)})
 			if r >= pr.Max || len(steps) >= maxPlanSteps {
 				break
 			}

@@ -84,6 +84,8 @@ func NewPlan(m Measured, r Request) (*Plan, error) {
 		return nil, errors.New("verify: no target")
 	case r.Clients < 1 || r.Clients > MaxClients:
 		return nil, fmt.Errorf("--clients %d: write a number of callers from 1 to %d", r.Clients, MaxClients)
+	case r.Duration <= 0 || r.Deadline <= 0:
+		return nil, fmt.Errorf("--duration %s, --deadline %s: write how long each policy's demand lasts and how long one request may take, such as 20s and 10s", r.Duration, r.Deadline)
 	case r.Parallel && !r.Mock:
 		return nil, errors.New("--parallel needs a mock (--mock or a scenario with a mock): against a real target the policies share one limiter")
 	}
