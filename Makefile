@@ -29,12 +29,13 @@ build:
 ## test: vet plus the race-enabled test suite. Packages run one at a time
 ## (-p 1): several measure rates over loopback and must not share 2 cores.
 ## The estimator's fit matrices run a slice under -race (ten times slower
-## there) and whole in the second, race-free run; then every fuzz target
-## for TESTFUZZTIME.
+## there) and whole in the second, race-free run, as do the quota budget
+## tests (-race slows the engine's reading of a burst's first refusal);
+## then every fuzz target for TESTFUZZTIME.
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -p 1 ./...
-	$(GO) test -count=1 -run '^(TestFitConditions|TestEstimateReplayNeverConfidentlyWrong|TestEstimateAccuracy)$$' ./estimate
+	$(GO) test -race -count=1 -p 1 -timeout 20m ./...
+	$(GO) test -count=1 -p 1 -run '^(TestFitConditions|TestEstimateReplayNeverConfidentlyWrong|TestEstimateAccuracy|TestQuotaUnadvertised|TestQuotaOutright)$$' ./estimate ./probe
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TESTFUZZTIME)
 
 ## bench: limitprobe against its peers, one table each (bench/main.go):
