@@ -192,3 +192,17 @@ func (fs *flagSet) parse(args []string, stderr io.Writer) (code int, done bool) 
 	}
 	return 0, false
 }
+
+// parseFlag sets *into to flag name's value v read by parse; an empty v
+// leaves it as it is.
+func parseFlag[T any](name, v string, parse func(string) (T, error), into *T) error {
+	if v == "" {
+		return nil
+	}
+	x, err := parse(v)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	*into = x
+	return nil
+}

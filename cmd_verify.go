@@ -176,7 +176,7 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*scenarios.Ve
 	}
 	flags := scenarios.VerifyFlags{Target: f.target, Mock: f.mock, Method: f.method, Headers: f.headers, Throttle: f.throttle, Network: f.network}
 	t := rep.Scenario.Target
-	tg, err := flags.ForVerify(loaded, scenarios.Reported{Name: rep.Scenario.Name, URL: t.URL, Method: t.Method, Mock: reportMock(rep)})
+	tg, err := flags.ForVerify(loaded, scenarios.Reported{Name: rep.Scenario.Name, URL: t.URL, Method: t.Method, Mock: rep.MockSpec()})
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			fmt.Fprintf(stderr, "limitprobe verify: %s\n", line)
@@ -184,19 +184,6 @@ func (f *verifyFlags) where(rep *report.Report, stderr io.Writer) (*scenarios.Ve
 		return nil, exitUsage
 	}
 	return tg, exitOK
-}
-
-// reportMock is the spec of the embedded mock a report was made against;
-// "" for a real target. A report written before scenario.target.mock
-// existed names the mock in its URL: "mock algorithm=...".
-func reportMock(rep *report.Report) string {
-	if spec := rep.Scenario.Target.Mock; spec != "" {
-		return spec
-	}
-	if spec, ok := strings.CutPrefix(rep.Scenario.Target.URL, "mock "); ok {
-		return spec
-	}
-	return ""
 }
 
 // request turns the demand flags into the verification asked of tg.
@@ -211,18 +198,4 @@ func (f *verifyFlags) request(tg *scenarios.VerifyTarget) (verify.Request, error
 		parseFlag("--deadline", f.deadline, units.ParseDuration, &r.Deadline),
 		parseFlag("--demand", f.demand, units.ParseRate, &r.Demand),
 		parseFlag("--cooldown", cooldown, units.ParseDuration, &r.Cooldown))
-}
-
-// parseFlag sets *into to flag name's value v read by parse; an empty v
-// leaves it as it is.
-func parseFlag[T any](name, v string, parse func(string) (T, error), into *T) error {
-	if v == "" {
-		return nil
-	}
-	x, err := parse(v)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	*into = x
-	return nil
 }

@@ -7,6 +7,7 @@
 package report
 
 import (
+	"strings"
 	"time"
 
 	"limitprobe/advise"
@@ -114,6 +115,19 @@ func New(run probe.Run, opt Options) *Report {
 	}
 	rep.Expectations = evaluate(rep, opt.Expect)
 	return rep
+}
+
+// MockSpec is the spec of the embedded mock the report was made against;
+// "" for a real target. A report written before scenario.target.mock
+// existed names the mock in its URL: "mock algorithm=...".
+func (r *Report) MockSpec() string {
+	if spec := r.Scenario.Target.Mock; spec != "" {
+		return spec
+	}
+	if spec, ok := strings.CutPrefix(r.Scenario.Target.URL, "mock "); ok {
+		return spec
+	}
+	return ""
 }
 
 // Failed returns the expectations that did not hold, in report order; nil
