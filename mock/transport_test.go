@@ -212,7 +212,7 @@ func TestRealTransportAtTwiceTheLimit(t *testing.T) {
 		t.Run(tc.spec, func(t *testing.T) {
 			switch err := results[i]; {
 			case errors.Is(err, errStarved):
-				t.Skipf("machine too busy to pace the load three times: %v", err)
+				t.Errorf("the load could not be paced in three tries (the machine is too busy for this test): %v", err)
 			case err != nil:
 				t.Error(err)
 			}
