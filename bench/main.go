@@ -222,6 +222,12 @@ func run(ctx context.Context, stdout, stderr io.Writer, o options) int {
 			return max(code, 1)
 		}
 		fmt.Fprintf(stderr, "bench: wrote %s\n", o.write)
+		readme := filepath.Join(filepath.Dir(filepath.Dir(o.write)), "README.md")
+		if err := writeReadme(readme, md); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return max(code, 1)
+		}
+		fmt.Fprintf(stderr, "bench: wrote table 1 into %s\n", readme)
 	}
 	return code
 }
@@ -231,6 +237,50 @@ func allOrSome(tables []int) string {
 		return "All tables"
 	}
 	return "The tables"
+}
+
+// The README holds table 1 of bench/RESULTS.md between these lines,
+// written there by the bench, never by hand.
+const (
+	readmeBegin = "<!-- table 1 of bench/RESULTS.md, written by BENCH_WRITE=1 go run ./bench -->"
+	readmeEnd   = "<!-- end of table 1 -->"
+)
+
+// writeReadme puts table 1 of results (RESULTS.md's text) into the README
+// at path, between readmeBegin and readmeEnd, its own heading left out.
+func writeReadme(path, results string) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	md, err := spliceTable1(string(old), results)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, []byte(md), 0o644)
+}
+
+// spliceTable1 is readme with table 1 of results between its markers.
+func spliceTable1(readme, results string) (string, error) {
+	i, j := strings.Index(readme, readmeBegin), strings.Index(readme, readmeEnd)
+	if i < 0 || j < i {
+		return "", fmt.Errorf("no %q … %q lines to write table 1 between", readmeBegin, readmeEnd)
+	}
+	var table strings.Builder
+	in := false
+	for _, l := range strings.SplitAfter(results, "\n") {
+		if m := sectionHead.FindStringSubmatch(l); m != nil {
+			in = m[1] == "1"
+			continue
+		}
+		if in {
+			table.WriteString(l)
+		}
+	}
+	if table.Len() == 0 {
+		return "", errors.New("the results hold no table 1")
+	}
+	return readme[:i+len(readmeBegin)] + "\n" + strings.Trim(table.String(), "\n") + "\n" + readme[j:], nil
 }
 
 // sectionHead matches the first line of a table's section: "## 2. ...".

@@ -125,3 +125,22 @@ func TestMergeResults(t *testing.T) {
 		})
 	}
 }
+
+func TestSpliceTable1(t *testing.T) {
+	results := "# limitprobe benchmarks\n\n## 1. Accuracy\n\nwhen\n\n| a |\n|---|\n\nTable 1 took 1s.\n\n## 2. Generator\n\nother\n"
+	readme := "intro\n" + readmeBegin + "\nstale\n" + readmeEnd + "\nafter\n"
+	got, err := spliceTable1(readme, results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "intro\n" + readmeBegin + "\nwhen\n\n| a |\n|---|\n\nTable 1 took 1s.\n" + readmeEnd + "\nafter\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if _, err := spliceTable1("no markers", results); err == nil {
+		t.Error("a README without markers was written")
+	}
+	if _, err := spliceTable1(readme, "## 2. Generator\n"); err == nil {
+		t.Error("results without table 1 were written")
+	}
+}
