@@ -317,12 +317,20 @@ func (a *advisor) inFlight() {
 			units.RateOrDash(a.rec.ClientRateRPS), a.pct, units.RateOrDash(a.limit())))
 		return
 	}
-	a.rec.MaxConcurrency = max(1, int(math.Floor(a.margin*float64(capN))))
-	if capN > 0 && a.limit() > 0 {
-		a.rec.SustainableRPS = units.Sig(a.limit()*float64(a.rec.MaxConcurrency)/float64(capN), 3)
+	// The client holds each request for the server's time plus the round
+	// trip: it fills the cap with more in flight than the cap.
+	fill := max(capN, a.s.ClientInFlight)
+	a.rec.MaxConcurrency = max(1, int(math.Floor(a.margin*float64(fill))))
+	if a.limit() > 0 {
+		a.rec.SustainableRPS = units.Sig(a.limit()*float64(a.rec.MaxConcurrency)/float64(fill), 3)
 	}
-	a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("The target caps requests in flight at %d, not a rate: a rate limit does not help, because slower requests trip the cap at lower rates. Keep at most %d in flight (%s of the cap).",
-		capN, a.rec.MaxConcurrency, a.pct))
+	if fill > capN {
+		a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("The target caps requests in flight at %d, not a rate: a rate limit does not help, because slower requests trip the cap at lower rates. Over this client's round trip %d in flight fill it: keep at most %d in flight (%s of %d).",
+			capN, fill, a.rec.MaxConcurrency, a.pct, fill))
+	} else {
+		a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("The target caps requests in flight at %d, not a rate: a rate limit does not help, because slower requests trip the cap at lower rates. Keep at most %d in flight (%s of the cap).",
+			capN, a.rec.MaxConcurrency, a.pct))
+	}
 	if a.rec.SustainableRPS > 0 {
 		a.rec.Notes = append(a.rec.Notes, fmt.Sprintf("At about %s ms per request that carries about %s (Little's law: in flight = rate × latency); longer requests carry less.",
 			units.Millis(latMS), units.RateOrDash(a.rec.SustainableRPS)))

@@ -27,6 +27,8 @@ func TestRecommend(t *testing.T) {
 	sw := estimate.Summary{Limited: true, EffectiveLimitRPS: 5, OnsetRPS: 6, Burst: 20, Algorithm: "sliding-window", Confidence: 0.7}
 	queue := estimate.Summary{Limited: true, EffectiveLimitRPS: 50, OnsetRPS: 55, Burst: 0, Algorithm: "queue", Confidence: 0.8}
 	conc := estimate.Summary{Limited: true, EffectiveLimitRPS: 40, OnsetRPS: 120, MaxInFlight: 8, Algorithm: "concurrency", Confidence: 0.9}
+	far := conc
+	far.ClientInFlight = 24 // the cap of 8 behind a round trip twice the service time
 	lock := estimate.Summary{Limited: true, EffectiveLimitRPS: 18, OnsetRPS: 20, Algorithm: "lockout", Confidence: 0.7}
 	none := estimate.Summary{EffectiveLimitRPS: 40, Algorithm: "none-observed", LowerBoundOnly: true}
 	unknown := estimate.Summary{Limited: true, EffectiveLimitRPS: 30, OnsetRPS: 25, Algorithm: "unknown", Confidence: 0.3}
@@ -71,6 +73,8 @@ func TestRecommend(t *testing.T) {
 			basis: BasisEffectiveLimit, rate: 4.5, burst: 18, honor: false, baseMS: 200, capMS: 5000, minRetries: 6, maxRetry: 6, budget: 0.1, sustainable: 4.5},
 		{name: "queue", s: queue, steps: steps(15, 0, 40, 55), margin: 0.9,
 			basis: BasisEffectiveLimit, rate: 45, burst: 1, baseMS: 20, capMS: 5000, minRetries: 9, maxRetry: 9, budget: 0.1, sustainable: 45, noteHas: "queues"},
+		{name: "concurrency, far away: the client's count fills the cap", s: far, steps: steps(200, 0, 5, 10, 20, 40), margin: 0.9,
+			basis: BasisConcurrencyCap, rate: 0, burst: 0, conc: 21, baseMS: 200, capMS: 5000, minRetries: 6, maxRetry: 6, budget: 0.1, sustainable: 35, noteHas: "24 in flight fill it"},
 		{name: "concurrency, no Retry-After", s: conc, steps: steps(200, 0, 5, 10, 20, 40), margin: 0.9,
 			basis: BasisConcurrencyCap, rate: 0, burst: 0, conc: 7, baseMS: 200, capMS: 5000, minRetries: 6, maxRetry: 6, budget: 0.1, sustainable: 35, noteHas: "Little's law"},
 		{name: "concurrency, Retry-After", s: conc, steps: steps(200, 0, 5, 10, 20, 40), adv: raAdv, margin: 0.9,

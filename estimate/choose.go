@@ -145,7 +145,11 @@ func (e *estimator) fromModels(m models) bool {
 		s.WindowS = units.Sig(windowOf(cfg), 3)
 	case limiter.Concurrency:
 		s.MaxInFlight = cfg.MaxInFlight
+		if sv := service.Seconds(); sv > 0 {
+			s.ClientInFlight = int(math.Ceil(float64(cfg.MaxInFlight) * (sv + 2*v.oneWay.Seconds()) / sv))
+		}
 	}
+	s.Model = modelOf(cfg, service)
 	e.satOK = float64(v.admitted)
 	rel := (hi - lo) / 2 / max(rate, 1e-9)
 	e.base = m.share[alg] * fitQuality(best.best.miss, v.refused) * min(1, max(0.3, 1.1-2*rel))
@@ -154,6 +158,10 @@ func (e *estimator) fromModels(m models) bool {
 	if best.kind == limiter.Concurrency {
 		e.reason("effective limit %d in flight ÷ %s mean service time = %s; slower requests lower it, so cap concurrency rather than rate",
 			cfg.MaxInFlight, units.Seconds(service.Seconds()), units.Rate(rate))
+		if s.ClientInFlight > cfg.MaxInFlight {
+			e.reason("this client fills the cap with %d in flight: each request is in flight here for the %s at the server plus the %s round trip",
+				s.ClientInFlight, units.Seconds(service.Seconds()), units.Seconds(2*v.oneWay.Seconds()))
+		}
 	}
 	var others []string
 	for _, f := range m.fits[1:min(4, len(m.fits))] {

@@ -163,6 +163,19 @@ func TestFitConditions(t *testing.T) {
 				if c.want.inFlight > 0 && abs(s.MaxInFlight-c.want.inFlight) > 1 {
 					t.Errorf("got %d in flight, want %d ±1", s.MaxInFlight, c.want.inFlight)
 				}
+				if c.want.inFlight > 0 {
+					// The client holds each request for the service time
+					// plus the round trip.
+					f := cond.service
+					if c.service != nil {
+						f = c.service
+					}
+					svc := meanOf(f, seed)
+					want := float64(c.want.inFlight) * (svc + 2*(cond.netS+cond.jitterS/2)) / svc
+					if got := float64(s.ClientInFlight); math.Abs(got-want) > max(1.5, 0.1*want) {
+						t.Errorf("got %d in flight from the client, want %.1f ±10%%", s.ClientInFlight, want)
+					}
+				}
 				if c.want.burst > 0 && abs(s.Burst-c.want.burst) > max(2, c.want.burst/10) {
 					t.Errorf("got burst %d, want %d", s.Burst, c.want.burst)
 				}

@@ -15,9 +15,14 @@ type Summary struct {
 	Burst              int     `json:"burst"`
 	WindowS            float64 `json:"window_s"`
 	MaxInFlight        int     `json:"max_in_flight"` // the cap, for a concurrency limit
-	Algorithm          string  `json:"algorithm"`     // token-bucket, fixed-window, sliding-window, concurrency, queue, lockout, none-observed, unknown
-	Confidence         float64 `json:"confidence"`    // 0..1
-	LowerBoundOnly     bool    `json:"lower_bound_only"`
+	// ClientInFlight is, for a cap on requests in flight, how many this
+	// client must keep in flight to fill it: the server holds each for
+	// its service time, the client for that plus the round trip (Little's
+	// law). 0 when unknown.
+	ClientInFlight int     `json:"client_in_flight,omitempty"`
+	Algorithm      string  `json:"algorithm"`  // token-bucket, fixed-window, sliding-window, concurrency, queue, lockout, none-observed, unknown
+	Confidence     float64 `json:"confidence"` // 0..1
+	LowerBoundOnly bool    `json:"lower_bound_only"`
 	// Reasons explain the estimate in sentences a user can check.
 	Reasons []string `json:"reasons"`
 	// AdvertisedMismatch is set when the advertised limit lies outside the
@@ -46,6 +51,17 @@ type Model struct {
 	// seconds: a cap on requests in flight admits MaxInFlight ÷ ServiceS
 	// a second.
 	ServiceS float64 `json:"service_s,omitempty"`
+}
+
+// modelOf keeps cfg, fitted with the mean service time service, as a
+// report does. A window's phase is left out: it was fitted on the run's
+// own clock.
+func modelOf(cfg limiter.Config, service time.Duration) *Model {
+	m := &Model{Kind: cfg.Kind, RateRPS: cfg.Rate, Burst: cfg.Burst, Limit: cfg.Limit, WindowS: cfg.Window.Seconds(), MaxInFlight: cfg.MaxInFlight}
+	if cfg.Kind == limiter.Concurrency {
+		m.ServiceS = service.Seconds()
+	}
+	return m
 }
 
 // Config is the model as package limiter runs it.

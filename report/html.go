@@ -85,7 +85,7 @@ func writeHTML(w io.Writer, rep *Report) error {
 		{Label: "window", Value: units.SecondsOrDash(s.WindowS)},
 	}
 	if s.MaxInFlight > 0 {
-		d.Cards = append(d.Cards, card{Label: "in flight cap", Value: strconv.Itoa(s.MaxInFlight)})
+		d.Cards = append(d.Cards, card{Label: "in flight cap", Value: inFlightText(s)})
 	}
 	conf := ""
 	if s.Confidence > 0 {

@@ -84,7 +84,7 @@ func writeMarkdown(b *bufio.Writer, rep *Report) error {
 		{"window", units.SecondsOrDash(s.WindowS)},
 	}
 	if s.MaxInFlight > 0 {
-		rows = append(rows, []string{"in flight cap", strconv.Itoa(s.MaxInFlight)})
+		rows = append(rows, []string{"in flight cap", inFlightText(s)})
 	}
 	rows = append(rows,
 		[]string{"algorithm", algorithmText(s)},

@@ -146,7 +146,7 @@ func writeTable(w *bufio.Writer, rep *Report, opt RenderOptions) error {
 	t.field("burst", burstText(s))
 	t.field("window", units.SecondsOrDash(s.WindowS))
 	if s.MaxInFlight > 0 {
-		t.field("in flight cap", strconv.Itoa(s.MaxInFlight))
+		t.field("in flight cap", inFlightText(s))
 	}
 	t.field("algorithm", algorithmText(s))
 	t.field("advertised", advertisedText(rep.Advertised))
@@ -504,4 +504,13 @@ func fmtTime(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// inFlightText is a cap on requests in flight as the server counts it,
+// and as this client must, when its round trip makes that more.
+func inFlightText(s estimate.Summary) string {
+	if s.ClientInFlight > s.MaxInFlight {
+		return fmt.Sprintf("%d at the server (%d from this client, over its round trip)", s.MaxInFlight, s.ClientInFlight)
+	}
+	return strconv.Itoa(s.MaxInFlight)
 }
