@@ -105,10 +105,14 @@ func (e *estimator) fromModels(m models) bool {
 	cfg := best.best.cfg
 	service := v.meanService()
 	alg := algorithmOf(best.kind)
+	unsure := false
 	if best.kind == limiter.TokenBucket {
-		if q, ok := queueOf(v, cfg); ok {
+		switch q, verdict := queueOf(v, cfg); verdict {
+		case isQueue:
 			cfg, alg = q, AlgorithmQueue
 			m.share[alg] = m.share[AlgorithmTokenBucket]
+		case undecided:
+			unsure = true
 		}
 	}
 	rate := rateOf(cfg, service)
@@ -153,6 +157,11 @@ func (e *estimator) fromModels(m models) bool {
 	e.satOK = float64(v.admitted)
 	rel := (hi - lo) / 2 / max(rate, 1e-9)
 	e.base = m.share[alg] * fitQuality(best.best.miss, v.refused) * min(1, max(0.3, 1.1-2*rel))
+	if unsure {
+		// A queue admits as the bucket does; only its waits tell it apart.
+		e.base = min(e.base, 0.5)
+		e.reason("a queue of %d would admit the same requests; the time at the server is too noisy to tell whether admitted requests waited their turn", max(0, cfg.Burst-1))
+	}
 	e.reason("replayed on the %d requests the limiter decided about, as it saw them (each arriving %s after it was sent, give or take %s), %s predicts all but %d outcomes: %s",
 		len(v.arrive), units.Seconds(v.oneWay.Seconds()), units.Seconds(v.spread.Seconds()), describe(cfg), best.best.miss, units.Rate(rate))
 	if best.kind == limiter.Concurrency {
@@ -254,13 +263,22 @@ func serviceSpread(v *view) float64 {
 	return math.Sqrt(ss/float64(len(v.service)-1)) / mean
 }
 
+// What the time at the server says of a bucket fit.
+const (
+	isBucket  = iota // admitted requests did not wait
+	isQueue          // they waited their turn
+	undecided        // the backend's own latency hides which
+)
+
 // queueOf checks a bucket fit for nginx's queue: there an admitted request
 // waits its turn, so the time it spends at the server grows with the
 // tokens in use when it arrived, one interval each. It returns the queue
-// (one token less: the request being served does not wait) when the time
-// at the server rises with the predicted wait at a slope near one, clearly
-// above the noise of the backend's own latency.
-func queueOf(v *view, bucket limiter.Config) (limiter.Config, bool) {
+// (one token less: the request being served does not wait) and isQueue
+// when the time at the server rises with the predicted wait at a slope
+// near one, clearly above the noise of the backend's own latency; isBucket
+// when a slope of one is as clearly excluded, or nobody would have waited;
+// else undecided.
+func queueOf(v *view, bucket limiter.Config) (limiter.Config, int) {
 	m := limiter.NewMeter(bucket)
 	var xs, ys []float64
 	j := 0
@@ -274,15 +292,18 @@ func queueOf(v *view, bucket limiter.Config) (limiter.Config, bool) {
 		}
 	}
 	if len(xs) < 10 || slices.Max(xs) < 0.005 {
-		return bucket, false
+		return bucket, isBucket
 	}
 	slope, se := regress(xs, ys)
-	if slope < 0.6 || slope > 1.4 || slope < 4*se {
-		return bucket, false
+	switch {
+	case slope >= 0.6 && slope <= 1.4 && slope >= 4*se:
+		q := bucket
+		q.Kind, q.Burst = limiter.Queue, max(0, bucket.Burst-1)
+		return q, isQueue
+	case math.Abs(slope-1) > 4*se:
+		return bucket, isBucket
 	}
-	q := bucket
-	q.Kind, q.Burst = limiter.Queue, max(0, bucket.Burst-1)
-	return q, true
+	return bucket, undecided
 }
 
 // regress fits y = a + b·x and returns b and its standard error.
