@@ -68,7 +68,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 	x := &experiments{e: e, next: next, hot: hot, cold: cold, done: map[string]int{}}
 	for range maxExperiments {
 		a, ok := estimate.Assess(e.input())
-		if !ok || a.Decided(pr.Precision) && x.done[expSaturate] > 0 && x.covered(a) {
+		if !ok || a.Decided(pr.Precision) && x.held > 0 && x.covered(a) {
 			return nil
 		}
 		more, err := x.run(ctx, a)

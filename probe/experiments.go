@@ -27,7 +27,8 @@ type experiments struct {
 	next      func() int
 	hot, cold evidence.Step // the ramp's first throttled step; the burst from idle
 	done      map[string]int
-	saturated time.Duration // time spent in saturation experiments
+	saturated time.Duration // time spent in saturation experiments that were refused
+	held      int           // saturation experiments that were refused: that saturated
 }
 
 // covered reports whether saturation has held long enough for the lead's
@@ -71,7 +72,7 @@ func (x *experiments) run(ctx context.Context, a estimate.Assessment) (bool, err
 		return true, x.e.saturateRandom(ctx, x.next, x.hot)
 	case cap && rival && x.done[expWorkers] < 2:
 		return x.workers(ctx, a)
-	case lead.Algorithm == estimate.AlgorithmLockout && x.done[expSaturate] > 0 && x.done[expCreep] == 0:
+	case lead.Algorithm == estimate.AlgorithmLockout && x.held > 0 && x.done[expCreep] == 0:
 		x.done[expCreep]++
 		return false, x.e.creep(ctx, x.next, x.hot, float64(x.cold.OK), x.satRate(lead))
 	case window && bucket && x.done[expIdle] == 0:
@@ -127,7 +128,12 @@ func (x *experiments) saturate(ctx context.Context, a estimate.Assessment) (bool
 		d = max(d, min(4*pr.Step, time.Duration(2.5*w*float64(time.Second))))
 	}
 	st, ok, err := x.e.send(ctx, stepSpec{index: x.next(), phase: evidence.PhaseSaturate, rate: x.satRate(lead), duration: d})
-	x.saturated += time.Duration(st.DurationS * float64(time.Second))
+	if st.Throttled > 0 {
+		// Unrefused, the step was under the limit: it says the lead is
+		// too low, not that the limit held.
+		x.held++
+		x.saturated += time.Duration(st.DurationS * float64(time.Second))
+	}
 	return ok, err
 }
 
