@@ -415,21 +415,8 @@ func slopeThrough(xs, ys []float64, x0 float64) float64 {
 		}
 		return ys[len(ys)-1] / (xs[len(xs)-1] - x0)
 	}
-	var mx, my float64
-	for i := range xs {
-		mx += xs[i]
-		my += ys[i]
-	}
-	mx, my = mx/n, my/n
-	var sxy, sxx float64
-	for i := range xs {
-		sxy += (xs[i] - mx) * (ys[i] - my)
-		sxx += (xs[i] - mx) * (xs[i] - mx)
-	}
-	if sxx == 0 {
-		return 0
-	}
-	return sxy / sxx
+	slope, _ := regress(xs, ys)
+	return slope
 }
 
 func stddev(v []float64) float64 {
