@@ -92,7 +92,7 @@ func memoryTable(ctx context.Context, e *env, o options) int {
 	if e.sustained > 0 {
 		rate = math.Max(1000, math.Min(rate, math.Floor(0.6*e.sustained/1000)*1000))
 	}
-	bin, err := e.binary(ctx)
+	bin, err := e.timedBinary(ctx)
 	if err != nil {
 		fmt.Fprintf(w, "\nerror: %v\n", err)
 		return 1
@@ -100,10 +100,6 @@ func memoryTable(ctx context.Context, e *env, o options) int {
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(w, "\nerror: %v\n", err)
-		return 1
-	}
-	if _, err := os.Stat(timeBin); err != nil {
-		fmt.Fprintf(w, "\nerror: %s is missing; run bench/setup.sh (Debian package time)\n", timeBin)
 		return 1
 	}
 	timeOut := filepath.Join(e.tmp, "time.out")
@@ -250,4 +246,13 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// timedBinary is the limitprobe binary, for a table that measures it with
+// GNU time, which it checks is there.
+func (e *env) timedBinary(ctx context.Context) (string, error) {
+	if _, err := os.Stat(timeBin); err != nil {
+		return "", fmt.Errorf("%s is missing; run bench/setup.sh (Debian package time)", timeBin)
+	}
+	return e.binary(ctx)
 }

@@ -27,13 +27,9 @@ func simulateTable(ctx context.Context, e *env, _ options) int {
 	if e.quick {
 		sizes = sizes[:1]
 	}
-	bin, err := e.binary(ctx)
+	bin, err := e.timedBinary(ctx)
 	if err != nil {
 		fmt.Fprintf(w, "\nerror: %v\n", err)
-		return 1
-	}
-	if _, err := os.Stat(timeBin); err != nil {
-		fmt.Fprintf(w, "\nerror: %s is missing; run bench/setup.sh (Debian package time)\n", timeBin)
 		return 1
 	}
 	rep := filepath.Join(e.tmp, "bucket-report.json")
