@@ -279,6 +279,9 @@ const (
 // when a slope of one is as clearly excluded, or nobody would have waited;
 // else undecided.
 func queueOf(v *view, bucket limiter.Config) (limiter.Config, int) {
+	if bucket.Burst <= 1 {
+		return bucket, isBucket // a queue of none: nobody waits
+	}
 	m := limiter.NewMeter(bucket)
 	var xs, ys []float64
 	j := 0
