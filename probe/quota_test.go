@@ -172,8 +172,8 @@ func TestQuotaGitHub403(t *testing.T) {
 // began within silenceCut (10 s) of a boundary would see the window reopen
 // during auto's recovery polls and be read as a short window.
 func TestQuotaUnadvertised(t *testing.T) {
-	if testing.Short() || raceDetector {
-		t.Skip("waits out two windows of two minutes; bounds a burst's overshoot, which -race makes (make test runs it without)")
+	if testing.Short() {
+		t.Skip("waits out two windows of two minutes")
 	}
 	const spec = "algorithm=fixed-window,limit=500,window=2m"
 	t.Run("whole share", func(t *testing.T) {
@@ -205,9 +205,6 @@ func TestQuotaUnadvertised(t *testing.T) {
 // TestQuotaOutright: strategy quota with the whole share spends an
 // advertised quota and waits for its reset; with less it only checks it.
 func TestQuotaOutright(t *testing.T) {
-	if raceDetector {
-		t.Skip("bounds a burst's overshoot, which -race makes (make test runs it without)")
-	}
 	t.Parallel()
 	const spec = "algorithm=fixed-window,limit=40,window=65s,window_start=first-use,headers=ietf"
 	t.Run("whole share", func(t *testing.T) {
