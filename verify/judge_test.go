@@ -15,8 +15,8 @@ func TestSummarize(t *testing.T) {
 	ms := time.Millisecond
 	d := Demand{RPS: 4, Duration: 2 * time.Second, Deadline: time.Second, Clients: 2}
 	recs := []record{
-		{client: 0, fate: fateOK, attempts: 1, arrival: 0, lastStart: 0, done: 10 * ms},
-		{client: 1, fate: fateOK, attempts: 3, throttled: 2, arrival: 100 * ms, lastStart: 400 * ms, done: 420 * ms},
+		{client: 0, fate: fateOK, attempts: 1, arrival: 0, lastStart: 0, done: 10 * ms, sending: 10 * ms},
+		{client: 1, fate: fateOK, attempts: 3, throttled: 2, arrival: 100 * ms, lastStart: 400 * ms, done: 420 * ms, sending: 60 * ms},
 		{client: 0, fate: fateShed, arrival: 500 * ms, done: 1500 * ms},
 		{client: 1, fate: fateGaveUp, attempts: 2, throttled: 2, arrival: 600 * ms, lastStart: 900 * ms, done: 900 * ms},
 		{client: 0, fate: fateError, attempts: 1, arrival: 700 * ms, lastStart: 700 * ms, done: 710 * ms},
@@ -45,6 +45,7 @@ func TestSummarize(t *testing.T) {
 		{"retries per request", got.RetriesPerRequest, want.RetriesPerRequest},
 		{"goodput (2 successes within the 2 s demand)", got.GoodputRPS, want.GoodputRPS},
 		{"demand met", got.DemandMet, want.DemandMet},
+		{"attempt time (70 ms over 8 attempts)", got.AttemptMS, 8.8},
 		{"added p50 (0, 0, 300 ms)", got.AddedLatencyMS.P50, 0},
 		{"added max", got.AddedLatencyMS.Max, 300},
 		{"end-to-end p50 (10, 110, 320 ms)", got.LatencyMS.P50, 110},
@@ -87,6 +88,7 @@ func TestJudge(t *testing.T) {
 	tests := []struct {
 		name        string
 		demand      float64
+		durationS   float64
 		policies    []PolicyResult
 		judged      bool
 		pass        bool
@@ -132,6 +134,27 @@ func TestJudge(t *testing.T) {
 			judged:   true, pass: false, regime: RegimeOver, failedCheck: "goodput",
 		},
 		{
+			name: "over: a cap in flight is judged by what it carries at the attempt time measured", demand: 75,
+			policies: []PolicyResult{
+				{Name: "recommended", Requests: 1500, SentSuccessRatio: 1, GoodputRPS: 29, MaxInFlight: 9, AttemptMS: 300}, // 30/s
+				pr("none", 0.67, 0.67, 0.33, 50)},
+			judged: true, pass: true, regime: RegimeOver,
+		},
+		{
+			name: "over: a cap in flight that carries the sustainable rate but delivers less fails", demand: 75,
+			policies: []PolicyResult{
+				{Name: "recommended", Requests: 1500, SentSuccessRatio: 1, GoodputRPS: 40, MaxInFlight: 9, AttemptMS: 100}, // 90/s
+				pr("none", 0.67, 0.67, 0.33, 50)},
+			judged: true, pass: false, regime: RegimeOver, failedCheck: "goodput",
+		},
+		{
+			name: "over: no answer can come before the first attempt's time", demand: 75, durationS: 3,
+			policies: []PolicyResult{
+				{Name: "recommended", Requests: 225, SentSuccessRatio: 1, GoodputRPS: 39, AttemptMS: 300}, // 45/s over 2.7 of 3 s
+				pr("none", 0.67, 0.67, 0.33, 50)},
+			judged: true, pass: true, regime: RegimeOver,
+		},
+		{
 			name: "over: sent requests that fail count", demand: 75,
 			policies: []PolicyResult{pr("recommended", 0.58, 0.95, 0, 44), pr("none", 0.67, 0.67, 0.33, 50)},
 			judged:   true, pass: false, regime: RegimeOver, failedCheck: "success of sent",
@@ -149,7 +172,7 @@ func TestJudge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := &Verification{DemandRPS: tt.demand, SustainableRPS: 45, LimitRPS: 50, Policies: tt.policies}
+			v := &Verification{DemandRPS: tt.demand, DurationS: tt.durationS, SustainableRPS: 45, LimitRPS: 50, Policies: tt.policies}
 			vd := Judge(v)
 			if vd.Judged != tt.judged || vd.Pass != tt.pass || vd.Regime != tt.regime {
 				t.Errorf("got judged %v, pass %v, regime %s; want %v, %v, %s\n%s\n%+v", vd.Judged, vd.Pass, vd.Regime, tt.judged, tt.pass, tt.regime, vd.Sentence, vd.Checks)

@@ -12,12 +12,13 @@ import (
 // and canceled requests (an interrupt) are not counted. wall is how long
 // the run took. It is a pure function.
 func summarize(p Policy, recs []record, d Demand, wall time.Duration) PolicyResult {
-	res := PolicyResult{Name: p.Name, Settings: p.Settings, WallS: wall.Seconds()}
+	res := PolicyResult{Name: p.Name, Settings: p.Settings, MaxInFlight: p.MaxInFlight, WallS: wall.Seconds()}
 	n := d.clients()
 	perReq := make([]int64, n)
 	perOK := make([]int64, n)
 	var e2e, added []float64
 	var first, inWindow int64
+	var sending time.Duration
 	for _, r := range recs {
 		if r.fate == fatePending || r.fate == fateCanceled {
 			continue
@@ -25,6 +26,7 @@ func summarize(p Policy, recs []record, d Demand, wall time.Duration) PolicyResu
 		res.Requests++
 		res.Attempts += int64(r.attempts)
 		res.Throttled += int64(r.throttled)
+		sending += r.sending
 		if r.attempts > 0 {
 			first++
 		}
@@ -55,6 +57,9 @@ func summarize(p Policy, recs []record, d Demand, wall time.Duration) PolicyResu
 		res.SuccessRatio = float64(res.Succeeded) / q
 		res.ThrottledPerRequest = float64(res.Throttled) / q
 		res.RetriesPerRequest = float64(res.Attempts-first) / q
+	}
+	if res.Attempts > 0 {
+		res.AttemptMS = round1(ms(sending) / float64(res.Attempts))
 	}
 	if sent := res.Requests - res.Shed; sent > 0 {
 		res.SentSuccessRatio = float64(res.Succeeded) / float64(sent)

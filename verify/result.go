@@ -92,6 +92,11 @@ type PolicyResult struct {
 	// LatencyMS is the end-to-end latency of successful requests, from
 	// arrival to response, milliseconds.
 	LatencyMS evidence.Latency `json:"latency_ms"`
+	// AttemptMS is the mean time of an attempt, from its send to its
+	// answer, throttled ones included, milliseconds.
+	AttemptMS float64 `json:"attempt_ms"`
+	// MaxInFlight is the policy's cap on attempts in flight; 0 for none.
+	MaxInFlight int `json:"max_in_flight,omitempty"`
 	// GoodputRPS is successful responses per second received while the
 	// demand lasted.
 	GoodputRPS float64 `json:"goodput_rps"`
@@ -109,6 +114,16 @@ type PolicyResult struct {
 	AttemptCapReached bool `json:"attempt_cap_reached"`
 	// WallS is how long the policy ran, its drain included, seconds.
 	WallS float64 `json:"wall_s"`
+}
+
+// CarriedRPS is what the policy's cap on attempts in flight carries at the
+// attempt time measured (Little's law): MaxInFlight ÷ AttemptMS. It is 0
+// without a cap or a measured attempt.
+func (p PolicyResult) CarriedRPS() float64 {
+	if p.MaxInFlight <= 0 || p.AttemptMS <= 0 {
+		return 0
+	}
+	return float64(p.MaxInFlight) * 1000 / p.AttemptMS
 }
 
 // Verdict is the CI gate of a verification: does the recommended policy

@@ -43,6 +43,7 @@ type record struct {
 	arrival             time.Duration // dispatched
 	lastStart           time.Duration // the last attempt began
 	done                time.Duration // the fate was known
+	sending             time.Duration // its attempts' time from send to answer, summed
 }
 
 // runner runs one policy against one target.
@@ -193,16 +194,7 @@ func (r *runner) request(parent context.Context, rec *record, start time.Time, r
 		}
 		return fateGaveUp
 	}
-	// The client's queue (pacing, in-flight cap) lets a request go only
-	// while it has MinTimeLeft to finish, and a first attempt only within
-	// QueueShare of the deadline.
-	retryBy := deadline.Add(-r.p.MinTimeLeft)
-	firstBy := retryBy
-	if r.p.QueueShare > 0 {
-		if by := start.Add(rec.arrival + time.Duration(r.p.QueueShare*float64(r.d.Deadline))); by.Before(firstBy) {
-			firstBy = by
-		}
-	}
+	firstBy, retryBy := r.queueBy(start, rec, deadline)
 	if r.budget != nil {
 		r.budget.Request(time.Now())
 	}
@@ -226,6 +218,7 @@ func (r *runner) request(parent context.Context, rec *record, start time.Time, r
 		rec.attempts++
 		rec.lastStart = time.Since(start)
 		res := r.send(ctx)
+		rec.sending += time.Since(start) - rec.lastStart
 		if r.inFlight != nil {
 			<-r.inFlight
 		}
@@ -243,23 +236,37 @@ func (r *runner) request(parent context.Context, rec *record, start time.Time, r
 		}
 		rec.throttled++
 		r.thr.Add(1)
-		delay, ok := r.p.Delay(attempt, res.retryAfter, rnd)
-		now := time.Now()
-		if !ok || (r.budget != nil && !r.budget.AllowRetry(now)) || now.Add(delay).After(deadline) {
+		if !r.backoff(ctx, attempt, res, rnd, deadline) {
 			end(fateGaveUp)
 			return
 		}
-		if delay > 0 {
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				end(fateGaveUp)
-				return
-			}
+	}
+}
+
+// queueBy is how long the client's queue (pacing, in-flight cap) may hold
+// a request: each attempt only while MinTimeLeft remains before the
+// deadline, the first only within QueueShare of it.
+func (r *runner) queueBy(start time.Time, rec *record, deadline time.Time) (first, retry time.Time) {
+	retry = deadline.Add(-r.p.MinTimeLeft)
+	first = retry
+	if r.p.QueueShare > 0 {
+		if by := start.Add(rec.arrival + time.Duration(r.p.QueueShare*float64(r.d.Deadline))); by.Before(first) {
+			first = by
 		}
 	}
+	return first, retry
+}
+
+// backoff sleeps the policy's delay after a throttled attempt and reports
+// whether the request goes on: not when the policy is out of retries, the
+// retry budget is spent, the delay would pass the deadline, or ctx ends.
+func (r *runner) backoff(ctx context.Context, attempt int, res attemptResult, rnd *rand.Rand, deadline time.Time) bool {
+	delay, ok := r.p.Delay(attempt, res.retryAfter, rnd)
+	now := time.Now()
+	if !ok || (r.budget != nil && !r.budget.AllowRetry(now)) || now.Add(delay).After(deadline) {
+		return false
+	}
+	return delay <= 0 || sleep(ctx, delay) == nil
 }
 
 type attemptResult struct {
