@@ -103,107 +103,132 @@ func (c *chart) html() string {
 	return b.String()
 }
 
-func (c *chart) svg() string {
-	plotW := chartW - chartLeft - c.right()
-	plotH := float64(chartH - chartTop - chartBottom)
-	xMax := c.xMax
-	if xMax <= 0 {
-		xMax = 1
+// frame maps a chart's data to the SVG's coordinates.
+type frame struct {
+	plotW, plotH             float64
+	xMax, xStep, yMax, yStep float64
+	X, Y, Y2                 func(float64) float64
+}
+
+func (c *chart) frame() frame {
+	f := frame{plotW: chartW - chartLeft - c.right(), plotH: float64(chartH - chartTop - chartBottom), xMax: c.xMax}
+	if f.xMax <= 0 {
+		f.xMax = 1
 	}
-	yData := 0.0
+	f.yStep, f.yMax = niceAxis(c.leftMax() * 1.05)
+	f.xStep, _ = niceAxis(f.xMax)
+	f.X = func(x float64) float64 { return chartLeft + x/f.xMax*f.plotW }
+	f.Y = func(y float64) float64 { return chartTop + f.plotH - y/f.yMax*f.plotH }
+	f.Y2 = func(y float64) float64 { return chartTop + f.plotH - y/c.y2Max*f.plotH }
+	return f
+}
+
+// leftMax is the largest value drawn against the left axis.
+func (c *chart) leftMax() float64 {
+	var m float64
 	for _, s := range c.series {
 		if s.right {
 			continue
 		}
 		for _, p := range s.pts {
 			if !math.IsNaN(p.y) {
-				yData = max(yData, p.y)
+				m = max(m, p.y)
 			}
 		}
 	}
 	for _, h := range c.hlines {
-		yData = max(yData, h.y)
+		m = max(m, h.y)
 	}
 	for _, sg := range c.segments {
-		yData = max(yData, sg.y0, sg.y1)
+		m = max(m, sg.y0, sg.y1)
 	}
-	yStep, yMax := niceAxis(yData * 1.05)
-	xStep, _ := niceAxis(xMax)
+	return m
+}
 
-	X := func(x float64) float64 { return chartLeft + x/xMax*plotW }
-	Y := func(y float64) float64 { return chartTop + plotH - y/yMax*plotH }
-	Y2 := func(y float64) float64 { return chartTop + plotH - y/c.y2Max*plotH }
-
+func (c *chart) svg() string {
+	f := c.frame()
 	var b strings.Builder
 	fmt.Fprintf(&b, "<svg viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\" xmlns=\"http://www.w3.org/2000/svg\">\n",
 		chartW, chartH, html.EscapeString(c.title))
-	// Grid and axes.
+	c.writeAxes(&b, f)
+	c.writeSteps(&b, f)
+	c.writeData(&b, f)
+	b.WriteString("</svg>\n")
+	return b.String()
+}
+
+// writeAxes draws the grid, the axes and their labels.
+func (c *chart) writeAxes(b *strings.Builder, f frame) {
+	X, Y, Y2, plotW, plotH := f.X, f.Y, f.Y2, f.plotW, f.plotH
 	b.WriteString("<g class=\"grid\">")
-	for y := 0.0; y <= yMax+yStep/1e6; y += yStep {
-		fmt.Fprintf(&b, "<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>", f1(chartLeft), f1(Y(y)), f1(chartLeft+plotW), f1(Y(y)))
+	for y := 0.0; y <= f.yMax+f.yStep/1e6; y += f.yStep {
+		fmt.Fprintf(b, "<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>", f1(chartLeft), f1(Y(y)), f1(chartLeft+plotW), f1(Y(y)))
 	}
 	b.WriteString("</g>\n<g class=\"axis\">")
-	for y := 0.0; y <= yMax+yStep/1e6; y += yStep {
-		fmt.Fprintf(&b, "<text x=\"%s\" y=\"%s\" text-anchor=\"end\">%s</text>", f1(chartLeft-6), f1(Y(y)+4), units.Num(y))
+	for y := 0.0; y <= f.yMax+f.yStep/1e6; y += f.yStep {
+		fmt.Fprintf(b, "<text x=\"%s\" y=\"%s\" text-anchor=\"end\">%s</text>", f1(chartLeft-6), f1(Y(y)+4), units.Num(y))
 	}
-	for x := 0.0; x <= xMax+xStep/1e6; x += xStep {
-		fmt.Fprintf(&b, "<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>", f1(X(x)), f1(chartTop+plotH), f1(X(x)), f1(chartTop+plotH+4))
-		fmt.Fprintf(&b, "<text x=\"%s\" y=\"%s\" text-anchor=\"middle\">%s</text>", f1(X(x)), f1(chartTop+plotH+17), units.Num(x))
+	for x := 0.0; x <= f.xMax+f.xStep/1e6; x += f.xStep {
+		fmt.Fprintf(b, "<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>", f1(X(x)), f1(chartTop+plotH), f1(X(x)), f1(chartTop+plotH+4))
+		fmt.Fprintf(b, "<text x=\"%s\" y=\"%s\" text-anchor=\"middle\">%s</text>", f1(X(x)), f1(chartTop+plotH+17), units.Num(x))
 	}
 	if c.y2Label != "" {
 		for i := 0; i <= 4; i++ {
 			v := c.y2Max * float64(i) / 4
-			fmt.Fprintf(&b, "<text x=\"%s\" y=\"%s\">%s</text>", f1(chartLeft+plotW+6), f1(Y2(v)+4), html.EscapeString(c.y2Format(v)))
+			fmt.Fprintf(b, "<text x=\"%s\" y=\"%s\">%s</text>", f1(chartLeft+plotW+6), f1(Y2(v)+4), html.EscapeString(c.y2Format(v)))
 		}
-		fmt.Fprintf(&b, "<text class=\"label\" transform=\"translate(%s %s) rotate(90)\" text-anchor=\"middle\">%s</text>",
+		fmt.Fprintf(b, "<text class=\"label\" transform=\"translate(%s %s) rotate(90)\" text-anchor=\"middle\">%s</text>",
 			f1(chartW-8), f1(chartTop+plotH/2), html.EscapeString(c.y2Label))
 	}
-	fmt.Fprintf(&b, "<line class=\"base\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>", f1(chartLeft), f1(chartTop+plotH), f1(chartLeft+plotW), f1(chartTop+plotH))
-	fmt.Fprintf(&b, "<text class=\"label\" x=\"%s\" y=\"%d\" text-anchor=\"middle\">%s</text>", f1(chartLeft+plotW/2), chartH-6, html.EscapeString(orText(c.xLabel, "time since start (s)")))
-	fmt.Fprintf(&b, "<text class=\"label\" transform=\"translate(16 %s) rotate(-90)\" text-anchor=\"middle\">%s</text>",
+	fmt.Fprintf(b, "<line class=\"base\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>", f1(chartLeft), f1(chartTop+plotH), f1(chartLeft+plotW), f1(chartTop+plotH))
+	fmt.Fprintf(b, "<text class=\"label\" x=\"%s\" y=\"%d\" text-anchor=\"middle\">%s</text>", f1(chartLeft+plotW/2), chartH-6, html.EscapeString(orText(c.xLabel, "time since start (s)")))
+	fmt.Fprintf(b, "<text class=\"label\" transform=\"translate(16 %s) rotate(-90)\" text-anchor=\"middle\">%s</text>",
 		f1(chartTop+plotH/2), html.EscapeString(c.yLabel))
 	b.WriteString("</g>\n")
+}
 
-	// Step boundaries, labelled with the step number (thinned when crowded).
-	if len(c.vlines) > 0 {
-		every := (len(c.vlines) + 19) / 20
-		b.WriteString("<g class=\"steps\">")
-		for i, v := range c.vlines {
-			fmt.Fprintf(&b, "<line x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%s\"/>", f1(X(v.x)), chartTop, f1(X(v.x)), f1(chartTop+plotH))
-			if i%every == 0 {
-				fmt.Fprintf(&b, "<text x=\"%s\" y=\"%d\">%s</text>", f1(X(v.x)+3), chartTop-6, html.EscapeString(v.label))
-			}
-		}
-		b.WriteString("</g>\n")
+// writeSteps draws step boundaries, labelled with the step number (thinned
+// when crowded).
+func (c *chart) writeSteps(b *strings.Builder, f frame) {
+	if len(c.vlines) == 0 {
+		return
 	}
+	every := (len(c.vlines) + 19) / 20
+	b.WriteString("<g class=\"steps\">")
+	for i, v := range c.vlines {
+		fmt.Fprintf(b, "<line x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%s\"/>", f1(f.X(v.x)), chartTop, f1(f.X(v.x)), f1(chartTop+f.plotH))
+		if i%every == 0 {
+			fmt.Fprintf(b, "<text x=\"%s\" y=\"%d\">%s</text>", f1(f.X(v.x)+3), chartTop-6, html.EscapeString(v.label))
+		}
+	}
+	b.WriteString("</g>\n")
+}
 
-	// Areas first, so lines draw over them.
-	for _, s := range c.series {
-		if !s.area {
-			continue
-		}
-		yf := Y
+// writeData draws the series (areas first, so lines draw over them), then
+// the reference segments and lines.
+func (c *chart) writeData(b *strings.Builder, f frame) {
+	yOf := func(s series) func(float64) float64 {
 		if s.right {
-			yf = Y2
+			return f.Y2
 		}
-		fmt.Fprintf(&b, "<path class=\"area %s\" d=\"%s\"/>\n", s.class, areaPath(s.pts, X, yf, yf(0)))
+		return f.Y
 	}
 	for _, s := range c.series {
-		yf := Y
-		if s.right {
-			yf = Y2
+		if s.area {
+			yf := yOf(s)
+			fmt.Fprintf(b, "<path class=\"area %s\" d=\"%s\"/>\n", s.class, areaPath(s.pts, f.X, yf, yf(0)))
 		}
-		fmt.Fprintf(&b, "<path class=\"line %s\" d=\"%s\"><title>%s</title></path>\n", s.class, linePath(s.pts, X, yf), html.EscapeString(s.name))
+	}
+	for _, s := range c.series {
+		fmt.Fprintf(b, "<path class=\"line %s\" d=\"%s\"><title>%s</title></path>\n", s.class, linePath(s.pts, f.X, yOf(s)), html.EscapeString(s.name))
 	}
 	for _, sg := range c.segments {
-		fmt.Fprintf(&b, "<line class=\"ref %s\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>\n", c.segmentsClass, f1(X(sg.x0)), f1(Y(sg.y0)), f1(X(sg.x1)), f1(Y(sg.y1)))
+		fmt.Fprintf(b, "<line class=\"ref %s\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>\n", c.segmentsClass, f1(f.X(sg.x0)), f1(f.Y(sg.y0)), f1(f.X(sg.x1)), f1(f.Y(sg.y1)))
 	}
 	for _, h := range c.hlines {
-		fmt.Fprintf(&b, "<line class=\"ref %s\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"><title>%s</title></line>\n",
-			h.class, f1(chartLeft), f1(Y(h.y)), f1(chartLeft+plotW), f1(Y(h.y)), html.EscapeString(h.label))
+		fmt.Fprintf(b, "<line class=\"ref %s\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"><title>%s</title></line>\n",
+			h.class, f1(chartLeft), f1(f.Y(h.y)), f1(chartLeft+f.plotW), f1(f.Y(h.y)), html.EscapeString(h.label))
 	}
-	b.WriteString("</svg>\n")
-	return b.String()
 }
 
 // linePath draws pts as one path, broken where y is NaN.
