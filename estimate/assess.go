@@ -1,7 +1,6 @@
 package estimate
 
 import (
-	"math"
 	"time"
 
 	"limitprobe/limiter"
@@ -16,6 +15,9 @@ type Assessment struct {
 	// OneWay is the estimated delay to the limiter; Service the mean time
 	// an admitted request spent at the server.
 	OneWay, Service time.Duration
+	// Timing is the spread, seconds, of a request's moment at the limiter
+	// about where the fit puts it.
+	Timing float64
 	// Admitted and Refused count the requests the limiter decided about.
 	Admitted, Refused int
 }
@@ -31,6 +33,13 @@ type Candidate struct {
 	Behind float64
 	// Share is its algorithm's share of the evidence.
 	Share float64
+	// Miss counts the outcomes its best fit gets wrong; Blurred is set
+	// when a network's timing noise (a millisecond or more; a loopback's
+	// is the generator's tens of microseconds) covers a tenth of its
+	// capacity or more (see blur): there likelihoods rule out less than
+	// they claim.
+	Miss    int
+	Blurred bool
 }
 
 // Ruled is where a candidate counts as ruled out, in BIC units behind the
@@ -47,7 +56,7 @@ func Assess(in Input) (Assessment, bool) {
 	if !ok {
 		return Assessment{}, false
 	}
-	a := Assessment{OneWay: m.v.oneWay, Service: m.v.meanService(), Admitted: m.v.admitted, Refused: m.v.refused}
+	a := Assessment{OneWay: m.v.oneWay, Service: m.v.meanService(), Timing: m.v.timing, Admitted: m.v.admitted, Refused: m.v.refused}
 	for _, f := range m.fits {
 		if f.kind == limiter.None {
 			continue
@@ -55,20 +64,9 @@ func Assess(in Input) (Assessment, bool) {
 		c := Candidate{Algorithm: algorithmOf(f.kind), Config: f.best.cfg, RateRPS: rateOf(f.best.cfg, a.Service),
 			Behind: f.bic - m.fits[0].bic}
 		c.Share = m.share[c.Algorithm]
-		lo, hi := c.RateRPS, c.RateRPS
-		for _, n := range f.near {
-			for _, cap := range []int{n.capacity, n.tieLo, n.tieHi} {
-				if f.kind == limiter.Concurrency || cap == n.capacity {
-					r := rateOf(withCapacity(n.cfg, cap), a.Service)
-					lo, hi = math.Min(lo, r), math.Max(hi, r)
-				}
-			}
-		}
-		if f.kind == limiter.Concurrency && len(m.v.service) > 1 {
-			// The mean service time is known to its standard error.
-			rel := serviceSpread(m.v) / math.Sqrt(float64(len(m.v.service)))
-			lo, hi = math.Min(lo, c.RateRPS*(1-2*rel)), math.Max(hi, c.RateRPS*(1+2*rel))
-		}
+		c.Miss = f.best.miss
+		c.Blurred = m.v.timing >= 1e-3 && blur(f.best.cfg, c.RateRPS, m.v.timing) >= 0.1
+		lo, hi := m.band(f)
 		c.Band = Band{Low: lo, High: hi}
 		a.Candidates = append(a.Candidates, c)
 	}
@@ -79,18 +77,23 @@ func Assess(in Input) (Assessment, bool) {
 func (a Assessment) Lead() Candidate { return a.Candidates[0] }
 
 // Rivals are the candidates of other algorithms than the lead's that are
-// not ruled out. A sliding log whose window is the service time is no
-// rival to a cap on requests in flight of the same size: with even
-// service times the two admit alike (see models.canonical).
+// not ruled out. Behind a blurred lead the likelihoods rule out less than
+// they claim: a candidate that gets at most a third more outcomes wrong
+// stays a rival (a cap of 32 behind 50±20 ms of jitter got 300 wrong, a
+// fixed window of its service time 260). A sliding log whose window is the
+// service time is no rival to a cap on requests in flight of the same
+// size: with even service times the two admit alike (see
+// models.canonical).
 func (a Assessment) Rivals() []Candidate {
 	var out []Candidate
 	lead := a.Lead()
 	seen := map[string]bool{lead.Algorithm: true}
 	for _, c := range a.Candidates[1:] {
-		if lead.Config.Kind == limiter.Concurrency && sameAsCap(c.Config, lead.Config.MaxInFlight, a.Service) {
+		if lead.Config.Kind == limiter.Concurrency && sameAsCap(c.Config, lead.Config.MaxInFlight, a.Service, a.Timing) {
 			continue
 		}
-		if c.Behind < Ruled && !seen[c.Algorithm] {
+		near := lead.Blurred && 3*c.Miss <= 4*lead.Miss+15
+		if (c.Behind < Ruled || near) && !seen[c.Algorithm] {
 			seen[c.Algorithm] = true
 			out = append(out, c)
 		}

@@ -116,21 +116,14 @@ func (e *estimator) fromModels(m models) bool {
 		}
 	}
 	rate := rateOf(cfg, service)
-	lo, hi := rate, rate
-	for _, n := range best.near {
-		r := rateOf(n.cfg, service)
-		if best.kind == limiter.Concurrency {
-			// Every capacity in the tie predicts as well.
-			r = rateOf(withCapacity(n.cfg, n.tieLo), service)
-			lo = min(lo, r)
-			r = rateOf(withCapacity(n.cfg, n.tieHi), service)
-		}
-		lo, hi = min(lo, r), max(hi, r)
-	}
-	if best.kind == limiter.Concurrency && len(v.service) > 1 {
-		// The mean service time is known to its standard error.
-		rel := serviceSpread(v) / math.Sqrt(float64(len(v.service)))
-		lo, hi = min(lo, rate*(1-2*rel)), max(hi, rate*(1+2*rel))
+	lo, hi := m.band(best)
+	if best.kind == limiter.Lockout {
+		// Every window in the band has a phase that locks the client out
+		// when it was: the best of them is chance. Its middle is the
+		// estimate, each end a few per cent off it at most.
+		rate = math.Sqrt(lo * hi)
+		cfg.Window = dur(float64(cfg.Limit) / rate)
+		lo, hi = min(lo, rate/1.015), max(hi, rate*1.015)
 	}
 	// Timing noise the fit only approximates: when requests move through
 	// the capacity faster than the timing resolves (rate × timing against
@@ -156,7 +149,7 @@ func (e *estimator) fromModels(m models) bool {
 	s.Model = modelOf(cfg, service)
 	e.satOK = float64(v.admitted)
 	rel := (hi - lo) / 2 / max(rate, 1e-9)
-	e.base = m.share[alg] * fitQuality(best.best.miss, v.refused) * min(1, max(0.3, 1.1-2*rel))
+	e.base = m.share[alg] * fitQuality(best.best.miss, v.refused) * e.withinPrecision(rel)
 	if unsure {
 		// A queue admits as the bucket does; only its waits tell it apart.
 		e.base = min(e.base, 0.5)
@@ -165,6 +158,10 @@ func (e *estimator) fromModels(m models) bool {
 	e.reason("replayed on the %d requests the limiter decided about, as it saw them (each arriving %s after it was sent, give or take %s), %s predicts all but %d outcomes: %s",
 		len(v.arrive), units.Seconds(v.oneWay.Seconds()), units.Seconds(v.spread.Seconds()), describe(cfg), best.best.miss, units.Rate(rate))
 	if best.kind == limiter.Concurrency {
+		if best.read > 0 {
+			e.reason("the replay's best cap is %d, which is what a cap of %d reads as through this timing noise (its arrivals, admitted by such a cap and blurred alike, fitted again)",
+				best.read, cfg.MaxInFlight)
+		}
 		e.reason("effective limit %d in flight ÷ %s mean service time = %s; slower requests lower it, so cap concurrency rather than rate",
 			cfg.MaxInFlight, units.Seconds(service.Seconds()), units.Rate(rate))
 		if s.ClientInFlight > cfg.MaxInFlight {
@@ -180,29 +177,71 @@ func (e *estimator) fromModels(m models) bool {
 	return true
 }
 
+// band is the range of rates that explain the run about as well as a
+// family's best fit: those of its near fits (every capacity in a tie, for
+// a cap on requests in flight) and, for a cap, the standard error of the
+// mean service time. More of the same evidence narrows it (see blur for
+// what does not).
+func (m models) band(f familyFit) (lo, hi float64) {
+	v := m.v
+	service := v.meanService()
+	rate := rateOf(f.best.cfg, service)
+	lo, hi = rate, rate
+	for _, n := range f.near {
+		r := rateOf(n.cfg, service)
+		if f.kind == limiter.Concurrency {
+			r = rateOf(withCapacity(n.cfg, n.tieLo), service)
+			lo = min(lo, r)
+			r = rateOf(withCapacity(n.cfg, n.tieHi), service)
+		}
+		lo, hi = min(lo, r), max(hi, r)
+	}
+	if f.kind == limiter.Concurrency && len(v.service) > 1 {
+		rel := serviceSpread(v) / math.Sqrt(float64(len(v.service)))
+		lo, hi = min(lo, rate*(1-2*rel)), max(hi, rate*(1+2*rel))
+	}
+	return lo, hi
+}
+
 // canonical puts first, among explanations that admit alike, the one a
 // report should name. When every admitted request spends the same time at
 // the server, a cap of N in flight admits exactly as a sliding log of N per
 // that time does: a winning log of that size is read as the cap, the
 // common limiter of the two (text-generation-inference's router, Stripe's
 // endpoint concurrency). A sliding log of one per W admits exactly as a
-// bucket of one at 1/W does: it is read as the bucket.
+// bucket of one at 1/W does: it is read as the bucket. A queue of N (a
+// bucket whose admitted requests wait their turn) holds at most N + 1 at
+// the server, so a cap of about that many admits as it does, with a
+// parameter less; the waits tell them apart: when the bucket that admits
+// as well predicts each admitted request's wait (see queueOf), it is read
+// as the queue (nginx's limit_req with a burst and no nodelay).
 func (m *models) canonical() {
 	best := m.fits[0]
-	if best.kind != limiter.SlidingLog {
-		return
-	}
-	first := func(i int, alg string) {
+	first := func(i int, alg, from string) {
 		f := m.fits[i]
 		m.fits = append([]familyFit{f}, append(m.fits[:i:i], m.fits[i+1:]...)...)
-		m.share[alg] += m.share[AlgorithmSlidingWindow]
-		m.share[AlgorithmSlidingWindow] = 0
+		m.share[alg] += m.share[from]
+		m.share[from] = 0
 	}
-	for i, f := range m.fits {
-		if f.kind == limiter.Concurrency && sameAsCap(best.best.cfg, f.best.capacity, m.v.meanService()) {
-			first(i, AlgorithmConcurrency)
+	if best.kind == limiter.Concurrency {
+		for i, f := range m.fits {
+			if f.kind != limiter.TokenBucket {
+				continue
+			}
+			if _, verdict := queueOf(m.v, f.best.cfg); verdict == isQueue && f.best.miss <= best.best.miss+1 {
+				first(i, AlgorithmTokenBucket, AlgorithmConcurrency)
+			}
 			return
 		}
+	}
+	for i, f := range m.fits {
+		if f.kind == limiter.Concurrency && sameAsCap(best.best.cfg, f.best.capacity, m.v.meanService(), m.v.timing) {
+			first(i, AlgorithmConcurrency, AlgorithmSlidingWindow)
+			return
+		}
+	}
+	if best.kind != limiter.SlidingLog {
+		return
 	}
 	if cfg := best.best.cfg; cfg.Limit <= 1 && cfg.Window > 0 {
 		b := limiter.Config{Kind: limiter.TokenBucket, Rate: 1 / cfg.Window.Seconds(), Burst: 1}
@@ -219,11 +258,21 @@ func (m *models) canonical() {
 
 func abs(x int) int { return max(x, -x) }
 
-// sameAsCap reports whether cfg is a sliding log that admits as a cap of n
-// in flight does: n per the mean service time, within 5% and one request.
-func sameAsCap(cfg limiter.Config, n int, service time.Duration) bool {
+// sameAsCap reports whether cfg is a sliding window (log or counter) that
+// admits as a cap of n in flight does: n per the mean service time, within
+// 5% and one request, or within what the timing noise blurs (timing,
+// seconds: the spread of a request's moment at the limiter): two spreads
+// of a pair of moments in the window, and the requests that pass in one in
+// the count. Behind
+// 50±20 ms each way a cap of 32 at 200 ms fits best as 29 per 179 ms.
+func sameAsCap(cfg limiter.Config, n int, service time.Duration, timing float64) bool {
 	s := service.Seconds()
-	return cfg.Kind == limiter.SlidingLog && s > 0 && math.Abs(cfg.Window.Seconds()-s) <= 0.05*s && abs(cfg.Limit-n) <= 1
+	if (cfg.Kind != limiter.SlidingLog && cfg.Kind != limiter.SlidingCounter) || s <= 0 {
+		return false
+	}
+	pair := timing * math.Sqrt2
+	moves := int(math.Round(float64(n) / s * pair))
+	return math.Abs(cfg.Window.Seconds()-s) <= max(0.05*s, 2*pair) && abs(cfg.Limit-n) <= max(1, moves)
 }
 
 // fitQuality discounts a family's share of the evidence by how much of

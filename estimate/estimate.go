@@ -39,6 +39,10 @@ type Input struct {
 	// them. With them the estimate replays limiter models on what the
 	// server saw (fitModels).
 	Requests *evidence.Requests
+	// Precision is the relative error within which the limit counts as
+	// right (the probe's precision); 0 for 3%. The confidence is the
+	// chance of that and of the algorithm's name.
+	Precision float64
 }
 
 // Onset returns the lowest offered rate, requests per second, among the
@@ -122,6 +126,9 @@ type estimator struct {
 	base  float64         // algorithm-specific confidence before data factors
 	// satOK counts the successes the effective limit was measured from.
 	satOK float64
+	// spaced is set when the limit was read from Poisson goodput of a
+	// limiter without burst (see spacing), which timing jitter leaves be.
+	spaced bool
 }
 
 func newEstimator(in Input) *estimator {
@@ -252,10 +259,19 @@ func (e *estimator) fitted() bool {
 	if !ok {
 		return false
 	}
-	prev := e.sum
+	prev, prevBase := e.sum, e.base
 	e.sum = Summary{Limited: true, OnsetRPS: prev.OnsetRPS, Reasons: prev.Reasons[:min(1, len(prev.Reasons))]}
 	if !e.fromModels(m) {
 		e.sum = prev
+		return false
+	}
+	if best := m.fits[0].best.cfg; e.spaced && capacityOf(best) <= 2 && blur(best, rateOf(best, m.v.meanService()), m.v.timing) >= 0.5 {
+		// The timing noise covers the slot the replay would place each
+		// request in; Poisson goodput does not depend on it.
+		fit := describe(best)
+		e.sum, e.base = prev, prevBase
+		e.reason("replayed, %s fits as well as the timing allows: each request's moment at the limiter is known to %s, about the slot itself, so the goodput of Poisson arrivals, which no jitter changes, gives the rate",
+			fit, units.Seconds(m.v.timing))
 		return false
 	}
 	e.sum.Confidence = round2(e.base)
@@ -273,6 +289,9 @@ func (e *estimator) models() (models, bool) {
 	sd := seeds{rate: e.sum.EffectiveLimitRPS}
 	if e.sum.WindowS > 0 {
 		sd.windows = append(sd.windows, e.sum.WindowS)
+		if e.sum.Algorithm == AlgorithmLockout {
+			sd.lockout = e.sum.WindowS
+		}
 	}
 	if sd.rate <= 0 {
 		for _, st := range e.in.Steps {
@@ -299,6 +318,7 @@ func (e *estimator) models() (models, bool) {
 	}
 	for _, r := range append([]float64{sd.rate}, sd.rates...) {
 		sd.windows = append(sd.windows, cold/r)
+		sd.allowances = append(sd.allowances, cold/r)
 	}
 	if rec, ok := e.recovery(); ok {
 		sd.windows = append(sd.windows, rec.DurationS)
@@ -389,13 +409,27 @@ func (e *estimator) finishConfidence() {
 	}
 	if s.EffectiveLimitRPS > 0 && s.EffectiveLimitBand.High > 0 {
 		rel := (s.EffectiveLimitBand.High - s.EffectiveLimitBand.Low) / 2 / s.EffectiveLimitRPS
-		c *= min(1, max(0.4, 1.1-2*rel))
+		c *= e.withinPrecision(rel)
 	}
 	if c < 0.3 && s.Algorithm != AlgorithmUnknown && e.satOK < 10 {
 		e.reason("only %s successes under saturation: too few to name the algorithm", units.Num(e.satOK))
 		s.Algorithm = AlgorithmUnknown
 	}
 	s.Confidence = round2(min(1, max(0, c)))
+}
+
+// withinPrecision is the chance that the true limit lies within the
+// input's precision of the estimate, the band's relative half-width rel
+// read as two standard errors: 0.95 when the band is the precision.
+func (e *estimator) withinPrecision(rel float64) float64 {
+	if rel <= 0 {
+		return 1
+	}
+	p := e.in.Precision
+	if p <= 0 {
+		p = 0.03
+	}
+	return math.Erf(p / (rel / 2) / math.Sqrt2)
 }
 
 // advertisedCheck compares the advertised quota, as a rate, with the band.

@@ -554,8 +554,10 @@ func TestEstimateAccuracy(t *testing.T) {
 			if w.burst >= 0 && math.Abs(float64(s.Burst-w.burst)) > max(2, 0.1*float64(w.burst)) {
 				t.Errorf("burst: got %d, want %d ±max(2, 10%%)", s.Burst, w.burst)
 			}
-			if s.Algorithm != w.alg || s.Confidence < 0.6 {
-				t.Errorf("algorithm: got %s at confidence %g, want %s at ≥ 0.6\n%s", s.Algorithm, s.Confidence, w.alg, strings.Join(s.Reasons, "\n"))
+			// Above what a wrong name may claim (0.5); a band wider than
+			// ±3% rightly lowers it toward that.
+			if s.Algorithm != w.alg || s.Confidence <= 0.5 {
+				t.Errorf("algorithm: got %s at confidence %g, want %s above 0.5\n%s", s.Algorithm, s.Confidence, w.alg, strings.Join(s.Reasons, "\n"))
 			}
 			if w.windowS > 0 && !within(s.WindowS, w.windowS, 0.05) {
 				t.Errorf("window: got %g s, want %g s", s.WindowS, w.windowS)

@@ -37,6 +37,9 @@ type familyFit struct {
 	// parameters the evidence cannot tell apart from it.
 	near []scan
 	bic  float64
+	// read is the cap in flight the fit itself found, when timing noise
+	// made it read another (see deblurCap); 0 otherwise.
+	read int
 }
 
 // seeds are where the parameter search starts: a rate and a window from
@@ -45,6 +48,12 @@ type seeds struct {
 	rate    float64   // requests per second
 	rates   []float64 // other likely rates: steady goodputs of saturated steps
 	windows []float64 // likely windows, seconds
+	// lockout is the window a lockout's creep read, seconds; 0 without.
+	lockout float64
+	// allowances are the windows in which what passed from idle is spent
+	// at the likely rates, seconds: where a lockout's window lies when the
+	// coarse search leads elsewhere.
+	allowances []float64
 }
 
 // fitFamily searches a family's parameters around the seeds for the most
@@ -75,6 +84,28 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 		searchWindow(try, f.kind, sd.windows, nil, false, len(sc.v.arrive))
 	default:
 		searchWindow(try, f.kind, sd.windows, sc.v.resumptions(24), true, len(sc.v.arrive))
+		if f.kind == limiter.Lockout && len(all) > 0 {
+			// Within 30% of the creep's window, or else within a factor
+			// of 2.5 of the best found so far: without the creep's, the
+			// coarse search can miss the window by more than half (a
+			// lockout of 100 per 5 s read 205 per 12.1 s).
+			w, f := sd.lockout, 1.3
+			if w <= 0 {
+				w, f = windowOf(slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) }).cfg), 2.5
+			}
+			searched := [][2]float64{{w / f, w * f}}
+			searchLockout(try, w, f, len(sc.v.arrive), sc.v.lastRefusal())
+			// The coarse search can lead to a window three times too long
+			// (a lockout of 100 per 5 s read 245 per 17.6 s): around each
+			// allowance's window outside the ranges searched too.
+			for _, g := range sd.allowances {
+				if g <= 0 || slices.ContainsFunc(searched, func(r [2]float64) bool { return g >= r[0] && g <= r[1] }) {
+					continue
+				}
+				searched = append(searched, [2]float64{g / 1.3, g * 1.3})
+				searchLockout(try, g, 1.3, len(sc.v.arrive), sc.v.lastRefusal())
+			}
+		}
 	}
 	ff.best = slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) })
 	for _, s := range all {
@@ -82,7 +113,29 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 			ff.near = append(ff.near, s)
 		}
 	}
+	if f.kind == limiter.Concurrency {
+		ff.deblur(sc.v)
+	}
 	return ff
+}
+
+// deblur moves a cap's fit, and its near ones, to the cap that reads as
+// it through v's timing noise. How well it explains the run is the fit's.
+func (ff *familyFit) deblur(v *view) {
+	c := deblurCap(v, ff.best.capacity)
+	d := c - ff.best.capacity
+	if d == 0 {
+		return
+	}
+	ff.read = ff.best.capacity
+	move := func(s *scan) {
+		s.capacity, s.tieLo, s.tieHi = s.capacity+d, s.tieLo+d, s.tieHi+d
+		s.cfg = withCapacity(s.cfg, s.capacity)
+	}
+	move(&ff.best)
+	for i := range ff.near {
+		move(&ff.near[i])
+	}
 }
 
 // searchRate scans bucket rates: 3% apart from a quarter to four times the
@@ -181,6 +234,69 @@ func searchWindow(try func(limiter.Config) scan, kind limiter.Kind, seeds []floa
 			}
 		}
 	}
+}
+
+// searchLockout scans windows from w/f to w·f (w the one a lockout's creep
+// read, or the best so far), about 0.65% apart, each at phases a hundredth
+// of it apart (fewer for a long run). A creep pins the moment the client
+// was locked out, which a range of windows explains, each with the phase
+// that puts its boundaries right: the search must find them all for the
+// band to hold them (see fromModels, which reports the middle of that
+// range). The likelihood is sharp in both (a lockout of 100 per 5 s behind
+// a slow backend read 102 per 5.39 s on the grid alone), so around the
+// best four of the grid windows 0.2% apart within 4% are tried at phases a
+// thousandth apart. A change of window moves its boundaries by as much
+// times the windows gone by: each keeps the boundary nearest anchor (the
+// last refusal, where the creep locked) in place.
+func searchLockout(try func(limiter.Config) scan, w, f float64, n int, anchor time.Duration) {
+	phases := max(10, int(100*min(1, float64(thinned/10)/float64(max(1, n)))))
+	var grid []scan
+	for _, x := range geometric(w/f, w*f, int(math.Round(math.Log(f*f)/0.0065))) {
+		W := dur(x)
+		for k := range phases {
+			grid = append(grid, try(limiter.Config{Kind: limiter.Lockout, Window: W, Phase: W * time.Duration(k) / time.Duration(phases)}))
+		}
+	}
+	slices.SortFunc(grid, func(a, b scan) int { return cmp.Compare(b.ll, a.ll) })
+	var tops []limiter.Config
+	for _, s := range grid {
+		if len(tops) == 4 || math.IsInf(s.ll, -1) {
+			break
+		}
+		if !slices.ContainsFunc(tops, func(c limiter.Config) bool { return sameLockout(c, s.cfg) }) {
+			tops = append(tops, s.cfg)
+		}
+	}
+	for _, c := range tops {
+		// Windows change with their boundary nearest the anchor kept.
+		b := c.Phase + c.Window*((anchor-c.Phase+c.Window/2)/c.Window)
+		for j := -20; j <= 20; j++ {
+			W := dur(windowOf(c) * (1 + 0.002*float64(j)))
+			for m := -10; m <= 10; m++ {
+				p := (b + W*time.Duration(m)/1000) % W
+				try(limiter.Config{Kind: limiter.Lockout, Window: W, Phase: (p + W) % W})
+			}
+		}
+	}
+}
+
+// lastRefusal is when the last refusal reached the limiter.
+func (v *view) lastRefusal() time.Duration {
+	for i := len(v.arrive) - 1; i >= 0; i-- {
+		if !v.ok[i] {
+			return v.arrive[i]
+		}
+	}
+	return 0
+}
+
+// sameLockout reports whether two lockouts are close enough that refining
+// around one covers the other: windows within 0.6%, phases within 1% of the
+// window.
+func sameLockout(a, b limiter.Config) bool {
+	w := windowOf(a)
+	d := math.Abs(a.Phase.Seconds() - b.Phase.Seconds())
+	return math.Abs(windowOf(b)/w-1) < 0.006 && min(d, w-d) < 0.01*w
 }
 
 // resumptions are up to n arrivals, spread over the run, that were admitted

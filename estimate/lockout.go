@@ -196,7 +196,9 @@ func (e *estimator) lockoutLimit(rate, lo, hi float64) {
 // would count n requests at run time t from the timeline's requests (sent,
 // whatever their outcome), averaged over the phase of its windows: a
 // request τ seconds old weighs 1 − (τ/W)²/2 within one window and
-// (2 − τ/W)²/2 within two. ok is false when no W up to t reaches n.
+// (2 − τ/W)²/2 within two. W may be longer than the run so far: a burst
+// from idle that spent the allowance still counts 5 s later in a window of
+// 6 s. ok is false when no W up to 4t reaches n.
 func CounterWindow(tl evidence.Timeline, t, n float64) (float64, bool) {
 	res := tl.ResolutionS
 	if res <= 0 || n <= 0 || t <= 0 {
@@ -218,7 +220,7 @@ func CounterWindow(tl evidence.Timeline, t, n float64) (float64, bool) {
 		}
 		return c
 	}
-	lo, hi := res, t
+	lo, hi := res, 4*t
 	if count(hi) < n {
 		return 0, false
 	}

@@ -171,6 +171,7 @@ func (e *estimator) spacing() bool {
 			units.Seconds(1/fromSlot), intList(slotSteps), units.Rate(fromSlot), units.Rate(fromGoodput))
 	}
 	e.reason("evenly paced clients get less than r: of two requests closer than %s, the second is refused", units.Seconds(1/rate))
+	e.spaced = true
 	e.base = 0.85
 	if len(gs) < 2 {
 		e.base = 0.6 // the model was not checked at a second rate

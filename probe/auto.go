@@ -68,7 +68,7 @@ func (e *engine) runAuto(ctx context.Context) error {
 	x := &experiments{e: e, next: next, hot: hot, cold: cold, done: map[string]int{}}
 	for range maxExperiments {
 		a, ok := estimate.Assess(e.input())
-		if !ok || a.Decided(pr.Precision) && x.held > 0 && x.covered(a) {
+		if !ok || (a.Decided(pr.Precision) || x.exhausted(a)) && x.held > 0 && x.covered(a) {
 			return nil
 		}
 		more, err := x.run(ctx, a)
@@ -112,7 +112,8 @@ func (e *engine) ramp(ctx context.Context, next func() int, prev evidence.Step) 
 // input is what the run has measured so far, as the estimator reads it.
 func (e *engine) input() estimate.Input {
 	return estimate.Input{Steps: e.rec.done, Timeline: e.rec.timeline(time.Now()), Advertised: e.rec.adv,
-		Threshold: e.sc.Probe.Threshold, MaxOfferedRPS: float64(e.sc.Probe.Max), Requests: &e.rec.reqs}
+		Threshold: e.sc.Probe.Threshold, MaxOfferedRPS: float64(e.sc.Probe.Max), Requests: &e.rec.reqs,
+		Precision: e.sc.Probe.Precision}
 }
 
 // saturateRandom measures a limiter without burst with Poisson arrivals:
@@ -201,9 +202,13 @@ func (e *engine) lockSpan(st evidence.Step, allowance float64) float64 {
 // rate changes little within a window, so the lock comes when about the
 // allowance was sent in the last window, which Estimate reads from the
 // timeline. Then hold the rate of the lock for one and a half spans: a
-// window would reopen, a lockout stays shut. A window that reopens was
-// longer than the saturation step before could show: saturate at satRate
-// for four step lengths to measure it.
+// window would reopen (requests pass after a refusal), a lockout stays
+// shut. A window that reopens was longer than the saturation step before
+// could show: saturate at satRate for four step lengths to measure it.
+// Last, poll until a request passes:
+// a lockout held at rate h with R = L/W lets one through W·(1 − R/h) after
+// the refusals stop, which pins the window that the creep trades against
+// the count (100 per 5 s and 196 per 11.7 s both lock a creep alike).
 func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, allowance, satRate float64) error {
 	pr := e.sc.Probe
 	span := e.lockSpan(hot, allowance)
@@ -228,10 +233,24 @@ func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, 
 	hold := min(float64(pr.Max), from+slope*st.FirstThrottleS)
 	st, ok, err = e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseCreep, rate: hold,
 		duration: min(secs(1.5*span), 4*pr.Step)})
-	if !ok || err != nil || float64(st.OK) <= max(2, 0.05*allowance) {
+	if !ok || err != nil {
 		return err
 	}
-	_, _, err = e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseSaturate, rate: satRate, duration: 4 * pr.Step})
+	// Requests that passed after the hold's first refusal: a window
+	// reopened. Those before it passed while the count still fell short.
+	reopened := st.OK
+	if st.FirstThrottleS >= 0 {
+		reopened -= st.OKBeforeThrottle
+	}
+	if float64(reopened) > max(2, 0.05*allowance) {
+		st, ok, err = e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseSaturate, rate: satRate, duration: 4 * pr.Step})
+		if !ok || err != nil {
+			return err
+		}
+	}
+	if st.Throttled > 0 {
+		_, _, err = e.recover(ctx, next)
+	}
 	return err
 }
 

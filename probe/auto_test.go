@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"limitprobe/estimate"
+	"limitprobe/evidence"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
 	"limitprobe/units"
@@ -31,9 +32,10 @@ func TestAutoFindsTheTruth(t *testing.T) {
 		{"fixed window", "algorithm=fixed-window,limit=20,window=2s", 100, "", -1, 0},
 		{"sliding log", "algorithm=sliding-log,limit=50,window=5s", 100, "sliding-window", 5, 0},
 		{"sliding counter", "algorithm=sliding-counter,limit=50,window=5s", 100, "sliding-window", 5, 0},
-		// Where the counter's windows fall against the creep moves the
-		// lock by a few per cent either way.
-		{"lockout", "algorithm=lockout,limit=100,window=5s", 200, "lockout", -1, 0.1},
+		{"lockout", "algorithm=lockout,limit=100,window=5s", 200, "lockout", -1, 0},
+		// A creep locks alike for 100 per 5 s and 196 per 11.7 s; the poll
+		// after it tells them apart.
+		{"lockout before a slow backend", "algorithm=lockout,limit=100,window=5s,latency=lognormal:300ms,1929ms", 200, "lockout", -1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +63,14 @@ func TestAutoFindsTheTruth(t *testing.T) {
 				for _, st := range run.Steps {
 					t.Logf("step %d %s: offered %.1f/s, %d sent, %d ok, %d throttled in %.2f s, first throttle at %.3f s",
 						st.Index+1, st.Phase, st.OfferedRPS, st.Requests, st.OK, st.Throttled, st.DurationS, st.FirstThrottleS)
+				}
+			}
+			if tt.wantAlgo == "lockout" {
+				if !within(s.WindowS, truth.WindowS, 0.1) {
+					t.Errorf("window %.3g s, want %.3g s ±10%%", s.WindowS, truth.WindowS)
+				}
+				if last := run.Steps[len(run.Steps)-1]; last.Phase != evidence.PhaseRecover || last.OK == 0 {
+					t.Errorf("last step %s with %d ok, want the poll that waits out the lockout", last.Phase, last.OK)
 				}
 			}
 			if tt.wantAlgo == "concurrency" && s.MaxInFlight != truth.MaxInFlight {

@@ -75,7 +75,8 @@ func (e *engine) conclude(run *Run, err error) error {
 	run.Inconclusive = e.inconclusive(run)
 	if run.Inconclusive == "" {
 		run.Summary = estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
-			Threshold: e.sc.Probe.Threshold, MaxOfferedRPS: float64(e.sc.Probe.Max), Requests: run.Requests, Quota: run.Quota})
+			Threshold: e.sc.Probe.Threshold, MaxOfferedRPS: float64(e.sc.Probe.Max), Requests: run.Requests, Quota: run.Quota,
+			Precision: e.sc.Probe.Precision})
 		return err
 	}
 	run.Summary = estimate.Summary{Algorithm: estimate.AlgorithmUnknown, Reasons: []string{run.Inconclusive}}

@@ -33,22 +33,45 @@ type experiments struct {
 
 // covered reports whether saturation has held long enough for the lead's
 // window, if it has one, to come round twice: fewer windows let its length
-// trade against where its boundaries fall.
+// trade against where its boundaries fall. A lockout needs its creep: a
+// client shut out says how much it sent, not over how long; a limiter
+// without burst its Poisson arrivals (see noBurst).
 func (x *experiments) covered(a estimate.Assessment) bool {
+	if x.noBurst(a.Lead(), a.OneWay) && x.done[expPoisson] == 0 {
+		return false
+	}
 	w := a.Lead().Config.Window
 	switch a.Lead().Config.Kind {
-	case limiter.FixedWindow, limiter.SlidingLog, limiter.SlidingCounter, limiter.Lockout:
+	case limiter.Lockout:
+		return x.done[expCreep] > 0
+	case limiter.FixedWindow, limiter.SlidingLog, limiter.SlidingCounter:
 		return x.saturated >= 2*w || x.saturated >= 4*x.e.sc.Probe.Step
 	}
 	return true
+}
+
+// exhausted reports whether a lead that the timing noise blurs (see
+// estimate.Candidate) has met every experiment that could tell it from
+// its rivals: more saturation does not sharpen what the network blurs.
+func (x *experiments) exhausted(a estimate.Assessment) bool {
+	lead := a.Lead()
+	if !lead.Blurred {
+		return false
+	}
+	_, cap := a.Has(estimate.AlgorithmConcurrency)
+	_, bucket := a.Has(estimate.AlgorithmTokenBucket)
+	window := x.window(a) > 0
+	rival := bucket || window || lead.Algorithm == estimate.AlgorithmQueue
+	return !(cap && rival && x.done[expWorkers] < 2) && !(window && bucket && x.done[expIdle] == 0)
 }
 
 // run sends the step that best tells apart the explanations a still
 // admits, and reports whether another may follow.
 //
 //   - A lead without burst (a bucket of one, nginx without burst) whose
-//     burst from idle passed at most three requests: Poisson arrivals,
-//     since evenly paced steps measure their own timing jitter.
+//     burst from idle passed little more than one round trip refills
+//     (noBurst): Poisson arrivals, since evenly paced steps measure their
+//     own timing jitter.
 //   - A cap on requests in flight against a rate or a window: closed-loop
 //     workers just above and below the cap seen from the client (the
 //     server's cap grown by the round trip, Little's law). A cap throttles
@@ -67,7 +90,7 @@ func (x *experiments) run(ctx context.Context, a estimate.Assessment) (bool, err
 	window := x.window(a) > 0
 	rival := bucket || window || lead.Algorithm == estimate.AlgorithmQueue
 	switch {
-	case x.noBurst(lead) && x.done[expPoisson] == 0:
+	case x.noBurst(lead, a.OneWay) && x.done[expPoisson] == 0:
 		x.done[expPoisson]++
 		return true, x.e.saturateRandom(ctx, x.next, x.hot)
 	case cap && rival && x.done[expWorkers] < 2:
@@ -83,11 +106,25 @@ func (x *experiments) run(ctx context.Context, a estimate.Assessment) (bool, err
 	return false, nil
 }
 
-// noBurst reports whether the lead is a bucket of one or two that let
-// hardly anything through from idle.
-func (x *experiments) noBurst(lead estimate.Candidate) bool {
-	return lead.Algorithm == estimate.AlgorithmTokenBucket && lead.Config.Burst <= 2 &&
-		x.cold.Throttled > 0 && x.cold.OK <= 3
+// noBurst reports whether the lead lets one or two requests through at a
+// time (a bucket of one, or a window of one or two) and hardly more passed
+// from idle than that and what refills in the round trip before the first
+// refusal came back (a bucket of one at 50/s behind 50 ms each way lets
+// about six through). Such a limiter is measured with Poisson arrivals,
+// whose goodput no timing jitter changes, before auto stops.
+func (x *experiments) noBurst(lead estimate.Candidate, oneWay time.Duration) bool {
+	var c int
+	switch cfg := lead.Config; cfg.Kind {
+	case limiter.TokenBucket, limiter.GCRA:
+		c = cfg.Burst
+	case limiter.SlidingLog, limiter.SlidingCounter, limiter.FixedWindow:
+		c = cfg.Limit
+	default:
+		return false
+	}
+	// The lead's rate may be off by half behind jitter: twice its refill.
+	refill := 2 * lead.RateRPS * 2 * oneWay.Seconds()
+	return c <= 2 && x.cold.Throttled > 0 && float64(x.cold.OK) <= 3+refill
 }
 
 // satRate is 1.3× the lead's rate (or the hot step's goodput), within max.

@@ -1,0 +1,141 @@
+package estimate
+
+import (
+	"container/heap"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"limitprobe/limiter"
+)
+
+// A cap on requests in flight fitted through timing noise reads low. A
+// refusal meets a full server, which an admission filled just before it
+// and a departure will free just after; noise moves some of those across
+// it, so its count falls. An admission meets a slot just freed and its
+// count rises. Both drift toward each other, and the capacity that best
+// splits them lies below the cap: behind 50±20 ms each way a cap of 32 at
+// 200 ms reads 30 or 31. The drift depends on the noise and on how the
+// requests came, which the run itself shows: replaying the run's arrivals
+// against caps near the fit, blurring them as the network did and fitting
+// again gives what each cap reads as; the cap whose reading matches the
+// fit is the estimate. Only caps from the fit up are tried: the drift
+// lowers a reading.
+
+// blurSeeds is how many blurred replays average each cap's reading.
+const blurSeeds = 4
+
+// deblurCap returns the cap in flight, fitted or above, that, blurred as
+// v's arrivals were, reads as v does; fitted itself when the timing is
+// sharp enough that no cap reads as another.
+func deblurCap(v *view, fitted int) int {
+	if fitted < 1 || v.timing <= 0 || len(v.service) == 0 {
+		return fitted
+	}
+	read := capReading(v)
+	best, bestGap := fitted, math.Inf(1)
+	for c := fitted; c <= fitted+4; c++ {
+		gap := math.Abs(blurredReading(v, c) - read)
+		if gap < bestGap-0.05 {
+			best, bestGap = c, gap
+		}
+	}
+	return best
+}
+
+// blurredReading is the mean cap fitted, over blurSeeds replays, to v's
+// arrivals admitted by a cap of c and seen through v's timing noise.
+func blurredReading(v *view, c int) float64 {
+	var sum float64
+	for seed := range blurSeeds {
+		b := blurred(v, c, uint64(seed))
+		sum += capReading(b)
+	}
+	return sum / blurSeeds
+}
+
+// capReading is the cap in flight v reads as, between whole numbers: the
+// top of the parabola through the log-likelihoods of the most likely cap
+// and its neighbours.
+func capReading(v *view) float64 {
+	sc := newScanner(v)
+	sc.bestMiss, sc.bestLL = math.MaxInt, math.Inf(-1)
+	cfg := limiter.Config{Kind: limiter.Concurrency}
+	c := sc.weigh(cfg).capacity
+	if c <= 1 || c >= sc.maxCap {
+		return float64(c)
+	}
+	lo, mid, hi := sc.loglik(cfg, c-1), sc.loglik(cfg, c), sc.loglik(cfg, c+1)
+	curve := lo - 2*mid + hi
+	if curve >= 0 {
+		return float64(c)
+	}
+	return float64(c) + max(-0.5, min(0.5, 0.5*(lo-hi)/curve))
+}
+
+// blurred is v's arrivals as a cap of c would have decided them, each
+// request holding a service time of v's in turn, seen through v's timing
+// noise.
+func blurred(v *view, c int, seed uint64) *view {
+	b := capView(v.arrive, func(i int) time.Duration { return v.service[i%len(v.service)] }, c, v.timing, rand.New(rand.NewPCG(seed, uint64(c))))
+	b.oneWay, b.spread = v.oneWay, v.spread
+	return b
+}
+
+// capView is the view of requests arriving at arrive (in order), decided
+// by a cap of c, request i holding service(i) when admitted, with every
+// arrival (and its departure with it) moved by a normal error of timing
+// seconds.
+func capView(arrive []time.Duration, service func(int) time.Duration, c int, timing float64, rng *rand.Rand) *view {
+	type rq struct {
+		at, service time.Duration
+		ok          bool
+	}
+	rs := make([]rq, len(arrive))
+	lim := limiter.New(limiter.Config{Kind: limiter.Concurrency, MaxInFlight: c})
+	var busy durations // departures of the admitted requests in flight
+	for i, at := range arrive {
+		for busy.Len() > 0 && busy[0] <= at {
+			lim.Done(heap.Pop(&busy).(time.Duration))
+		}
+		s := service(i)
+		ok := lim.Admit(at).OK
+		if ok {
+			heap.Push(&busy, at+s)
+		}
+		rs[i] = rq{at + dur(rng.NormFloat64()*timing), s, ok}
+	}
+	slices.SortStableFunc(rs, func(a, b rq) int { return int(a.at - b.at) })
+	b := &view{timing: timing}
+	for _, r := range rs {
+		b.arrive = append(b.arrive, r.at)
+		b.ok = append(b.ok, r.ok)
+		b.step = append(b.step, 0)
+		b.weight = append(b.weight, 1)
+		if r.ok {
+			b.admitted++
+			b.service = append(b.service, r.service)
+			b.depart = append(b.depart, r.at+r.service)
+		} else {
+			b.refused++
+		}
+	}
+	slices.Sort(b.depart)
+	b.reorder = reorderings(b.arrive, b.ok, timing*math.Sqrt2)
+	return b
+}
+
+// durations is a min-heap of moments.
+type durations []time.Duration
+
+func (h durations) Len() int           { return len(h) }
+func (h durations) Less(i, j int) bool { return h[i] < h[j] }
+func (h durations) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *durations) Push(x any)        { *h = append(*h, x.(time.Duration)) }
+func (h *durations) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

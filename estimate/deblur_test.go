@@ -1,0 +1,41 @@
+package estimate
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"limitprobe/limiter"
+)
+
+// TestDeblurCap: requests arrive at random at twice what a cap of 32 at
+// 200 ms admits, and each moment at the server is seen 12 ms off, give or
+// take. The fit alone reads below the cap; the cap that reads as the run
+// does is the cap, over several seeds.
+func TestDeblurCap(t *testing.T) {
+	const capacity = 32
+	service := 200 * time.Millisecond
+	rate := 2 * capacity / service.Seconds()
+	low := 0
+	for seed := range uint64(4) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		var arrive []time.Duration
+		for at := time.Duration(0); at < 4*time.Second; at += dur(rng.ExpFloat64() / rate) {
+			arrive = append(arrive, at)
+		}
+		v := capView(arrive, func(int) time.Duration { return service }, capacity, 0.012, rng)
+		sc := newScanner(v)
+		sc.bestMiss, sc.bestLL = math.MaxInt, math.Inf(-1)
+		fitted := sc.weigh(limiter.Config{Kind: limiter.Concurrency}).capacity
+		if fitted < capacity {
+			low++
+		}
+		if got := deblurCap(v, fitted); got != capacity {
+			t.Errorf("seed %d: fitted %d, moved to %d, want %d", seed, fitted, got, capacity)
+		}
+	}
+	if low == 0 {
+		t.Errorf("no seed's fit read below the cap: the run is not blurred as a network blurs")
+	}
+}

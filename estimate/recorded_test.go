@@ -1,0 +1,96 @@
+package estimate
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"limitprobe/evidence"
+)
+
+// recorded reads a run that auto made against a real limiter, kept in
+// testdata: its steps, timeline and every request, as the estimate reads
+// them.
+func recorded(t *testing.T, name string) Input {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run struct {
+		Steps    []evidence.Step
+		Timeline evidence.Timeline
+		Requests []evidence.Request
+	}
+	if err := json.Unmarshal(b, &run); err != nil {
+		t.Fatal(err)
+	}
+	reqs := &evidence.Requests{}
+	for _, r := range run.Requests {
+		reqs.Add(r)
+	}
+	return Input{Steps: run.Steps, Timeline: run.Timeline, Threshold: 0.01, MaxOfferedRPS: 4000, Requests: reqs}
+}
+
+// TestRecordedRuns estimates runs of auto recorded against the mock, where
+// an earlier estimator went wrong:
+//   - a cap of 32 in flight at 200 ms behind toxiproxy at 50±20 ms each way
+//     read as a sliding log of 29 per 179 ms (the times at the server
+//     carried the round trip's jitter, and a window of the service time
+//     was not read as the cap within that jitter);
+//     and two more read 31 (30.6 and 31.4 between whole numbers): a
+//     refusal's count through the jitter falls, an admission's rises,
+//     and the split between them lies below the cap (see deblurCap);
+//   - a cap of 8 at 50 ms behind the same proxy read as a sliding counter
+//     of 7 per 46 ms (a window of the service time, as above, but a
+//     counter's);
+//   - a lockout of 100 per 5 s on loopback read 21.5/s and 16.5/s, the
+//     window that best placed its phase rather than the middle of those
+//     the creep allows; behind a slow backend (log-normal, median 300 ms)
+//     one read 19/s at 0.99, as 165 per 8.7 s: the heuristics did not
+//     read a lockout, and the dense search around the coarse best did not
+//     reach 5 s; another read 102 per 5.39 s at 18.9/s, where 100 per
+//     5 s with the phase right to a few milliseconds gets fewer wrong (the
+//     grid of phases a hundredth of the window apart passed it by);
+//   - the mock's nginx preset (a queue of 20 at 10/s) on loopback read as
+//     a cap of 20 in flight at 17/s, which admits alike with a parameter
+//     less, though the waits were the queue's.
+func TestRecordedRuns(t *testing.T) {
+	tests := []struct {
+		file     string
+		algo     string
+		rate     float64 // the truth, requests per second
+		inFlight int
+		exact    bool // the cap itself, not within one
+	}{
+		{"cap32-200ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 32, false},
+		{"cap32-200ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 32, false},
+		{"cap32-200ms-toxiproxy-3.json", AlgorithmConcurrency, 160, 32, true},
+		{"cap32-200ms-toxiproxy-4.json", AlgorithmConcurrency, 160, 32, true},
+		{"cap8-50ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 8, false},
+		{"cap8-50ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 8, false},
+		{"lockout-100-per-5s-1.json", AlgorithmLockout, 20, 0, false},
+		{"lockout-100-per-5s-2.json", AlgorithmLockout, 20, 0, false},
+		{"lockout-100-per-5s-slow-backend.json", AlgorithmLockout, 20, 0, false},
+		{"lockout-100-per-5s-slow-backend-2.json", AlgorithmLockout, 20, 0, false},
+		{"nginx-preset-queue-10-per-s-burst-20.json", AlgorithmQueue, 10, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			s := Estimate(recorded(t, tt.file))
+			if s.Algorithm != tt.algo || !within(s.EffectiveLimitRPS, tt.rate, 0.05) {
+				t.Errorf("got %s %.4g/s, want %s %.4g/s ±5%%; reasons:\n%s", s.Algorithm, s.EffectiveLimitRPS, tt.algo, tt.rate, reasonsText(s))
+			}
+			if b := s.EffectiveLimitBand; b.Low > tt.rate || b.High < tt.rate {
+				t.Errorf("band %g–%g/s, want it to hold the truth %g/s", b.Low, b.High, tt.rate)
+			}
+			if tt.inFlight > 0 && abs(s.MaxInFlight-tt.inFlight) > 1 {
+				t.Errorf("got %d in flight, want %d ±1", s.MaxInFlight, tt.inFlight)
+			}
+			if tt.exact && s.MaxInFlight != tt.inFlight {
+				t.Errorf("got %d in flight, want %d", s.MaxInFlight, tt.inFlight)
+			}
+		})
+	}
+}
