@@ -26,6 +26,7 @@ type benchCase struct {
 	nginx    *nginxtest.Config // a real nginx
 	truth    float64           // effective limit, requests per second (nginx: its configured rate; a mock's comes from its Truth)
 	burst    int               // true burst; -1 when not meaningful
+	inFlight int               // a cap's requests in flight at the server; 0 for other limiters
 	algo     string            // the algorithm a right answer names
 	throttle []int
 	quick    bool   // part of BENCH_QUICK
@@ -50,17 +51,17 @@ func cases() []benchCase {
 		benchCase{name: "fixed-window 20 per 2s", mock: "algorithm=fixed-window,limit=20,window=2s", truth: 10, burst: 20, algo: "fixed-window"},
 		benchCase{name: "sliding-log 50 per 5s", mock: "algorithm=sliding-log,limit=50,window=5s", truth: 10, burst: 50, algo: "sliding-window"},
 		benchCase{name: "sliding-counter 50 per 5s", mock: "algorithm=sliding-counter,limit=50,window=5s", truth: 10, burst: 50, algo: "sliding-window"},
-		benchCase{name: "concurrency 8 @ 50ms", mock: "algorithm=concurrency,max_in_flight=8,latency=50ms", truth: 160, burst: -1, algo: "concurrency", quick: true},
-		benchCase{name: "concurrency 32 @ 50ms", mock: "algorithm=concurrency,max_in_flight=32,latency=50ms", truth: 640, burst: -1, algo: "concurrency"},
-		benchCase{name: "concurrency 8 @ 200ms", mock: "algorithm=concurrency,max_in_flight=8,latency=200ms", truth: 40, burst: -1, algo: "concurrency"},
-		benchCase{name: "concurrency 32 @ 200ms", mock: "algorithm=concurrency,max_in_flight=32,latency=200ms", truth: 160, burst: -1, algo: "concurrency"},
+		benchCase{name: "concurrency 8 @ 50ms", mock: "algorithm=concurrency,max_in_flight=8,latency=50ms", truth: 160, burst: -1, inFlight: 8, algo: "concurrency", quick: true},
+		benchCase{name: "concurrency 32 @ 50ms", mock: "algorithm=concurrency,max_in_flight=32,latency=50ms", truth: 640, burst: -1, inFlight: 32, algo: "concurrency"},
+		benchCase{name: "concurrency 8 @ 200ms", mock: "algorithm=concurrency,max_in_flight=8,latency=200ms", truth: 40, burst: -1, inFlight: 8, algo: "concurrency"},
+		benchCase{name: "concurrency 32 @ 200ms", mock: "algorithm=concurrency,max_in_flight=32,latency=200ms", truth: 160, burst: -1, inFlight: 32, algo: "concurrency"},
 		benchCase{name: "queue 50/s burst 10", mock: "algorithm=queue,rate=50/s,burst=10", truth: 50, burst: -1, algo: "queue"},
 		benchCase{name: "lockout 100 per 5s", mock: "algorithm=lockout,limit=100,window=5s", truth: 20, burst: -1, algo: "lockout"},
 		benchCase{name: "nginx 50r/s burst=20 nodelay", nginx: &nginxtest.Config{Rate: "50r/s", Burst: 20, NoDelay: true, Status: 429}, truth: 50, burst: 20, algo: "token-bucket", throttle: []int{429}, quick: true},
 		benchCase{name: "nginx 20r/s burst=5 nodelay", nginx: &nginxtest.Config{Rate: "20r/s", Burst: 5, NoDelay: true}, truth: 20, burst: 5, algo: "token-bucket", throttle: []int{503}},
 		benchCase{name: "nginx 50r/s no burst", nginx: &nginxtest.Config{Rate: "50r/s"}, truth: 50, burst: 0, algo: "token-bucket", throttle: []int{503},
 			note: "nginx counts whole milliseconds and refuses a request fewer than 20 of them after the last: random arrivals pass from 19 ms on (up to 52.6/s), dense ones one per 20 ms, evenly paced overload one per the first multiple of its spacing from 20 ms (47.6/s at 3 ms); auto tells the clock from the send times and reports 50/s"},
-		benchCase{name: "preset hf-endpoint (TGI, 128 in flight)", mock: "preset=hf-endpoint", burst: -1, algo: "concurrency"},
+		benchCase{name: "preset hf-endpoint (TGI, 128 in flight)", mock: "preset=hf-endpoint", burst: -1, inFlight: 128, algo: "concurrency"},
 		benchCase{name: "preset openai (bucket 50/s burst 100)", mock: "preset=openai", truth: 50, burst: 100, algo: "token-bucket"},
 		benchCase{name: "preset nginx (queue 10/s burst 20)", mock: "preset=nginx", truth: 10, burst: -1, algo: "queue", throttle: []int{503}},
 	)
@@ -88,6 +89,7 @@ var conditions = []condition{
 type outcome struct {
 	estimate float64
 	burst    int
+	inFlight int // the cap on requests in flight auto reports
 	algo     string
 	conf     float64 // auto's confidence
 	requests int64
@@ -98,6 +100,7 @@ type outcome struct {
 // score sums one tool's results over the cases of a condition.
 type score struct {
 	n, named, within3, within5, burstOK, burstN int
+	capOK, capN                                 int
 	absErr                                      float64
 	reqRatios, timeRatios                       []float64
 	over60                                      []string
@@ -120,8 +123,8 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 	for _, c := range conditions {
 		fmt.Fprintf(w, "- **%s**: %s\n", c.short, c.name)
 	}
-	fmt.Fprintln(w, "\nA case is **right** when auto's estimate is within ±3% of the truth and it names the algorithm; a burst is right within ±10% or ±2 requests.")
-	fmt.Fprintln(w, "\n| limiter | condition | truth | auto | err | named | confidence | burst (truth) | requests | seconds | ramp | err | requests | seconds |")
+	fmt.Fprintln(w, "\nA case is **right** when auto's estimate is within ±3% of the truth and it names the algorithm; a burst is right within ±10% or ±2 requests, a cap on requests in flight (the server's) within ±1.")
+	fmt.Fprintln(w, "\n| limiter | condition | truth | auto | err | named | confidence | burst or cap (truth) | requests | seconds | ramp | err | requests | seconds |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	tox, err := e.toxiproxy(ctx)
 	if err != nil {
@@ -162,8 +165,8 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 		if sc == nil || sc.n == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "- **%s** (%d cases): within ±3%% and named right %d; within ±5%% %d; named right %d; bursts right %d of %d; mean absolute error %.1f%%; median cost auto/ramp %.2f× requests, %.2f× time",
-			cond.short, sc.n, sc.within3, sc.within5, sc.named, sc.burstOK, sc.burstN, sc.absErr/float64(sc.n)*100, median(sc.reqRatios), median(sc.timeRatios))
+		fmt.Fprintf(w, "- **%s** (%d cases): within ±3%% and named right %d; within ±5%% %d; named right %d; bursts right %d of %d; caps in flight right (±1) %d of %d; mean absolute error %.1f%%; median cost auto/ramp %.2f× requests, %.2f× time",
+			cond.short, sc.n, sc.within3, sc.within5, sc.named, sc.burstOK, sc.burstN, sc.capOK, sc.capN, sc.absErr/float64(sc.n)*100, median(sc.reqRatios), median(sc.timeRatios))
 		if len(sc.over60) > 0 {
 			fmt.Fprintf(w, "; over 60 s: %s", strings.Join(sc.over60, ", "))
 		}
@@ -193,6 +196,13 @@ func writeRow(w io.Writer, c benchCase, cond condition, truth float64, a, b outc
 	ae, be := relErr(a.estimate, truth), relErr(b.estimate, truth)
 	named := a.algo == c.algo
 	burst := "—"
+	if c.inFlight > 0 {
+		burst = fmt.Sprintf("cap %d (%d)", a.inFlight, c.inFlight)
+		sc.capN++
+		if a.inFlight >= c.inFlight-1 && a.inFlight <= c.inFlight+1 {
+			sc.capOK++
+		}
+	}
 	if c.burst >= 0 {
 		burst = fmt.Sprintf("%d (%d)", a.burst, c.burst)
 		sc.burstN++
@@ -369,7 +379,7 @@ func runAuto(ctx context.Context, url string, c benchCase, truth float64) outcom
 	}
 	s := run.Summary
 	est := s.EffectiveLimitRPS
-	return outcome{estimate: est, burst: s.Burst, algo: s.Algorithm, conf: s.Confidence, requests: run.RequestsSent, seconds: run.DurationS}
+	return outcome{estimate: est, burst: s.Burst, inFlight: s.MaxInFlight, algo: s.Algorithm, conf: s.Confidence, requests: run.RequestsSent, seconds: run.DurationS}
 }
 
 // runRamp is the baseline: vegeta's linear pacer from start to max over
