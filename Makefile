@@ -26,16 +26,23 @@ run: build
 build:
 	$(GO) build -o $(BIN) .
 
+# Tests that -race slows past use: the estimator's fit matrices and
+# recorded runs, and auto's accuracy tables (the mock's, nginx's), run a
+# slice under -race (ten to twenty times slower there; see raceDetector in
+# estimate and probe) and whole in the race-free pass. RACEFREE runs only
+# there: the quota budget tests (-race slows the engine's reading of a
+# burst's first refusal) and auto behind toxiproxy's jitter.
+RACEFREE = TestQuotaUnadvertised|TestQuotaOutright|TestAutoBehindJitter
+WHOLE    = TestFitConditions|TestEstimateReplayNeverConfidentlyWrong|TestEstimateAccuracy|TestRecordedRuns|TestPoissonBehindJitter|TestAutoFindsTheTruth|TestNginxAuto
+
 ## test: vet plus the race-enabled test suite. Packages run one at a time
 ## (-p 1): several measure rates over loopback and must not share 2 cores.
-## The estimator's fit matrices run a slice under -race (ten times slower
-## there) and whole in the second, race-free run, as do the quota budget
-## tests (-race slows the engine's reading of a burst's first refusal);
-## then every fuzz target for TESTFUZZTIME.
+## Then the race-free pass (RACEFREE and WHOLE above), then every fuzz
+## target for TESTFUZZTIME.
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -p 1 -timeout 30m -skip '^(TestQuotaUnadvertised|TestQuotaOutright)$$' ./...
-	$(GO) test -count=1 -p 1 -run '^(TestFitConditions|TestEstimateReplayNeverConfidentlyWrong|TestEstimateAccuracy|TestQuotaUnadvertised|TestQuotaOutright)$$' ./estimate ./probe
+	$(GO) test -race -count=1 -p 1 -timeout 30m -skip '^($(RACEFREE))$$' ./...
+	$(GO) test -count=1 -p 1 -timeout 30m -run '^($(RACEFREE)|$(WHOLE))$$' ./estimate ./probe
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TESTFUZZTIME)
 
 ## bench: limitprobe against its peers, one table each (bench/main.go):

@@ -63,20 +63,24 @@ func TestRecordedRuns(t *testing.T) {
 		rate     float64 // the truth, requests per second
 		inFlight int
 		exact    bool // the cap itself, not within one
+		race     bool // fitted under -race too: a cap deblurred, a lockout, a queue
 	}{
-		{"cap32-200ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 32, false},
-		{"cap32-200ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 32, false},
-		{"cap32-200ms-toxiproxy-3.json", AlgorithmConcurrency, 160, 32, true},
-		{"cap32-200ms-toxiproxy-4.json", AlgorithmConcurrency, 160, 32, true},
-		{"cap8-50ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 8, false},
-		{"cap8-50ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 8, false},
-		{"lockout-100-per-5s-1.json", AlgorithmLockout, 20, 0, false},
-		{"lockout-100-per-5s-2.json", AlgorithmLockout, 20, 0, false},
-		{"lockout-100-per-5s-slow-backend.json", AlgorithmLockout, 20, 0, false},
-		{"lockout-100-per-5s-slow-backend-2.json", AlgorithmLockout, 20, 0, false},
-		{"nginx-preset-queue-10-per-s-burst-20.json", AlgorithmQueue, 10, 0, false},
+		{"cap32-200ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 32, false, false},
+		{"cap32-200ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 32, false, true},
+		{"cap32-200ms-toxiproxy-3.json", AlgorithmConcurrency, 160, 32, true, false},
+		{"cap32-200ms-toxiproxy-4.json", AlgorithmConcurrency, 160, 32, true, false},
+		{"cap8-50ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 8, false, false},
+		{"cap8-50ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 8, false, false},
+		{"lockout-100-per-5s-1.json", AlgorithmLockout, 20, 0, false, true},
+		{"lockout-100-per-5s-2.json", AlgorithmLockout, 20, 0, false, false},
+		{"lockout-100-per-5s-slow-backend.json", AlgorithmLockout, 20, 0, false, false},
+		{"lockout-100-per-5s-slow-backend-2.json", AlgorithmLockout, 20, 0, false, false},
+		{"nginx-preset-queue-10-per-s-burst-20.json", AlgorithmQueue, 10, 0, false, true},
 	}
 	for _, tt := range tests {
+		if raceDetector && !tt.race {
+			continue
+		}
 		t.Run(tt.file, func(t *testing.T) {
 			s := Estimate(recorded(t, tt.file))
 			if s.Algorithm != tt.algo || !within(s.EffectiveLimitRPS, tt.rate, 0.05) {
