@@ -150,8 +150,8 @@ func (x *experiments) window(a estimate.Assessment) float64 {
 }
 
 // saturate holds 1.3× the lead's rate straight after the last step, long
-// enough for about 60 admissions and for a window in play, or a lockout's,
-// to come round two and a half times (at most four step lengths).
+// enough for about 60 admissions and for a window in play to come round
+// two and a half times (at most four step lengths).
 func (x *experiments) saturate(ctx context.Context, a estimate.Assessment) (bool, error) {
 	x.done[expSaturate]++
 	pr := x.e.sc.Probe
@@ -161,13 +161,7 @@ func (x *experiments) saturate(ctx context.Context, a estimate.Assessment) (bool
 		r = x.hot.GoodputRPS
 	}
 	d := scenarios.SaturateStep(units.Rate(r), pr.Step)
-	w := x.window(a)
-	if lead.Config.Kind == limiter.Lockout {
-		// From a clear count (the last step may have ended a while ago) a
-		// lockout refuses only once a window's allowance has been sent.
-		w = max(w, lead.Config.Window.Seconds())
-	}
-	if w > 0 {
+	if w := x.window(a); w > 0 {
 		d = max(d, min(4*pr.Step, time.Duration(2.5*w*float64(time.Second))))
 	}
 	st, ok, err := x.e.send(ctx, stepSpec{index: x.next(), phase: evidence.PhaseSaturate, rate: x.satRate(lead), duration: d})
