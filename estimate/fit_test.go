@@ -203,9 +203,6 @@ func TestPoissonBehindJitter(t *testing.T) {
 	c := fitCases()[slices.IndexFunc(fitCases(), func(c fitCase) bool { return c.name == "token-bucket 50/s burst 1" })]
 	cond := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
 	for seed := uint64(1); seed <= 3; seed++ {
-		if raceDetector && seed > 1 {
-			break // -race: one seed of the three
-		}
 		s, rate := runFit(c, cond, seed)
 		if s.Algorithm != AlgorithmTokenBucket || !within(s.EffectiveLimitRPS, rate, 0.05) || s.Burst != 1 {
 			t.Errorf("seed %d: got %s %.4g/s burst %d, want token-bucket %.4g/s ±5%% burst 1; reasons:\n%s", seed, s.Algorithm, s.EffectiveLimitRPS, s.Burst, rate, reasonsText(s))
