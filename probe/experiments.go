@@ -29,7 +29,6 @@ type experiments struct {
 	done      map[string]int
 	saturated time.Duration // time spent in saturation experiments that were refused
 	held      int           // saturation experiments that were refused: that saturated
-	passed    float64       // highest rate a saturation held unrefused, requests per second
 }
 
 // covered reports whether saturation has held long enough for the lead's
@@ -153,14 +152,6 @@ func (x *experiments) window(a estimate.Assessment) float64 {
 // saturate holds 1.3× the lead's rate straight after the last step, long
 // enough for about 60 admissions and for a window in play to come round
 // two and a half times (at most four step lengths).
-//
-// After a saturation that passed unrefused it goes 15% above that one,
-// and long enough for the excess over the lead's rate to take one and a
-// half times the lead's burst: a queue or bucket that absorbed a short
-// excess must then refuse, or the lead is refuted. (nginx's queue of 20
-// at 10/s behind a slow backend let three saturations at 11.3/s of 6.9 s
-// through, each drained in the gap while the step's slowest answers came
-// back, and the run read a bucket of 22 at 8.7/s.)
 func (x *experiments) saturate(ctx context.Context, a estimate.Assessment) (bool, error) {
 	x.done[expSaturate]++
 	pr := x.e.sc.Probe
@@ -173,21 +164,12 @@ func (x *experiments) saturate(ctx context.Context, a estimate.Assessment) (bool
 	if w := x.window(a); w > 0 {
 		d = max(d, min(4*pr.Step, time.Duration(2.5*w*float64(time.Second))))
 	}
-	rate := x.satRate(lead)
-	if x.passed > 0 {
-		rate = min(float64(pr.Max), max(rate, 1.15*x.passed))
-		if b := lead.Config.Burst; b > 0 && rate > r {
-			d = max(d, min(4*pr.Step, time.Duration(1.5*float64(b)/(rate-r)*float64(time.Second))))
-		}
-	}
-	st, ok, err := x.e.send(ctx, stepSpec{index: x.next(), phase: evidence.PhaseSaturate, rate: rate, duration: d})
+	st, ok, err := x.e.send(ctx, stepSpec{index: x.next(), phase: evidence.PhaseSaturate, rate: x.satRate(lead), duration: d})
 	if st.Throttled > 0 {
-		x.held++
-		x.saturated += time.Duration(st.DurationS * float64(time.Second))
-	} else if st.Requests > 0 {
 		// Unrefused, the step was under the limit: it says the lead is
 		// too low, not that the limit held.
-		x.passed = max(x.passed, rate)
+		x.held++
+		x.saturated += time.Duration(st.DurationS * float64(time.Second))
 	}
 	return ok, err
 }
