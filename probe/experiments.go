@@ -27,9 +27,9 @@ type experiments struct {
 	next      func() int
 	hot, cold evidence.Step // the ramp's first throttled step; the burst from idle
 	done      map[string]int
-	saturated time.Duration // time spent in saturation experiments that were refused
-	held      int           // saturation experiments that were refused: that saturated
-	passed    float64       // highest rate a saturation held unrefused, requests per second
+	saturated time.Duration // time spent in saturation experiments that held
+	held      int           // saturation experiments refused in their second half: that saturated
+	passed    float64       // highest rate of a saturation that did not hold, requests per second
 }
 
 // covered reports whether saturation has held long enough for the lead's
