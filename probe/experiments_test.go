@@ -1,0 +1,72 @@
+package probe
+
+import (
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"limitprobe/estimate"
+	"limitprobe/evidence"
+	"limitprobe/limiter"
+)
+
+// A saturation holds only when refused in its second half: refusals at
+// its start spend what the step before left.
+func TestSaturationHoldsOnlyWhenRefusedLate(t *testing.T) {
+	start := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name     string
+		refusedS []float64 // when refused requests were sent, from the step's start
+		want     int64
+	}{
+		{"unrefused", nil, 0},
+		{"refused only at its start", []float64{0.1, 0.5, 1.2, 2.9}, 0},
+		{"refused late too", []float64{0.1, 3.1, 5.5}, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRecorder(start, 100*time.Millisecond, NewClassifier([]int{429}, ""))
+			begin := start.Add(2 * time.Second)
+			w := r.open(evidence.Step{Phase: evidence.PhaseSaturate, OfferedRPS: 10}, begin, begin.Add(6*time.Second), 10*time.Second)
+			for i := range 60 {
+				r.add(&vegeta.Result{Code: 200, Timestamp: begin.Add(time.Duration(i) * 100 * time.Millisecond), Latency: time.Millisecond})
+			}
+			for _, s := range tt.refusedS {
+				r.add(&vegeta.Result{Code: 429, Timestamp: begin.Add(time.Duration(s * float64(time.Second))), Latency: time.Millisecond})
+			}
+			st := w.step
+			st.DurationS = 6
+			x := &experiments{e: &engine{rec: r}}
+			if got := x.lateRefusals(st); got != tt.want {
+				t.Errorf("lateRefusals = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// Only a bucket's or queue's burst absorbs a saturation above its rate.
+func TestAbsorbedOnlyByABurstBelowThePassedRate(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		kind   limiter.Kind
+		burst  int
+		rate   float64
+		passed float64
+		want   bool
+	}{
+		{"queue with burst, passed above its rate", limiter.Queue, 20, 10, 11.3, true},
+		{"bucket with burst, passed above its rate", limiter.TokenBucket, 22, 8.7, 11.3, true},
+		{"nothing passed", limiter.Queue, 20, 10, 0, false},
+		{"passed below the lead's rate", limiter.TokenBucket, 22, 12, 11.3, false},
+		{"queue without burst", limiter.Queue, 0, 10, 11.3, false},
+		{"a window read too low", limiter.SlidingCounter, 0, 2.8, 3.6, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &experiments{passed: tt.passed}
+			lead := estimate.Candidate{Config: limiter.Config{Kind: tt.kind, Burst: tt.burst, Limit: 50}, RateRPS: tt.rate}
+			if got := x.absorbed(lead); got != tt.want {
+				t.Errorf("absorbed = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
