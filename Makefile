@@ -64,11 +64,18 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms ./...
 
 ## fuzz: every fuzz target for FUZZTIME; a name in FUZZ that matches no
-## target fails rather than fuzzing nothing
+## target fails rather than fuzzing nothing. Go 1.26's fuzz coordinator can
+## fail a target with a bare "context deadline exceeded" when FUZZTIME ends
+## (golang/go#75804, fixed in 1.27); such a run, with no failing input
+## written, is fuzzed once more rather than passed.
 fuzz:
 	@for t in $(FUZZ); do pkg=$${t%%:*}; fn=$${t##*:}; \
 	  echo "fuzz $$pkg $$fn"; \
-	  out=$$($(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) 2>&1); rc=$$?; echo "$$out"; \
+	  for try in 1 2; do \
+	    out=$$($(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) 2>&1); rc=$$?; echo "$$out"; \
+	    if [ $$rc -ne 0 ] && [ $$try -eq 1 ] && echo "$$out" | grep -q '^    context deadline exceeded$$' && ! echo "$$out" | grep -q 'Failing input written'; then \
+	      echo "fuzz $$pkg $$fn: the coordinator's deadline race (golang/go#75804), no failing input; once more"; continue; fi; \
+	    break; done; \
 	  [ $$rc -eq 0 ] || exit 1; \
 	  case "$$out" in *"no fuzz tests to fuzz"*) echo "no fuzz target $$fn in ./$$pkg"; exit 1;; esac; done
 
