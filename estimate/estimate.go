@@ -286,7 +286,7 @@ func (e *estimator) models() (models, bool) {
 	if !ok {
 		return models{}, false
 	}
-	sd := seeds{rate: e.sum.EffectiveLimitRPS}
+	sd := seeds{rate: e.sum.EffectiveLimitRPS, cold: -1}
 	if e.sum.WindowS > 0 {
 		sd.windows = append(sd.windows, e.sum.WindowS)
 		if e.sum.Algorithm == AlgorithmLockout {
@@ -313,6 +313,9 @@ func (e *estimator) models() (models, bool) {
 	// limiter took to accept again (auto's polls after its burst), which a
 	// window takes up to a whole window to do.
 	cold, ok := e.coldBurst()
+	if ok {
+		sd.cold = e.all[0].Index
+	}
 	if !ok || cold < 2 {
 		cold = max(2, float64(e.sum.Burst))
 	}
