@@ -1,0 +1,75 @@
+package probe_test
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"limitprobe/estimate"
+	"limitprobe/internal/haproxytest"
+	"limitprobe/probe"
+	"limitprobe/scenarios"
+)
+
+// startHAProxy runs haproxy with cfg for one test; it skips when haproxy
+// is not installed, except in CI where a missing haproxy is a failure.
+func startHAProxy(t *testing.T, cfg haproxytest.Config) string {
+	t.Helper()
+	if _, ok := haproxytest.Binary(); !ok {
+		if haproxytest.Required() {
+			t.Fatal("haproxy is required here (CI or LIMITPROBE_REQUIRE_HAPROXY) but not installed; .ci/run installs it")
+		}
+		t.Skip("haproxy not installed (apt-get install haproxy); CI runs this test")
+	}
+	s, err := haproxytest.Start(context.Background(), t.TempDir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s.URL
+}
+
+// auto against HAProxy's stick-table rates, sliding counters of 50 per
+// 5 s: counting what it admits, a sliding window of 10/s with 50 from
+// idle; counting every request (sc_http_req_rate, the usual recipe), a
+// client that keeps sending stays shut out, which the report calls a
+// lockout, at the same 10/s and 50.
+func TestHAProxyAuto(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  haproxytest.Config
+		alg  string
+		race bool // runs under -race too
+	}{
+		{"gpc0_rate(5s) of admitted requests", haproxytest.Config{Limit: 50, Period: 5 * time.Second}, estimate.AlgorithmSlidingWindow, true},
+		{"http_req_rate(5s) of every request", haproxytest.Config{Limit: 50, Period: 5 * time.Second, CountRefused: true}, estimate.AlgorithmLockout, false},
+	}
+	for _, tt := range tests {
+		if raceDetector && !tt.race {
+			continue
+		}
+		t.Run(tt.name, func(t *testing.T) {
+			url := startHAProxy(t, tt.cfg)
+			sc := scenario(t, url, func(sc *scenarios.Scenario) {
+				sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: 100}
+			})
+			run, err := probe.Execute(context.Background(), sc, probe.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := run.Summary
+			t.Logf("%s %.4g/s, burst %d, window %.3g s, confidence %.2f; %d requests", s.Algorithm, s.EffectiveLimitRPS, s.Burst, s.WindowS, s.Confidence, run.RequestsSent)
+			if !within(s.EffectiveLimitRPS, 10, 0.03) || s.Algorithm != tt.alg {
+				t.Errorf("got %s %.4g/s, want %s 10/s ±3%%\n%s", s.Algorithm, s.EffectiveLimitRPS, tt.alg, strings.Join(s.Reasons, "\n"))
+			}
+			if math.Abs(float64(s.Burst-50)) > 5 {
+				t.Errorf("burst %d, want 50 ±10%%", s.Burst)
+			}
+			if !within(s.WindowS, 5, 0.05) {
+				t.Errorf("window %.3g s, want 5 s ±5%%", s.WindowS)
+			}
+		})
+	}
+}
