@@ -11,6 +11,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"limitprobe/internal/haproxytest"
 	"limitprobe/internal/nginxtest"
 	"limitprobe/internal/toxitest"
 	"limitprobe/mock"
@@ -23,11 +24,12 @@ import (
 type benchCase struct {
 	name     string
 	mock     string            // mock spec; or
-	nginx    *nginxtest.Config // a real nginx
-	truth    float64           // effective limit, requests per second (nginx: its configured rate; a mock's comes from its Truth)
-	burst    int               // true burst; -1 when not meaningful
-	inFlight int               // a cap's requests in flight at the server; 0 for other limiters
-	algo     string            // the algorithm a right answer names
+	nginx    *nginxtest.Config // a real nginx; or
+	haproxy  *haproxytest.Config
+	truth    float64 // effective limit, requests per second (nginx: its configured rate; a mock's comes from its Truth)
+	burst    int     // true burst; -1 when not meaningful
+	inFlight int     // a cap's requests in flight at the server; 0 for other limiters
+	algo     string  // the algorithm a right answer names
 	throttle []int
 	quick    bool   // part of BENCH_QUICK
 	note     string // why the truth is what it is, when it needs saying
@@ -61,6 +63,10 @@ func cases() []benchCase {
 		benchCase{name: "nginx 20r/s burst=5 nodelay", nginx: &nginxtest.Config{Rate: "20r/s", Burst: 5, NoDelay: true}, truth: 20, burst: 5, algo: "token-bucket", throttle: []int{503}},
 		benchCase{name: "nginx 50r/s no burst", nginx: &nginxtest.Config{Rate: "50r/s"}, truth: 50, burst: 0, algo: "token-bucket", throttle: []int{503},
 			note: "nginx counts whole milliseconds and refuses a request fewer than 20 of them after the last: random arrivals pass from 19 ms on (up to 52.6/s), dense ones one per 20 ms, evenly paced overload one per the first multiple of its spacing from 20 ms (47.6/s at 3 ms); auto tells the clock from the send times and reports 50/s"},
+		benchCase{name: "haproxy 50 per 5s admitted", haproxy: &haproxytest.Config{Limit: 50, Period: 5 * time.Second}, truth: 10, burst: 50, algo: "sliding-window",
+			note: "HAProxy's gpc0_rate(5s), a sliding counter, incremented only past the deny rule"},
+		benchCase{name: "haproxy 50 per 5s every request", haproxy: &haproxytest.Config{Limit: 50, Period: 5 * time.Second, CountRefused: true}, truth: 10, burst: 50, algo: "lockout",
+			note: "HAProxy's sc_http_req_rate(0) gt 50, a sliding counter of every request, refused ones too: a client that goes on sending stays shut out"},
 		benchCase{name: "preset hf-endpoint (TGI, 128 in flight)", mock: "preset=hf-endpoint", burst: -1, inFlight: 128, algo: "concurrency"},
 		benchCase{name: "preset openai (bucket 50/s burst 100)", mock: "preset=openai", truth: 50, burst: 100, algo: "token-bucket"},
 		benchCase{name: "preset nginx (queue 10/s burst 20)", mock: "preset=nginx", truth: 10, burst: -1, algo: "queue", throttle: []int{503}},
@@ -319,6 +325,27 @@ func startLimiter(ctx context.Context, c benchCase, cond condition) (url string,
 		}
 		stops = append(stops, func() { os.RemoveAll(dir) })
 		s, err := nginxtest.Start(ctx, dir, ncfg)
+		if err != nil {
+			return "", c.truth, stop, err
+		}
+		stops = append(stops, s.Stop)
+		return s.URL, c.truth, stop, nil
+	}
+	if c.haproxy != nil {
+		hcfg := *c.haproxy
+		if cond.latency != "" {
+			backend, err := serve("algorithm=none,latency=" + cond.latency)
+			if err != nil {
+				return "", c.truth, stop, err
+			}
+			hcfg.Upstream = strings.TrimPrefix(backend.URL, "http://")
+		}
+		dir, err := os.MkdirTemp("", "limitprobe-bench-haproxy")
+		if err != nil {
+			return "", c.truth, stop, err
+		}
+		stops = append(stops, func() { os.RemoveAll(dir) })
+		s, err := haproxytest.Start(ctx, dir, hcfg)
 		if err != nil {
 			return "", c.truth, stop, err
 		}

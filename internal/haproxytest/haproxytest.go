@@ -47,6 +47,9 @@ type Config struct {
 	// incremented after the deny rule).
 	CountRefused bool
 	Status       int // deny_status; 0 means 429
+	// Upstream, when set (host:port), is where admitted requests are
+	// passed (a slow backend); else haproxy answers them itself.
+	Upstream string
 }
 
 // Server is a running haproxy.
@@ -132,6 +135,10 @@ func render(port int, cfg Config) string {
     http-request deny deny_status %d if { sc_gpc0_rate(0) ge %d }
     http-request sc-inc-gpc0(0)`, period, status, cfg.Limit)
 	}
+	answer := `    http-request return status 200 content-type text/plain string "ok"`
+	if cfg.Upstream != "" {
+		answer = fmt.Sprintf("    default_backend app\nbackend app\n    server app %s", cfg.Upstream)
+	}
 	return fmt.Sprintf(`global
     maxconn 4000
 defaults
@@ -142,6 +149,6 @@ defaults
 frontend api
     bind 127.0.0.1:%d
 %s
-    http-request return status 200 content-type text/plain string "ok"
-`, port, limit)
+%s
+`, port, limit, answer)
 }
