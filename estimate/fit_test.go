@@ -215,29 +215,41 @@ func TestPoissonBehindJitter(t *testing.T) {
 // loopback, after ramps at round rates and a saturation at 13.2/s, a
 // counter of 50 per 5 s whose boundary fell 0.41 s into a 100/s burst read
 // 56 per 5.6 s on the mock: window and phase predict every outcome only on
-// a needle that the coarse grid missed (see searchSplit). Under -race three
-// of the seven.
+// a needle that the coarse grid missed (see searchSplit). Each condition,
+// boundaries 0.03–0.47 s in, seeds in turn. Behind 50±20 ms the rate and
+// the name must be right, and the burst and window too unless the estimate
+// claims less than 0.8: over three seeds of each boundary there 3 of 21
+// read a long window (82 per 8.26 s at 0.64) where the code before read 14
+// of 21 wrong, some as a lockout at 50/s; on the other two conditions it
+// failed 12 of 18 (boundaries 0.1, 0.3, 0.45 s in). Under -race a third.
 func TestFitBurstSplit(t *testing.T) {
-	// The code before failed ten of thirteen boundaries 0.03–0.47 s in.
-	for i, into := range []float64{0.03, 0.11, 0.19, 0.27, 0.35, 0.41, 0.47} {
-		if raceDetector && i%3 != 0 {
-			continue
-		}
-		t.Run(fmt.Sprintf("boundary %g s into the burst", into), func(t *testing.T) {
-			t.Parallel()
-			reqs := &evidence.Requests{}
-			sr := simRun{lim: limiter.New(limiter.Config{Kind: limiter.SlidingCounter, Limit: 50, Window: simDur(5)}), clock0: 1005 - into,
-				steps: []simStep{
-					{rate: 100, dur: 0.51, phase: "burst"}, {rate: 2, dur: 0.5, idle: 0.01, phase: "recover", untilOK: true},
-					{rate: 5, dur: 2.4}, {rate: 10, dur: 1.2}, {rate: 20, dur: 1}, {rate: 100, dur: 2}, {rate: 13.2, dur: 14, phase: "saturate"}},
-				seed: 1, netS: 0.0002, jitterS: 0.0001, record: reqs}
-			steps, tl := simulate(sr)
-			s := Estimate(Input{Steps: steps, Timeline: tl, Threshold: 0.01, MaxOfferedRPS: 400, Requests: reqs})
-			t.Logf("%s %.4g/s, burst %d, window %.4g s, confidence %.2f", s.Algorithm, s.EffectiveLimitRPS, s.Burst, s.WindowS, s.Confidence)
-			if s.Algorithm != AlgorithmSlidingWindow || !within(s.EffectiveLimitRPS, 10, 0.03) || abs(s.Burst-50) > 5 || !within(s.WindowS, 5, 0.05) {
-				t.Errorf("got %s %.4g/s, burst %d, window %.4g s; want a sliding window of 50 per 5 s (10/s ±3%%, burst ±5, window ±5%%)\n%s",
-					s.Algorithm, s.EffectiveLimitRPS, s.Burst, s.WindowS, reasonsText(s))
+	for ci, cond := range conditions {
+		blurred := cond.netS >= 0.01
+		for i, into := range []float64{0.03, 0.11, 0.19, 0.27, 0.35, 0.41, 0.47} {
+			if raceDetector && (i+ci)%3 != 0 {
+				continue
 			}
-		})
+			seed := uint64(1 + (i+ci)%3)
+			t.Run(fmt.Sprintf("%s/boundary %g s into the burst/seed%d", cond.name, into, seed), func(t *testing.T) {
+				t.Parallel()
+				reqs := &evidence.Requests{}
+				sr := simRun{lim: limiter.New(limiter.Config{Kind: limiter.SlidingCounter, Limit: 50, Window: simDur(5)}), clock0: 1005 - into,
+					steps: []simStep{
+						{rate: 100, dur: 0.51, phase: "burst"}, {rate: 2, dur: 0.5, idle: 0.01, phase: "recover", untilOK: true},
+						{rate: 5, dur: 2.4}, {rate: 10, dur: 1.2}, {rate: 20, dur: 1}, {rate: 100, dur: 2}, {rate: 13.2, dur: 14, phase: "saturate"}},
+					seed: seed, netS: cond.netS, jitterS: cond.jitterS, service: cond.service, record: reqs}
+				steps, tl := simulate(sr)
+				s := Estimate(Input{Steps: steps, Timeline: tl, Threshold: 0.01, MaxOfferedRPS: 400, Requests: reqs})
+				t.Logf("%s %.4g/s, burst %d, window %.4g s, confidence %.2f", s.Algorithm, s.EffectiveLimitRPS, s.Burst, s.WindowS, s.Confidence)
+				shape := abs(s.Burst-50) <= 5 && within(s.WindowS, 5, 0.05)
+				if blurred && s.Confidence < 0.8 {
+					shape = true
+				}
+				if s.Algorithm != AlgorithmSlidingWindow || !within(s.EffectiveLimitRPS, 10, 0.03) || !shape {
+					t.Errorf("got %s %.4g/s, burst %d, window %.4g s at %.2f; want a sliding window of 50 per 5 s (10/s ±3%%, burst ±5, window ±5%%; behind jitter, either or a confidence under 0.8)\n%s",
+						s.Algorithm, s.EffectiveLimitRPS, s.Burst, s.WindowS, s.Confidence, reasonsText(s))
+				}
+			})
+		}
 	}
 }
