@@ -310,47 +310,50 @@ func startLimiter(ctx context.Context, c benchCase, cond condition) (url string,
 		}
 		return ep, err
 	}
-	if c.nginx != nil {
-		ncfg := *c.nginx
+	// A real limiter passes admitted requests to a mock with the
+	// condition's latency, when it has one.
+	real := func(name string, start func(dir, upstream string) (string, func(), error)) (string, float64, func(), error) {
+		upstream := ""
 		if cond.latency != "" {
 			backend, err := serve("algorithm=none,latency=" + cond.latency)
 			if err != nil {
 				return "", c.truth, stop, err
 			}
-			ncfg.Upstream = strings.TrimPrefix(backend.URL, "http://")
+			upstream = strings.TrimPrefix(backend.URL, "http://")
 		}
-		dir, err := os.MkdirTemp("", "limitprobe-bench-nginx")
+		dir, err := os.MkdirTemp("", "limitprobe-bench-"+name)
 		if err != nil {
 			return "", c.truth, stop, err
 		}
 		stops = append(stops, func() { os.RemoveAll(dir) })
-		s, err := nginxtest.Start(ctx, dir, ncfg)
+		url, stopIt, err := start(dir, upstream)
 		if err != nil {
 			return "", c.truth, stop, err
 		}
-		stops = append(stops, s.Stop)
-		return s.URL, c.truth, stop, nil
+		stops = append(stops, stopIt)
+		return url, c.truth, stop, nil
 	}
-	if c.haproxy != nil {
-		hcfg := *c.haproxy
-		if cond.latency != "" {
-			backend, err := serve("algorithm=none,latency=" + cond.latency)
+	switch {
+	case c.nginx != nil:
+		return real("nginx", func(dir, upstream string) (string, func(), error) {
+			cfg := *c.nginx
+			cfg.Upstream = upstream
+			s, err := nginxtest.Start(ctx, dir, cfg)
 			if err != nil {
-				return "", c.truth, stop, err
+				return "", nil, err
 			}
-			hcfg.Upstream = strings.TrimPrefix(backend.URL, "http://")
-		}
-		dir, err := os.MkdirTemp("", "limitprobe-bench-haproxy")
-		if err != nil {
-			return "", c.truth, stop, err
-		}
-		stops = append(stops, func() { os.RemoveAll(dir) })
-		s, err := haproxytest.Start(ctx, dir, hcfg)
-		if err != nil {
-			return "", c.truth, stop, err
-		}
-		stops = append(stops, s.Stop)
-		return s.URL, c.truth, stop, nil
+			return s.URL, s.Stop, nil
+		})
+	case c.haproxy != nil:
+		return real("haproxy", func(dir, upstream string) (string, func(), error) {
+			cfg := *c.haproxy
+			cfg.Upstream = upstream
+			s, err := haproxytest.Start(ctx, dir, cfg)
+			if err != nil {
+				return "", nil, err
+			}
+			return s.URL, s.Stop, nil
+		})
 	}
 	spec := c.mock
 	if cond.latency != "" {

@@ -8,28 +8,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"time"
+
+	"limitprobe/internal/daemontest"
 )
 
 // Binary returns the path of haproxy, looking in PATH and /usr/sbin
 // (where Debian installs it, often not in a user's PATH).
-func Binary() (string, bool) {
-	if p, err := exec.LookPath("haproxy"); err == nil {
-		return p, true
-	}
-	for _, p := range []string{"/usr/sbin/haproxy", "/usr/local/sbin/haproxy"} {
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, true
-		}
-	}
-	return "", false
-}
+func Binary() (string, bool) { return daemontest.Find("haproxy") }
 
 // Required reports whether a missing haproxy must fail the tests rather
 // than skip them: in CI, and when LIMITPROBE_REQUIRE_HAPROXY is set.
@@ -55,7 +43,7 @@ type Config struct {
 // Server is a running haproxy.
 type Server struct {
 	URL string // http://127.0.0.1:PORT/api
-	cmd *exec.Cmd
+	*daemontest.Proc
 }
 
 // Start writes a configuration for cfg into dir and starts haproxy in the
@@ -68,53 +56,19 @@ func Start(ctx context.Context, dir string, cfg Config) (*Server, error) {
 	if cfg.Limit <= 0 || cfg.Period < time.Millisecond {
 		return nil, fmt.Errorf("haproxytest: limit %d per %v: want a limit above 0 per a period of 1 ms or more", cfg.Limit, cfg.Period)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := daemontest.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
 	conf := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(conf, []byte(render(port, cfg)), 0o644); err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, bin, "-db", "-f", conf)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting haproxy: %w", err)
+	proc, err := daemontest.Start(ctx, bin, []string{"-db", "-f", conf}, port, nil)
+	if err != nil {
+		return nil, err
 	}
-	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d/api", port), cmd: cmd}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return s, nil
-		}
-		if time.Now().After(deadline) {
-			s.Stop()
-			return nil, fmt.Errorf("haproxy did not listen on port %d: %s", port, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// Stop ends haproxy.
-func (s *Server) Stop() {
-	if s.cmd.Process == nil {
-		return
-	}
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(3 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-	}
+	return &Server{URL: fmt.Sprintf("http://127.0.0.1:%d/api", port), Proc: proc}, nil
 }
 
 func render(port int, cfg Config) string {

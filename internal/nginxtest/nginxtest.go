@@ -7,28 +7,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
+
+	"limitprobe/internal/daemontest"
 )
 
 // Binary returns the path of nginx, looking in PATH and the usual sbin
 // directories (Debian installs it in /usr/sbin, often not in a user's PATH).
-func Binary() (string, bool) {
-	if p, err := exec.LookPath("nginx"); err == nil {
-		return p, true
-	}
-	for _, p := range []string{"/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"} {
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, true
-		}
-	}
-	return "", false
-}
+func Binary() (string, bool) { return daemontest.Find("nginx", "/usr/local/nginx/sbin/nginx") }
 
 // Required reports whether a missing nginx must fail the tests rather than
 // skip them: in CI, and when LIMITPROBE_REQUIRE_NGINX is set.
@@ -51,8 +39,7 @@ type Config struct {
 // Server is a running nginx.
 type Server struct {
 	URL string // http://127.0.0.1:PORT/api
-	cmd *exec.Cmd
-	dir string
+	*daemontest.Proc
 }
 
 // Start writes a configuration for cfg into dir and starts nginx in the
@@ -62,7 +49,7 @@ func Start(ctx context.Context, dir string, cfg Config) (*Server, error) {
 	if !ok {
 		return nil, errors.New("nginx is not installed (Debian: apt-get install nginx-light)")
 	}
-	port, err := freePort()
+	port, err := daemontest.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -78,43 +65,13 @@ func Start(ctx context.Context, dir string, cfg Config) (*Server, error) {
 	if err := os.WriteFile(conf, []byte(render(dir, port, cfg)), 0o644); err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, bin, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "logs", "error.log"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting nginx: %w", err)
+	errLog := filepath.Join(dir, "logs", "error.log")
+	logs := func() string { b, _ := os.ReadFile(errLog); return string(b) }
+	proc, err := daemontest.Start(ctx, bin, []string{"-p", dir, "-c", conf, "-e", errLog}, port, logs)
+	if err != nil {
+		return nil, err
 	}
-	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d/api", port), cmd: cmd, dir: dir}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return s, nil
-		}
-		if time.Now().After(deadline) {
-			s.Stop()
-			log, _ := os.ReadFile(filepath.Join(dir, "logs", "error.log"))
-			return nil, fmt.Errorf("nginx did not listen on port %d: %s %s", port, out.String(), log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// Stop ends nginx and its workers.
-func (s *Server) Stop() {
-	if s.cmd.Process != nil {
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = s.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(3 * time.Second):
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	}
+	return &Server{URL: fmt.Sprintf("http://127.0.0.1:%d/api", port), Proc: proc}, nil
 }
 
 func render(dir string, port int, cfg Config) string {
@@ -160,13 +117,4 @@ http {
     }
 }
 `, user, workers, dir, cfg.Rate, port, limit.String())
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

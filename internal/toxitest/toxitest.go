@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +19,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"limitprobe/internal/daemontest"
 )
 
 // Version is the toxiproxy release used.
@@ -66,7 +67,7 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := daemontest.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +107,7 @@ type Delay struct {
 // Proxy forwards a free loopback port to upstream (host:port), delaying
 // each direction by d, and returns its address (host:port).
 func (s *Server) Proxy(name, upstream string, d Delay) (string, error) {
-	port, err := freePort()
+	port, err := daemontest.FreePort()
 	if err != nil {
 		return "", err
 	}
@@ -137,13 +138,4 @@ func (s *Server) post(path string, v any) error {
 		return fmt.Errorf("toxitest: %s: %s: %s", path, resp.Status, msg)
 	}
 	return nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
