@@ -27,7 +27,7 @@ build:
 	$(GO) build -o $(BIN) .
 
 # Tests that -race slows past use: the estimator's fit matrices and
-# recorded runs, and auto's accuracy tables (the mock's, nginx's), run a
+# recorded runs, and auto's accuracy tables (the mock's, nginx's, HAProxy's), run a
 # slice under -race (ten to twenty times slower there; see raceDetector in
 # estimate and probe) and whole in the race-free pass. RACEFREE runs only
 # there: the quota budget tests (-race slows the engine's reading of a

@@ -312,7 +312,7 @@ func startLimiter(ctx context.Context, c benchCase, cond condition) (url string,
 	}
 	// A real limiter passes admitted requests to a mock with the
 	// condition's latency, when it has one.
-	real := func(name string, start func(dir, upstream string) (string, func(), error)) (string, float64, func(), error) {
+	startReal := func(name string, start func(dir, upstream string) (string, func(), error)) (string, float64, func(), error) {
 		upstream := ""
 		if cond.latency != "" {
 			backend, err := serve("algorithm=none,latency=" + cond.latency)
@@ -335,7 +335,7 @@ func startLimiter(ctx context.Context, c benchCase, cond condition) (url string,
 	}
 	switch {
 	case c.nginx != nil:
-		return real("nginx", func(dir, upstream string) (string, func(), error) {
+		return startReal("nginx", func(dir, upstream string) (string, func(), error) {
 			cfg := *c.nginx
 			cfg.Upstream = upstream
 			s, err := nginxtest.Start(ctx, dir, cfg)
@@ -345,7 +345,7 @@ func startLimiter(ctx context.Context, c benchCase, cond condition) (url string,
 			return s.URL, s.Stop, nil
 		})
 	case c.haproxy != nil:
-		return real("haproxy", func(dir, upstream string) (string, func(), error) {
+		return startReal("haproxy", func(dir, upstream string) (string, func(), error) {
 			cfg := *c.haproxy
 			cfg.Upstream = upstream
 			s, err := haproxytest.Start(ctx, dir, cfg)
