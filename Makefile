@@ -35,7 +35,7 @@ build:
 # tables whose code TestFitConditions' slice already races (they took three
 # of the estimate package's -race minutes).
 RACEFREE = TestQuotaUnadvertised|TestQuotaOutright|TestAutoBehindJitter|TestPoissonBehindJitter|TestEstimateReplayNeverConfidentlyWrong
-WHOLE    = TestFitConditions|TestFitBurstSplit|TestEstimateAccuracy|TestRecordedRuns|TestAutoFindsTheTruth|TestNginxAuto|TestHAProxyAuto
+WHOLE    = TestFitConditions|TestFitBurstSplit|TestFitStalls|TestEstimateAccuracy|TestRecordedRuns|TestAutoFindsTheTruth|TestNginxAuto|TestHAProxyAuto
 
 ## test: vet plus the race-enabled test suite. Packages run one at a time
 ## (-p 1): several measure rates over loopback and must not share 2 cores.

@@ -107,7 +107,7 @@ func (e *estimator) fromModels(m models) bool {
 	alg := algorithmOf(best.kind)
 	unsure := false
 	if best.kind == limiter.TokenBucket {
-		switch q, verdict := queueOf(v, cfg); verdict {
+		switch q, verdict, _ := queueOf(v, cfg); verdict {
 		case isQueue:
 			cfg, alg = q, AlgorithmQueue
 			m.share[alg] = m.share[AlgorithmTokenBucket]
@@ -212,9 +212,11 @@ func (m models) band(f familyFit) (lo, hi float64) {
 // bucket of one at 1/W does: it is read as the bucket. A queue of N (a
 // bucket whose admitted requests wait their turn) holds at most N + 1 at
 // the server, so a cap of about that many admits as it does, with a
-// parameter less; the waits tell them apart: when the bucket that admits
-// as well predicts each admitted request's wait (see queueOf), it is read
-// as the queue (nginx's limit_req with a burst and no nodelay).
+// parameter less, and on timing noise a couple of outcomes better; the
+// waits tell them apart: when the bucket predicts each admitted request's
+// wait (see queueOf), which a cap does not, and the waits' evidence
+// outweighs what the cap gains on admissions, it is read as the queue
+// (nginx's limit_req with a burst and no nodelay).
 func (m *models) canonical() {
 	best := m.fits[0]
 	first := func(i int, alg, from string) {
@@ -228,7 +230,7 @@ func (m *models) canonical() {
 			if f.kind != limiter.TokenBucket {
 				continue
 			}
-			if _, verdict := queueOf(m.v, f.best.cfg); verdict == isQueue && f.best.miss <= best.best.miss+1 {
+			if _, verdict, waits := queueOf(m.v, f.best.cfg); verdict == isQueue && f.bic-waits <= best.bic {
 				first(i, AlgorithmTokenBucket, AlgorithmConcurrency)
 			}
 			return
@@ -326,10 +328,12 @@ const (
 // when the time at the server rises with the predicted wait at a slope
 // near one, clearly above the noise of the backend's own latency; isBucket
 // when a slope of one is as clearly excluded, or nobody would have waited;
-// else undecided.
-func queueOf(v *view, bucket limiter.Config) (limiter.Config, int) {
+// else undecided. With isQueue, waits is how much better the waits fit a
+// slope of one than none (what a cap predicts), as −2 log of the ratio of
+// their likelihoods: a BIC's units.
+func queueOf(v *view, bucket limiter.Config) (q limiter.Config, verdict int, waits float64) {
 	if bucket.Burst <= 1 {
-		return bucket, isBucket // a queue of none: nobody waits
+		return bucket, isBucket, 0 // a queue of none: nobody waits
 	}
 	m := limiter.NewMeter(bucket)
 	var xs, ys []float64
@@ -344,18 +348,19 @@ func queueOf(v *view, bucket limiter.Config) (limiter.Config, int) {
 		}
 	}
 	if len(xs) < 10 || slices.Max(xs) < 0.005 {
-		return bucket, isBucket
+		return bucket, isBucket, 0
 	}
 	slope, se := regress(xs, ys)
 	switch {
 	case slope >= 0.6 && slope <= 1.4 && slope >= 4*se:
 		q := bucket
 		q.Kind, q.Burst = limiter.Queue, max(0, bucket.Burst-1)
-		return q, isQueue
+		// Normal errors of the slope: (0−b)² − (1−b)² over se².
+		return q, isQueue, (2*slope - 1) / (se * se)
 	case math.Abs(slope-1) > 4*se:
-		return bucket, isBucket
+		return bucket, isBucket, 0
 	}
-	return bucket, undecided
+	return bucket, undecided, 0
 }
 
 // regress fits y = a + b·x and returns b and its standard error.

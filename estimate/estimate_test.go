@@ -78,7 +78,11 @@ type simRun struct {
 	thrS    float64
 	// netS is the one-way network delay: fixed plus uniform jitter.
 	netS, jitterS float64
-	steps         []simStep
+	// stallP is the chance that a request reaches the limiter up to stallS
+	// late, seconds, on top: a paused process (a collection, another
+	// program on the core) on either side.
+	stallP, stallS float64
+	steps          []simStep
 	// poisson sends open-loop requests at random (exponential) intervals
 	// instead of the pacer's even ones.
 	poisson   bool
@@ -143,6 +147,13 @@ func simulate(sr simRun) ([]evidence.Step, evidence.Timeline) {
 		sr.netS, sr.jitterS = 0.0001, 0.0005
 	}
 	net := func() float64 { return sr.netS + sr.jitterS*rng.Float64() }
+	in := func() float64 {
+		d := net()
+		if sr.stallP > 0 && rng.Float64() < sr.stallP {
+			d += sr.stallS * rng.Float64()
+		}
+		return d
+	}
 	var steps []evidence.Step
 	var all []simReq
 	// carry holds the releases of requests still in service when their
@@ -196,11 +207,11 @@ func simulate(sr simRun) ([]evidence.Step, evidence.Timeline) {
 				if send >= sp.dur {
 					break
 				}
-				heap.Push(h, simEvent{t: start + send + net(), send: start + send})
+				heap.Push(h, simEvent{t: start + send + in(), send: start + send})
 			}
 		} else {
 			for w := range sp.workers {
-				heap.Push(h, simEvent{t: start + net(), worker: w, send: start})
+				heap.Push(h, simEvent{t: start + in(), worker: w, send: start})
 			}
 		}
 		for h.Len() > 0 {
@@ -230,7 +241,7 @@ func simulate(sr simRun) ([]evidence.Step, evidence.Timeline) {
 				break
 			}
 			if next := max(done, ev.send+sp.gap); sp.workers > 0 && next < start+sp.dur {
-				heap.Push(h, simEvent{t: next + net(), worker: ev.worker, send: next})
+				heap.Push(h, simEvent{t: next + in(), worker: ev.worker, send: next})
 			}
 		}
 		for h.Len() > 0 { // a step that ended at its first success

@@ -16,8 +16,10 @@ import (
 // the edge: what users probe, not a zero-latency loopback.
 type condition struct {
 	name    string
-	netS    float64                  // fixed one-way delay
-	jitterS float64                  // plus uniform jitter up to this
+	netS    float64 // fixed one-way delay
+	jitterS float64 // plus uniform jitter up to this
+	stallP  float64 // the chance of a stall of up to stallS on the way in
+	stallS  float64
 	service func(*rand.Rand) float64 // time an admitted request takes at the backend
 }
 
@@ -26,9 +28,9 @@ func lognormal(median, sigma float64) func(*rand.Rand) float64 {
 }
 
 var conditions = []condition{
-	{"loopback", 0.0001, 0.0005, nil},
-	{"slow backend", 0.0001, 0.0005, lognormal(0.3, 0.8)},
-	{"50±20 ms away", 0.03, 0.04, lognormal(0.02, 0.3)},
+	{"loopback", 0.0001, 0.0005, 0, 0, nil},
+	{"slow backend", 0.0001, 0.0005, 0, 0, lognormal(0.3, 0.8)},
+	{"50±20 ms away", 0.03, 0.04, 0, 0, lognormal(0.02, 0.3)},
 }
 
 // fitCase is a limiter, its truth and a schedule that probes it the way
@@ -101,7 +103,7 @@ func runFit(c fitCase, cond condition, seed uint64) (Summary, float64) {
 		schedule = append(slices.Clone(schedule), workersAround(c.want.inFlight, meanOf(svc, seed), 2*(cond.netS+cond.jitterS/2))...)
 	}
 	sr := simRun{lim: c.lim(), clock0: 1000.37 + float64(seed)*0.71, steps: schedule, seed: seed, netS: cond.netS, jitterS: cond.jitterS,
-		service: svc, record: reqs}
+		stallP: cond.stallP, stallS: cond.stallS, service: svc, record: reqs}
 	steps, tl := simulate(sr)
 	s := Estimate(Input{Steps: steps, Timeline: tl, Threshold: 0.01, MaxOfferedRPS: 4000, Requests: reqs})
 	// The truth of a cap on requests in flight is cap ÷ mean service time.
@@ -248,6 +250,40 @@ func TestFitBurstSplit(t *testing.T) {
 				if s.Algorithm != AlgorithmSlidingWindow || !within(s.EffectiveLimitRPS, 10, 0.03) || !shape {
 					t.Errorf("got %s %.4g/s, burst %d, window %.4g s at %.2f; want a sliding window of 50 per 5 s (10/s ±3%%, burst ±5, window ±5%%; behind jitter, either or a confidence under 0.8)\n%s",
 						s.Algorithm, s.EffectiveLimitRPS, s.Burst, s.WindowS, s.Confidence, reasonsText(s))
+				}
+			})
+		}
+	}
+}
+
+// TestFitStalls: a loopback where 3% of requests reach the limiter up to
+// 50 ms late (a collection, another program on the core: what a loaded
+// machine does). nginx's queue of 20 at 10/s then met a cap of 20 in
+// flight that admits as it does and, on the late arrivals, a few outcomes
+// better than the queue's bucket: the cap was read at 10.9/s with
+// confidence up to 0.96 (two seeds of three; the bench met it on loopback
+// twice). The waits, which the queue predicts and a cap does not, must
+// decide; a real cap must stay a cap. Under -race the queue's first seed.
+func TestFitStalls(t *testing.T) {
+	stalls := condition{"loopback with stalls", 0.0001, 0.0005, 0.03, 0.05, nil}
+	cases := []fitCase{
+		{"queue 10/s with 20 waiting", func() limiter.Limiter { return limiter.New(limiter.Config{Kind: limiter.Queue, Rate: 10, Burst: 20}) },
+			truth{rate: 10, burst: -1, alg: AlgorithmQueue}, autoLike(100, 40, 14, 18), nil},
+		fitCases()[slices.IndexFunc(fitCases(), func(c fitCase) bool { return c.name == "concurrency 32 @ 200ms" })],
+	}
+	for i, c := range cases {
+		for seed := uint64(1); seed <= 3; seed++ {
+			if raceDetector && (i > 0 || seed > 1) {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/seed%d", c.name, seed), func(t *testing.T) {
+				t.Parallel()
+				s, rate := runFit(c, stalls, seed)
+				if !within(s.EffectiveLimitRPS, rate, 0.03) || s.Algorithm != c.want.alg {
+					t.Errorf("got %s %.4g/s, want %s %.4g/s ±3%%; reasons:\n%s", s.Algorithm, s.EffectiveLimitRPS, c.want.alg, rate, reasonsText(s))
+				}
+				if c.want.inFlight > 0 && abs(s.MaxInFlight-c.want.inFlight) > 1 {
+					t.Errorf("got %d in flight, want %d ±1", s.MaxInFlight, c.want.inFlight)
 				}
 			})
 		}
