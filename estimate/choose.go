@@ -353,10 +353,10 @@ func queueOf(v *view, bucket limiter.Config) (q limiter.Config, verdict int, wai
 	slope, se := regress(xs, ys)
 	switch {
 	case slope >= 0.6 && slope <= 1.4 && slope >= 4*se:
-		q := bucket
-		q.Kind, q.Burst = limiter.Queue, max(0, bucket.Burst-1)
+		queue := bucket
+		queue.Kind, queue.Burst = limiter.Queue, max(0, bucket.Burst-1)
 		// Normal errors of the slope: (0−b)² − (1−b)² over se².
-		return q, isQueue, (2*slope - 1) / (se * se)
+		return queue, isQueue, (2*slope - 1) / (se * se)
 	case math.Abs(slope-1) > 4*se:
 		return bucket, isBucket, 0
 	}
