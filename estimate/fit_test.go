@@ -161,31 +161,40 @@ func TestFitConditions(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("%s/%s/seed%d", cond.name, c.name, seed), func(t *testing.T) {
 				t.Parallel()
-				s, rate := runFit(c, cond, seed)
-				if !within(s.EffectiveLimitRPS, rate, 0.03) || s.Algorithm != c.want.alg {
-					t.Errorf("got %s %.4g/s, want %s %.4g/s ±3%%; reasons:\n%s", s.Algorithm, s.EffectiveLimitRPS, c.want.alg, rate, reasonsText(s))
-				}
-				if c.want.inFlight > 0 && abs(s.MaxInFlight-c.want.inFlight) > 1 {
-					t.Errorf("got %d in flight, want %d ±1", s.MaxInFlight, c.want.inFlight)
-				}
-				if c.want.inFlight > 0 {
-					// The client holds each request for the service time
-					// plus the round trip.
-					f := cond.service
-					if c.service != nil {
-						f = c.service
-					}
-					svc := meanOf(f, seed)
-					want := float64(c.want.inFlight) * (svc + 2*(cond.netS+cond.jitterS/2)) / svc
-					if got := float64(s.ClientInFlight); math.Abs(got-want) > max(1.5, 0.1*want) {
-						t.Errorf("got %d in flight from the client, want %.1f ±10%%", s.ClientInFlight, want)
-					}
-				}
-				if c.want.burst > 0 && abs(s.Burst-c.want.burst) > max(2, c.want.burst/10) {
-					t.Errorf("got burst %d, want %d", s.Burst, c.want.burst)
-				}
+				checkFit(t, c, cond, seed)
 			})
 		}
+	}
+}
+
+// checkFit simulates c under cond with seed and holds the estimate to the
+// truth: the rate within 3%, the algorithm named, a burst within 10% or 2
+// requests, a cap on requests in flight within one and the client's
+// in-flight count that fills it within 10%.
+func checkFit(t *testing.T, c fitCase, cond condition, seed uint64) {
+	t.Helper()
+	s, rate := runFit(c, cond, seed)
+	if !within(s.EffectiveLimitRPS, rate, 0.03) || s.Algorithm != c.want.alg {
+		t.Errorf("got %s %.4g/s, want %s %.4g/s ±3%%; reasons:\n%s", s.Algorithm, s.EffectiveLimitRPS, c.want.alg, rate, reasonsText(s))
+	}
+	if c.want.inFlight > 0 && abs(s.MaxInFlight-c.want.inFlight) > 1 {
+		t.Errorf("got %d in flight, want %d ±1", s.MaxInFlight, c.want.inFlight)
+	}
+	if c.want.inFlight > 0 {
+		// The client holds each request for the service time plus the
+		// round trip.
+		f := cond.service
+		if c.service != nil {
+			f = c.service
+		}
+		svc := meanOf(f, seed)
+		want := float64(c.want.inFlight) * (svc + 2*(cond.netS+cond.jitterS/2)) / svc
+		if got := float64(s.ClientInFlight); math.Abs(got-want) > max(1.5, 0.1*want) {
+			t.Errorf("got %d in flight from the client, want %.1f ±10%%", s.ClientInFlight, want)
+		}
+	}
+	if c.want.burst > 0 && abs(s.Burst-c.want.burst) > max(2, c.want.burst/10) {
+		t.Errorf("got burst %d, want %d", s.Burst, c.want.burst)
 	}
 }
 
@@ -278,13 +287,7 @@ func TestFitStalls(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("%s/seed%d", c.name, seed), func(t *testing.T) {
 				t.Parallel()
-				s, rate := runFit(c, stalls, seed)
-				if !within(s.EffectiveLimitRPS, rate, 0.03) || s.Algorithm != c.want.alg {
-					t.Errorf("got %s %.4g/s, want %s %.4g/s ±3%%; reasons:\n%s", s.Algorithm, s.EffectiveLimitRPS, c.want.alg, rate, reasonsText(s))
-				}
-				if c.want.inFlight > 0 && abs(s.MaxInFlight-c.want.inFlight) > 1 {
-					t.Errorf("got %d in flight, want %d ±1", s.MaxInFlight, c.want.inFlight)
-				}
+				checkFit(t, c, stalls, seed)
 			})
 		}
 	}
