@@ -27,15 +27,16 @@ build:
 	$(GO) build -o $(BIN) .
 
 # Tests that -race slows past use: the estimator's fit matrices and
-# recorded runs, and auto's accuracy tables (the mock's, nginx's, HAProxy's), run a
-# slice under -race (ten to twenty times slower there; see raceDetector in
-# estimate and probe) and whole in the race-free pass. RACEFREE runs only
-# there: the quota budget tests (-race slows the engine's reading of a
-# burst's first refusal), auto behind toxiproxy's jitter, and two estimator
-# tables whose code TestFitConditions' slice already races (they took three
-# of the estimate package's -race minutes).
-RACEFREE = TestQuotaUnadvertised|TestQuotaOutright|TestAutoBehindJitter|TestPoissonBehindJitter|TestEstimateReplayNeverConfidentlyWrong
-WHOLE    = TestFitConditions|TestFitBurstSplit|TestFitStalls|TestEstimateAccuracy|TestRecordedRuns|TestAutoFindsTheTruth|TestNginxAuto|TestHAProxyAuto
+# recorded runs, and auto's accuracy table against the mock, run a slice
+# under -race (ten to twenty times slower there; see raceDetector in
+# estimate and probe), enough to race the parallel fits and auto's steps,
+# and whole in the race-free pass. RACEFREE runs only there: the quota
+# budget tests (-race slows the engine's reading of a burst's first
+# refusal), auto behind toxiproxy's jitter and against nginx and HAProxy
+# (the engine is the one the mock's slice races), and two estimator tables
+# whose code TestFitConditions' slice already races.
+RACEFREE = TestQuotaUnadvertised|TestQuotaOutright|TestAutoBehindJitter|TestNginxAuto|TestHAProxyAuto|TestPoissonBehindJitter|TestEstimateReplayNeverConfidentlyWrong
+WHOLE    = TestFitConditions|TestFitBurstSplit|TestFitStalls|TestEstimateAccuracy|TestRecordedRuns|TestAutoFindsTheTruth
 
 ## test: vet plus the race-enabled test suite. Packages run one at a time
 ## (-p 1): several measure rates over loopback and must not share 2 cores.

@@ -41,15 +41,11 @@ func TestHAProxyAuto(t *testing.T) {
 		name string
 		cfg  haproxytest.Config
 		alg  string
-		race bool // runs under -race too
 	}{
-		{"gpc0_rate(5s) of admitted requests", haproxytest.Config{Limit: 50, Period: 5 * time.Second}, estimate.AlgorithmSlidingWindow, true},
-		{"http_req_rate(5s) of every request", haproxytest.Config{Limit: 50, Period: 5 * time.Second, CountRefused: true}, estimate.AlgorithmLockout, false},
+		{"gpc0_rate(5s) of admitted requests", haproxytest.Config{Limit: 50, Period: 5 * time.Second}, estimate.AlgorithmSlidingWindow},
+		{"http_req_rate(5s) of every request", haproxytest.Config{Limit: 50, Period: 5 * time.Second, CountRefused: true}, estimate.AlgorithmLockout},
 	}
 	for _, tt := range tests {
-		if raceDetector && !tt.race {
-			continue
-		}
 		t.Run(tt.name, func(t *testing.T) {
 			url := startHAProxy(t, tt.cfg)
 			sc := scenario(t, url, func(sc *scenarios.Scenario) {

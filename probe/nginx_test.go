@@ -82,15 +82,11 @@ func TestNginxAuto(t *testing.T) {
 		cfg       nginxtest.Config
 		rate, top float64 // the truth's band
 		burst     int
-		race      bool // runs under -race too
 	}{
-		{"rate=50r/s burst=20 nodelay", nginxtest.Config{Rate: "50r/s", Burst: 20, NoDelay: true, Status: 429}, 50, 50, 20, true},
-		{"rate=50r/s without burst", nginxtest.Config{Rate: "50r/s", Status: 429}, 50, 1000.0 / 19, 0, false},
+		{"rate=50r/s burst=20 nodelay", nginxtest.Config{Rate: "50r/s", Burst: 20, NoDelay: true, Status: 429}, 50, 50, 20},
+		{"rate=50r/s without burst", nginxtest.Config{Rate: "50r/s", Status: 429}, 50, 1000.0 / 19, 0},
 	}
 	for _, tt := range tests {
-		if raceDetector && !tt.race {
-			continue
-		}
 		t.Run(tt.name, func(t *testing.T) {
 			url := startNginx(t, tt.cfg)
 			sc := scenario(t, url, func(sc *scenarios.Scenario) {
