@@ -77,7 +77,7 @@ func TestPredictionMatchesReality(t *testing.T) {
 		// One at a time: the engine's timing is what is under test, and
 		// replays side by side on two shared cores (with -race) lose it.
 		t.Run(c.name, func(t *testing.T) {
-			const dur, period = 12 * time.Second, 6 * time.Second
+			const dur, period = 8 * time.Second, 4 * time.Second
 			// Whole seconds from now, so that windows fall as they will when sent.
 			if m := c.summary.Model; m.Kind == limiter.Concurrency {
 				// The report's service time is what a probe measures: the
