@@ -40,12 +40,13 @@ WHOLE    = TestFitConditions|TestFitBurstSplit|TestFitStalls|TestEstimateAccurac
 
 ## test: vet plus the race-enabled test suite. Packages run one at a time
 ## (-p 1): several measure rates over loopback and must not share 2 cores.
-## Then the race-free pass (RACEFREE and WHOLE above), then every fuzz
-## target for TESTFUZZTIME.
+## Then the race-free pass (RACEFREE and WHOLE above; -parallel 4 lets the
+## two quota tests, which mostly wait for windows, wait side by side), then
+## every fuzz target for TESTFUZZTIME.
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p 1 -timeout 30m -skip '^($(RACEFREE))$$' ./...
-	$(GO) test -count=1 -p 1 -timeout 30m -run '^($(RACEFREE)|$(WHOLE))$$' ./estimate ./probe
+	$(GO) test -count=1 -p 1 -parallel 4 -timeout 30m -run '^($(RACEFREE)|$(WHOLE))$$' ./estimate ./probe
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TESTFUZZTIME)
 
 ## bench: limitprobe against its peers, one table each (bench/main.go):

@@ -207,6 +207,8 @@ func TestQuotaUnadvertised(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits out two windows of two minutes")
 	}
+	// Beside TestQuotaOutright: both mostly wait for windows to reopen.
+	t.Parallel()
 	const spec = "algorithm=fixed-window,limit=500,window=2m"
 	t.Run("whole share", func(t *testing.T) {
 		t.Parallel()
@@ -245,6 +247,9 @@ func TestQuotaOutright(t *testing.T) {
 	const spec = "algorithm=fixed-window,limit=40,window=65s,window_start=first-use,headers=ietf"
 	t.Run("whole share", func(t *testing.T) {
 		t.Parallel()
+		// After TestQuotaUnadvertised's bursts at 0 and 5 s: a burst that
+		// shares the cores reads its first refusal late.
+		time.Sleep(10 * time.Second)
 		run := quotaRun(t, spec, scenarios.StrategyQuota, 1)
 		q := run.Quota
 		if q == nil || len(q.Spends) != 1 || !q.Spends[0].Reopened() {
