@@ -140,7 +140,8 @@ var hardUnder = map[string][]string{
 // truth: the rate within 3%, the algorithm named, a burst within 10% or 2
 // requests, a cap on requests in flight within one. The 500/s bucket
 // (thousands of requests) runs on loopback only, to keep the test quick.
-// Under -race one run per condition is fitted (see raceDetector).
+// Under -race one run per condition is fitted (see raceDetector): the
+// fixed window of 20, the sliding log and the sliding counter, in turn.
 func TestFitConditions(t *testing.T) {
 	for ci, cond := range conditions {
 		for i, c := range fitCases() {

@@ -22,7 +22,7 @@ func TestAutoFindsTheTruth(t *testing.T) {
 		wantAlgo   string
 		burstTol   int     // ±requests; -1 skips the burst check
 		tol        float64 // relative; 0 for 5%
-		race       bool    // runs under -race too: auto's sweep of workers (TestQuotaShortWindowStaysAuto races a window's saturation)
+		race       bool    // runs under -race too: auto's sweep of workers
 		throttle   int     // the throttle status; 0 for 429
 	}{
 		{"token bucket with burst", "algorithm=token-bucket,rate=50/s,burst=50", 500, "token-bucket", 5, 0, false, 0},
@@ -45,6 +45,7 @@ func TestAutoFindsTheTruth(t *testing.T) {
 		// runs read 212 per 14.1 s and 247 per 15.1 s. Estimate's
 		// TestRecordedRuns holds two recorded runs of it to the truth.
 	}
+	// TestQuotaShortWindowStaysAuto races auto's saturation of a window.
 	for _, tt := range tests {
 		if raceDetector && !tt.race {
 			continue
