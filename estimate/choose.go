@@ -149,7 +149,7 @@ func (e *estimator) fromModels(m models) bool {
 	s.Model = modelOf(cfg, service)
 	e.satOK = float64(v.admitted)
 	rel := (hi - lo) / 2 / max(rate, 1e-9)
-	e.base = m.share[alg] * fitQuality(best.best.miss, v.refused) * e.withinPrecision(rel)
+	e.base = m.share[alg] * fitQuality(best.best.miss-int(math.Round(best.noise)), v.refused) * e.withinPrecision(rel)
 	if unsure {
 		// A queue admits as the bucket does; only its waits tell it apart.
 		e.base = min(e.base, 0.5)
@@ -158,6 +158,10 @@ func (e *estimator) fromModels(m models) bool {
 	e.reason("replayed on the %d requests the limiter decided about, as it saw them (each arriving %s after it was sent, give or take %s), %s predicts all but %d outcomes: %s",
 		len(v.arrive), units.Seconds(v.oneWay.Seconds()), units.Seconds(v.spread.Seconds()), describe(cfg), best.best.miss, units.Rate(rate))
 	if best.kind == limiter.Concurrency {
+		if best.noise >= 1 {
+			e.reason("a cap of %d replayed on these arrivals and blurred as they were gets %s wrong itself: the timing noise's share of the %d",
+				cfg.MaxInFlight, units.Num(math.Round(best.noise)), best.best.miss)
+		}
 		if best.read > 0 {
 			e.reason("the replay's best cap is %d, which is what a cap of %d reads as through this timing noise (its arrivals, admitted by such a cap and blurred alike, fitted again)",
 				best.read, cfg.MaxInFlight)
@@ -278,7 +282,9 @@ func sameAsCap(cfg limiter.Config, n int, service time.Duration, timing float64)
 }
 
 // fitQuality discounts a family's share of the evidence by how much of
-// the throttling its best fit leaves unexplained: the share compares the
+// the throttling its best fit leaves unexplained, beyond what the timing
+// noise alone costs the family's truth (a cap of 128 behind 50±20 ms
+// gets hundreds wrong however right it is): the share compares the
 // families with each other, not with the truth, and a best fit that gets
 // a good part of the refusals wrong is a poor explanation, however much
 // worse the others are. Wrong predictions of a third of the refusals or

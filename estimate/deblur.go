@@ -27,56 +27,60 @@ import (
 const blurSeeds = 4
 
 // deblurCap returns the cap in flight, fitted or above, that, blurred as
-// v's arrivals were, reads as v does; fitted itself when the timing is
-// sharp enough that no cap reads as another: when fewer than a tenth of an
-// admission or departure falls, at saturation, within the spread of a pair
-// of moments (a loopback's tens of microseconds), which spares the 24 fits.
-func deblurCap(v *view, fitted int) int {
+// v's arrivals were, reads as v does, and how many outcomes its blurred
+// replays' own best fits got wrong: what the noise costs a true cap. It
+// returns the fitted cap and no such cost when the timing is sharp enough
+// that no cap reads as another: when fewer than a tenth of an admission or
+// departure falls, at saturation, within the spread of a pair of moments
+// (a loopback's tens of microseconds), which spares the 24 fits.
+func deblurCap(v *view, fitted int) (int, float64) {
 	if fitted < 1 || v.timing <= 0 || len(v.service) == 0 {
-		return fitted
+		return fitted, 0
 	}
 	if events := 2 * float64(fitted) / v.meanService().Seconds(); events*v.timing*math.Sqrt2 < 0.1 {
-		return fitted
+		return fitted, 0
 	}
-	read := capReading(v)
-	best, bestGap := fitted, math.Inf(1)
+	read, _ := capReading(v)
+	best, bestGap, bestMiss := fitted, math.Inf(1), 0.0
 	for c := fitted; c <= fitted+4; c++ {
-		gap := math.Abs(blurredReading(v, c) - read)
-		if gap < bestGap-0.05 {
-			best, bestGap = c, gap
+		r, miss := blurredReading(v, c)
+		if gap := math.Abs(r - read); gap < bestGap-0.05 {
+			best, bestGap, bestMiss = c, gap, miss
 		}
 	}
-	return best
+	return best, bestMiss
 }
 
 // blurredReading is the mean cap fitted, over blurSeeds replays, to v's
-// arrivals admitted by a cap of c and seen through v's timing noise.
-func blurredReading(v *view, c int) float64 {
-	var sum float64
+// arrivals admitted by a cap of c and seen through v's timing noise, and
+// the mean count of outcomes those fits got wrong.
+func blurredReading(v *view, c int) (read, miss float64) {
 	for seed := range blurSeeds {
-		b := blurred(v, c, uint64(seed))
-		sum += capReading(b)
+		r, m := capReading(blurred(v, c, uint64(seed)))
+		read += r
+		miss += float64(m)
 	}
-	return sum / blurSeeds
+	return read / blurSeeds, miss / blurSeeds
 }
 
-// capReading is the cap in flight v reads as, between whole numbers: the
+// capReading is the cap in flight v reads as, between whole numbers (the
 // top of the parabola through the log-likelihoods of the most likely cap
-// and its neighbours.
-func capReading(v *view) float64 {
+// and its neighbours), and the outcomes the most likely cap gets wrong.
+func capReading(v *view) (float64, int) {
 	sc := newScanner(v)
 	sc.bestMiss, sc.bestLL = math.MaxInt, math.Inf(-1)
 	cfg := limiter.Config{Kind: limiter.Concurrency}
-	c := sc.weigh(cfg).capacity
+	s := sc.weigh(cfg)
+	c := s.capacity
 	if c <= 1 || c >= sc.maxCap {
-		return float64(c)
+		return float64(c), s.miss
 	}
 	lo, mid, hi := sc.loglik(cfg, c-1), sc.loglik(cfg, c), sc.loglik(cfg, c+1)
 	curve := lo - 2*mid + hi
 	if curve >= 0 {
-		return float64(c)
+		return float64(c), s.miss
 	}
-	return float64(c) + max(-0.5, min(0.5, 0.5*(lo-hi)/curve))
+	return float64(c) + max(-0.5, min(0.5, 0.5*(lo-hi)/curve)), s.miss
 }
 
 // blurred is v's arrivals as a cap of c would have decided them, each

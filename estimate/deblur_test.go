@@ -12,7 +12,8 @@ import (
 // TestDeblurCap: requests arrive at random at twice what a cap of 32 at
 // 200 ms admits, and each moment at the server is seen 12 ms off, give or
 // take. The fit alone reads below the cap; the cap that reads as the run
-// does is the cap, over several seeds.
+// does is the cap, over several seeds, and its blurred replays get about
+// as many outcomes wrong as the fit does: the noise's share of its misses.
 func TestDeblurCap(t *testing.T) {
 	const capacity = 32
 	service := 200 * time.Millisecond
@@ -27,12 +28,18 @@ func TestDeblurCap(t *testing.T) {
 		v := capView(arrive, func(int) time.Duration { return service }, capacity, 0.012, rng)
 		sc := newScanner(v)
 		sc.bestMiss, sc.bestLL = math.MaxInt, math.Inf(-1)
-		fitted := sc.weigh(limiter.Config{Kind: limiter.Concurrency}).capacity
+		fit := sc.weigh(limiter.Config{Kind: limiter.Concurrency})
+		fitted := fit.capacity
 		if fitted < capacity {
 			low++
 		}
-		if got := deblurCap(v, fitted); got != capacity {
+		got, noise := deblurCap(v, fitted)
+		if got != capacity {
 			t.Errorf("seed %d: fitted %d, moved to %d, want %d", seed, fitted, got, capacity)
+		}
+		t.Logf("seed %d: fit misses %d of %d refusals, noise %.1f", seed, fit.miss, v.refused, noise)
+		if noise < 0.8*float64(fit.miss) || noise > 1.25*float64(fit.miss) {
+			t.Errorf("seed %d: a true cap's blurred replays miss %.1f, want about the %d its fit misses", seed, noise, fit.miss)
 		}
 	}
 	if low == 0 {

@@ -40,6 +40,9 @@ type familyFit struct {
 	// read is the cap in flight the fit itself found, when timing noise
 	// made it read another (see deblurCap); 0 otherwise.
 	read int
+	// noise is how many outcomes a true cap's best fit gets wrong through
+	// the run's timing noise (see deblurCap); 0 for other families.
+	noise float64
 }
 
 // seeds are where the parameter search starts: a rate and a window from
@@ -127,7 +130,8 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 // deblur moves a cap's fit, and its near ones, to the cap that reads as
 // it through v's timing noise. How well it explains the run is the fit's.
 func (ff *familyFit) deblur(v *view) {
-	c := deblurCap(v, ff.best.capacity)
+	c, noise := deblurCap(v, ff.best.capacity)
+	ff.noise = noise
 	d := c - ff.best.capacity
 	if d == 0 {
 		return
