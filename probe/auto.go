@@ -203,17 +203,17 @@ func (e *engine) lockSpan(st evidence.Step, allowance float64) float64 {
 // allowance was sent in the last window, which Estimate reads from the
 // timeline. Then hold the rate of the lock for one and a half spans: a
 // window would reopen (requests pass after a refusal), a lockout stays
-// shut. A window that reopens was longer than the saturation step before
-// could show: saturate at satRate for four step lengths to measure it.
-// Last, poll until a request passes:
-// a lockout held at rate h with R = L/W lets one through W·(1 − R/h) after
-// the refusals stop, which pins the window that the creep trades against
-// the count (100 per 5 s and 196 per 11.7 s both lock a creep alike).
-func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, allowance, satRate float64) error {
+// shut. reopened reports that the hold saw it reopen: the lockout is
+// refuted, and auto goes on to tell the rest apart. Otherwise, poll until
+// a request passes: a lockout held at rate h with R = L/W lets one
+// through W·(1 − R/h) after the refusals stop, which pins the window that
+// the creep trades against the count (100 per 5 s and 196 per 11.7 s both
+// lock a creep alike).
+func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, allowance float64) (reopened bool, err error) {
 	pr := e.sc.Probe
 	span := e.lockSpan(hot, allowance)
 	if span <= 0 {
-		return nil
+		return false, nil
 	}
 	est := allowance / span
 	// Within what plan shows as auto's worst case: steps of at most four
@@ -224,34 +224,31 @@ func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, 
 	slope := (to - from) / dur.Seconds()
 	sp := stepSpec{index: next(), phase: evidence.PhaseCreep, rate: from, slope: slope, duration: dur, stopOnThrottle: true}
 	if !e.pause(ctx, min(secs(2.2*span), scenarios.MaxCooldown), sp) {
-		return nil
+		return false, nil
 	}
 	st, ok, err := e.send(ctx, sp)
 	if !ok || err != nil || st.Throttled == 0 {
-		return err
+		return false, err
 	}
 	hold := min(float64(pr.Max), from+slope*st.FirstThrottleS)
 	st, ok, err = e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseCreep, rate: hold,
 		duration: min(secs(1.5*span), 4*pr.Step)})
 	if !ok || err != nil {
-		return err
+		return false, err
 	}
 	// Requests that passed after the hold's first refusal: a window
 	// reopened. Those before it passed while the count still fell short.
-	reopened := st.OK
+	passed := st.OK
 	if st.FirstThrottleS >= 0 {
-		reopened -= st.OKBeforeThrottle
+		passed -= st.OKBeforeThrottle
 	}
-	if float64(reopened) > max(2, 0.05*allowance) {
-		st, ok, err = e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseSaturate, rate: satRate, duration: 4 * pr.Step})
-		if !ok || err != nil {
-			return err
-		}
+	if float64(passed) > max(2, 0.05*allowance) {
+		return true, nil
 	}
 	if st.Throttled > 0 {
 		_, _, err = e.recover(ctx, next)
 	}
-	return err
+	return false, err
 }
 
 // recover polls the target at two requests a second, after a throttled

@@ -70,3 +70,30 @@ func TestAbsorbedOnlyByABurstBelowThePassedRate(t *testing.T) {
 		})
 	}
 }
+
+// A lockout is covered by its creep when the creep's hold stayed shut; a
+// hold that passed requests leaves it unconfirmed until a saturation after
+// the creep.
+func TestLockoutCoveredByItsCreep(t *testing.T) {
+	a := estimate.Assessment{Candidates: []estimate.Candidate{{Algorithm: estimate.AlgorithmLockout,
+		Config: limiter.Config{Kind: limiter.Lockout, Limit: 122, Window: 385 * time.Millisecond}, RateRPS: 317}}}
+	for _, tt := range []struct {
+		name         string
+		creeps, sats int
+		reopened     bool
+		creepSat     int
+		want         bool
+	}{
+		{"no creep yet", 0, 1, false, 0, false},
+		{"the hold stayed shut", 1, 1, false, 1, true},
+		{"the hold passed requests", 1, 1, true, 1, false},
+		{"and a saturation followed", 1, 2, true, 1, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &experiments{done: map[string]int{expCreep: tt.creeps, expSaturate: tt.sats}, reopened: tt.reopened, creepSat: tt.creepSat}
+			if got := x.covered(a); got != tt.want {
+				t.Errorf("covered = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
