@@ -203,12 +203,12 @@ func (e *engine) lockSpan(st evidence.Step, allowance float64) float64 {
 // allowance was sent in the last window, which Estimate reads from the
 // timeline. Then hold the rate of the lock for one and a half spans: a
 // window would reopen (requests pass after a refusal), a lockout stays
-// shut. reopened reports that the hold saw it reopen: the lockout is
-// refuted, and auto goes on to tell the rest apart. Otherwise, poll until
-// a request passes: a lockout held at rate h with R = L/W lets one
-// through W·(1 − R/h) after the refusals stop, which pins the window that
-// the creep trades against the count (100 per 5 s and 196 per 11.7 s both
-// lock a creep alike).
+// shut. reopened reports that the hold passed requests (a window reopened,
+// or the lock rate was no limit): the lockout is unconfirmed, and auto goes
+// on to tell the rest apart. Otherwise, poll until a request passes: a
+// lockout held at rate h with R = L/W lets one through W·(1 − R/h) after
+// the refusals stop, which pins the window that the creep trades against
+// the count (100 per 5 s and 196 per 11.7 s both lock a creep alike).
 func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, allowance float64) (reopened bool, err error) {
 	pr := e.sc.Probe
 	span := e.lockSpan(hot, allowance)
