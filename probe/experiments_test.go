@@ -1,6 +1,8 @@
 package probe
 
 import (
+	"math"
+
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/limiter"
+	"limitprobe/scenarios"
 )
 
 // A saturation holds only when refused in its second half: refusals at
@@ -93,6 +96,35 @@ func TestLockoutCoveredByItsCreep(t *testing.T) {
 			x := &experiments{done: map[string]int{expCreep: tt.creeps, expSaturate: tt.sats}, reopened: tt.reopened, creepSat: tt.creepSat}
 			if got := x.covered(a); got != tt.want {
 				t.Errorf("covered = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// A saturation against a lead with a burst goes fast enough to spend the
+// burst in its first half; others hold 1.3× the lead's rate; none above
+// the probe's max.
+func TestSaturationSpendsTheBurst(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		cfg    limiter.Config
+		rate   float64
+		d      time.Duration
+		passed float64
+		want   float64
+	}{
+		{"OpenAI's bucket of 100 at 50/s", limiter.Config{Kind: limiter.TokenBucket, Burst: 100}, 50, 2 * time.Second, 0, 150},
+		{"a bucket of one", limiter.Config{Kind: limiter.TokenBucket, Burst: 1}, 50, 2 * time.Second, 0, 65},
+		{"nginx's queue of 20 at 10/s", limiter.Config{Kind: limiter.Queue, Burst: 20}, 10, 8 * time.Second, 0, 15},
+		{"and a saturation at 20/s it absorbed", limiter.Config{Kind: limiter.Queue, Burst: 20}, 10, 8 * time.Second, 20, 23},
+		{"a sliding window of 50 per 5 s", limiter.Config{Kind: limiter.SlidingLog, Limit: 50}, 10, 15 * time.Second, 0, 13},
+		{"a burst the max cuts", limiter.Config{Kind: limiter.TokenBucket, Burst: 500}, 400, 2 * time.Second, 0, 500},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &experiments{e: &engine{sc: &scenarios.Scenario{Probe: scenarios.Probe{Max: 500}}}, passed: tt.passed}
+			lead := estimate.Candidate{Config: tt.cfg, RateRPS: tt.rate}
+			if got := x.saturation(lead, tt.d); math.Abs(got-tt.want) > 1e-9 {
+				t.Errorf("saturation = %g/s, want %g/s", got, tt.want)
 			}
 		})
 	}
