@@ -171,9 +171,10 @@ func (x *experiments) window(a estimate.Assessment) float64 {
 // burst (a bucket, a queue) it goes fast enough for the excess to spend
 // the burst in the step's first half: the fits between steps take a
 // second or two, in which the burst refills. (OpenAI's preset, a bucket
-// of 100 at 50/s, behind a slow backend had three saturations of 2 s at
-// 65, 75 and 86/s pass unrefused, and a run read a sliding window at
-// 127/s, confidence 1.00, from the ramp's 11 refusals.)
+// of 100 at 50/s, behind a slow backend: a bench run read a sliding window
+// at 127/s, confidence 1.00; in four runs after it three saturations of
+// 2 s at 65, 75 and 86/s passed unrefused, and the rate, read from the
+// ramp's 11 refusals, came out 48.9–52.1/s.)
 //
 // After a saturation that a bucket's or queue's burst absorbed (see
 // absorbed) it goes 15% above that one, so the excess outgrows the
