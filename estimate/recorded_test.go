@@ -53,6 +53,11 @@ func recorded(t *testing.T, name string) Input {
 //     reach 5 s; another read 102 per 5.39 s at 18.9/s, where 100 per
 //     5 s with the phase right to a few milliseconds gets fewer wrong (the
 //     grid of phases a hundredth of the window apart passed it by);
+//     and one on loopback whose burst from idle straddled a boundary of
+//     the counter's windows read 140 per 9.82 s, 14.3/s, getting two
+//     wrong, where 100 per 5 s gets none: the grid's best four windows all
+//     lay on a plateau that gets two wrong, and the grid point nearest
+//     5 s, a window 0.4% short, placed the late boundaries 200 ms off;
 //   - TGI's cap of 128 (the mock's hf-endpoint preset) behind the same
 //     proxy read right, 128 at 217/s, and claimed 0.05: its fit got 378
 //     outcomes wrong, fewer than the cap itself, replayed on its arrivals
@@ -81,6 +86,7 @@ func TestRecordedRuns(t *testing.T) {
 		{"hf-endpoint-toxiproxy-1.json", AlgorithmConcurrency, 214, 128, false, false, 0.5},
 		{"lockout-100-per-5s-1.json", AlgorithmLockout, 20, 0, false, true, 0},
 		{"lockout-100-per-5s-2.json", AlgorithmLockout, 20, 0, false, false, 0},
+		{"lockout-100-per-5s-3.json", AlgorithmLockout, 20, 0, false, false, 0.5},
 		{"lockout-100-per-5s-slow-backend.json", AlgorithmLockout, 20, 0, false, false, 0},
 		{"lockout-100-per-5s-slow-backend-2.json", AlgorithmLockout, 20, 0, false, false, 0},
 		{"nginx-preset-queue-10-per-s-burst-20.json", AlgorithmQueue, 10, 0, false, true, 0},
