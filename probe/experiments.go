@@ -5,6 +5,8 @@ import (
 	"math"
 	"time"
 
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
 	"limitprobe/estimate"
 	"limitprobe/evidence"
 	"limitprobe/limiter"
@@ -184,6 +186,10 @@ func (x *experiments) window(a estimate.Assessment) float64 {
 // back, and the run read a bucket of 22 at 8.7/s.) It stays as long as
 // before: longer saturations moved a sliding counter's fit when its lead
 // had been read at a quarter of its rate.
+//
+// A saturation ends early once refused for longer than every window in
+// play and the lead would need to admit again (see giveUp): against a
+// lockout, say, after the first moment of the step or its last success.
 func (x *experiments) saturate(ctx context.Context, a estimate.Assessment) (bool, error) {
 	x.done[expSaturate]++
 	pr := x.e.sc.Probe
@@ -197,7 +203,8 @@ func (x *experiments) saturate(ctx context.Context, a estimate.Assessment) (bool
 		d = max(d, min(4*pr.Step, time.Duration(2.5*w*float64(time.Second))))
 	}
 	rate := x.saturation(lead, d)
-	st, ok, err := x.e.send(ctx, stepSpec{index: x.next(), phase: evidence.PhaseSaturate, rate: rate, duration: d})
+	st, ok, err := x.e.send(ctx, stepSpec{index: x.next(), phase: evidence.PhaseSaturate, rate: rate, duration: d,
+		watch: shutOut(giveUp(lead, x.window(a)))})
 	if x.lateRefusals(st) > 0 {
 		x.held++
 		x.saturated += time.Duration(st.DurationS * float64(time.Second))
@@ -208,6 +215,34 @@ func (x *experiments) saturate(ctx context.Context, a estimate.Assessment) (bool
 		x.passed = max(x.passed, rate)
 	}
 	return ok, err
+}
+
+// giveUp is how long a saturation goes on without a single success: long
+// enough for every window in play to have reopened and for the lead to
+// have admitted five, and at least 2 s. By then the run refutes them all;
+// holding on only spends refusals, and a lockout, which counts them, keeps
+// the client shut out the longer. (A lockout of 100 per 5 s, locked by the
+// ramp, refused all 737 requests of a 19 s saturation sized for a rival
+// sliding window of 7.6 s.)
+func giveUp(lead estimate.Candidate, window float64) time.Duration {
+	s := max(2, 1.2*window+0.5)
+	if lead.RateRPS > 0 {
+		s = max(s, 5/lead.RateRPS)
+	}
+	return time.Duration(s * float64(time.Second))
+}
+
+// shutOut watches a step: true, ending it, once its requests have been
+// refused for after since its first request or its last success (sent
+// times: a success answered late still counts from when it was sent).
+func shutOut(after time.Duration) func(*vegeta.Result, evidence.Outcome) bool {
+	var last time.Time
+	return func(res *vegeta.Result, out evidence.Outcome) bool {
+		if last.IsZero() || out == evidence.OK && res.Timestamp.After(last) {
+			last = res.Timestamp
+		}
+		return res.Timestamp.Sub(last) >= after
+	}
 }
 
 // lateRefusals counts the refusals of requests st sent in its second half.

@@ -129,3 +129,42 @@ func TestSaturationSpendsTheBurst(t *testing.T) {
 		})
 	}
 }
+
+// A saturation refused whole ends once every window in play would have
+// reopened, counted from its first request or its last success.
+func TestSaturationShutOutEnds(t *testing.T) {
+	start := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name   string
+		lead   estimate.Candidate
+		window float64 // longest window in play, seconds
+		okAtS  float64 // when a request passed; <0 for none
+		want   float64 // when the step ends, seconds; <0 for not in 30 s
+	}{
+		{"a lockout beside a window of 7.6 s", estimate.Candidate{RateRPS: 27}, 7.6, -1, 9.7},
+		{"no window in play: 2 s", estimate.Candidate{RateRPS: 27}, 0, -1, 2},
+		{"a slow lead: five of its admissions", estimate.Candidate{RateRPS: 0.5}, 2, -1, 10},
+		{"a success at the start", estimate.Candidate{RateRPS: 27}, 7.6, 0.1, 9.8},
+		{"a success late in the wait", estimate.Candidate{RateRPS: 27}, 7.6, 9.5, 19.2},
+		{"a slow lead succeeding", estimate.Candidate{RateRPS: 0.1}, 0, 8, -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			watch := shutOut(giveUp(tt.lead, tt.window))
+			ended := -1.0
+			for i := range 300 { // 30 s, one each 100 ms
+				at := float64(i) / 10
+				out := evidence.Throttled
+				if tt.okAtS >= 0 && math.Abs(at-tt.okAtS) < 0.05 {
+					out = evidence.OK
+				}
+				if watch(&vegeta.Result{Timestamp: start.Add(time.Duration(at * float64(time.Second)))}, out) {
+					ended = at
+					break
+				}
+			}
+			if math.Abs(ended-tt.want) > 0.051 {
+				t.Errorf("ended at %.1f s, want %.1f s", ended, tt.want)
+			}
+		})
+	}
+}
