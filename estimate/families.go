@@ -320,10 +320,12 @@ func searchSplit(try func(limiter.Config) scan, allowances []float64, gaps []tim
 // band to hold them (see fromModels, which reports the middle of that
 // range). The likelihood is sharp in both (a lockout of 100 per 5 s behind
 // a slow backend read 102 per 5.39 s on the grid alone), so around the
-// best four of the grid windows 0.2% apart within 4% are tried at phases a
-// thousandth apart. A change of window moves its boundaries by as much
-// times the windows gone by: each keeps the boundary nearest anchor (the
-// last refusal, where the creep locked) in place.
+// best four of the grid (up to twelve when a lockout is likely, see below)
+// windows 0.2% apart within 4% are tried at phases a thousandth apart. A
+// change of window moves its boundaries by as much times the windows gone
+// by: each keeps the boundary nearest anchor (the last refusal, late in
+// the creep's hold or in the poll after it) in place, and when a lockout
+// is likely the first boundary too.
 func searchLockout(try func(limiter.Config) scan, w, f float64, n int, anchor time.Duration) {
 	phases := max(10, int(100*min(1, float64(thinned/10)/float64(max(1, n)))))
 	var grid []scan

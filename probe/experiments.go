@@ -187,9 +187,9 @@ func (x *experiments) window(a estimate.Assessment) float64 {
 // before: longer saturations moved a sliding counter's fit when its lead
 // had been read at a quarter of its rate.
 //
-// A saturation ends early once refused for longer than every window in
-// play and the lead would need to admit again (see giveUp): against a
-// lockout, say, after the first moment of the step or its last success.
+// It ends early once refused, from its first request or its last success,
+// for longer than every window in play and the lead need to admit again
+// (see giveUp).
 func (x *experiments) saturate(ctx context.Context, a estimate.Assessment) (bool, error) {
 	x.done[expSaturate]++
 	pr := x.e.sc.Probe
@@ -199,12 +199,13 @@ func (x *experiments) saturate(ctx context.Context, a estimate.Assessment) (bool
 		r = x.hot.GoodputRPS
 	}
 	d := scenarios.SaturateStep(units.Rate(r), pr.Step)
-	if w := x.window(a); w > 0 {
+	w := x.window(a)
+	if w > 0 {
 		d = max(d, min(4*pr.Step, time.Duration(2.5*w*float64(time.Second))))
 	}
 	rate := x.saturation(lead, d)
 	st, ok, err := x.e.send(ctx, stepSpec{index: x.next(), phase: evidence.PhaseSaturate, rate: rate, duration: d,
-		watch: shutOut(giveUp(lead, x.window(a)))})
+		watch: shutOut(giveUp(lead, w))})
 	if x.lateRefusals(st) > 0 {
 		x.held++
 		x.saturated += time.Duration(st.DurationS * float64(time.Second))
