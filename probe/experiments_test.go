@@ -146,7 +146,7 @@ func TestSaturationShutOutEnds(t *testing.T) {
 		{"a slow lead: five of its admissions", estimate.Candidate{RateRPS: 0.5}, 2, -1, 10},
 		{"a success at the start", estimate.Candidate{RateRPS: 27}, 7.6, 0.1, 9.8},
 		{"a success late in the wait", estimate.Candidate{RateRPS: 27}, 7.6, 9.5, 19.2},
-		{"a slow lead succeeding", estimate.Candidate{RateRPS: 0.1}, 0, 8, -1},
+		{"a slow lead that admitted one", estimate.Candidate{RateRPS: 0.5}, 2, 8, 18},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			watch := shutOut(giveUp(tt.lead, tt.window))
