@@ -74,12 +74,6 @@ func TestAutoFindsTheTruth(t *testing.T) {
 			if tt.burstTol >= 0 && (s.Burst < truth.Burst-tt.burstTol || s.Burst > truth.Burst+tt.burstTol) {
 				t.Errorf("burst %d, want %d ±%d", s.Burst, truth.Burst, tt.burstTol)
 			}
-			if t.Failed() {
-				for _, st := range run.Steps {
-					t.Logf("step %d %s: offered %.1f/s, %d sent, %d ok, %d throttled in %.2f s, first throttle at %.3f s",
-						st.Index+1, st.Phase, st.OfferedRPS, st.Requests, st.OK, st.Throttled, st.DurationS, st.FirstThrottleS)
-				}
-			}
 			if tt.wantAlgo == "lockout" {
 				if !within(s.WindowS, truth.WindowS, 0.1) {
 					t.Errorf("window %.3g s, want %.3g s ±10%%", s.WindowS, truth.WindowS)
@@ -93,6 +87,13 @@ func TestAutoFindsTheTruth(t *testing.T) {
 			}
 			if !s.Limited || s.LowerBoundOnly {
 				t.Errorf("limited %v, lower bound only %v; want a measured limit", s.Limited, s.LowerBoundOnly)
+			}
+			if t.Failed() {
+				for _, st := range run.Steps {
+					t.Logf("step %d %s: offered %.1f/s, %d sent, %d ok, %d throttled in %.2f s, first throttle at %.3f s",
+						st.Index+1, st.Phase, st.OfferedRPS, st.Requests, st.OK, st.Throttled, st.DurationS, st.FirstThrottleS)
+				}
+				keepFailedRun(t, run)
 			}
 		})
 	}

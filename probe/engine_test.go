@@ -2,12 +2,17 @@ package probe_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,5 +263,58 @@ func TestLinearRampIsOneLine(t *testing.T) {
 	if run.Steps[0].Throttled != 0 || run.Steps[3].ThrottledRatio < 0.2 {
 		t.Errorf("throttled: first window %d, last window share %.2f; want none below the rate and ≥ 20%% at 60-90/s",
 			run.Steps[0].Throttled, run.Steps[3].ThrottledRatio)
+	}
+}
+
+// keepFailedRun writes a failed run's evidence (its steps, timeline and
+// every request, as estimate's recorded runs keep them) to a file named in
+// the log, so that it can join estimate's TestRecordedRuns. In CI, where
+// files are lost, the log carries it too, gzipped and base64-encoded.
+func keepFailedRun(t *testing.T, run *probe.Run) {
+	t.Helper()
+	kept := struct {
+		Steps    []evidence.Step
+		Timeline evidence.Timeline
+		Requests []evidence.Request
+	}{Steps: run.Steps, Timeline: run.Timeline}
+	if rs := run.Requests; rs != nil {
+		for i := range rs.Len() {
+			kept.Requests = append(kept.Requests, rs.At(i))
+		}
+	}
+	b, err := json.Marshal(kept)
+	if err != nil {
+		t.Logf("keeping the run: %v", err)
+		return
+	}
+	name := strings.Map(func(r rune) rune {
+		if r == '/' || r == ' ' {
+			return '-'
+		}
+		return r
+	}, t.Name())
+	f, err := os.CreateTemp("", name+"-*.json")
+	if err == nil {
+		_, err = f.Write(b)
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		t.Logf("keeping the run: %v", err)
+	} else {
+		t.Logf("the run's evidence is in %s", f.Name())
+	}
+	if os.Getenv("CI") == "" {
+		return
+	}
+	var z bytes.Buffer
+	w := gzip.NewWriter(&z)
+	_, _ = w.Write(b)
+	_ = w.Close()
+	enc := base64.StdEncoding.EncodeToString(z.Bytes())
+	t.Logf("the run's evidence, gzip and base64 (%d bytes):", len(enc))
+	for len(enc) > 0 {
+		n := min(len(enc), 120)
+		t.Log(enc[:n])
+		enc = enc[n:]
 	}
 }
