@@ -1,12 +1,16 @@
 package estimate
 
 import (
+	"cmp"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"limitprobe/evidence"
+	"limitprobe/limiter"
 )
 
 // recorded reads a run that auto made against a real limiter, kept in
@@ -114,4 +118,150 @@ func TestRecordedRuns(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRelockPinsTheCount replays a recorded lockout run as the same
+// lockout, 100 per 5 s, would have answered it with its windows at
+// another phase, where the run's creep, hold and poll leave the count
+// traded against the window (it reads 15.5/s as 103 per 6.63 s, and 100
+// per 5 s gets nothing wrong either), then adds what auto's relock sends
+// after them: an idle of two of the lead's windows, a burst at 200/s
+// until refused, a poll at 2/s until one passes. The burst passes the
+// count whole, and the estimate must read the truth.
+func TestRelockPinsTheCount(t *testing.T) {
+	truth := limiter.Config{Kind: limiter.Lockout, Limit: 100, Window: 5 * time.Second}
+	for _, phase := range []time.Duration{400 * time.Millisecond, 600 * time.Millisecond} {
+		if raceDetector && phase > 400*time.Millisecond {
+			continue
+		}
+		t.Run(phase.String(), func(t *testing.T) {
+			in := recorded(t, "lockout-100-per-5s-1.json")
+			var reqs []evidence.Request
+			for i := range in.Requests.Len() {
+				reqs = append(reqs, in.Requests.At(i))
+			}
+			slices.SortFunc(reqs, func(a, b evidence.Request) int { return cmp.Compare(a.Sent, b.Sent) })
+			cfg := truth
+			cfg.Phase = phase
+			m := limiter.NewMeter(cfg)
+			answer := func(r evidence.Request) evidence.Request {
+				at := r.Sent + r.Latency/2
+				ok := m.Level(at) < float64(cfg.Limit)
+				m.Record(at, ok)
+				r.Outcome = evidence.Throttled
+				if ok {
+					r.Outcome = evidence.OK
+				}
+				return r
+			}
+			for i, r := range reqs {
+				reqs[i] = answer(r)
+			}
+			a, ok := Assess(Input{Steps: in.Steps, Timeline: in.Timeline, Threshold: in.Threshold, MaxOfferedRPS: in.MaxOfferedRPS,
+				Requests: requestsOf(reqs), Precision: 0.03})
+			if !ok || a.Lead().Algorithm != AlgorithmLockout {
+				t.Fatalf("the replayed run is not led by a lockout: %+v", a.Candidates)
+			}
+			w := a.Lead().Config.Window
+			at := reqs[len(reqs)-1].Sent + 2*w + w/10
+			burst, poll := len(in.Steps), len(in.Steps)+1
+			for {
+				r := answer(evidence.Request{Sent: at, Latency: 200 * time.Microsecond, Step: burst})
+				reqs = append(reqs, r)
+				at += 5 * time.Millisecond
+				if r.Outcome != evidence.OK {
+					break
+				}
+			}
+			for range 120 {
+				r := answer(evidence.Request{Sent: at, Latency: 200 * time.Microsecond, Step: poll})
+				reqs = append(reqs, r)
+				at += 500 * time.Millisecond
+				if r.Outcome == evidence.OK {
+					break
+				}
+			}
+			steps := append(slices.Clone(in.Steps), evidence.Step{Index: burst, Phase: evidence.PhaseBurst, OfferedRPS: 200},
+				evidence.Step{Index: poll, Phase: evidence.PhaseRecover, OfferedRPS: 2})
+			for i := range steps {
+				countStep(&steps[i], reqs)
+			}
+			s := Estimate(Input{Steps: steps, Timeline: timelineOf(reqs, in.Timeline.ResolutionS), Threshold: in.Threshold,
+				MaxOfferedRPS: in.MaxOfferedRPS, Requests: requestsOf(reqs), Precision: 0.03})
+			if s.Algorithm != AlgorithmLockout || !within(s.EffectiveLimitRPS, 20, 0.05) || !within(s.WindowS, 5, 0.05) {
+				t.Errorf("got %s %.4g/s, window %.3g s; want lockout 20/s ±5%%, window 5 s ±5%%; reasons:\n%s", s.Algorithm, s.EffectiveLimitRPS, s.WindowS, reasonsText(s))
+			}
+			if s.Confidence < 0.5 {
+				t.Errorf("got confidence %g, want 0.5 or more", s.Confidence)
+			}
+		})
+	}
+}
+
+func requestsOf(reqs []evidence.Request) *evidence.Requests {
+	rs := &evidence.Requests{}
+	for _, r := range reqs {
+		rs.Add(r)
+	}
+	return rs
+}
+
+// countStep sets a step's counts from the requests it sent: how many, how
+// many passed and were refused, when the first refusal was sent, and the
+// step's span, start and rates.
+func countStep(st *evidence.Step, reqs []evidence.Request) {
+	var first, last time.Duration = -1, 0
+	st.Requests, st.OK, st.Throttled, st.OKBeforeThrottle, st.FirstThrottleS = 0, 0, 0, 0, -1
+	var refusedAt time.Duration = -1
+	for _, r := range reqs {
+		if r.Step != st.Index {
+			continue
+		}
+		if first < 0 {
+			first = r.Sent
+		}
+		last = r.Sent
+		st.Requests++
+		if r.Outcome == evidence.OK {
+			st.OK++
+			if refusedAt < 0 {
+				st.OKBeforeThrottle++
+			}
+		} else {
+			st.Throttled++
+			if refusedAt < 0 {
+				refusedAt = r.Sent
+			}
+		}
+	}
+	if first < 0 {
+		return
+	}
+	if st.DurationS == 0 {
+		st.StartS, st.DurationS = first.Seconds(), max((last-first).Seconds(), 0.001)
+	}
+	if refusedAt >= 0 {
+		st.FirstThrottleS = refusedAt.Seconds() - st.StartS
+	}
+	st.GoodputRPS = float64(st.OK) / st.DurationS
+	st.ThrottledRatio = float64(st.Throttled) / float64(st.Requests)
+}
+
+// timelineOf buckets requests by when they were sent.
+func timelineOf(reqs []evidence.Request, res float64) evidence.Timeline {
+	tl := evidence.Timeline{ResolutionS: res}
+	for _, r := range reqs {
+		i := int(r.Sent.Seconds() / res)
+		for len(tl.Buckets) <= i {
+			tl.Buckets = append(tl.Buckets, evidence.Bucket{})
+		}
+		b := &tl.Buckets[i]
+		b.Sent++
+		if r.Outcome == evidence.OK {
+			b.OK++
+		} else {
+			b.Throttled++
+		}
+	}
+	return tl
 }

@@ -209,11 +209,12 @@ func (e *engine) lockSpan(st evidence.Step, allowance float64) float64 {
 // lockout held at rate h with R = L/W lets one through W·(1 − R/h) after
 // the refusals stop, which pins the window that the creep trades against
 // the count (100 per 5 s and 196 per 11.7 s both lock a creep alike).
-func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, allowance float64) (reopened bool, err error) {
+// shut reports that the hold locked and stayed shut: a lockout.
+func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, allowance float64) (reopened, shut bool, err error) {
 	pr := e.sc.Probe
 	span := e.lockSpan(hot, allowance)
 	if span <= 0 {
-		return false, nil
+		return false, false, nil
 	}
 	est := allowance / span
 	// Within what plan shows as auto's worst case: steps of at most four
@@ -224,17 +225,17 @@ func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, 
 	slope := (to - from) / dur.Seconds()
 	sp := stepSpec{index: next(), phase: evidence.PhaseCreep, rate: from, slope: slope, duration: dur, stopOnThrottle: true}
 	if !e.pause(ctx, min(secs(2.2*span), scenarios.MaxCooldown), sp) {
-		return false, nil
+		return false, false, nil
 	}
 	st, ok, err := e.send(ctx, sp)
 	if !ok || err != nil || st.Throttled == 0 {
-		return false, err
+		return false, false, err
 	}
 	hold := min(float64(pr.Max), from+slope*st.FirstThrottleS)
 	st, ok, err = e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseCreep, rate: hold,
 		duration: min(secs(1.5*span), 4*pr.Step)})
 	if !ok || err != nil {
-		return false, err
+		return false, false, err
 	}
 	// Requests that passed after the hold's first refusal: a window
 	// reopened. Those before it passed while the count still fell short.
@@ -243,12 +244,13 @@ func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, 
 		passed -= st.OKBeforeThrottle
 	}
 	if float64(passed) > max(2, 0.05*allowance) {
-		return true, nil
+		return true, false, nil
 	}
-	if st.Throttled > 0 {
-		_, _, err = e.recover(ctx, next)
+	if st.Throttled == 0 {
+		return false, false, nil
 	}
-	return false, err
+	_, ok, err = e.recover(ctx, next)
+	return false, ok, err
 }
 
 // recover polls the target at two requests a second, after a throttled

@@ -21,6 +21,7 @@ const (
 	expIdle     = "idle"     // a pause as long as a window, then a burst: a window against a bucket
 	expPoisson  = "poisson"  // random arrivals: a limiter without burst
 	expCreep    = "creep"    // a slow rise from a clean start: a lockout
+	expRelock   = "relock"   // after the creep, idle for two windows, then a burst: a lockout's count
 )
 
 // experiments is auto's choice of steps after its ramp.
@@ -38,6 +39,10 @@ type experiments struct {
 	// saturate's count at the time, creepSat.
 	reopened bool
 	creepSat int
+	// shut is set when the creep's hold stayed shut, as only a lockout's
+	// does; auto stops after it, unless the lockout's count and window are
+	// still traded (see relock).
+	shut bool
 }
 
 // covered reports whether saturation has held long enough for the lead's
@@ -75,8 +80,33 @@ func (x *experiments) exhausted(a estimate.Assessment) bool {
 	return !(cap && rival && x.done[expWorkers] < 2) && !(window && bucket && x.done[expIdle] == 0)
 }
 
-// run sends the step that best tells apart the explanations a still
-// admits, and reports whether another may follow.
+// run sends the experiment choose picks, and reports whether another may
+// follow.
+func (x *experiments) run(ctx context.Context, a estimate.Assessment) (bool, error) {
+	switch x.choose(a) {
+	case expRelock:
+		return false, x.relock(ctx, a.Lead())
+	case expPoisson:
+		x.done[expPoisson]++
+		return true, x.e.saturateRandom(ctx, x.next, x.hot)
+	case expWorkers:
+		return x.workers(ctx, a)
+	case expCreep:
+		x.done[expCreep]++
+		x.creepSat = x.done[expSaturate]
+		var err error
+		x.reopened, x.shut, err = x.e.creep(ctx, x.next, x.hot, float64(x.cold.OK))
+		return x.reopened || x.shut, err
+	case expIdle:
+		return x.idle(ctx, a)
+	case expSaturate:
+		return x.saturate(ctx, a)
+	}
+	return false, nil
+}
+
+// choose picks the experiment that best tells apart the explanations a
+// still admits; "" when none is left to send.
 //
 //   - A lead without burst (a bucket of one, nginx without burst) whose
 //     burst from idle passed little more than one round trip refills
@@ -93,35 +123,36 @@ func (x *experiments) exhausted(a estimate.Assessment) bool {
 //     evidence, at least one saturation more (a cap of 128 in flight
 //     behind jitter led as a lockout once; the creep used to follow such a
 //     hold with a saturation of four step lengths, 8,384 requests at
-//     419/s).
+//     419/s). When the hold stays shut, auto stops, unless the lockout
+//     does not yet explain the run alone within precision: then relock,
+//     which passes the count whole.
 //   - A window against a bucket: idle for a window, then a burst. A bucket
 //     refills steadily; a window reopens whole at its boundary.
 //   - Otherwise, or when the band is still wide: saturate at 1.3× the
 //     lead's rate, long enough for windows to come round.
-func (x *experiments) run(ctx context.Context, a estimate.Assessment) (bool, error) {
+func (x *experiments) choose(a estimate.Assessment) string {
 	lead := a.Lead()
 	_, cap := a.Has(estimate.AlgorithmConcurrency)
 	_, bucket := a.Has(estimate.AlgorithmTokenBucket)
 	window := x.window(a) > 0
 	rival := bucket || window || lead.Algorithm == estimate.AlgorithmQueue
 	switch {
+	case x.shut && lead.Algorithm == estimate.AlgorithmLockout && x.done[expRelock] == 0:
+		return expRelock
+	case x.shut:
+		return ""
 	case x.noBurst(lead, a.OneWay) && x.done[expPoisson] == 0:
-		x.done[expPoisson]++
-		return true, x.e.saturateRandom(ctx, x.next, x.hot)
+		return expPoisson
 	case cap && rival && x.done[expWorkers] < 2:
-		return x.workers(ctx, a)
+		return expWorkers
 	case lead.Algorithm == estimate.AlgorithmLockout && x.held > 0 && x.done[expCreep] == 0:
-		x.done[expCreep]++
-		x.creepSat = x.done[expSaturate]
-		var err error
-		x.reopened, err = x.e.creep(ctx, x.next, x.hot, float64(x.cold.OK))
-		return x.reopened, err
+		return expCreep
 	case window && bucket && x.done[expIdle] == 0:
-		return x.idle(ctx, a)
+		return expIdle
 	case x.done[expSaturate] < 3:
-		return x.saturate(ctx, a)
+		return expSaturate
 	}
-	return false, nil
+	return ""
 }
 
 // noBurst reports whether the lead lets one or two requests through at a
@@ -337,6 +368,26 @@ func (x *experiments) idle(ctx context.Context, a estimate.Assessment) (bool, er
 	}
 	_, ok, err := x.e.send(ctx, sp)
 	return ok, err
+}
+
+// relock idles for two of the lockout's windows, which empties its
+// counter, then bursts until refused and polls until it admits again. The
+// burst passes the count whole, which the creep, reading the rate at which
+// the count locks, leaves traded against the window: a creep, its hold and
+// its poll read 110 per 6.19 s against 100 per 5 s, with a fixed window
+// of 131 per 21.6 s explaining them as well.
+func (x *experiments) relock(ctx context.Context, lead estimate.Candidate) error {
+	x.done[expRelock]++
+	pr := x.e.sc.Probe
+	sp := stepSpec{index: x.next(), phase: evidence.PhaseBurst, rate: float64(pr.Max), duration: scenarios.BurstStep(pr.Step), stopOnThrottle: true}
+	if !x.e.pause(ctx, scenarios.ClampDuration(2*lead.Config.Window+lead.Config.Window/10, time.Second, scenarios.MaxCooldown), sp) {
+		return nil
+	}
+	st, ok, err := x.e.send(ctx, sp)
+	if ok && err == nil && st.Throttled > 0 {
+		_, _, err = x.e.recover(ctx, x.next)
+	}
+	return err
 }
 
 // concurrencyStep is one closed-loop step of workers: short, since a cap

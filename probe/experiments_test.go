@@ -101,6 +101,35 @@ func TestLockoutCoveredByItsCreep(t *testing.T) {
 	}
 }
 
+// After a creep whose hold stayed shut auto sends nothing more, except one
+// relock while a lockout leads (runAuto stops before choosing once the
+// lead explains the run alone).
+func TestShutCreepEndsInOneRelock(t *testing.T) {
+	lockout := estimate.Candidate{Algorithm: estimate.AlgorithmLockout,
+		Config: limiter.Config{Kind: limiter.Lockout, Limit: 110, Window: 6190 * time.Millisecond}, RateRPS: 17.8}
+	window := estimate.Candidate{Algorithm: estimate.AlgorithmFixedWindow,
+		Config: limiter.Config{Kind: limiter.FixedWindow, Limit: 131, Window: 21600 * time.Millisecond}, RateRPS: 6.1}
+	for _, tt := range []struct {
+		name    string
+		cands   []estimate.Candidate
+		shut    bool
+		relocks int
+		want    string
+	}{
+		{"a lockout beside a window", []estimate.Candidate{lockout, window}, true, 0, expRelock},
+		{"and after its relock", []estimate.Candidate{lockout, window}, true, 1, ""},
+		{"a window leads now", []estimate.Candidate{window, lockout}, true, 0, ""},
+		{"the hold passed requests", []estimate.Candidate{lockout, window}, false, 0, expSaturate},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &experiments{done: map[string]int{expCreep: 1, expSaturate: 1, expRelock: tt.relocks}, held: 1, shut: tt.shut, reopened: !tt.shut}
+			if got := x.choose(estimate.Assessment{Candidates: tt.cands}); got != tt.want {
+				t.Errorf("choose = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 // A saturation against a lead with a burst goes fast enough to spend the
 // burst in its first half; others hold 1.3× the lead's rate; none above
 // the probe's max.
