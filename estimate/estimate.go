@@ -282,7 +282,13 @@ func (e *estimator) fitted() bool {
 // saw them, the estimate so far seeding the search. ok is false without
 // requests, without a refusal, or without a rate to start from.
 func (e *estimator) models() (models, bool) {
-	v, ok := newView(e.in.Requests)
+	pulses := map[int]bool{}
+	for _, st := range e.in.Steps {
+		if st.Phase == evidence.PhasePulse {
+			pulses[st.Index] = true
+		}
+	}
+	v, ok := newView(e.in.Requests, pulses)
 	if !ok {
 		return models{}, false
 	}

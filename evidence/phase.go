@@ -13,4 +13,5 @@ const (
 	PhaseWait        = "wait"        // quota mode: sparse polls until a spent window admits again
 	PhaseCreep       = "creep"       // auto: a slow linear rise from a clean start to the rate that locks a client out, then a hold at it
 	PhaseReplay      = "replay"      // a schedule given by the caller (simulate's check against the mock)
+	PhasePulse       = "pulse"       // auto: pulses sent at once, far apart: a cap on requests in flight admits as many of each, a bucket what refilled
 )

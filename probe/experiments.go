@@ -22,6 +22,7 @@ const (
 	expPoisson  = "poisson"  // random arrivals: a limiter without burst
 	expCreep    = "creep"    // a slow rise from a clean start: a lockout
 	expRelock   = "relock"   // after the creep, idle for two windows, then a burst: a lockout's count
+	expPulse    = "pulse"    // pulses sent at once, far apart: a cap on requests in flight against a rate, through timing noise
 )
 
 // experiments is auto's choice of steps after its ramp.
@@ -77,7 +78,15 @@ func (x *experiments) exhausted(a estimate.Assessment) bool {
 	_, bucket := a.Has(estimate.AlgorithmTokenBucket)
 	window := x.window(a) > 0
 	rival := bucket || window || lead.Algorithm == estimate.AlgorithmQueue
-	return !(cap && rival && x.done[expWorkers] < 2) && !(window && bucket && x.done[expIdle] == 0)
+	return !(cap && rival && x.done[expWorkers] < 2) && !(window && bucket && x.done[expIdle] == 0) &&
+		!(x.capRival(a) && x.done[expPulse] == 0)
+}
+
+// capRival reports whether a cap on requests in flight is in the running
+// behind another lead.
+func (x *experiments) capRival(a estimate.Assessment) bool {
+	_, cap := a.Has(estimate.AlgorithmConcurrency)
+	return cap && a.Lead().Algorithm != estimate.AlgorithmConcurrency
 }
 
 // run sends the experiment choose picks, and reports whether another may
@@ -91,6 +100,8 @@ func (x *experiments) run(ctx context.Context, a estimate.Assessment) (bool, err
 		return true, x.e.saturateRandom(ctx, x.next, x.hot)
 	case expWorkers:
 		return x.workers(ctx, a)
+	case expPulse:
+		return x.pulse(ctx, a)
 	case expCreep:
 		x.done[expCreep]++
 		x.creepSat = x.done[expSaturate]
@@ -115,7 +126,8 @@ func (x *experiments) run(ctx context.Context, a estimate.Assessment) (bool, err
 //   - A cap on requests in flight against a rate or a window: closed-loop
 //     workers just above and below the cap seen from the client (the
 //     server's cap grown by the round trip, Little's law). A cap throttles
-//     by what is in flight, a rate by how fast it comes.
+//     by what is in flight, a rate by how fast it comes. When the cap
+//     still trails another lead after them: pulses (see pulse).
 //   - A lockout that still leads after a saturation (which a window
 //     would have reopened during): the creep, which finds the highest rate
 //     that does not lock out. When its hold passes requests, the lockout
@@ -145,6 +157,8 @@ func (x *experiments) choose(a estimate.Assessment) string {
 		return expPoisson
 	case cap && rival && x.done[expWorkers] < 2:
 		return expWorkers
+	case x.capRival(a) && x.done[expPulse] == 0:
+		return expPulse
 	case lead.Algorithm == estimate.AlgorithmLockout && x.held > 0 && x.done[expCreep] == 0:
 		return expCreep
 	case window && bucket && x.done[expIdle] == 0:
@@ -350,6 +364,43 @@ func (x *experiments) workers(ctx context.Context, a estimate.Assessment) (bool,
 	sp := x.e.concurrencyStep(x.next(), k)
 	sp.duration = scenarios.ClampDuration(time.Duration(15*(s+rtt)*float64(time.Second)), 2*time.Second, x.e.sc.Probe.Step)
 	if !x.e.pause(ctx, time.Duration(2*(s+rtt)*float64(time.Second)), sp) {
+		return false, nil
+	}
+	_, ok, err := x.e.send(ctx, sp)
+	return ok, err
+}
+
+// pulse sends ten pulses of half again as many requests as the cap in
+// flight, each at the probe's max rate, two round trips and service times
+// apart. A cap admits the same number of each, as long as a pulse reaches
+// it within a service time, however the network spreads it; a bucket
+// admits its burst and what refills while the pulse arrives, which the
+// spread changes. Behind 50±20 ms each way, a cap of 8 at 50 ms read as a
+// bucket of 4 at 141–144/s in four runs of five (the workers' steady
+// loads admit alike through that noise); the same runs with ten pulses of
+// 12 (simulated) read the cap of 8 at 158–162/s.
+func (x *experiments) pulse(ctx context.Context, a estimate.Assessment) (bool, error) {
+	x.done[expPulse]++
+	c, _ := a.Has(estimate.AlgorithmConcurrency)
+	n := c.Config.MaxInFlight
+	if n <= 0 {
+		return true, nil
+	}
+	const pulses = 10
+	top := float64(x.e.sc.Probe.Max)
+	size := max(n+2, int(math.Ceil(1.5*float64(n))))
+	gap := 2*(a.Service.Seconds()+2*a.OneWay.Seconds()) + float64(size)/top
+	gap = max(gap, 0.1)
+	due := func(k uint64) float64 {
+		i, j := (k-1)/uint64(size), (k-1)%uint64(size)
+		if i >= pulses {
+			return math.Inf(1)
+		}
+		return float64(i)*gap + float64(j)/top
+	}
+	sp := stepSpec{index: x.next(), phase: evidence.PhasePulse, rate: float64(size) / gap, due: due,
+		duration: time.Duration(pulses * gap * float64(time.Second))}
+	if !x.e.pause(ctx, time.Duration(gap*float64(time.Second)), sp) {
 		return false, nil
 	}
 	_, ok, err := x.e.send(ctx, sp)

@@ -130,6 +130,38 @@ func TestShutCreepEndsInOneRelock(t *testing.T) {
 	}
 }
 
+// A cap on requests in flight that still trails a bucket after the
+// workers gets pulses, once; a cap that leads does not.
+func TestCapRivalGetsPulses(t *testing.T) {
+	bucket := estimate.Candidate{Algorithm: estimate.AlgorithmTokenBucket,
+		Config: limiter.Config{Kind: limiter.TokenBucket, Rate: 142, Burst: 4}, RateRPS: 142, Blurred: true}
+	cap := estimate.Candidate{Algorithm: estimate.AlgorithmConcurrency,
+		Config: limiter.Config{Kind: limiter.Concurrency, MaxInFlight: 8}, RateRPS: 160, Blurred: true}
+	for _, tt := range []struct {
+		name    string
+		cands   []estimate.Candidate
+		workers int
+		pulses  int
+		want    string
+	}{
+		{"before the workers", []estimate.Candidate{bucket, cap}, 0, 0, expWorkers},
+		{"after them", []estimate.Candidate{bucket, cap}, 2, 0, expPulse},
+		{"after the pulses", []estimate.Candidate{bucket, cap}, 2, 1, expSaturate},
+		{"the cap leads", []estimate.Candidate{cap, bucket}, 2, 0, expSaturate},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &experiments{done: map[string]int{expWorkers: tt.workers, expPulse: tt.pulses}, held: 1}
+			a := estimate.Assessment{Candidates: tt.cands}
+			if got := x.choose(a); got != tt.want {
+				t.Errorf("choose = %q, want %q", got, tt.want)
+			}
+			if ex, want := x.exhausted(a), tt.want == expSaturate; ex != want {
+				t.Errorf("exhausted = %v, want %v", ex, want)
+			}
+		})
+	}
+}
+
 // A saturation against a lead with a burst goes fast enough to spend the
 // burst in its first half; others hold 1.3× the lead's rate; none above
 // the probe's max.
