@@ -379,19 +379,25 @@ func (x *experiments) workers(ctx context.Context, a estimate.Assessment) (bool,
 // bucket of 4 at 141–144/s in four runs of five (the workers' steady
 // loads admit alike through that noise); five runs with ten pulses of 12
 // read the cap of 8 at 155–163/s. A pulse that takes longer to send than
-// a service time is none to the cap, and is not sent.
+// a service time is none to the cap, and is not sent; the step stays
+// within four step lengths, as plan shows it (fewer pulses behind a slow
+// backend), and is not sent for fewer than three.
 func (x *experiments) pulse(ctx context.Context, a estimate.Assessment) (bool, error) {
 	x.done[expPulse]++
+	pr := x.e.sc.Probe
 	c, _ := a.Has(estimate.AlgorithmConcurrency)
 	n := c.Config.MaxInFlight
-	top := float64(x.e.sc.Probe.Max)
+	top := float64(pr.Max)
 	size := max(n+2, int(math.Ceil(1.5*float64(n))))
 	if n <= 0 || float64(size)/top >= a.Service.Seconds() {
 		return true, nil
 	}
-	const pulses = 10
 	gap := 2*(a.Service.Seconds()+2*a.OneWay.Seconds()) + float64(size)/top
 	gap = max(gap, 0.1)
+	pulses := uint64(min(10, (4*pr.Step).Seconds()/gap))
+	if pulses < 3 {
+		return true, nil
+	}
 	due := func(k uint64) float64 {
 		i, j := (k-1)/uint64(size), (k-1)%uint64(size)
 		if i >= pulses {
@@ -400,7 +406,7 @@ func (x *experiments) pulse(ctx context.Context, a estimate.Assessment) (bool, e
 		return float64(i)*gap + float64(j)/top
 	}
 	sp := stepSpec{index: x.next(), phase: evidence.PhasePulse, rate: float64(size) / gap, due: due,
-		duration: time.Duration(pulses * gap * float64(time.Second))}
+		duration: time.Duration(float64(pulses) * gap * float64(time.Second))}
 	if !x.e.pause(ctx, time.Duration(gap*float64(time.Second)), sp) {
 		return false, nil
 	}
