@@ -30,11 +30,7 @@ func recorded(t *testing.T, name string) Input {
 	if err := json.Unmarshal(b, &run); err != nil {
 		t.Fatal(err)
 	}
-	reqs := &evidence.Requests{}
-	for _, r := range run.Requests {
-		reqs.Add(r)
-	}
-	return Input{Steps: run.Steps, Timeline: run.Timeline, Threshold: 0.01, MaxOfferedRPS: 4000, Requests: reqs}
+	return Input{Steps: run.Steps, Timeline: run.Timeline, Threshold: 0.01, MaxOfferedRPS: 4000, Requests: requestsOf(run.Requests)}
 }
 
 // TestRecordedRuns estimates runs of auto recorded against the mock, where
@@ -189,12 +185,32 @@ func TestRelockPinsTheCount(t *testing.T) {
 					break
 				}
 			}
-			steps := append(slices.Clone(in.Steps), evidence.Step{Index: burst, Phase: evidence.PhaseBurst, OfferedRPS: 200},
-				evidence.Step{Index: poll, Phase: evidence.PhaseRecover, OfferedRPS: 2})
-			for i := range steps {
-				countStep(&steps[i], reqs)
+			// The steps and timeline as the recorder would have kept them
+			// from these outcomes.
+			relock := []evidence.Step{{Index: burst, Phase: evidence.PhaseBurst, OfferedRPS: 200}, {Index: poll, Phase: evidence.PhaseRecover, OfferedRPS: 2}}
+			var steps []evidence.Step
+			var all []simReq
+			for _, st := range append(slices.Clone(in.Steps), relock...) {
+				var sent []simReq
+				for _, r := range reqs {
+					if r.Step == st.Index {
+						sent = append(sent, simReq{send: r.Sent.Seconds(), lat: r.Latency.Seconds(), ok: r.Outcome == evidence.OK})
+					}
+				}
+				if len(sent) == 0 {
+					continue
+				}
+				if st.DurationS == 0 {
+					st.StartS, st.DurationS = sent[0].send, sent[len(sent)-1].send-sent[0].send+1/st.OfferedRPS
+				}
+				sp := simStep{rate: st.OfferedRPS, workers: st.Concurrency, dur: st.DurationS, phase: st.Phase}
+				if st.SlopeRPS != 0 {
+					sp.rate, sp.slope = st.StartRPS, st.SlopeRPS
+				}
+				steps = append(steps, simRecord(st.Index, sp, st.StartS, sent))
+				all = append(all, sent...)
 			}
-			s := Estimate(Input{Steps: steps, Timeline: timelineOf(reqs, in.Timeline.ResolutionS), Threshold: in.Threshold,
+			s := Estimate(Input{Steps: steps, Timeline: simTimeline(all, all[len(all)-1].send+1), Threshold: in.Threshold,
 				MaxOfferedRPS: in.MaxOfferedRPS, Requests: requestsOf(reqs), Precision: 0.03})
 			if s.Algorithm != AlgorithmLockout || !within(s.EffectiveLimitRPS, 20, 0.05) || !within(s.WindowS, 5, 0.05) {
 				t.Errorf("got %s %.4g/s, window %.3g s; want lockout 20/s ±5%%, window 5 s ±5%%; reasons:\n%s", s.Algorithm, s.EffectiveLimitRPS, s.WindowS, reasonsText(s))
@@ -206,70 +222,11 @@ func TestRelockPinsTheCount(t *testing.T) {
 	}
 }
 
+// requestsOf keeps reqs as a run does.
 func requestsOf(reqs []evidence.Request) *evidence.Requests {
 	rs := &evidence.Requests{}
 	for _, r := range reqs {
 		rs.Add(r)
 	}
 	return rs
-}
-
-// countStep sets a step's counts from the requests it sent: how many, how
-// many passed and were refused, when the first refusal was sent, and the
-// step's span, start and rates.
-func countStep(st *evidence.Step, reqs []evidence.Request) {
-	var first, last time.Duration = -1, 0
-	st.Requests, st.OK, st.Throttled, st.OKBeforeThrottle, st.FirstThrottleS = 0, 0, 0, 0, -1
-	var refusedAt time.Duration = -1
-	for _, r := range reqs {
-		if r.Step != st.Index {
-			continue
-		}
-		if first < 0 {
-			first = r.Sent
-		}
-		last = r.Sent
-		st.Requests++
-		if r.Outcome == evidence.OK {
-			st.OK++
-			if refusedAt < 0 {
-				st.OKBeforeThrottle++
-			}
-		} else {
-			st.Throttled++
-			if refusedAt < 0 {
-				refusedAt = r.Sent
-			}
-		}
-	}
-	if first < 0 {
-		return
-	}
-	if st.DurationS == 0 {
-		st.StartS, st.DurationS = first.Seconds(), max((last-first).Seconds(), 0.001)
-	}
-	if refusedAt >= 0 {
-		st.FirstThrottleS = refusedAt.Seconds() - st.StartS
-	}
-	st.GoodputRPS = float64(st.OK) / st.DurationS
-	st.ThrottledRatio = float64(st.Throttled) / float64(st.Requests)
-}
-
-// timelineOf buckets requests by when they were sent.
-func timelineOf(reqs []evidence.Request, res float64) evidence.Timeline {
-	tl := evidence.Timeline{ResolutionS: res}
-	for _, r := range reqs {
-		i := int(r.Sent.Seconds() / res)
-		for len(tl.Buckets) <= i {
-			tl.Buckets = append(tl.Buckets, evidence.Bucket{})
-		}
-		b := &tl.Buckets[i]
-		b.Sent++
-		if r.Outcome == evidence.OK {
-			b.OK++
-		} else {
-			b.Throttled++
-		}
-	}
-	return tl
 }
