@@ -332,6 +332,14 @@ func (e *estimator) models() (models, bool) {
 	if rec, ok := e.recovery(); ok {
 		sd.windows = append(sd.windows, rec.DurationS)
 	}
+	// A creep that locked from a clean start puts a counter's window near
+	// its span even when its hold was too short to show a lockout (auto
+	// holds at most four step lengths): without it the search can miss the
+	// window (a lockout of 100 per 5 s read 93 per 4.16 s).
+	if _, span, _, _, found := e.creepLock(cold); found && sd.lockout == 0 {
+		sd.windows = append(sd.windows, span)
+		sd.allowances = append(sd.allowances, span)
+	}
 	return fitModels(&v, sd), true
 }
 

@@ -127,34 +127,14 @@ func (e *estimator) lockout() bool {
 // view, plus the current one), averaged over the phase of its windows,
 // reaches the allowance at the lock; the limit is the allowance per W.
 func (e *estimator) lockoutCreep(l float64) (done, ok bool) {
-	// The creep rises (a slope); the hold at the rate of its lock follows.
-	var c, hold *evidence.Step
-	for i := range e.in.Steps {
-		if st := &e.in.Steps[i]; st.Phase == evidence.PhaseCreep && st.SlopeRPS != 0 && st.FirstThrottleS > 0 && st.OKBeforeThrottle > 0 {
-			c, hold = st, nil
-			if n := i + 1; n < len(e.in.Steps) && e.in.Steps[n].Phase == evidence.PhaseCreep && e.in.Steps[n].SlopeRPS == 0 {
-				hold = &e.in.Steps[n]
-			}
-		}
-	}
-	if c == nil || l <= 0 {
+	c, span, after, okAfter, found := e.creepLock(l)
+	if c == nil {
 		return false, false
 	}
-	at := c.StartS + c.FirstThrottleS
-	span, found := CounterWindow(e.in.Timeline, at, l)
-	// After the lock: the rest of the creep and the hold at the lock's
-	// rate that follows it without a pause.
-	after, okAfter := c.DurationS-c.FirstThrottleS, c.OK-c.OKBeforeThrottle
-	if hold != nil && hold.StartS-(c.StartS+c.DurationS) < 0.5 {
-		after += hold.StartS - (c.StartS + c.DurationS) + hold.DurationS
-		okAfter += hold.OK
-	}
-	// The counter must have seen nothing before the creep (a clean start),
-	// and the silence after the lock must outlast the window: a window
-	// would have let through a clump of about the allowance. (A counter
-	// that decays between requests lets one or two through near the lock.)
-	clean := found && sentBetween(e.in.Timeline, at-2*span, c.StartS) <= 0.02*l
-	if !clean || float64(okAfter) > max(2, 0.05*l) || after < span {
+	// The silence after the lock must outlast the window: a window would
+	// have let through a clump of about the allowance. (A counter that
+	// decays between requests lets one or two through near the lock.)
+	if !found || float64(okAfter) > max(2, 0.05*l) || after < span {
 		return true, false
 	}
 	s := &e.sum
@@ -179,6 +159,39 @@ func (e *estimator) lockoutCreep(l float64) (done, ok bool) {
 	e.lockoutLimit(rate, rate*(1-rel), rate*(1+rel))
 	e.satOK = float64(c.OKBeforeThrottle)
 	return true, true
+}
+
+// creepLock finds auto's creep that locked (the last one) and reads, for
+// an allowance l, the window span in which a sliding counter would have
+// counted l at the lock (see CounterWindow), and what followed the lock:
+// the seconds of the rest of the creep and the hold at the lock's rate
+// after it without a pause, and the successes among them. c is nil
+// without a creep that locked; found is false when the counter had seen
+// requests before the creep (no clean start) or no span fits.
+func (e *estimator) creepLock(l float64) (c *evidence.Step, span, after float64, okAfter int64, found bool) {
+	// The creep rises (a slope); the hold at the rate of its lock follows.
+	var hold *evidence.Step
+	for i := range e.in.Steps {
+		if st := &e.in.Steps[i]; st.Phase == evidence.PhaseCreep && st.SlopeRPS != 0 && st.FirstThrottleS > 0 && st.OKBeforeThrottle > 0 {
+			c, hold = st, nil
+			if n := i + 1; n < len(e.in.Steps) && e.in.Steps[n].Phase == evidence.PhaseCreep && e.in.Steps[n].SlopeRPS == 0 {
+				hold = &e.in.Steps[n]
+			}
+		}
+	}
+	if c == nil || l <= 0 {
+		return nil, 0, 0, 0, false
+	}
+	at := c.StartS + c.FirstThrottleS
+	span, found = CounterWindow(e.in.Timeline, at, l)
+	after, okAfter = c.DurationS-c.FirstThrottleS, c.OK-c.OKBeforeThrottle
+	if hold != nil && hold.StartS-(c.StartS+c.DurationS) < 0.5 {
+		after += hold.StartS - (c.StartS + c.DurationS) + hold.DurationS
+		okAfter += hold.OK
+	}
+	// The counter must have seen nothing before the creep.
+	found = found && sentBetween(e.in.Timeline, at-2*span, c.StartS) <= 0.02*l
+	return c, span, after, okAfter, found
 }
 
 // lockoutLimit sets the limit and band of a lockout and the confidence its
