@@ -89,10 +89,6 @@ func TestAutoFindsTheTruth(t *testing.T) {
 				t.Errorf("limited %v, lower bound only %v; want a measured limit", s.Limited, s.LowerBoundOnly)
 			}
 			if t.Failed() {
-				for _, st := range run.Steps {
-					t.Logf("step %d %s: offered %.1f/s, %d sent, %d ok, %d throttled in %.2f s, first throttle at %.3f s",
-						st.Index+1, st.Phase, st.OfferedRPS, st.Requests, st.OK, st.Throttled, st.DurationS, st.FirstThrottleS)
-				}
 				keepFailedRun(t, run)
 			}
 		})

@@ -266,12 +266,16 @@ func TestLinearRampIsOneLine(t *testing.T) {
 	}
 }
 
-// keepFailedRun writes a failed run's evidence (its steps, timeline and
+// keepFailedRun logs a failed run's steps and writes its evidence (its steps, timeline and
 // every request, as estimate's recorded runs keep them) to a file named in
 // the log, so that it can join estimate's TestRecordedRuns. In CI, where
 // files are lost, the log carries it too, gzipped and base64-encoded.
 func keepFailedRun(t *testing.T, run *probe.Run) {
 	t.Helper()
+	for _, st := range run.Steps {
+		t.Logf("step %d %s: offered %.1f/s with %d workers, %d sent, %d ok, %d throttled in %.2f s, first throttle at %.3f s",
+			st.Index+1, st.Phase, st.OfferedRPS, st.Concurrency, st.Requests, st.OK, st.Throttled, st.DurationS, st.FirstThrottleS)
+	}
 	kept := struct {
 		Steps    []evidence.Step
 		Timeline evidence.Timeline

@@ -162,6 +162,43 @@ func TestCapRivalGetsPulses(t *testing.T) {
 	}
 }
 
+// Behind a blurred lead, a cap whose fit is ruled out by the likelihoods
+// stays in question while it admits near the lead's rate: it gets the
+// workers and the pulses. Behind a sharp lead, or far from its rate, not.
+func TestCapBehindABlurredLead(t *testing.T) {
+	bucket := estimate.Candidate{Algorithm: estimate.AlgorithmTokenBucket,
+		Config: limiter.Config{Kind: limiter.TokenBucket, Rate: 134, Burst: 4}, RateRPS: 134, Miss: 157, Blurred: true}
+	cap := estimate.Candidate{Algorithm: estimate.AlgorithmConcurrency,
+		Config: limiter.Config{Kind: limiter.Concurrency, MaxInFlight: 8}, RateRPS: 154, Miss: 215, Behind: 183, Blurred: true}
+	sharp, far := bucket, cap
+	sharp.Blurred = false
+	far.RateRPS = 10000
+	for _, tt := range []struct {
+		name    string
+		cands   []estimate.Candidate
+		workers int
+		pulses  int
+		want    string
+	}{
+		{"blurred", []estimate.Candidate{bucket, cap}, 0, 0, expWorkers},
+		{"blurred, after the workers", []estimate.Candidate{bucket, cap}, 2, 0, expPulse},
+		{"blurred, after the pulses", []estimate.Candidate{bucket, cap}, 2, 1, expSaturate},
+		{"sharp", []estimate.Candidate{sharp, cap}, 0, 0, expSaturate},
+		{"far from the lead's rate", []estimate.Candidate{bucket, far}, 0, 0, expSaturate},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &experiments{done: map[string]int{expWorkers: tt.workers, expPulse: tt.pulses}, held: 1}
+			a := estimate.Assessment{Candidates: tt.cands}
+			if got := x.choose(a); got != tt.want {
+				t.Errorf("choose = %q, want %q", got, tt.want)
+			}
+			if ex, want := x.exhausted(a), tt.want == expSaturate; tt.cands[0].Blurred && ex != want {
+				t.Errorf("exhausted = %v, want %v", ex, want)
+			}
+		})
+	}
+}
+
 // A saturation against a lead with a burst goes fast enough to spend the
 // burst in its first half; others hold 1.3× the lead's rate; none above
 // the probe's max.

@@ -18,7 +18,10 @@ import (
 // must switch to Poisson arrivals, whose goodput the jitter leaves be; a
 // bucket that keeps a burst must not. A cap of 32 in flight at 200 ms is
 // blurred too (its fits miss hundreds of outcomes alike): auto must run
-// its workers, and name the cap, the server's number within one.
+// its workers, and name the cap, the server's number within one. (Not
+// here: a cap of 8 at 50 ms, which through that noise admits at a steady
+// load as a bucket of 4 at 140/s does. With the workers and the pulses
+// that a cap in question gets, one run in six still read the bucket.)
 func TestAutoBehindJitter(t *testing.T) {
 	tox, err := toxitest.Start(context.Background())
 	if err != nil {
@@ -65,6 +68,9 @@ func TestAutoBehindJitter(t *testing.T) {
 			}
 			if poisson != tt.poisson {
 				t.Errorf("Poisson arrivals %v, want %v", poisson, tt.poisson)
+			}
+			if t.Failed() {
+				keepFailedRun(t, run)
 			}
 		})
 	}
