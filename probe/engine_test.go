@@ -266,10 +266,11 @@ func TestLinearRampIsOneLine(t *testing.T) {
 	}
 }
 
-// keepFailedRun logs a failed run's steps and writes its evidence (its steps, timeline and
-// every request, as estimate's recorded runs keep them) to a file named in
-// the log, so that it can join estimate's TestRecordedRuns. In CI, where
-// files are lost, the log carries it too, gzipped and base64-encoded.
+// keepFailedRun logs a failed run's steps and writes its evidence (its
+// steps, timeline and every request, as estimate's recorded runs keep
+// them) to a file named in the log, so that it can join estimate's
+// TestRecordedRuns. In CI, where files are lost, the log carries it too,
+// gzipped and base64-encoded.
 func keepFailedRun(t *testing.T, run *probe.Run) {
 	t.Helper()
 	for _, st := range run.Steps {

@@ -96,7 +96,7 @@ func (x *experiments) capRival(a estimate.Assessment) bool {
 // workers and the pulses tell a cap from a rate: behind 50±20 ms each way
 // a cap of 8 at 50 ms read, after one saturation, as a bucket of 4 at
 // 134/s, the cap's fit (8 at 154/s) getting 37% more outcomes wrong, and
-// auto stopped there (two test runs of six).
+// auto stopped there (two test runs of seven).
 func capOf(a estimate.Assessment) (estimate.Candidate, bool) {
 	if c, ok := a.Has(estimate.AlgorithmConcurrency); ok {
 		return c, true

@@ -21,7 +21,7 @@ import (
 // its workers, and name the cap, the server's number within one. (Not
 // here: a cap of 8 at 50 ms, which through that noise admits at a steady
 // load as a bucket of 4 at 140/s does. With the workers and the pulses
-// that a cap in question gets, one run in six still read the bucket.)
+// that a cap in question gets, one run in eight still read the bucket.)
 func TestAutoBehindJitter(t *testing.T) {
 	tox, err := toxitest.Start(context.Background())
 	if err != nil {
