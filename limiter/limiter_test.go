@@ -1,6 +1,7 @@
 package limiter
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -23,7 +24,9 @@ func TestMeterAgreesWithAdmit(t *testing.T) {
 		{Kind: FixedWindow, Limit: 7, Window: w, FirstUse: true},
 		{Kind: SlidingLog, Limit: 7, Window: w},
 		{Kind: SlidingCounter, Limit: 7, Window: w},
+		{Kind: SlidingCounter, Limit: 7, Window: w, FirstUse: true},
 		{Kind: Lockout, Limit: 7, Window: w, Phase: 700 * time.Millisecond},
+		{Kind: Lockout, Limit: 7, Window: w, FirstUse: true},
 		{Kind: Concurrency, MaxInFlight: 3},
 	}
 	for _, c := range configs {
@@ -129,6 +132,80 @@ func TestFirstUse(t *testing.T) {
 		if !d.OK && d.RetryAfter != d.Reset {
 			t.Errorf("request %d: retry after %v, want the end of the window %v", i, d.RetryAfter, d.Reset)
 		}
+	}
+}
+
+// TestAnchoredLikeHAProxy: sliding counters counted from first use decide
+// as HAProxy 2.6's stick-table rates do (freq_ctr_total over
+// update_freq_ctr_period): periods follow one another from the first
+// request counted; a request counted when the period after the current one
+// has passed too forgets both and starts a period of its own. Written out
+// here independently, in seconds: http_req_rate counts every request
+// before the rule reads it (refused when the rate, floored, exceeds the
+// limit); gpc0_rate counts only those past the rule (refused when it
+// reaches the limit). The traffic idles now and then for up to three
+// periods.
+func TestAnchoredLikeHAProxy(t *testing.T) {
+	const limit, period = 20, 2.0
+	for _, kind := range []Kind{Lockout, SlidingCounter} {
+		t.Run(string(kind), func(t *testing.T) {
+			lim := New(Config{Kind: kind, Limit: limit, Window: seconds(period), FirstUse: true})
+			var tick, curr, prev float64
+			started := false
+			update := func(now float64) {
+				if !started {
+					tick, started = now, true
+				}
+				if now-tick >= period {
+					prev, curr = curr, 0
+					tick += period
+					if now-tick >= period {
+						prev, tick = 0, now
+					}
+				}
+				curr++
+			}
+			rate := func(now float64) float64 { // the counter read at now, before flooring
+				if !started {
+					return 0
+				}
+				p, c, e := prev, curr, now-tick
+				if e >= period {
+					p, c, e = c, 0, e-period
+					if e >= period {
+						p = 0
+					}
+				}
+				return p*(period-e)/period + c
+			}
+			rng := rand.New(rand.NewPCG(5, 6))
+			now, refused, anew := 1000.37, 0, 0
+			for i := range 4000 {
+				now += rng.ExpFloat64() * 0.08
+				if rng.IntN(100) == 0 {
+					now += rng.Float64() * 3 * period
+				}
+				if started && now-tick >= 2*period {
+					anew++
+				}
+				var ok bool
+				if kind == Lockout {
+					update(now)
+					ok = math.Floor(rate(now)) <= limit
+				} else if ok = math.Floor(rate(now)) < limit; ok {
+					update(now)
+				}
+				if got := lim.Admit(seconds(now)).OK; got != ok {
+					t.Fatalf("request %d at %.4f s: admitted %v, HAProxy's counter says %v", i, now, got, ok)
+				}
+				if !ok {
+					refused++
+				}
+			}
+			if refused < 400 || anew < 10 {
+				t.Errorf("%d refused, %d fresh starts: the traffic did not exercise the counter", refused, anew)
+			}
+		})
 	}
 }
 

@@ -14,9 +14,12 @@ import (
 // rule tests it: a client that keeps sending above the limit stays denied
 // until it idles.
 //
-// Windows are aligned to the clock, except a fixed window with
-// Config.FirstUse, which starts at the first request admitted after the
-// last window ended (an hour from a client's first call, say).
+// Windows are aligned to the clock, except with Config.FirstUse: a fixed
+// window then starts at the first request admitted after the last window
+// ended (an hour from a client's first call, say); a sliding counter's
+// windows follow one another from the first request it counted, and one
+// counted after a whole window with none starts them anew (HAProxy's
+// stick-table rates).
 type Window struct {
 	cfg         Config
 	sliding     bool
@@ -29,12 +32,29 @@ type Window struct {
 // firstUse reports whether the window starts at its first request.
 func (w *Window) firstUse() bool { return w.cfg.FirstUse && !w.sliding }
 
+// anchored reports whether sliding windows start at a request counted
+// rather than on the clock.
+func (w *Window) anchored() bool { return w.cfg.FirstUse && w.sliding }
+
 // roll moves a clock-aligned window to the one holding t and returns the
 // elapsed share f of it.
 func (w *Window) roll(t time.Duration) float64 {
 	win := w.cfg.Window
 	if w.started && t >= w.start && t-w.start < win {
 		return float64(t-w.start) / float64(win) // the common case: no division
+	}
+	if w.anchored() {
+		switch {
+		case !w.started || t < w.start: // nothing counted yet; or out of order
+			return 0
+		case t-w.start < 2*win:
+			w.prev, w.curr, w.start = w.curr, 0, w.start+win
+			return float64(t-w.start) / float64(win)
+		}
+		// A whole window went by with nothing counted: the next request
+		// counted starts the windows again.
+		w.prev, w.curr, w.started = 0, 0, false
+		return 0
 	}
 	start := t - mod(t-w.cfg.Phase, win)
 	switch {
@@ -74,7 +94,7 @@ func (w *Window) Record(t time.Duration, admitted bool) {
 	if !admitted && !w.countDenied {
 		return
 	}
-	if w.firstUse() && w.over(t) {
+	if w.firstUse() && w.over(t) || w.anchored() && !w.started {
 		w.start, w.started, w.curr = t, true, 0
 	}
 	w.curr++
@@ -97,7 +117,7 @@ func (w *Window) Peek(t time.Duration) Decision {
 	ok := level < Capacity(w.cfg)
 	curr := int(level) // a fixed window's level is its count
 	rest := w.start + w.cfg.Window - t
-	if w.firstUse() && w.over(t) {
+	if w.firstUse() && w.over(t) || w.anchored() && !w.started {
 		curr, rest = 0, w.cfg.Window // an admitted request starts the window
 	}
 	counted := ok || w.countDenied
