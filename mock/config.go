@@ -48,7 +48,10 @@ const (
 	WindowStartClock = "clock"
 	// WindowStartFirstUse starts a fixed window at the first request
 	// admitted after the last window ended, as a quota counted from a
-	// client's first call does.
+	// client's first call does; a sliding counter's or a lockout's
+	// windows follow one another from the first request counted and
+	// start anew after a whole window with none, as HAProxy's
+	// stick-table rates do.
 	WindowStartFirstUse = "first-use"
 )
 
@@ -83,7 +86,8 @@ type Config struct {
 	// MaxInFlight is the number of requests served at once (concurrency).
 	MaxInFlight int
 	// WindowStart is WindowStartClock (also the empty string) or
-	// WindowStartFirstUse; it applies to fixed-window and to Quota.
+	// WindowStartFirstUse; it applies to fixed-window, sliding-counter,
+	// lockout and to Quota.
 	WindowStart string
 	// Quota, when its Limit is set, is a fixed-window quota under the
 	// algorithm: a request passes only when both admit it, and only then
@@ -248,8 +252,8 @@ func (c *Config) validateQuota() error {
 		c.WindowStart = WindowStartClock
 	case WindowStartClock:
 	case WindowStartFirstUse:
-		if c.Algorithm != limiter.FixedWindow && c.Quota.Limit == 0 {
-			return paramErr("window_start", "first-use applies to a fixed window or a quota; write algorithm=fixed-window, or add quota=N/PERIOD")
+		if !anchorable(c.Algorithm) && c.Quota.Limit == 0 {
+			return paramErr("window_start", "first-use applies to a fixed window, a sliding counter, a lockout or a quota; write algorithm=fixed-window (or sliding-counter, lockout), or add quota=N/PERIOD")
 		}
 	default:
 		return paramErr("window_start", "%q is not a window start; write clock or first-use", c.WindowStart)
@@ -278,9 +282,15 @@ func (f Faults) validate() error {
 func (c *Config) limiterConfigs() []limiter.Config {
 	firstUse := c.WindowStart == WindowStartFirstUse
 	cs := []limiter.Config{{Kind: c.Algorithm, Rate: c.Rate, Burst: c.Burst, Limit: c.Limit, Window: c.Window, MaxInFlight: c.MaxInFlight,
-		FirstUse: firstUse && c.Algorithm == limiter.FixedWindow}}
+		FirstUse: firstUse && anchorable(c.Algorithm)}}
 	if c.Quota.Limit > 0 {
 		cs = append(cs, limiter.Config{Kind: limiter.FixedWindow, Limit: c.Quota.Limit, Window: c.Quota.Window, FirstUse: firstUse})
 	}
 	return cs
+}
+
+// anchorable reports whether window_start applies to algorithm k's own
+// windows: a sliding log has none to start.
+func anchorable(k limiter.Kind) bool {
+	return k == limiter.FixedWindow || k == limiter.SlidingCounter || k == limiter.Lockout
 }

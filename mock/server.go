@@ -69,8 +69,8 @@ type Truth struct {
 	// algorithm's limit and the quota's long-run rate.
 	QuotaLimit   int     `json:"quota_limit,omitempty"`
 	QuotaWindowS float64 `json:"quota_window_s,omitempty"`
-	// WindowStart is how fixed windows (and the quota) are counted: clock
-	// or first-use; empty when there is none.
+	// WindowStart is how windows (the algorithm's and the quota's) are
+	// counted: clock or first-use; empty when there are none.
 	WindowStart string `json:"window_start,omitempty"`
 	// KeyBy says what the limit is per: none, ip or header:NAME.
 	KeyBy string `json:"key_by"`
@@ -155,7 +155,7 @@ func (s *Server) Truth() Truth {
 			t.EffectiveLimitRPS = rate
 		}
 	}
-	if c.Algorithm == limiter.FixedWindow || c.Quota.Limit > 0 {
+	if anchorable(c.Algorithm) || c.Quota.Limit > 0 {
 		t.WindowStart = c.WindowStart
 	}
 	t.Requests = s.requests.Load()

@@ -167,8 +167,9 @@ func TestTruth(t *testing.T) {
 		{"algorithm=token-bucket,rate=20/s,burst=40,quota=2000/1h", Truth{Algorithm: "token-bucket", EffectiveLimitRPS: 2000.0 / 3600, Burst: 40, QuotaLimit: 2000, QuotaWindowS: 3600, WindowStart: "clock"}},
 		{"algorithm=none,quota=10000/d", Truth{Algorithm: "none", EffectiveLimitRPS: 10000.0 / 86400, QuotaLimit: 10000, QuotaWindowS: 86400, WindowStart: "clock"}},
 		{"algorithm=sliding-log,limit=30,window=1m", Truth{Algorithm: "sliding-log", EffectiveLimitRPS: 0.5, Burst: 30, WindowS: 60}},
-		{"algorithm=sliding-counter,limit=30,window=1m", Truth{Algorithm: "sliding-counter", EffectiveLimitRPS: 0.5, Burst: 30, WindowS: 60}},
-		{"algorithm=lockout,limit=100,window=10s", Truth{Algorithm: "lockout", EffectiveLimitRPS: 10, Burst: 100, WindowS: 10}},
+		{"algorithm=sliding-counter,limit=30,window=1m", Truth{Algorithm: "sliding-counter", EffectiveLimitRPS: 0.5, Burst: 30, WindowS: 60, WindowStart: "clock"}},
+		{"algorithm=lockout,limit=100,window=10s", Truth{Algorithm: "lockout", EffectiveLimitRPS: 10, Burst: 100, WindowS: 10, WindowStart: "clock"}},
+		{"algorithm=lockout,limit=50,window=5s,window_start=first-use", Truth{Algorithm: "lockout", EffectiveLimitRPS: 10, Burst: 50, WindowS: 5, WindowStart: "first-use"}},
 		{"algorithm=concurrency,max_in_flight=8,latency=100ms", Truth{Algorithm: "concurrency", EffectiveLimitRPS: 80, Burst: 8, MaxInFlight: 8}},
 		{"algorithm=concurrency,max_in_flight=8,latency=50ms..150ms", Truth{Algorithm: "concurrency", EffectiveLimitRPS: 80, Burst: 8, MaxInFlight: 8}},
 		{"algorithm=queue,rate=10/s,burst=20", Truth{Algorithm: "queue", EffectiveLimitRPS: 10, Burst: 20}},
@@ -395,6 +396,7 @@ func TestNewRejectsIncompleteConfigs(t *testing.T) {
 		{Config{Algorithm: limiter.None, Faults: Faults{ErrorRate: 0.6, HangRate: 0.6}}, "error_rate"},
 		{Config{Algorithm: limiter.None, KeyBy: "cookie"}, "key_by"},
 		{Config{Algorithm: limiter.TokenBucket, Rate: 1, WindowStart: WindowStartFirstUse}, "window_start"},
+		{Config{Algorithm: limiter.SlidingLog, Limit: 5, Window: time.Second, WindowStart: WindowStartFirstUse}, "window_start"},
 		{Config{Algorithm: limiter.None, Quota: Quota{Limit: 5}}, "quota"},
 	}
 	for _, tt := range tests {
