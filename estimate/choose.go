@@ -89,7 +89,11 @@ func describe(cfg limiter.Config) string {
 	}
 	what := map[limiter.Kind]string{limiter.FixedWindow: "a fixed window", limiter.SlidingLog: "a sliding log",
 		limiter.SlidingCounter: "a sliding counter", limiter.Lockout: "a lockout"}[cfg.Kind]
-	return fmt.Sprintf("%s of %d per %s", what, cfg.Limit, units.Seconds(cfg.Window.Seconds()))
+	from := ""
+	if cfg.FirstUse && cfg.Kind != limiter.FixedWindow {
+		from = ", its windows counted from a request rather than the clock"
+	}
+	return fmt.Sprintf("%s of %d per %s%s", what, cfg.Limit, units.Seconds(cfg.Window.Seconds()), from)
 }
 
 // fromModels sets the summary from the best family. ok is false when no

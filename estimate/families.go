@@ -325,7 +325,9 @@ func searchSplit(try func(limiter.Config) scan, allowances []float64, gaps []tim
 // change of window moves its boundaries by as much times the windows gone
 // by: each keeps the boundary nearest anchor (the last refusal, late in
 // the creep's hold or in the poll after it) in place, and when a lockout
-// is likely the first boundary too.
+// is likely the first boundary too. Each window is tried counted from
+// first use as well (HAProxy's counters: no phase on the clock fits a
+// run whose holds started them anew).
 func searchLockout(try func(limiter.Config) scan, w, f float64, n int, anchor time.Duration) {
 	phases := max(10, int(100*min(1, float64(thinned/10)/float64(max(1, n)))))
 	var grid []scan
@@ -334,6 +336,7 @@ func searchLockout(try func(limiter.Config) scan, w, f float64, n int, anchor ti
 		for k := range phases {
 			grid = append(grid, try(limiter.Config{Kind: limiter.Lockout, Window: W, Phase: W * time.Duration(k) / time.Duration(phases)}))
 		}
+		grid = append(grid, try(limiter.Config{Kind: limiter.Lockout, Window: W, FirstUse: true}))
 	}
 	slices.SortFunc(grid, func(a, b scan) int { return cmp.Compare(b.ll, a.ll) })
 	// The best four; and when the grid's best gets few wrong (a lockout
@@ -363,6 +366,12 @@ func searchLockout(try func(limiter.Config) scan, w, f float64, n int, anchor ti
 		}
 	}
 	for _, c := range tops {
+		if c.FirstUse {
+			for j := -20; j <= 20; j++ {
+				try(limiter.Config{Kind: limiter.Lockout, Window: dur(windowOf(c) * (1 + 0.002*float64(j))), FirstUse: true})
+			}
+			continue
+		}
 		// Windows change with one boundary kept in place: the one nearest
 		// anchor; when a lockout is likely, the first (the phase) too, as
 		// the grid's point may have placed the early boundaries right and
@@ -398,6 +407,9 @@ func (v *view) lastRefusal() time.Duration {
 // window.
 func sameLockout(a, b limiter.Config) bool {
 	w := windowOf(a)
+	if a.FirstUse || b.FirstUse {
+		return a.FirstUse == b.FirstUse && math.Abs(windowOf(b)/w-1) < 0.006
+	}
 	d := math.Abs(a.Phase.Seconds() - b.Phase.Seconds())
 	return math.Abs(windowOf(b)/w-1) < 0.006 && min(d, w-d) < 0.01*w
 }
