@@ -36,8 +36,8 @@ func (w *Window) firstUse() bool { return w.cfg.FirstUse && !w.sliding }
 // rather than on the clock.
 func (w *Window) anchored() bool { return w.cfg.FirstUse && w.sliding }
 
-// roll moves a clock-aligned window to the one holding t and returns the
-// elapsed share f of it.
+// roll moves a clock-aligned or anchored window to the one holding t and
+// returns the elapsed share f of it.
 func (w *Window) roll(t time.Duration) float64 {
 	win := w.cfg.Window
 	if w.started && t >= w.start && t-w.start < win {
