@@ -54,3 +54,36 @@ func TestOrderPulses(t *testing.T) {
 		})
 	}
 }
+
+// TestThinKeepsRefusals: a view with more admissions than a fit replays
+// keeps every admission and still a quarter of the budget in refusals,
+// each standing for the ones it replaces (it kept one for all of them).
+func TestThinKeepsRefusals(t *testing.T) {
+	var v view
+	for i := range 30000 {
+		ok := i%5 != 0 // 24,000 admitted, 6,000 refused
+		v.arrive = append(v.arrive, time.Duration(i)*time.Millisecond)
+		v.ok = append(v.ok, ok)
+		v.step = append(v.step, 0)
+		v.reorder = append(v.reorder, 0)
+		v.weight = append(v.weight, 1)
+		if ok {
+			v.admitted++
+		} else {
+			v.refused++
+		}
+	}
+	th := v.thin(12000)
+	var admitted, refused, stand int
+	for i := range th.arrive {
+		if th.ok[i] {
+			admitted++
+			continue
+		}
+		refused++
+		stand += int(th.w(i))
+	}
+	if admitted != 24000 || refused != 3000 || stand != 6000 {
+		t.Errorf("thinned to %d admitted and %d refused standing for %d; want 24000, 3000 and 6000", admitted, refused, stand)
+	}
+}
