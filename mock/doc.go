@@ -58,6 +58,9 @@
 // Fixed windows are aligned to the clock unless window_start is first-use:
 // then a window starts with the first request admitted after the last one
 // ended, as a quota counted from a client's first call does (GitHub's hour).
+// A sliding counter's or a lockout's windows then follow one another from
+// the first request counted and start anew after a whole window with none
+// (HAProxy's stick-table rates).
 // A quota (quota=2000/1h) puts a fixed-window quota under any algorithm, as
 // gateways put a per-second bucket under an hourly or daily quota: a request
 // passes only when both admit it, and only then counts against both; the
