@@ -119,7 +119,8 @@ func (e *estimator) fromModels(m models) bool {
 			unsure = true
 		}
 	}
-	rate := rateOf(cfg, service)
+	hold := service - best.best.early // a cap's slot, freed early
+	rate := rateOf(cfg, hold)
 	lo, hi := m.band(best)
 	if best.kind == limiter.Lockout {
 		// Every window in the band has a phase that locks the client out
@@ -150,7 +151,7 @@ func (e *estimator) fromModels(m models) bool {
 			s.ClientInFlight = int(math.Ceil(float64(cfg.MaxInFlight) * (sv + 2*v.oneWay.Seconds()) / sv))
 		}
 	}
-	s.Model = modelOf(cfg, service)
+	s.Model = modelOf(cfg, hold)
 	e.satOK = float64(v.admitted)
 	rel := (hi - lo) / 2 / max(rate, 1e-9)
 	e.base = m.share[alg] * fitQuality(best.best.miss-int(math.Round(best.noise)), v.refused) * e.withinPrecision(rel)
@@ -170,8 +171,12 @@ func (e *estimator) fromModels(m models) bool {
 			e.reason("the replay's best cap is %d, which is what a cap of %d reads as through this timing noise (its arrivals, admitted by such a cap and blurred alike, fitted again)",
 				best.read, cfg.MaxInFlight)
 		}
-		e.reason("effective limit %d in flight ÷ %s mean service time = %s; slower requests lower it, so cap concurrency rather than rate",
-			cfg.MaxInFlight, units.Seconds(service.Seconds()), units.Rate(rate))
+		if early := best.best.early; early != 0 {
+			e.reason("the server freed each slot about %s %s its response left (tried: up to a sixteenth of the service time either way)",
+				units.Seconds(math.Abs(early.Seconds())), map[bool]string{true: "before", false: "after"}[early > 0])
+		}
+		e.reason("effective limit %d in flight ÷ %s mean time holding a slot = %s; slower requests lower it, so cap concurrency rather than rate",
+			cfg.MaxInFlight, units.Seconds(hold.Seconds()), units.Rate(rate))
 		if s.ClientInFlight > cfg.MaxInFlight {
 			e.reason("this client fills the cap with %d in flight: each request is in flight here for the %s at the server plus the %s round trip",
 				s.ClientInFlight, units.Seconds(service.Seconds()), units.Seconds(2*v.oneWay.Seconds()))
@@ -193,14 +198,14 @@ func (e *estimator) fromModels(m models) bool {
 func (m models) band(f familyFit) (lo, hi float64) {
 	v := m.v
 	service := v.meanService()
-	rate := rateOf(f.best.cfg, service)
+	rate := rateOf(f.best.cfg, service-f.best.early)
 	lo, hi = rate, rate
 	for _, n := range f.near {
-		r := rateOf(n.cfg, service)
+		r := rateOf(n.cfg, service-n.early)
 		if f.kind == limiter.Concurrency {
-			r = rateOf(withCapacity(n.cfg, n.tieLo), service)
+			r = rateOf(withCapacity(n.cfg, n.tieLo), service-n.early)
 			lo = min(lo, r)
-			r = rateOf(withCapacity(n.cfg, n.tieHi), service)
+			r = rateOf(withCapacity(n.cfg, n.tieHi), service-n.early)
 		}
 		lo, hi = min(lo, r), max(hi, r)
 	}

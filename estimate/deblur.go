@@ -33,17 +33,17 @@ const blurSeeds = 4
 // that no cap reads as another: when fewer than a tenth of an admission or
 // departure falls, at saturation, within the spread of a pair of moments
 // (a loopback's tens of microseconds), which spares the 24 fits.
-func deblurCap(v *view, fitted int) (int, float64) {
+func deblurCap(v *view, fitted int, early time.Duration) (int, float64) {
 	if fitted < 1 || v.timing <= 0 || len(v.service) == 0 {
 		return fitted, 0
 	}
 	if events := 2 * float64(fitted) / v.meanService().Seconds(); events*v.timing*math.Sqrt2 < 0.1 {
 		return fitted, 0
 	}
-	read, _ := capReading(v)
+	read, _ := capReading(v, early)
 	best, bestGap, bestMiss := fitted, math.Inf(1), 0.0
 	for c := fitted; c <= fitted+4; c++ {
-		r, miss := blurredReading(v, c)
+		r, miss := blurredReading(v, c, early)
 		if gap := math.Abs(r - read); gap < bestGap-0.05 {
 			best, bestGap, bestMiss = c, gap, miss
 		}
@@ -54,9 +54,9 @@ func deblurCap(v *view, fitted int) (int, float64) {
 // blurredReading is the mean cap fitted, over blurSeeds replays, to v's
 // arrivals admitted by a cap of c and seen through v's timing noise, and
 // the mean count of outcomes those fits got wrong.
-func blurredReading(v *view, c int) (read, miss float64) {
+func blurredReading(v *view, c int, early time.Duration) (read, miss float64) {
 	for seed := range blurSeeds {
-		r, m := capReading(blurred(v, c, uint64(seed)))
+		r, m := capReading(blurred(v, c, early, uint64(seed)), early)
 		read += r
 		miss += float64(m)
 	}
@@ -66,8 +66,9 @@ func blurredReading(v *view, c int) (read, miss float64) {
 // capReading is the cap in flight v reads as, between whole numbers (the
 // top of the parabola through the log-likelihoods of the most likely cap
 // and its neighbours), and the outcomes the most likely cap gets wrong.
-func capReading(v *view) (float64, int) {
+func capReading(v *view, early time.Duration) (float64, int) {
 	sc := newScanner(v)
+	sc.early = early
 	sc.bestMiss, sc.bestLL = math.MaxInt, math.Inf(-1)
 	cfg := limiter.Config{Kind: limiter.Concurrency}
 	s := sc.weigh(cfg)
@@ -84,19 +85,19 @@ func capReading(v *view) (float64, int) {
 }
 
 // blurred is v's arrivals as a cap of c would have decided them, each
-// request holding a service time of v's in turn, seen through v's timing
-// noise.
-func blurred(v *view, c int, seed uint64) *view {
-	b := capView(v.arrive, func(i int) time.Duration { return v.service[i%len(v.service)] }, c, v.timing, rand.New(rand.NewPCG(seed, uint64(c))))
+// request holding a service time of v's in turn (its slot freed early
+// before its departure), seen through v's timing noise.
+func blurred(v *view, c int, early time.Duration, seed uint64) *view {
+	b := capView(v.arrive, func(i int) time.Duration { return v.service[i%len(v.service)] }, c, early, v.timing, rand.New(rand.NewPCG(seed, uint64(c))))
 	b.oneWay, b.spread = v.oneWay, v.spread
 	return b
 }
 
 // capView is the view of requests arriving at arrive (in order), decided
-// by a cap of c, request i holding service(i) when admitted, with every
-// arrival (and its departure with it) moved by a normal error of timing
-// seconds.
-func capView(arrive []time.Duration, service func(int) time.Duration, c int, timing float64, rng *rand.Rand) *view {
+// by a cap of c, request i departing service(i) after it when admitted
+// and freeing its slot early before that, with every arrival (and its
+// departure with it) moved by a normal error of timing seconds.
+func capView(arrive []time.Duration, service func(int) time.Duration, c int, early time.Duration, timing float64, rng *rand.Rand) *view {
 	type rq struct {
 		at, service time.Duration
 		ok          bool
@@ -111,7 +112,7 @@ func capView(arrive []time.Duration, service func(int) time.Duration, c int, tim
 		s := service(i)
 		ok := lim.Admit(at).OK
 		if ok {
-			heap.Push(&busy, at+s)
+			heap.Push(&busy, at+s-early)
 		}
 		rs[i] = rq{at + dur(rng.NormFloat64()*timing), s, ok}
 	}

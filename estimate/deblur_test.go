@@ -25,7 +25,7 @@ func TestDeblurCap(t *testing.T) {
 		for at := time.Duration(0); at < 4*time.Second; at += dur(rng.ExpFloat64() / rate) {
 			arrive = append(arrive, at)
 		}
-		v := capView(arrive, func(int) time.Duration { return service }, capacity, 0.012, rng)
+		v := capView(arrive, func(int) time.Duration { return service }, capacity, 0, 0.012, rng)
 		sc := newScanner(v)
 		sc.bestMiss, sc.bestLL = math.MaxInt, math.Inf(-1)
 		fit := sc.weigh(limiter.Config{Kind: limiter.Concurrency})
@@ -33,7 +33,7 @@ func TestDeblurCap(t *testing.T) {
 		if fitted < capacity {
 			low++
 		}
-		got, noise := deblurCap(v, fitted)
+		got, noise := deblurCap(v, fitted, 0)
 		if got != capacity {
 			t.Errorf("seed %d: fitted %d, moved to %d, want %d", seed, fitted, got, capacity)
 		}

@@ -76,6 +76,9 @@ type simRun struct {
 	// decision; thrS the time a throttled response takes.
 	service func(r *rand.Rand) float64
 	thrS    float64
+	// afterS is how long a success's response takes to leave after the
+	// limiter freed its slot (Go's server flushes after the handler).
+	afterS float64
 	// netS is the one-way network delay: fixed plus uniform jitter.
 	netS, jitterS float64
 	// stallP is the chance that a request reaches the limiter up to stallS
@@ -230,7 +233,7 @@ func simulate(sr simRun) ([]evidence.Step, evidence.Timeline) {
 			if ok {
 				srv := delay + sr.service(rng)
 				heap.Push(h, simEvent{t: ev.t + srv, release: true})
-				done = ev.t + srv + net()
+				done = ev.t + srv + sr.afterS + net()
 			} else {
 				done = ev.t + sr.thrS + net()
 			}

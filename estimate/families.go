@@ -9,6 +9,10 @@ import (
 	"limitprobe/limiter"
 )
 
+// earlyShares are the shares of the mean service time by which a cap's
+// fit tries its departures earlier (later, when negative), least first.
+var earlyShares = []float64{0, 1. / 512, -1. / 512, 1. / 256, -1. / 256, 1. / 128, -1. / 128, 1. / 64, -1. / 64, 1. / 32, -1. / 32, 1. / 16, -1. / 16}
+
 // family is one explanation of what the server saw: a kind of limiter and
 // the number of parameters it fits (for the penalty that keeps a flexible
 // model from winning on noise).
@@ -82,7 +86,26 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 		ff.near = []scan{ff.best}
 		return ff
 	case limiter.Concurrency:
-		try(limiter.Config{Kind: limiter.Concurrency})
+		// A server frees a slot when it is done with a request, which
+		// need not be when the response leaves it: Go's server flushes
+		// after the handler returns, and under load (or -race) the
+		// success's way back is slower than a refusal's. A slot freed a
+		// millisecond before the view's departure admits a request the
+		// view calls refused; a cap of 8 at 200 ms read as a sliding log
+		// of 8 per 190 ms that way, its own fit getting 33 outcomes wrong
+		// against 6. The departures are tried moved by up to a sixteenth
+		// of the service time either way (see moved for the one kept),
+		// each at least two spreads of a pair of moments: within the
+		// timing noise a move trades against the cap's drift through it
+		// (see deblurCap), and behind 50±20 ms caps of 32 read 29 to 31.
+		for _, f := range earlyShares {
+			sc.early = dur(f * sc.service.Seconds())
+			if f != 0 && math.Abs(sc.early.Seconds()) < 2*math.Sqrt2*sc.timing {
+				continue
+			}
+			try(limiter.Config{Kind: limiter.Concurrency})
+		}
+		sc.early = 0
 	case limiter.TokenBucket:
 		searchRate(try, sd)
 	case limiter.SlidingLog:
@@ -122,15 +145,31 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 		}
 	}
 	if f.kind == limiter.Concurrency {
+		ff.best, ff.near = moved(all, ff.best, ff.near, len(sc.v.arrive))
 		ff.deblur(sc.v)
 	}
 	return ff
 }
 
+// moved picks among a cap's fits, in earlyShares' order (the unmoved
+// first), the one to keep, and its near ones. A move of the departures
+// must pay for itself as a parameter would, half the log of the n
+// requests in likelihood. One that pays is kept at its least that
+// explains the run about as well as the best: past the slots the run
+// shows freed early, little may bound it (a pacer whose period divides
+// the service time sends nothing just before a departure), and the near
+// ones keep in the band what it leaves open.
+func moved(all []scan, best scan, near []scan, n int) (scan, []scan) {
+	if best.ll <= all[0].ll+math.Log(float64(n))/2 {
+		return all[0], all[:1]
+	}
+	return all[slices.IndexFunc(all, func(s scan) bool { return s.ll >= best.ll-1 })], near
+}
+
 // deblur moves a cap's fit, and its near ones, to the cap that reads as
 // it through v's timing noise. How well it explains the run is the fit's.
 func (ff *familyFit) deblur(v *view) {
-	c, noise := deblurCap(v, ff.best.capacity)
+	c, noise := deblurCap(v, ff.best.capacity, ff.best.early)
 	ff.noise = noise
 	d := c - ff.best.capacity
 	if d == 0 {

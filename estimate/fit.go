@@ -39,6 +39,9 @@ type scan struct {
 	tieLo    int            // capacities that predict as few wrong, lowest
 	tieHi    int            // and highest
 	capacity int
+	// early is, for a cap in flight, how long before the view's departure
+	// the server freed each slot (see fitFamily).
+	early time.Duration
 }
 
 // scanner replays models over one view, reusing its buffers.
@@ -56,6 +59,8 @@ type scanner struct {
 	timing float64
 	// service is the mean time at the server, for a cap's rate.
 	service time.Duration
+	// early moves a cap's departures earlier (see scan.early).
+	early time.Duration
 	// bestMiss and bestLL are the fewest outcomes a replay of the family
 	// being fitted got wrong so far, and its highest log-likelihood (see
 	// weigh).
@@ -85,8 +90,8 @@ func (s *scanner) replay(cfg limiter.Config) scan {
 	inFlight := cfg.Kind == limiter.Concurrency
 	for i, at := range v.arrive {
 		if inFlight {
-			for d < len(v.depart) && v.depart[d] <= at {
-				m.Done(v.depart[d])
+			for d < len(v.depart) && v.depart[d]-s.early <= at {
+				m.Done(v.depart[d] - s.early)
 				d++
 			}
 		}
@@ -118,7 +123,7 @@ func (s *scanner) replay(cfg limiter.Config) scan {
 	for c := cmin; c <= int(top); c++ {
 		above += s.adm[c]
 	}
-	best := scan{cfg: cfg, miss: math.MaxInt, ll: math.Inf(-1)}
+	best := scan{cfg: cfg, miss: math.MaxInt, ll: math.Inf(-1), early: s.early}
 	var refBelow int32
 	for c := cmin; c <= min(s.maxCap, int(top)); c++ {
 		above -= s.adm[c]
