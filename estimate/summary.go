@@ -48,15 +48,15 @@ type Model struct {
 	PhaseS      float64      `json:"phase_s,omitempty"`       // where clock-aligned windows start, seconds past whole windows of Unix time
 	FirstUse    bool         `json:"first_use,omitempty"`     // windows counted from a request instead (limiter.Config.FirstUse)
 	MaxInFlight int          `json:"max_in_flight,omitempty"` // concurrency
-	// ServiceS is the mean time an admitted request spent at the server,
-	// seconds: a cap on requests in flight admits MaxInFlight ÷ ServiceS
-	// a second.
+	// ServiceS is the mean time an admitted request held its slot at the
+	// server, seconds: a cap on requests in flight admits MaxInFlight ÷
+	// ServiceS a second.
 	ServiceS float64 `json:"service_s,omitempty"`
 }
 
-// modelOf keeps cfg, fitted with the mean service time service, as a
-// report does. A window's phase is left out: it was fitted on the run's
-// own clock.
+// modelOf keeps cfg as a report does, with service the mean time a
+// request held a cap's slot. A window's phase is left out: it was fitted
+// on the run's own clock.
 func modelOf(cfg limiter.Config, service time.Duration) *Model {
 	m := &Model{Kind: cfg.Kind, RateRPS: cfg.Rate, Burst: cfg.Burst, Limit: cfg.Limit, WindowS: cfg.Window.Seconds(), FirstUse: cfg.FirstUse, MaxInFlight: cfg.MaxInFlight}
 	if cfg.Kind == limiter.Concurrency {
