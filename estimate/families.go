@@ -114,6 +114,9 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 		searchWindow(try, f.kind, sd.windows, sc.v.resumptions(24), true, len(sc.v.arrive))
 		if f.kind == limiter.SlidingCounter {
 			searchSplit(try, sd.allowances, sc.v.gaps(sd.cold, 32), len(sc.v.arrive))
+			if len(all) > 0 {
+				searchFirstUse(try, f.kind, sd.windows, windowOf(slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) }).cfg))
+			}
 		}
 		if f.kind == limiter.Lockout && len(all) > 0 {
 			// Within 30% of the creep's window, or else within a factor
@@ -280,6 +283,40 @@ func searchWindow(try func(limiter.Config) scan, kind limiter.Kind, seeds []floa
 				}
 				pts = append(pts, run(w, ps))
 			}
+		}
+	}
+}
+
+// searchFirstUse scans windows counted from first use 0.5% apart, from a
+// quarter of the shortest seed to four times the longest and within 40%
+// of w, the best window on the clock; then 0.05% apart within 1% of the
+// best three. HAProxy's stick counters count so: a period starts at a
+// request, the next where it ends, and anew at a request after a whole
+// period with none, as after auto's burst from idle (see searchLockout for
+// the lockout's). On the clock, a counter of 50 per 5 s counted so read 29
+// per 2.9 s, getting 29 outcomes wrong.
+func searchFirstUse(try func(limiter.Config) scan, kind limiter.Kind, seeds []float64, w float64) {
+	lo, hi := w/1.4, w*1.4
+	for _, s := range seeds {
+		if s > 0 {
+			lo, hi = min(lo, s/4), max(hi, 4*s)
+		}
+	}
+	if lo <= 0 {
+		return
+	}
+	cfg := func(x float64) limiter.Config { return limiter.Config{Kind: kind, Window: dur(x), FirstUse: true} }
+	var grid []scan
+	for _, x := range geometric(lo, hi, int(math.Ceil(math.Log(hi/lo)/0.005))+1) {
+		grid = append(grid, try(cfg(x)))
+	}
+	slices.SortFunc(grid, func(a, b scan) int { return cmp.Compare(b.ll, a.ll) })
+	for _, c := range grid[:min(3, len(grid))] {
+		if math.IsInf(c.ll, -1) {
+			break
+		}
+		for _, x := range geometric(windowOf(c.cfg)/1.01, windowOf(c.cfg)*1.01, 41) {
+			try(cfg(x))
 		}
 	}
 }

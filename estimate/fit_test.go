@@ -76,6 +76,9 @@ func fitCases() []fitCase {
 			truth{rate: 160, burst: -1, alg: AlgorithmConcurrency, inFlight: 32}, autoLike(1000, 320, 210, 3), fixedLatency(0.2)},
 		{"TGI 128 in flight", cfg(limiter.Config{Kind: limiter.Concurrency, MaxInFlight: 128}),
 			truth{rate: 0, burst: -1, alg: AlgorithmConcurrency, inFlight: 128}, autoLike(1000, 320, 280, 3), lognormal(0.5, 0.6)},
+		// HAProxy's gpc0_rate(5s) incremented past its deny rule.
+		{"sliding-counter 50 per 5s from first use", cfg(limiter.Config{Kind: limiter.SlidingCounter, Limit: 50, Window: simDur(5), FirstUse: true}),
+			truth{rate: 10, burst: 50, alg: AlgorithmSlidingWindow, windowS: 5}, autoLike(500, 40, 13, 15), nil},
 	}
 }
 

@@ -79,6 +79,10 @@ func recorded(t *testing.T, name string) Input {
 //     whole period with none (auto's holds), which no phase on the clock
 //     fits; the truth at its best phase got 6 and 12 wrong, HAProxy's own
 //     counter 3 and 2;
+//     and HAProxy's gpc0_rate(5s) incremented past its deny rule (the
+//     admitted requests counted) behind the same proxy read 9.89/s and
+//     9.9/s at 0.47–0.49, as 50 per 5.05 s on the clock, bands 9.87–
+//     9.92/s: its periods run from first use as well;
 //   - TGI's cap of 128 (the mock's hf-endpoint preset) behind the same
 //     proxy read right, 128 at 217/s, and claimed 0.05: its fit got 378
 //     outcomes wrong, fewer than the cap itself, replayed on its arrivals
@@ -107,6 +111,8 @@ func TestRecordedRuns(t *testing.T) {
 		{"cap8-50ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 8, false, false, 0},
 		{"cap8-50ms-toxiproxy-pulses-1.json", AlgorithmConcurrency, 160, 8, true, false, 0},
 		{"cap8-50ms-toxiproxy-pulses-2.json", AlgorithmConcurrency, 160, 8, true, false, 0},
+		{"haproxy-admitted-50-per-5s-toxiproxy-1.json", AlgorithmSlidingWindow, 10, 0, false, false, 0.5},
+		{"haproxy-admitted-50-per-5s-toxiproxy-2.json", AlgorithmSlidingWindow, 10, 0, false, true, 0.5},
 		{"haproxy-every-request-50-per-5s-toxiproxy-1.json", AlgorithmLockout, 10, 0, false, false, 0.5},
 		{"haproxy-every-request-50-per-5s-toxiproxy-2.json", AlgorithmLockout, 10, 0, false, true, 0.5},
 		{"hf-endpoint-toxiproxy-1.json", AlgorithmConcurrency, 214, 128, false, false, 0.5},
