@@ -128,7 +128,8 @@ func TestQuotaReadsFixedWindow(t *testing.T) {
 	})
 	// The check ends 4.5 s in and the spend, 200/s, meets the reset 0.2 s
 	// later: 110 requests (the quota and 10) all passed, no refusal, and
-	// the run ended with no spend and no word why (a CI run at that phase).
+	// the run ended with no spend and no word why (a race-pass run of ours
+	// at that phase).
 	t.Run("spend across a reset", func(t *testing.T) {
 		t.Parallel()
 		quotaFixedWindow(t, 10*time.Second, 10*time.Second-4700*time.Millisecond)
