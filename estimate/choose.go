@@ -329,55 +329,6 @@ func serviceSpread(v *view) float64 {
 	return math.Sqrt(ss/float64(len(v.service)-1)) / mean
 }
 
-// What the time at the server says of a bucket fit.
-const (
-	isBucket  = iota // admitted requests did not wait
-	isQueue          // they waited their turn
-	undecided        // the backend's own latency hides which
-)
-
-// queueOf checks a bucket fit for nginx's queue: there an admitted request
-// waits its turn, so the time it spends at the server grows with the
-// tokens in use when it arrived, one interval each. It returns the queue
-// (one token less: the request being served does not wait) and isQueue
-// when the time at the server rises with the predicted wait at a slope
-// near one, clearly above the noise of the backend's own latency; isBucket
-// when a slope of one is as clearly excluded, or nobody would have waited;
-// else undecided. With isQueue, waits is how much better the waits fit a
-// slope of one than none (what a cap predicts), as −2 log of the ratio of
-// their likelihoods: a BIC's units.
-func queueOf(v *view, bucket limiter.Config) (q limiter.Config, verdict int, waits float64) {
-	if bucket.Burst <= 1 {
-		return bucket, isBucket, 0 // a queue of none: nobody waits
-	}
-	m := limiter.NewMeter(bucket)
-	var xs, ys []float64
-	j := 0
-	for i, at := range v.arrive {
-		level := m.Level(at)
-		m.Record(at, v.ok[i])
-		if v.ok[i] {
-			xs = append(xs, level/bucket.Rate)
-			ys = append(ys, v.service[j].Seconds())
-			j++
-		}
-	}
-	if len(xs) < 10 || slices.Max(xs) < 0.005 {
-		return bucket, isBucket, 0
-	}
-	slope, se := regress(xs, ys)
-	switch {
-	case slope >= 0.6 && slope <= 1.4 && slope >= 4*se:
-		queue := bucket
-		queue.Kind, queue.Burst = limiter.Queue, max(0, bucket.Burst-1)
-		// Normal errors of the slope: (0−b)² − (1−b)² over se².
-		return queue, isQueue, (2*slope - 1) / (se * se)
-	case math.Abs(slope-1) > 4*se:
-		return bucket, isBucket, 0
-	}
-	return bucket, undecided, 0
-}
-
 // regress fits y = a + b·x and returns b and its standard error.
 func regress(xs, ys []float64) (slope, se float64) {
 	n := float64(len(xs))
