@@ -40,6 +40,11 @@ type Candidate struct {
 	// they claim.
 	Miss    int
 	Blurred bool
+	// Waits is set on a bucket with a burst while the time its admitted
+	// requests spent at the server does not yet tell whether they waited
+	// their turn (a queue: nginx's limit_req without nodelay) or not: the
+	// backend's own latency hides the waits so far (see queueOf).
+	Waits bool
 }
 
 // Ruled is where a candidate counts as ruled out, in BIC units behind the
@@ -66,6 +71,10 @@ func Assess(in Input) (Assessment, bool) {
 		c.Share = m.share[c.Algorithm]
 		c.Miss = f.best.miss
 		c.Blurred = m.v.timing >= 1e-3 && blur(f.best.cfg, c.RateRPS, m.v.timing) >= 0.1
+		if f.kind == limiter.TokenBucket {
+			_, verdict, _ := queueOf(m.v, f.best.cfg)
+			c.Waits = verdict == undecided
+		}
 		lo, hi := m.band(f)
 		c.Band = Band{Low: lo, High: hi}
 		a.Candidates = append(a.Candidates, c)
@@ -102,10 +111,11 @@ func (a Assessment) Rivals() []Candidate {
 }
 
 // Decided reports whether the lead explains the run alone, with its band
-// within precision (a relative half-width) of its rate.
+// within precision (a relative half-width) of its rate, and, for a bucket,
+// whether its admitted requests waited their turn.
 func (a Assessment) Decided(precision float64) bool {
 	lead := a.Lead()
-	if len(a.Rivals()) > 0 || lead.RateRPS <= 0 {
+	if len(a.Rivals()) > 0 || lead.RateRPS <= 0 || lead.Waits {
 		return false
 	}
 	return (lead.Band.High-lead.Band.Low)/2 <= precision*lead.RateRPS

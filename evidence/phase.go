@@ -14,4 +14,5 @@ const (
 	PhaseCreep       = "creep"       // auto: a slow linear rise from a clean start to the rate that locks a client out, then a hold at it
 	PhaseReplay      = "replay"      // a schedule given by the caller (simulate's check against the mock)
 	PhasePulse       = "pulse"       // auto: pulses sent at once, far apart: a cap on requests in flight admits as many of each, a bucket what refilled
+	PhaseCalm        = "calm"        // auto: paced at half a bucket's rate, so that none of its admitted requests waits in a queue
 )

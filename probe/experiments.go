@@ -23,6 +23,7 @@ const (
 	expCreep    = "creep"    // a slow rise from a clean start: a lockout
 	expRelock   = "relock"   // after the creep, idle for two windows, then a burst: a lockout's count
 	expPulse    = "pulse"    // pulses sent at once, far apart: a cap on requests in flight against a rate, through timing noise
+	expCalm     = "calm"     // paced at half the rate: a queue against a bucket, behind a slow backend
 )
 
 // experiments is auto's choice of steps after its ramp.
@@ -135,6 +136,8 @@ func (x *experiments) run(ctx context.Context, a estimate.Assessment) (bool, err
 		return x.reopened || x.shut, err
 	case expIdle:
 		return x.idle(ctx, a)
+	case expCalm:
+		return x.calm(ctx, a.Lead())
 	case expSaturate:
 		return x.saturate(ctx, a)
 	}
@@ -168,6 +171,12 @@ func (x *experiments) run(ctx context.Context, a estimate.Assessment) (bool, err
 //     which passes the count whole.
 //   - A window against a bucket: idle for a window, then a burst. A bucket
 //     refills steadily; a window reopens whole at its boundary.
+//   - A bucket whose admitted requests may have waited their turn (a
+//     queue) or not, the backend's own latency hiding which (see
+//     estimate.Candidate.Waits): calm, paced at half its rate, so that
+//     none waits; against the saturations' full queue that tells them
+//     apart (the ramp's few requests below the rate left a queue of 10 at
+//     50/s behind a slow backend read as a bucket at 0.50).
 //   - Otherwise, or when the band is still wide: saturate at 1.3× the
 //     lead's rate, long enough for windows to come round.
 func (x *experiments) choose(a estimate.Assessment) string {
@@ -191,6 +200,8 @@ func (x *experiments) choose(a estimate.Assessment) string {
 		return expCreep
 	case window && bucket && x.done[expIdle] == 0:
 		return expIdle
+	case lead.Waits && x.done[expCalm] == 0:
+		return expCalm
 	case x.done[expSaturate] < 3:
 		return expSaturate
 	}
@@ -450,6 +461,26 @@ func (x *experiments) idle(ctx context.Context, a estimate.Assessment) (bool, er
 	w := time.Duration(1.05 * x.window(a) * float64(time.Second))
 	sp := stepSpec{index: x.next(), phase: evidence.PhaseBurst, rate: float64(pr.Max), duration: scenarios.BurstStep(pr.Step), stopOnThrottle: true}
 	if !x.e.pause(ctx, scenarios.ClampDuration(w, time.Second, scenarios.MaxCooldown), sp) {
+		return false, nil
+	}
+	_, ok, err := x.e.send(ctx, sp)
+	return ok, err
+}
+
+// calm waits for the lead's bucket to drain, then sends about 100
+// requests paced at half its rate: a queue's admitted requests then do not
+// wait, which the saturations' do.
+func (x *experiments) calm(ctx context.Context, lead estimate.Candidate) (bool, error) {
+	x.done[expCalm]++
+	pr := x.e.sc.Probe
+	r := min(float64(pr.Max), lead.RateRPS/2)
+	if r <= 0 {
+		return true, nil
+	}
+	sp := stepSpec{index: x.next(), phase: evidence.PhaseCalm, rate: r,
+		duration: scenarios.ClampDuration(time.Duration(100/r*float64(time.Second)), 2*time.Second, 4*pr.Step)}
+	drain := time.Duration(2 * float64(burstOf(lead.Config)) / lead.RateRPS * float64(time.Second))
+	if !x.e.pause(ctx, scenarios.ClampDuration(drain, 500*time.Millisecond, scenarios.MaxCooldown), sp) {
 		return false, nil
 	}
 	_, ok, err := x.e.send(ctx, sp)

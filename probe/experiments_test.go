@@ -182,6 +182,38 @@ func TestCapInQuestion(t *testing.T) {
 	}
 }
 
+// A bucket whose admitted requests may or may not have waited their turn
+// is undecided, however narrow its band, and gets one calm step; then
+// saturations.
+func TestCalmForWaits(t *testing.T) {
+	bucket := estimate.Candidate{Algorithm: estimate.AlgorithmTokenBucket,
+		Config: limiter.Config{Kind: limiter.TokenBucket, Rate: 50, Burst: 11}, RateRPS: 50, Band: estimate.Band{Low: 50, High: 50}}
+	unsure := bucket
+	unsure.Waits = true
+	for _, tt := range []struct {
+		name    string
+		lead    estimate.Candidate
+		calm    int
+		decided bool
+		want    string
+	}{
+		{"waits told", bucket, 0, true, expSaturate},
+		{"waits unsure", unsure, 0, false, expCalm},
+		{"after the calm step", unsure, 1, false, expSaturate},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &experiments{done: map[string]int{expCalm: tt.calm}, held: 1}
+			a := estimate.Assessment{Candidates: []estimate.Candidate{tt.lead}}
+			if got := a.Decided(0.03); got != tt.decided {
+				t.Errorf("Decided = %v, want %v", got, tt.decided)
+			}
+			if got := x.choose(a); got != tt.want {
+				t.Errorf("choose = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 // A saturation against a lead with a burst goes fast enough to spend the
 // burst in its first half; others hold 1.3× the lead's rate; none above
 // the probe's max.
