@@ -36,7 +36,7 @@ build:
 # (the engine is the one the mock's slice races), and two estimator tables
 # whose code TestFitConditions' slice already races.
 RACEFREE = TestQuotaUnadvertised|TestQuotaOutright|TestAutoBehindJitter|TestNginxAuto|TestHAProxyAuto|TestPoissonBehindJitter|TestEstimateReplayNeverConfidentlyWrong
-WHOLE    = TestFitConditions|TestFitBurstSplit|TestFitStalls|TestFitManyAdmitted|TestFitEarlyRelease|TestEstimateAccuracy|TestRecordedRuns|TestAutoFindsTheTruth
+WHOLE    = TestFitConditions|TestFitBurstSplit|TestFitStalls|TestFitManyAdmitted|TestFitEarlyRelease|TestEstimateAccuracy|TestRecordedRuns|TestAutoFindsTheTruth|TestQueueBehindSlowBackend
 
 ## test: vet plus the race-enabled test suite. Packages run one at a time
 ## (-p 1): several measure rates over loopback and must not share 2 cores.
