@@ -129,7 +129,7 @@ const (
 // when a slope of one is as clearly excluded, or nobody would have waited;
 // else undecided. With isQueue, waits is how much better the waits fit a
 // slope of one than none (what a cap predicts), as the difference of the
-// two tests' squared scores: a BIC's units.
+// two slopes' squared scores: a BIC's units.
 func queueOf(v *view, bucket limiter.Config) (q limiter.Config, verdict int, waits float64) {
 	if bucket.Burst <= 1 {
 		return bucket, isBucket, 0 // a queue of none: nobody waits
@@ -149,13 +149,22 @@ func queueOf(v *view, bucket limiter.Config) (q limiter.Config, verdict int, wai
 	if len(xs) < 10 || slices.Max(xs) < 0.005 {
 		return bucket, isBucket, 0
 	}
+	// Ranks see through a skewed backend; least squares see more where
+	// the backend's own latency is small (a loopback's), where the ranks'
+	// scores stop growing once the order is plain. Either may decide, and
+	// the waits' evidence is the larger.
 	slope, none, one := waitsTest(xs, ys)
+	ols, se := regress(xs, ys)
+	olsNone, olsOne := ols/se, math.Abs(ols-1)/se
+	near := func(b float64) bool { return b >= 0.6 && b <= 1.4 }
 	switch {
-	case slope >= 0.6 && slope <= 1.4 && none >= 4:
+	case near(slope) && none >= 4 || near(ols) && olsNone >= 4:
 		queue := bucket
 		queue.Kind, queue.Burst = limiter.Queue, max(0, bucket.Burst-1)
-		return queue, isQueue, none*none - one*one
-	case one >= 4:
+		// Normal scores: the squared score against no slope less that
+		// against a slope of one.
+		return queue, isQueue, max(none*none-one*one, olsNone*olsNone-olsOne*olsOne)
+	case one >= 4 || olsOne >= 4:
 		return bucket, isBucket, 0
 	}
 	return bucket, undecided, 0
