@@ -25,11 +25,12 @@ const (
 // (a bucket: nobody waits) and b = 1 (a queue: each waits its turn), as
 // the size of a normal score: large when that b is excluded.
 //
-// Ranks, not least squares: a backend's own latency is skewed (log-normal
-// behind a hosted model), and against such noise a rank test needs a
-// third of the requests that least squares does to see the same slope
-// (for σ 0.8, 12σ²(∫f²)² ≈ 3.5). Either test's null is only that the
-// backend's latency does not depend on the wait, whatever its shape.
+// Ranks beside least squares (see queueOf): a backend's own latency is
+// skewed (log-normal behind a hosted model), and against such noise a rank
+// test needs a third of the requests that least squares does to see the
+// same slope (for σ 0.8, 12σ²(∫f²)² ≈ 3.5). Either test's null is only
+// that the backend's latency does not depend on the wait, whatever its
+// shape.
 func waitsTest(xs, ys []float64) (slope, none, one float64) {
 	xs, ys = evenly(xs, ys, maxWaitTests)
 	var sNone, sOne float64
