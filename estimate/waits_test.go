@@ -43,8 +43,8 @@ func TestWaitsTest(t *testing.T) {
 
 // TestQueueBehindSlowBackend: behind a slow backend (log-normal, median
 // 300 ms, σ 0.8) only the time at the server tells a queue of 10 at 50/s
-// from a bucket of burst 11, and the ramp leaves few requests that did
-// not wait. On auto's schedule with its calm step (paced at half the rate,
+// from a bucket (of 10 here; one of 11 admits as the queue does), and the
+// ramp leaves few requests that did not wait. On auto's schedule with its calm step (paced at half the rate,
 // after a saturation) the estimate names each, three seeds (one under
 // -race, see raceDetector).
 func TestQueueBehindSlowBackend(t *testing.T) {
