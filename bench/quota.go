@@ -85,8 +85,7 @@ func quotaProbe(ctx context.Context, c quotaCase) (*probe.Run, error) {
 	}
 	if c.phase > 0 {
 		w := time.Duration(c.windowS * float64(time.Second))
-		shift := c.phase - time.Duration(time.Now().UnixNano()%int64(w))
-		cfg.Now = func() time.Time { return time.Now().Add(shift) }
+		cfg.Now = mock.SteadyClock(c.phase - time.Duration(time.Now().UnixNano()%int64(w)))
 	}
 	ep, err := mock.Start(ctx, cfg, "127.0.0.1:0")
 	if err != nil {

@@ -110,8 +110,8 @@ type Config struct {
 	KeyBy string
 	// Faults injects failures into admitted requests.
 	Faults Faults
-	// Now is the clock the limiter reads; nil means time.Now. Delays and
-	// latency always use real time.
+	// Now is the clock the limiter reads; nil means SteadyClock(0).
+	// Delays and latency always use real time.
 	Now func() time.Time
 }
 

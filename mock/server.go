@@ -87,6 +87,16 @@ type Truth struct {
 	Errors int64 `json:"errors"`
 }
 
+// SteadyClock is the wall clock shifted by shift, read once and then
+// advanced by the monotonic clock: a step of the wall clock (NTP setting a
+// fresh machine's time) does not move the mock's windows under a probe,
+// which times its requests by the monotonic clock.
+func SteadyClock(shift time.Duration) func() time.Time {
+	start := time.Now()
+	at := start.Add(shift)
+	return func() time.Time { return at.Add(time.Since(start)) }
+}
+
 // New validates cfg (errors are *ParamError values naming the key) and
 // returns a Server that limits with it.
 func New(cfg Config) (*Server, error) {
@@ -95,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, now: cfg.Now, done: make(chan struct{})}
 	if s.now == nil {
-		s.now = time.Now
+		s.now = SteadyClock(0)
 	}
 	switch {
 	case cfg.KeyBy == KeyIP:

@@ -594,3 +594,18 @@ func TestCloseEndsHangs(t *testing.T) {
 		t.Fatal("hung request still pending 5s after Close")
 	}
 }
+
+// TestSteadyClock: the clock reads the wall clock plus its shift (by Unix
+// time, what the limiters read) and advances with real time.
+func TestSteadyClock(t *testing.T) {
+	t.Parallel()
+	clock := SteadyClock(time.Hour)
+	if d := clock().UnixNano() - time.Now().Add(time.Hour).UnixNano(); d < -int64(time.Second) || d > int64(time.Second) {
+		t.Fatalf("a clock shifted by an hour reads %v from the wall clock plus an hour", time.Duration(d))
+	}
+	before := clock().UnixNano()
+	time.Sleep(20 * time.Millisecond)
+	if d := time.Duration(clock().UnixNano() - before); d < 20*time.Millisecond || d > 5*time.Second {
+		t.Errorf("20 ms of sleep advanced the clock by %v", d)
+	}
+}

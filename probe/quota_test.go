@@ -31,9 +31,7 @@ func serveMockInWindow(t *testing.T, spec string, w, phase time.Duration) string
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	shift := phase - time.Duration(now.UnixNano()%int64(w))
-	cfg.Now = func() time.Time { return time.Now().Add(shift) }
+	cfg.Now = mock.SteadyClock(phase - time.Duration(time.Now().UnixNano()%int64(w)))
 	srv, err := mock.New(cfg)
 	if err != nil {
 		t.Fatal(err)
