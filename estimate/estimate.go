@@ -265,14 +265,26 @@ func (e *estimator) fitted() bool {
 		e.sum = prev
 		return false
 	}
-	if best := m.fits[0].best.cfg; e.spaced && capacityOf(best) <= 2 && blur(best, rateOf(best, m.v.meanService()), m.v.timing) >= 0.5 {
-		// The timing noise covers the slot the replay would place each
-		// request in; Poisson goodput does not depend on it.
-		fit := describe(best)
-		e.sum, e.base = prev, prevBase
-		e.reason("replayed, %s fits as well as the timing allows: each request's moment at the limiter is known to %s, about the slot itself, so the goodput of Poisson arrivals, which no jitter changes, gives the rate",
-			fit, units.Seconds(m.v.timing))
-		return false
+	if best := m.fits[0].best.cfg; e.spaced && capacityOf(best) <= 2 {
+		// Poisson goodput read the rate of a limiter without burst, and
+		// no timing noise changes it. The replay places each request in
+		// a slot: when the noise covers the slot, or the fit's rate lies
+		// clear of the goodput's band (a bucket of one at 50/s behind
+		// 50±20 ms fitted as a counter of 2 per 71 ms, 28/s), the replay
+		// fitted the noise.
+		fit, rate, band := describe(best), rateOf(best, m.v.meanService()), prev.EffectiveLimitBand
+		switch {
+		case blur(best, rate, m.v.timing) >= 0.5:
+			e.sum, e.base = prev, prevBase
+			e.reason("replayed, %s fits as well as the timing allows: each request's moment at the limiter is known to %s, about the slot itself, so the goodput of Poisson arrivals, which no jitter changes, gives the rate",
+				fit, units.Seconds(m.v.timing))
+			return false
+		case rate < 0.9*band.Low || rate > 1.1*band.High:
+			e.sum, e.base = prev, prevBase
+			e.reason("replayed with each request's moment at the limiter known to %s, %s fits best, but its %s lies outside the %s–%s that the goodput of Poisson arrivals, which no jitter changes, gives: the goodput's reading stands",
+				units.Seconds(m.v.timing), fit, units.Rate(rate), units.Rate(band.Low), units.Rate(band.High))
+			return false
+		}
 	}
 	e.sum.Confidence = round2(e.base)
 	return true

@@ -219,11 +219,14 @@ func reasonsText(s Summary) string {
 // TestPoissonBehindJitter: behind 50±20 ms each way a bucket of one at
 // 50/s leaves its replay blurred (a 20 ms slot inside 40 ms of jitter),
 // while the goodput of Poisson arrivals, which no jitter changes, still
-// gives its rate: the estimate must take it, for every seed.
+// gives its rate: the estimate must take it, for every seed. Of seeds 1–60,
+// seed 16 fitted a sliding counter of 2 per 71 ms (28/s), blurred too
+// little to be set aside, as CI's toxiproxy once read a sliding log of 2
+// per 59.6 ms: a fit that small must agree with the goodput's band.
 func TestPoissonBehindJitter(t *testing.T) {
 	c := fitCases()[slices.IndexFunc(fitCases(), func(c fitCase) bool { return c.name == "token-bucket 50/s burst 1" })]
 	cond := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
-	for seed := uint64(1); seed <= 3; seed++ {
+	for _, seed := range []uint64{1, 2, 3, 16} {
 		s, rate := runFit(c, cond, seed)
 		if s.Algorithm != AlgorithmTokenBucket || !within(s.EffectiveLimitRPS, rate, 0.05) || s.Burst != 1 {
 			t.Errorf("seed %d: got %s %.4g/s burst %d, want token-bucket %.4g/s ±5%% burst 1; reasons:\n%s", seed, s.Algorithm, s.EffectiveLimitRPS, s.Burst, rate, reasonsText(s))
