@@ -91,9 +91,12 @@ type Truth struct {
 // advanced by the monotonic clock: a step of the wall clock (NTP setting a
 // fresh machine's time) does not move the mock's windows under a probe,
 // which times its requests by the monotonic clock.
-func SteadyClock(shift time.Duration) func() time.Time {
+func SteadyClock(shift time.Duration) func() time.Time { return steadyClock(time.Now, shift) }
+
+// steadyClock is SteadyClock reading the wall clock from wall, once.
+func steadyClock(wall func() time.Time, shift time.Duration) func() time.Time {
 	start := time.Now()
-	at := start.Add(shift)
+	at := wall().Add(shift)
 	return func() time.Time { return at.Add(time.Since(start)) }
 }
 

@@ -596,7 +596,8 @@ func TestCloseEndsHangs(t *testing.T) {
 }
 
 // TestSteadyClock: the clock reads the wall clock plus its shift (by Unix
-// time, what the limiters read) and advances with real time.
+// time, what the limiters read), advances with real time, and does not
+// follow a step of the wall clock.
 func TestSteadyClock(t *testing.T) {
 	t.Parallel()
 	clock := SteadyClock(time.Hour)
@@ -607,5 +608,18 @@ func TestSteadyClock(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	if d := time.Duration(clock().UnixNano() - before); d < 20*time.Millisecond || d > 5*time.Second {
 		t.Errorf("20 ms of sleep advanced the clock by %v", d)
+	}
+	// A wall clock that steps an hour ahead after its first reading.
+	w0, reads := time.Unix(1_000_000, 0), 0
+	wall := func() time.Time {
+		reads++
+		if reads > 1 {
+			return w0.Add(time.Hour)
+		}
+		return w0
+	}
+	stepped := steadyClock(wall, 0)
+	if d := time.Duration(stepped().UnixNano() - w0.UnixNano()); d < 0 || d > 5*time.Second {
+		t.Errorf("after the wall clock stepped an hour, the clock reads %v past its start", d)
 	}
 }
