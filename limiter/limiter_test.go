@@ -83,6 +83,25 @@ func TestMeterAgreesWithAdmit(t *testing.T) {
 }
 
 // TestCheck refuses parameters no limiter can have.
+// TestBucketSigned: a bucket's signed level is its level where that is
+// above zero, and below zero the intervals since it emptied.
+func TestBucketSigned(t *testing.T) {
+	b := NewBucket(Config{Kind: TokenBucket, Rate: 5, Burst: 1})
+	if got := b.Signed(0); !math.IsInf(got, -1) {
+		t.Errorf("before any admission: got %g, want −Inf", got)
+	}
+	b.Record(time.Second, true)
+	b.Record(1100*time.Millisecond, false) // a refusal takes no token
+	for _, tt := range []struct {
+		at           time.Duration
+		level, signd float64
+	}{{1100 * time.Millisecond, 0.5, 0.5}, {1200 * time.Millisecond, 0, 0}, {1300 * time.Millisecond, 0, -0.5}, {3 * time.Second, 0, -9}} {
+		if l, s := b.Level(tt.at), b.Signed(tt.at); math.Abs(l-tt.level) > 1e-9 || math.Abs(s-tt.signd) > 1e-9 {
+			t.Errorf("at %v: got level %g, signed %g; want %g, %g", tt.at, l, s, tt.level, tt.signd)
+		}
+	}
+}
+
 func TestCheck(t *testing.T) {
 	bad := []Config{
 		{Kind: TokenBucket},
