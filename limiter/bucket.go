@@ -34,8 +34,8 @@ func (b *Bucket) Level(t time.Duration) float64 {
 	return float64(b.tat-t) / b.interval
 }
 
-// Signed is Level without its floor at zero: how many intervals ago the
-// bucket emptied, as a negative number; −Inf before its first admission.
+// Signed is Level without its floor at zero: below zero, minus the
+// intervals since the bucket emptied; −Inf before its first admission.
 // A fit weighs a request by how far its level lay from the edge, and on
 // the admitting side that distance is this.
 func (b *Bucket) Signed(t time.Duration) float64 {

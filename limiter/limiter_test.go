@@ -82,9 +82,8 @@ func TestMeterAgreesWithAdmit(t *testing.T) {
 	}
 }
 
-// TestCheck refuses parameters no limiter can have.
 // TestBucketSigned: a bucket's signed level is its level where that is
-// above zero, and below zero the intervals since it emptied.
+// above zero, and below zero minus the intervals since it emptied.
 func TestBucketSigned(t *testing.T) {
 	b := NewBucket(Config{Kind: TokenBucket, Rate: 5, Burst: 1})
 	if got := b.Signed(0); !math.IsInf(got, -1) {
@@ -102,6 +101,7 @@ func TestBucketSigned(t *testing.T) {
 	}
 }
 
+// TestCheck refuses parameters no limiter can have.
 func TestCheck(t *testing.T) {
 	bad := []Config{
 		{Kind: TokenBucket},
