@@ -154,7 +154,13 @@ func (e *estimator) fromModels(m models) bool {
 	s.Model = modelOf(cfg, hold)
 	e.satOK = float64(v.admitted)
 	rel := (hi - lo) / 2 / max(rate, 1e-9)
-	e.base = m.share[alg] * fitQuality(best.best.miss-int(math.Round(best.noise)), v.refused) * e.withinPrecision(rel)
+	// What a bucket itself gets wrong through the timing noise is not
+	// held against it.
+	noise := best.noise
+	if best.kind == limiter.TokenBucket {
+		noise = noiseCost(v, best.best.cfg)
+	}
+	e.base = m.share[alg] * fitQuality(best.best.miss-int(math.Round(noise)), v.refused) * e.withinPrecision(rel)
 	if unsure {
 		// A queue admits as the bucket does; only its waits tell it apart.
 		e.base = min(e.base, 0.5)
@@ -162,11 +168,11 @@ func (e *estimator) fromModels(m models) bool {
 	}
 	e.reason("replayed on the %d requests the limiter decided about, as it saw them (each arriving %s after it was sent, give or take %s), %s predicts all but %d outcomes: %s",
 		len(v.arrive), units.Seconds(v.oneWay.Seconds()), units.Seconds(v.spread.Seconds()), describe(cfg), best.best.miss, units.Rate(rate))
+	if noise >= 1 {
+		e.reason("%s deciding these arrivals, blurred as they were, gets %s wrong itself: the timing noise's share of the %d",
+			describe(cfg), units.Num(math.Round(noise)), best.best.miss)
+	}
 	if best.kind == limiter.Concurrency {
-		if best.noise >= 1 {
-			e.reason("a cap of %d replayed on these arrivals and blurred as they were gets %s wrong itself: the timing noise's share of the %d",
-				cfg.MaxInFlight, units.Num(math.Round(best.noise)), best.best.miss)
-		}
 		if best.read > 0 {
 			e.reason("the replay's best cap is %d, which is what a cap of %d reads as through this timing noise (its arrivals, admitted by such a cap and blurred alike, fitted again)",
 				best.read, cfg.MaxInFlight)

@@ -149,3 +149,45 @@ func (h *durations) Pop() any {
 	*h = old[:len(old)-1]
 	return x
 }
+
+// noiseCost is how many outcomes cfg, were it the truth, gets wrong
+// through v's timing noise: cfg decides v's arrivals, which are then seen
+// through the noise and replayed (the mean over blurSeeds). A cap's is
+// deblurCap's. A thinned view's arrivals are not all there to decide: 0.
+func noiseCost(v *view, cfg limiter.Config) float64 {
+	if v.timing <= 0 || len(v.arrive) == 0 || slices.ContainsFunc(v.weight, func(w int32) bool { return w > 1 }) {
+		return 0
+	}
+	var miss float64
+	for seed := range blurSeeds {
+		b := decidedView(v.arrive, cfg, v.timing, rand.New(rand.NewPCG(uint64(seed), 11)))
+		miss += float64(newScanner(b).replay(cfg).miss)
+	}
+	return miss / blurSeeds
+}
+
+// decidedView is the view of requests arriving at arrive (in order),
+// decided by a limiter of cfg, each moved by a normal error of timing
+// seconds.
+func decidedView(arrive []time.Duration, cfg limiter.Config, timing float64, rng *rand.Rand) *view {
+	type rq struct {
+		at time.Duration
+		ok bool
+	}
+	rs := make([]rq, len(arrive))
+	lim := limiter.New(cfg)
+	for i, at := range arrive {
+		rs[i] = rq{at + dur(rng.NormFloat64()*timing), lim.Admit(at).OK}
+	}
+	slices.SortStableFunc(rs, func(a, b rq) int { return int(a.at - b.at) })
+	b := &view{timing: timing, arrive: make([]time.Duration, len(rs)), ok: make([]bool, len(rs)), weight: make([]int32, len(rs))}
+	for i, r := range rs {
+		b.arrive[i], b.ok[i], b.weight[i] = r.at, r.ok, 1
+		if r.ok {
+			b.admitted++
+		} else {
+			b.refused++
+		}
+	}
+	return b
+}

@@ -158,8 +158,8 @@ func TestFitConditions(t *testing.T) {
 					t.Parallel()
 					s, rate := runFit(c, cond, seed)
 					if s.Algorithm != c.want.alg && s.Confidence > 0.5 || !within(s.EffectiveLimitRPS, rate, 0.03) && s.Confidence >= 0.8 {
-						t.Errorf("got %s %.4g/s at confidence %g, want %s %.4g/s, or a confidence of 0.5 at most for another algorithm, under 0.8 for another rate",
-							s.Algorithm, s.EffectiveLimitRPS, s.Confidence, c.want.alg, rate)
+						t.Errorf("got %s %.4g/s at confidence %g, want %s %.4g/s, or a confidence of 0.5 at most for another algorithm, under 0.8 for another rate\n%s",
+							s.Algorithm, s.EffectiveLimitRPS, s.Confidence, c.want.alg, rate, reasonsText(s))
 					}
 				})
 				continue
@@ -256,6 +256,36 @@ func TestBucketOfOneBehindJitter(t *testing.T) {
 			s, rate := runFit(c, cond, seed)
 			if s.Algorithm != AlgorithmTokenBucket || !within(s.EffectiveLimitRPS, rate, 0.03) || s.Burst != 1 {
 				t.Errorf("%g/s, seed %d: got %s %.4g/s burst %d, want token-bucket %.4g/s ±3%% burst 1; reasons:\n%s", r, seed, s.Algorithm, s.EffectiveLimitRPS, s.Burst, rate, reasonsText(s))
+			}
+		}
+	}
+}
+
+// TestBucketBehindJitterClaimsWhatItKnows: behind 50±20 ms a bucket's
+// replay gets outcomes wrong however right it is (requests near its edge
+// land on the other side), and confidence took those as the fit's fault:
+// buckets of 13 at 37/s and of 8 at 25/s read within 1.7% claimed
+// 0.18–0.45 (a live run of the first 0.19). What the bucket itself gets
+// wrong through the run's noise is not held against it. Auto's schedule
+// as a live run took it: burst, polls, ramp, two seconds of saturation.
+func TestBucketBehindJitterClaimsWhatItKnows(t *testing.T) {
+	cond := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
+	for _, k := range []struct {
+		rate  float64
+		burst int
+	}{{37, 13}, {25, 8}} {
+		r, b := k.rate, k.burst
+		c := fitCase{fmt.Sprintf("token-bucket %g/s burst %d", r, b), func() limiter.Limiter {
+			return limiter.New(limiter.Config{Kind: limiter.TokenBucket, Rate: r, Burst: b})
+		}, truth{rate: r, burst: b, alg: AlgorithmTokenBucket}, []simStep{
+			{rate: 10 * r, dur: 0.13, phase: "burst"}, {rate: 2, dur: 0.5, idle: 0.01, phase: "recover", untilOK: true},
+			{rate: 5, dur: 2.4, idle: 0.3}, {rate: 10, dur: 1.2, idle: 0.3}, {rate: 20, dur: 1, idle: 0.3}, {rate: 40, dur: 1, idle: 0.3}, {rate: 80, dur: 1, idle: 0.3},
+			{rate: 1.33 * r, dur: 2, phase: "saturate", idle: 0.3}}, nil}
+		for seed := uint64(1); seed <= 4; seed++ {
+			s, rate := runFit(c, cond, seed)
+			if s.Algorithm != AlgorithmTokenBucket || !within(s.EffectiveLimitRPS, rate, 0.03) || abs(s.Burst-b) > 2 || s.Confidence < 0.6 {
+				t.Errorf("%s, seed %d: got %s %.4g/s burst %d at %.2f, want token-bucket %.4g/s ±3%% burst %d±2 at 0.6 or more; reasons:\n%s",
+					c.name, seed, s.Algorithm, s.EffectiveLimitRPS, s.Burst, s.Confidence, rate, b, reasonsText(s))
 			}
 		}
 	}
