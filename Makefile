@@ -35,7 +35,7 @@ build:
 # refusal), auto behind toxiproxy's jitter and against nginx and HAProxy
 # (the engine is the one the mock's slice races), and two estimator tables
 # whose code TestFitConditions' slice already races.
-RACEFREE = TestQuotaUnadvertised|TestQuotaOutright|TestAutoBehindJitter|TestNginxAuto|TestHAProxyAuto|TestPoissonBehindJitter|TestBucketOfOneBehindJitter|TestBucketBehindJitterClaimsWhatItKnows|TestEstimateReplayNeverConfidentlyWrong
+RACEFREE = TestQuotaUnadvertised|TestQuotaOutright|TestAutoBehindJitter|TestNginxAuto|TestHAProxyAuto|TestPoissonBehindJitter|TestBucketOfOneBehindJitter|TestBucketBehindJitterClaimsWhatItKnows|TestBlurredThroughKeepsGoodput|TestEstimateReplayNeverConfidentlyWrong
 WHOLE    = TestFitConditions|TestFitBurstSplit|TestFitStalls|TestFitManyAdmitted|TestFitEarlyRelease|TestEstimateAccuracy|TestRecordedRuns|TestAutoFindsTheTruth|TestQueueBehindSlowBackend
 
 ## test: vet plus the race-enabled test suite. Packages run one at a time

@@ -289,6 +289,23 @@ func (e *estimator) fitted() bool {
 			return false
 		}
 	}
+	if best := m.fits[0].best.cfg; prev.Limited && prev.EffectiveLimitBand.Low > 0 {
+		// Blurred through (the timing noise covers the fit's whole
+		// capacity), a replay tells little apart, and a model that
+		// decides nothing like the run did can fit its outcomes best:
+		// behind 50±20 ms a bucket of 3 at 200/s fitted as a lockout of
+		// 9 per 16.6 ms, 542/s, beside saturations whose goodput held
+		// 204/s. Then the steps' goodput, which no jitter changes, stands.
+		rate, band := rateOf(best, m.v.meanService()), prev.EffectiveLimitBand
+		if blur(best, rate, m.v.timing) >= 1 && (rate < 0.9*band.Low || rate > 1.1*band.High) {
+			// The replay told no family apart: the steps' name for it is
+			// a guess (a cap of 8 at 50 ms read as a bucket at 137/s).
+			e.sum, e.base = prev, min(prevBase, 0.4)
+			e.reason("replayed with each request's moment at the limiter known to %s, %s fits best, but the noise covers all of it, and its %s lies outside the %s–%s that the steps' goodput gives: the goodput's reading stands, its name unconfirmed",
+				units.Seconds(m.v.timing), describe(best), units.Rate(rate), units.Rate(band.Low), units.Rate(band.High))
+			return false
+		}
+	}
 	e.sum.Confidence = round2(e.base)
 	return true
 }

@@ -291,6 +291,28 @@ func TestBucketBehindJitterClaimsWhatItKnows(t *testing.T) {
 	}
 }
 
+// TestBlurredThroughKeepsGoodput: behind 50±20 ms the noise covers all of
+// a bucket of 3 at 200/s, and on two seeds of six its replay fitted best
+// as a lockout of 9–11 per 17–19 ms (542/s; a live run 568/s), beside
+// saturations at 823/s and 1090/s whose goodput held 204/s. Such a fit
+// gives way to the steps' goodput. The schedule is what auto sent live.
+func TestBlurredThroughKeepsGoodput(t *testing.T) {
+	cond := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
+	c := fitCase{"token-bucket 200/s burst 3", func() limiter.Limiter {
+		return limiter.New(limiter.Config{Kind: limiter.TokenBucket, Rate: 200, Burst: 3})
+	}, truth{rate: 200, burst: 3, alg: AlgorithmTokenBucket}, []simStep{
+		{rate: 2000, dur: 0.085, phase: "burst"}, {rate: 2, dur: 0.5, idle: 0.01, phase: "recover", untilOK: true},
+		{rate: 5, dur: 2.4, idle: 0.3}, {rate: 10, dur: 1.2, idle: 0.3}, {rate: 20, dur: 1, idle: 0.3}, {rate: 40, dur: 1, idle: 0.3}, {rate: 80, dur: 1, idle: 0.3}, {rate: 160, dur: 1, idle: 0.3},
+		{rate: 2000, dur: 0.088, phase: "burst", idle: 1}, {workers: 26, dur: 2, idle: 0.3},
+		{rate: 1090, dur: 2, phase: "saturate", idle: 0.3}, {rate: 823, dur: 2, phase: "saturate", idle: 0.3}}, nil}
+	for seed := uint64(1); seed <= 6; seed++ {
+		s, rate := runFit(c, cond, seed)
+		if s.Algorithm != AlgorithmTokenBucket || !within(s.EffectiveLimitRPS, rate, 0.03) {
+			t.Errorf("seed %d: got %s %.4g/s at %.2f, want token-bucket %.4g/s ±3%%; reasons:\n%s", seed, s.Algorithm, s.EffectiveLimitRPS, s.Confidence, rate, reasonsText(s))
+		}
+	}
+}
+
 // TestFitBurstSplit: a sliding counter's boundary inside auto's burst from
 // idle splits it, and what passed before it still weighs after. On a
 // loopback, after ramps at round rates and a saturation at 13.2/s, a
