@@ -40,6 +40,9 @@ type Candidate struct {
 	// they claim.
 	Miss    int
 	Blurred bool
+	// Blur is how much of its capacity the timing noise covers, 0 to 1
+	// (see blur): a bucket of 3 at 200/s behind 50±20 ms each way, 1.
+	Blur float64
 	// Waits is set on a bucket with a burst while the time its admitted
 	// requests spent at the server does not yet tell whether they waited
 	// their turn (a queue: nginx's limit_req without nodelay) or not: the
@@ -70,7 +73,10 @@ func Assess(in Input) (Assessment, bool) {
 			Behind: f.bic - m.fits[0].bic}
 		c.Share = m.share[c.Algorithm]
 		c.Miss = f.best.miss
-		c.Blurred = m.v.timing >= 1e-3 && blur(f.best.cfg, c.RateRPS, m.v.timing) >= 0.1
+		if m.v.timing >= 1e-3 {
+			c.Blur = blur(f.best.cfg, c.RateRPS, m.v.timing)
+		}
+		c.Blurred = c.Blur >= 0.1
 		if f.kind == limiter.TokenBucket {
 			_, verdict, _ := queueOf(m.v, f.best.cfg)
 			c.Waits = verdict == undecided

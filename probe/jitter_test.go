@@ -18,7 +18,9 @@ import (
 // must switch to Poisson arrivals, whose goodput the jitter leaves be; a
 // bucket that keeps a burst must not. A cap of 32 in flight at 200 ms is
 // blurred too (its fits miss hundreds of outcomes alike): auto must run
-// its workers, and name the cap, the server's number within one. (Not
+// its workers, and name the cap, the server's number within one. The
+// noise covers a bucket of 3 at 200/s whole: saturated at 1.3× a low lead
+// it admitted less than its rate (see saturation). (Not
 // here: a cap of 8 at 50 ms, which through that noise admits at a steady
 // load as a bucket of 4 at 140/s does. With the workers and the pulses
 // that a cap in question gets, one run in eight still read the bucket.)
@@ -39,6 +41,7 @@ func TestAutoBehindJitter(t *testing.T) {
 		{"bucket of one", "algorithm=token-bucket,rate=50/s,burst=1", 500, "token-bucket", 47, 53, true, 0},
 		{"bucket with burst", "algorithm=token-bucket,rate=50/s,burst=50", 500, "token-bucket", 48, 52, false, 0},
 		{"cap of 32", "algorithm=concurrency,max_in_flight=32,latency=200ms", 1600, "concurrency", 152, 168, false, 32},
+		{"bucket of three at 200/s", "algorithm=token-bucket,rate=200/s,burst=3", 2000, "token-bucket", 194, 206, false, 0},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
