@@ -88,51 +88,10 @@ func capReading(v *view, early time.Duration) (float64, int) {
 // request holding a service time of v's in turn (its slot freed early
 // before its departure), seen through v's timing noise.
 func blurred(v *view, c int, early time.Duration, seed uint64) *view {
-	b := capView(v.arrive, func(i int) time.Duration { return v.service[i%len(v.service)] }, c, early, v.timing, rand.New(rand.NewPCG(seed, uint64(c))))
+	service := func(i int) time.Duration { return v.service[i%len(v.service)] }
+	cfg := limiter.Config{Kind: limiter.Concurrency, MaxInFlight: c}
+	b := decidedView(v.arrive, cfg, service, early, v.timing, rand.New(rand.NewPCG(seed, uint64(c))))
 	b.oneWay, b.spread = v.oneWay, v.spread
-	return b
-}
-
-// capView is the view of requests arriving at arrive (in order), decided
-// by a cap of c, request i departing service(i) after it when admitted
-// and freeing its slot early before that, with every arrival (and its
-// departure with it) moved by a normal error of timing seconds.
-func capView(arrive []time.Duration, service func(int) time.Duration, c int, early time.Duration, timing float64, rng *rand.Rand) *view {
-	type rq struct {
-		at, service time.Duration
-		ok          bool
-	}
-	rs := make([]rq, len(arrive))
-	lim := limiter.New(limiter.Config{Kind: limiter.Concurrency, MaxInFlight: c})
-	var busy durations // departures of the admitted requests in flight
-	for i, at := range arrive {
-		for busy.Len() > 0 && busy[0] <= at {
-			lim.Done(heap.Pop(&busy).(time.Duration))
-		}
-		s := service(i)
-		ok := lim.Admit(at).OK
-		if ok {
-			heap.Push(&busy, at+s-early)
-		}
-		rs[i] = rq{at + dur(rng.NormFloat64()*timing), s, ok}
-	}
-	slices.SortStableFunc(rs, func(a, b rq) int { return int(a.at - b.at) })
-	b := &view{timing: timing}
-	for _, r := range rs {
-		b.arrive = append(b.arrive, r.at)
-		b.ok = append(b.ok, r.ok)
-		b.step = append(b.step, 0)
-		b.weight = append(b.weight, 1)
-		if r.ok {
-			b.admitted++
-			b.service = append(b.service, r.service)
-			b.depart = append(b.depart, r.at+r.service)
-		} else {
-			b.refused++
-		}
-	}
-	slices.Sort(b.depart)
-	b.reorder = reorderings(b.arrive, b.ok, timing*math.Sqrt2)
 	return b
 }
 
@@ -160,34 +119,59 @@ func noiseCost(v *view, cfg limiter.Config) float64 {
 	}
 	var miss float64
 	for seed := range blurSeeds {
-		b := decidedView(v.arrive, cfg, v.timing, rand.New(rand.NewPCG(uint64(seed), 11)))
+		b := decidedView(v.arrive, cfg, nil, 0, v.timing, rand.New(rand.NewPCG(uint64(seed), 11)))
 		miss += float64(newScanner(b).replay(cfg).miss)
 	}
 	return miss / blurSeeds
 }
 
 // decidedView is the view of requests arriving at arrive (in order),
-// decided by a limiter of cfg, each moved by a normal error of timing
-// seconds.
-func decidedView(arrive []time.Duration, cfg limiter.Config, timing float64, rng *rand.Rand) *view {
+// decided by a limiter of cfg, with every arrival (and its departure with
+// it) moved by a normal error of timing seconds. Under a cap in flight an
+// admitted request i departs service(i) after its arrival and frees its
+// slot early before that; other limiters take no service.
+func decidedView(arrive []time.Duration, cfg limiter.Config, service func(int) time.Duration, early time.Duration, timing float64, rng *rand.Rand) *view {
 	type rq struct {
-		at time.Duration
-		ok bool
+		at, service time.Duration
+		ok          bool
 	}
 	rs := make([]rq, len(arrive))
 	lim := limiter.New(cfg)
+	inFlight := cfg.Kind == limiter.Concurrency && service != nil
+	var busy durations // departures of the admitted requests in flight
 	for i, at := range arrive {
-		rs[i] = rq{at + dur(rng.NormFloat64()*timing), lim.Admit(at).OK}
+		for busy.Len() > 0 && busy[0] <= at {
+			lim.Done(heap.Pop(&busy).(time.Duration))
+		}
+		r := rq{ok: lim.Admit(at).OK}
+		if inFlight {
+			r.service = service(i)
+			if r.ok {
+				heap.Push(&busy, at+r.service-early)
+			}
+		}
+		r.at = at + dur(rng.NormFloat64()*timing)
+		rs[i] = r
 	}
 	slices.SortStableFunc(rs, func(a, b rq) int { return int(a.at - b.at) })
-	b := &view{timing: timing, arrive: make([]time.Duration, len(rs)), ok: make([]bool, len(rs)), weight: make([]int32, len(rs))}
-	for i, r := range rs {
-		b.arrive[i], b.ok[i], b.weight[i] = r.at, r.ok, 1
-		if r.ok {
-			b.admitted++
-		} else {
+	b := &view{timing: timing}
+	for _, r := range rs {
+		b.arrive = append(b.arrive, r.at)
+		b.ok = append(b.ok, r.ok)
+		b.step = append(b.step, 0)
+		b.weight = append(b.weight, 1)
+		switch {
+		case !r.ok:
 			b.refused++
+		case inFlight:
+			b.service = append(b.service, r.service)
+			b.depart = append(b.depart, r.at+r.service)
+			fallthrough
+		default:
+			b.admitted++
 		}
 	}
+	slices.Sort(b.depart)
+	b.reorder = reorderings(b.arrive, b.ok, timing*math.Sqrt2)
 	return b
 }

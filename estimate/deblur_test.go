@@ -25,7 +25,8 @@ func TestDeblurCap(t *testing.T) {
 		for at := time.Duration(0); at < 4*time.Second; at += dur(rng.ExpFloat64() / rate) {
 			arrive = append(arrive, at)
 		}
-		v := capView(arrive, func(int) time.Duration { return service }, capacity, 0, 0.012, rng)
+		cfg := limiter.Config{Kind: limiter.Concurrency, MaxInFlight: capacity}
+		v := decidedView(arrive, cfg, func(int) time.Duration { return service }, 0, 0.012, rng)
 		sc := newScanner(v)
 		sc.bestMiss, sc.bestLL = math.MaxInt, math.Inf(-1)
 		fit := sc.weigh(limiter.Config{Kind: limiter.Concurrency})
