@@ -265,48 +265,53 @@ func (e *estimator) fitted() bool {
 		e.sum = prev
 		return false
 	}
-	if best := m.fits[0].best.cfg; e.spaced && capacityOf(best) <= 2 {
-		// Poisson goodput read the rate of a limiter without burst, and
-		// no timing noise changes it. The replay places each request in
-		// a slot, and the more of the slot the noise covers, the lower
-		// its fit leans: behind 50±20 ms a bucket of one read about
-		// −0.5% at 5/s (blur 0.11), −2% at 10/s and −6.6% at 20/s (0.46),
-		// where the goodput read within ±3%. From a fifth of the slot
-		// on, or when the fit's rate lies clear of the goodput's band (a
-		// bucket of one at 50/s fitted as a counter of 2 per 71 ms,
-		// 28/s), the goodput's reading stands.
-		fit, rate, band := describe(best), rateOf(best, m.v.meanService()), prev.EffectiveLimitBand
-		switch {
-		case blur(best, rate, m.v.timing) >= 0.2:
-			e.sum, e.base = prev, prevBase
-			e.reason("replayed, %s fits as well as the timing allows: each request's moment at the limiter is known to %s, a fifth of its slot or more, where the fit leans low, so the goodput of Poisson arrivals, which no jitter changes, gives the rate",
-				fit, units.Seconds(m.v.timing))
-			return false
-		case rate < 0.9*band.Low || rate > 1.1*band.High:
-			e.sum, e.base = prev, prevBase
-			e.reason("replayed with each request's moment at the limiter known to %s, %s fits best, but its %s lies outside the %s–%s that the goodput of Poisson arrivals, which no jitter changes, gives: the goodput's reading stands",
-				units.Seconds(m.v.timing), fit, units.Rate(rate), units.Rate(band.Low), units.Rate(band.High))
-			return false
-		}
-	}
-	if best := m.fits[0].best.cfg; prev.Limited && prev.EffectiveLimitBand.Low > 0 {
-		// Blurred through (the timing noise covers the fit's whole
-		// capacity), a replay tells little apart, and a model that
-		// decides nothing like the run did can fit its outcomes best:
-		// behind 50±20 ms a bucket of 3 at 200/s fitted as a lockout of
-		// 9 per 16.6 ms, 542/s, beside saturations whose goodput held
-		// 204/s. Then the steps' goodput, which no jitter changes, stands.
-		rate, band := rateOf(best, m.v.meanService()), prev.EffectiveLimitBand
-		if blur(best, rate, m.v.timing) >= 1 && (rate < 0.9*band.Low || rate > 1.1*band.High) {
-			// The replay told no family apart: the steps' name for it is
-			// a guess (a cap of 8 at 50 ms read as a bucket at 137/s).
-			e.sum, e.base = prev, min(prevBase, 0.4)
-			e.reason("replayed with each request's moment at the limiter known to %s, %s fits best, but the noise covers all of it, and its %s lies outside the %s–%s that the steps' goodput gives: the goodput's reading stands, its name unconfirmed",
-				units.Seconds(m.v.timing), describe(best), units.Rate(rate), units.Rate(band.Low), units.Rate(band.High))
-			return false
-		}
+	if e.goodputStands(m, prev, prevBase) {
+		return false
 	}
 	e.sum.Confidence = round2(e.base)
+	return true
+}
+
+// goodputStands puts back prev, the steps' reading, when it knows the
+// rate better than the fit m does, and says why. The timing noise blurs
+// each request's moment at the limiter; the more of the fit it covers,
+// the less the replay tells apart:
+//
+//   - A bucket of one (or two) under Poisson arrivals: their goodput reads
+//     its rate whatever the jitter, while the replay places each request
+//     in a slot and leans low as the noise covers more of it (behind
+//     50±20 ms about −0.5% at 5/s, blur 0.11; −6.6% at 20/s, 0.46; the
+//     goodput ±3%). From a fifth of the slot on the goodput stands, and
+//     below that when the fit's rate lies clear of the goodput's band (a
+//     bucket of one at 50/s fitted as a counter of 2 per 71 ms, 28/s).
+//   - Any fit the noise covers whole: a model that decides nothing like
+//     the run did can fit its outcomes best (a bucket of 3 at 200/s
+//     fitted as a lockout of 9 per 16.6 ms, 542/s, beside saturations
+//     whose goodput held 204/s). When its rate lies clear of the steps'
+//     band, the band stands, its name a guess (a cap of 8 at 50 ms read
+//     as a bucket at 137/s): confidence 0.4 at most.
+func (e *estimator) goodputStands(m models, prev Summary, prevBase float64) bool {
+	best := m.fits[0].best.cfg
+	fit, rate, band, timing := describe(best), rateOf(best, m.v.meanService()), prev.EffectiveLimitBand, m.v.timing
+	covered := blur(best, rate, timing)
+	outside := rate < 0.9*band.Low || rate > 1.1*band.High
+	spacedOne := e.spaced && capacityOf(best) <= 2
+	switch {
+	case spacedOne && covered >= 0.2:
+		e.sum, e.base = prev, prevBase
+		e.reason("replayed, %s fits as well as the timing allows: each request's moment at the limiter is known to %s, a fifth of its slot or more, where the fit leans low, so the goodput of Poisson arrivals, which no jitter changes, gives the rate",
+			fit, units.Seconds(timing))
+	case spacedOne && outside:
+		e.sum, e.base = prev, prevBase
+		e.reason("replayed with each request's moment at the limiter known to %s, %s fits best, but its %s lies outside the %s–%s that the goodput of Poisson arrivals, which no jitter changes, gives: the goodput's reading stands",
+			units.Seconds(timing), fit, units.Rate(rate), units.Rate(band.Low), units.Rate(band.High))
+	case prev.Limited && band.Low > 0 && covered >= 1 && outside:
+		e.sum, e.base = prev, min(prevBase, 0.4)
+		e.reason("replayed with each request's moment at the limiter known to %s, %s fits best, but the noise covers all of it, and its %s lies outside the %s–%s that the steps' goodput gives: the goodput's reading stands, its name unconfirmed",
+			units.Seconds(timing), fit, units.Rate(rate), units.Rate(band.Low), units.Rate(band.High))
+	default:
+		return false
+	}
 	return true
 }
 
