@@ -3,9 +3,11 @@ package estimate
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
+	"limitprobe/evidence"
 	"limitprobe/limiter"
 )
 
@@ -25,8 +27,7 @@ func TestDeblurCap(t *testing.T) {
 		for at := time.Duration(0); at < 4*time.Second; at += dur(rng.ExpFloat64() / rate) {
 			arrive = append(arrive, at)
 		}
-		cfg := limiter.Config{Kind: limiter.Concurrency, MaxInFlight: capacity}
-		v := decidedView(arrive, cfg, func(int) time.Duration { return service }, 0, 0.012, rng)
+		v := capView(arrive, func(int) time.Duration { return service }, capacity, 0, 0.012, rng)
 		sc := newScanner(v)
 		sc.bestMiss, sc.bestLL = math.MaxInt, math.Inf(-1)
 		fit := sc.weigh(limiter.Config{Kind: limiter.Concurrency})
@@ -45,5 +46,47 @@ func TestDeblurCap(t *testing.T) {
 	}
 	if low == 0 {
 		t.Errorf("no seed's fit read below the cap: the run is not blurred as a network blurs")
+	}
+}
+
+// TestNoiseCost: buckets probed through the simulator behind 50±20 ms each
+// way, as auto would (a burst, a doubling ramp, saturations at 1.6× and
+// 2×). What the true bucket's replay gets wrong on the run's view is what
+// the noise cost it; noiseCost, which knows the truth's configuration but
+// not where each request really arrived, must find about as many (±10%,
+// in the mean over the cases): moving the arrivals after the bucket
+// decided them read 15–25% high in every case.
+func TestNoiseCost(t *testing.T) {
+	cond := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
+	var sumTrue, sumCost float64
+	for _, rate := range []float64{100, 300} {
+		for _, burst := range []int{3, 10} {
+			for seed := uint64(1); seed <= 2; seed++ {
+				steps := []simStep{{rate: 10 * rate, dur: 0.085, phase: "burst"}, {rate: 2, dur: 0.5, idle: 0.01, phase: "recover", untilOK: true}}
+				for r := 5.0; r < rate; r *= 2 {
+					steps = append(steps, simStep{rate: r, dur: 1, idle: 0.3})
+				}
+				steps = append(steps, simStep{rate: 1.6 * rate, dur: 2, phase: "saturate", idle: 0.3}, simStep{rate: 2 * rate, dur: 2, phase: "saturate", idle: 0.3})
+				cfg := limiter.Config{Kind: limiter.TokenBucket, Rate: rate, Burst: burst}
+				reqs := &evidence.Requests{}
+				simulate(simRun{lim: limiter.New(cfg), clock0: 1000.37 + float64(seed)*0.71, steps: steps, seed: seed,
+					netS: cond.netS, jitterS: cond.jitterS, service: cond.service, record: reqs})
+				v, ok := newView(reqs, nil)
+				if !ok {
+					t.Fatalf("%s: no view", describe(cfg))
+				}
+				truth := newScanner(&v).replay(cfg).miss
+				cost := noiseCost(&v, cfg)
+				t.Logf("%s, seed %d: the truth gets %d of %d outcomes wrong (%d refused), noiseCost %.1f", describe(cfg), seed, truth, len(v.arrive), v.refused, cost)
+				if truth < v.refused/4 {
+					t.Errorf("%s, seed %d: the truth gets only %d wrong: the run is not blurred as a network blurs", describe(cfg), seed, truth)
+				}
+				sumTrue += float64(truth)
+				sumCost += cost
+			}
+		}
+	}
+	if sumCost < 0.9*sumTrue || sumCost > 1.1*sumTrue {
+		t.Errorf("noiseCost finds %.0f outcomes wrong in all, the true buckets' replays %.0f: want within 10%%", sumCost, sumTrue)
 	}
 }

@@ -283,6 +283,7 @@ func TestBucketBehindJitterClaimsWhatItKnows(t *testing.T) {
 			{rate: 1.33 * r, dur: 2, phase: "saturate", idle: 0.3}}, nil}
 		for seed := uint64(1); seed <= 4; seed++ {
 			s, rate := runFit(c, cond, seed)
+			t.Logf("%s, seed %d: %s %.4g/s burst %d at %.2f", c.name, seed, s.Algorithm, s.EffectiveLimitRPS, s.Burst, s.Confidence)
 			if s.Algorithm != AlgorithmTokenBucket || !within(s.EffectiveLimitRPS, rate, 0.03) || abs(s.Burst-b) > 2 || s.Confidence < 0.6 {
 				t.Errorf("%s, seed %d: got %s %.4g/s burst %d at %.2f, want token-bucket %.4g/s ±3%% burst %d±2 at 0.6 or more; reasons:\n%s",
 					c.name, seed, s.Algorithm, s.EffectiveLimitRPS, s.Burst, s.Confidence, rate, b, reasonsText(s))
