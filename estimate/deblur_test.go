@@ -90,3 +90,44 @@ func TestNoiseCost(t *testing.T) {
 		t.Errorf("noiseCost finds %.0f outcomes wrong in all, the true buckets' replays %.0f: want within 10%%", sumCost, sumTrue)
 	}
 }
+
+// TestDeblurCapThroughTheNetwork: caps of 8 at 50 ms, 32 at 200 ms and 128
+// at a log-normal service time, probed through the simulator behind
+// 50±20 ms each way (the network moves where each request really arrived,
+// which the view cannot see), two seeds each. The cap deblurCap moves the
+// fit to is the truth in five of the six at least: when its replays let
+// the cap decide the seen arrivals and moved them after, two (both caps of
+// 32 stayed at 31, one of 128 at 127; the cap of 8 of seed 1 stays at 7).
+func TestDeblurCapThroughTheNetwork(t *testing.T) {
+	cond := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
+	right, runs := 0, 0
+	for _, name := range []string{"concurrency 8 @ 50ms", "concurrency 32 @ 200ms", "TGI 128 in flight"} {
+		c := fitCases()[slices.IndexFunc(fitCases(), func(c fitCase) bool { return c.name == name })]
+		for seed := uint64(1); seed <= 2; seed++ {
+			reqs := &evidence.Requests{}
+			svc := cond.service
+			if c.service != nil {
+				svc = c.service
+			}
+			schedule := append(slices.Clone(c.steps), workersAround(c.want.inFlight, meanOf(svc, seed), 2*(cond.netS+cond.jitterS/2))...)
+			simulate(simRun{lim: c.lim(), clock0: 1000.37 + float64(seed)*0.71, steps: schedule, seed: seed,
+				netS: cond.netS, jitterS: cond.jitterS, service: svc, record: reqs})
+			v, ok := newView(reqs, nil)
+			if !ok {
+				t.Fatalf("%s: no view", name)
+			}
+			sc := newScanner(&v)
+			sc.bestMiss, sc.bestLL = math.MaxInt, math.Inf(-1)
+			fit := sc.weigh(limiter.Config{Kind: limiter.Concurrency})
+			got, noise := deblurCap(&v, fit.capacity, 0)
+			t.Logf("%s, seed %d: fitted %d (%d of %d refusals wrong), moved to %d (noise %.0f)", name, seed, fit.capacity, fit.miss, v.refused, got, noise)
+			runs++
+			if got == c.want.inFlight {
+				right++
+			}
+		}
+	}
+	if right < runs-1 {
+		t.Errorf("deblurCap found the cap in %d runs of %d, want %d at least", right, runs, runs-1)
+	}
+}
