@@ -106,13 +106,11 @@ func capView(arrive []time.Duration, service func(int) time.Duration, c int, ear
 		at, seen, service time.Duration
 		ok                bool
 	}
+	at, order := arrivals(arrive, timing, rng)
 	rs := make([]rq, len(arrive))
-	order := make([]int, len(arrive)) // by where they really arrived
 	for i, seen := range arrive {
-		rs[i] = rq{at: seen + dur(rng.NormFloat64()*timing), seen: seen, service: service(i)}
-		order[i] = i
+		rs[i] = rq{at: at[i], seen: seen, service: service(i)}
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return int(rs[a].at - rs[b].at) })
 	lim := limiter.New(limiter.Config{Kind: limiter.Concurrency, MaxInFlight: c})
 	var busy durations // departures of the admitted requests in flight
 	for _, i := range order {
@@ -169,25 +167,16 @@ func noiseCost(v *view, cfg limiter.Config) float64 {
 	if v.timing <= 0 || len(v.arrive) == 0 || slices.ContainsFunc(v.weight, func(w int32) bool { return w > 1 }) {
 		return 0
 	}
-	type moved struct {
-		at time.Duration
-		i  int
-	}
-	ms := make([]moved, len(v.arrive))
 	d := *v
 	d.ok = make([]bool, len(v.ok))
 	var miss float64
 	for seed := range blurSeeds {
-		rng := rand.New(rand.NewPCG(uint64(seed), 11))
-		for i, at := range v.arrive {
-			ms[i] = moved{at + dur(rng.NormFloat64()*v.timing), i}
-		}
-		slices.SortStableFunc(ms, func(a, b moved) int { return int(a.at - b.at) })
+		at, order := arrivals(v.arrive, v.timing, rand.New(rand.NewPCG(uint64(seed), 11)))
 		lim := limiter.New(cfg)
 		d.admitted, d.refused = 0, 0
-		for _, m := range ms {
-			ok := lim.Admit(m.at).OK
-			d.ok[m.i] = ok
+		for _, i := range order {
+			ok := lim.Admit(at[i]).OK
+			d.ok[i] = ok
 			if ok {
 				d.admitted++
 			} else {
@@ -197,4 +186,16 @@ func noiseCost(v *view, cfg limiter.Config) float64 {
 		miss += float64(newScanner(&d).replay(cfg).miss)
 	}
 	return miss / blurSeeds
+}
+
+// arrivals is where requests seen arriving at seen really reached the
+// limiter, each a normal error of timing seconds away, and their indices
+// in the order they reached it.
+func arrivals(seen []time.Duration, timing float64, rng *rand.Rand) (at []time.Duration, order []int) {
+	at, order = make([]time.Duration, len(seen)), make([]int, len(seen))
+	for i, t := range seen {
+		at[i], order[i] = t+dur(rng.NormFloat64()*timing), i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return int(at[a] - at[b]) })
+	return at, order
 }

@@ -68,13 +68,7 @@ func TestNoiseCost(t *testing.T) {
 				}
 				steps = append(steps, simStep{rate: 1.6 * rate, dur: 2, phase: "saturate", idle: 0.3}, simStep{rate: 2 * rate, dur: 2, phase: "saturate", idle: 0.3})
 				cfg := limiter.Config{Kind: limiter.TokenBucket, Rate: rate, Burst: burst}
-				reqs := &evidence.Requests{}
-				simulate(simRun{lim: limiter.New(cfg), clock0: 1000.37 + float64(seed)*0.71, steps: steps, seed: seed,
-					netS: cond.netS, jitterS: cond.jitterS, service: cond.service, record: reqs})
-				v, ok := newView(reqs, nil)
-				if !ok {
-					t.Fatalf("%s: no view", describe(cfg))
-				}
+				v := simulatedView(t, limiter.New(cfg), steps, cond.service, cond, seed)
 				truth := newScanner(&v).replay(cfg).miss
 				cost := noiseCost(&v, cfg)
 				t.Logf("%s, seed %d: the truth gets %d of %d outcomes wrong (%d refused), noiseCost %.1f", describe(cfg), seed, truth, len(v.arrive), v.refused, cost)
@@ -104,18 +98,12 @@ func TestDeblurCapThroughTheNetwork(t *testing.T) {
 	for _, name := range []string{"concurrency 8 @ 50ms", "concurrency 32 @ 200ms", "TGI 128 in flight"} {
 		c := fitCases()[slices.IndexFunc(fitCases(), func(c fitCase) bool { return c.name == name })]
 		for seed := uint64(1); seed <= 2; seed++ {
-			reqs := &evidence.Requests{}
 			svc := cond.service
 			if c.service != nil {
 				svc = c.service
 			}
 			schedule := append(slices.Clone(c.steps), workersAround(c.want.inFlight, meanOf(svc, seed), 2*(cond.netS+cond.jitterS/2))...)
-			simulate(simRun{lim: c.lim(), clock0: 1000.37 + float64(seed)*0.71, steps: schedule, seed: seed,
-				netS: cond.netS, jitterS: cond.jitterS, service: svc, record: reqs})
-			v, ok := newView(reqs, nil)
-			if !ok {
-				t.Fatalf("%s: no view", name)
-			}
+			v := simulatedView(t, c.lim(), schedule, svc, cond, seed)
 			sc := newScanner(&v)
 			sc.bestMiss, sc.bestLL = math.MaxInt, math.Inf(-1)
 			fit := sc.weigh(limiter.Config{Kind: limiter.Concurrency})
@@ -130,4 +118,18 @@ func TestDeblurCapThroughTheNetwork(t *testing.T) {
 	if right < runs-1 {
 		t.Errorf("deblurCap found the cap in %d runs of %d, want %d at least", right, runs, runs-1)
 	}
+}
+
+// simulatedView is the view of a run of the simulator: lim probed with
+// steps under cond, admitted requests served in service's times.
+func simulatedView(t *testing.T, lim limiter.Limiter, steps []simStep, service func(*rand.Rand) float64, cond condition, seed uint64) view {
+	t.Helper()
+	reqs := &evidence.Requests{}
+	simulate(simRun{lim: lim, clock0: 1000.37 + float64(seed)*0.71, steps: steps, seed: seed,
+		netS: cond.netS, jitterS: cond.jitterS, service: service, record: reqs})
+	v, ok := newView(reqs, nil)
+	if !ok {
+		t.Fatalf("seed %d: the run left no view", seed)
+	}
+	return v
 }
