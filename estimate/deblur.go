@@ -17,10 +17,10 @@ import (
 // count rises. Both drift toward each other, and the capacity that best
 // splits them lies below the cap: behind 50±20 ms each way a cap of 32 at
 // 200 ms reads 30 or 31. The drift depends on the noise and on how the
-// requests came, which the run itself shows: replaying the run's arrivals
-// against caps near the fit, blurring them as the network did and fitting
-// again gives what each cap reads as; the cap whose reading matches the
-// fit is the estimate. Only caps from the fit up are tried: the drift
+// requests came, which the run itself shows: letting caps near the fit
+// decide the run's requests where the network may have moved them, and
+// fitting again where the run saw them, gives what each cap reads as; the
+// cap whose reading matches the fit is the estimate. Only caps from the fit up are tried: the drift
 // lowers a reading.
 
 // blurSeeds is how many blurred replays average each cap's reading.
