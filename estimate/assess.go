@@ -69,7 +69,7 @@ func Assess(in Input) (Assessment, bool) {
 		if f.kind == limiter.None {
 			continue
 		}
-		c := Candidate{Algorithm: algorithmOf(f.kind), Config: f.best.cfg, RateRPS: rateOf(f.best.cfg, a.Service-f.best.early),
+		c := Candidate{Algorithm: algorithmOf(f.kind), Config: f.best.cfg, RateRPS: rateOf(f.best.cfg, f.hold(m.v)),
 			Behind: f.bic - m.fits[0].bic}
 		c.Share = m.share[c.Algorithm]
 		c.Miss = f.best.miss

@@ -107,7 +107,7 @@ func (e *estimator) fromModels(m models) bool {
 	s := &e.sum
 	v := m.v
 	cfg := best.best.cfg
-	service := v.meanService()
+	service := v.meanService() + best.lead
 	alg := algorithmOf(best.kind)
 	unsure := false
 	if best.kind == limiter.TokenBucket {
@@ -119,7 +119,7 @@ func (e *estimator) fromModels(m models) bool {
 			unsure = true
 		}
 	}
-	hold := service - best.best.early // a cap's slot, freed early
+	hold := best.hold(v) // a cap's slot, freed early
 	rate := rateOf(cfg, hold)
 	lo, hi := m.band(best)
 	if best.kind == limiter.Lockout {
@@ -132,8 +132,9 @@ func (e *estimator) fromModels(m models) bool {
 	}
 	// Timing noise the fit only approximates: when requests move through
 	// the capacity faster than the timing resolves (rate × timing against
-	// the capacity), the fit's own band is too narrow.
-	if u := blur(cfg, rate, v.timing); u > 0 {
+	// the capacity), the fit's own band is too narrow. A cap's band holds
+	// what the noise leaves open (see band).
+	if u := blur(cfg, rate, v.timing); u > 0 && best.kind != limiter.Concurrency {
 		lo, hi = min(lo, rate*(1-u/2)), max(hi, rate*(1+u/2))
 	}
 	s.Algorithm = alg
@@ -177,6 +178,10 @@ func (e *estimator) fromModels(m models) bool {
 			e.reason("the replay's best cap is %d, which is what a cap of %d reads as through this timing noise (its arrivals, admitted by such a cap and blurred alike, fitted again)",
 				best.read, cfg.MaxInFlight)
 		}
+		if best.lead >= 100*time.Microsecond {
+			e.reason("the first requests to arrive take the slots, so the admitted ones are more often those the network carried fast: replayed through this timing noise, they reached the server %s earlier than the refused ones, which a round trip less the refusals' does not see; the time at the server is that much longer",
+				units.Seconds(best.lead.Seconds()))
+		}
 		if early := best.best.early; early != 0 {
 			e.reason("the server freed each slot about %s %s its response left (tried: up to a sixteenth of the service time either way)",
 				units.Seconds(math.Abs(early.Seconds())), map[bool]string{true: "before", false: "after"}[early > 0])
@@ -198,28 +203,55 @@ func (e *estimator) fromModels(m models) bool {
 
 // band is the range of rates that explain the run about as well as a
 // family's best fit: those of its near fits (every capacity in a tie, for
-// a cap on requests in flight) and, for a cap, the standard error of the
-// mean service time. More of the same evidence narrows it (see blur for
-// what does not).
+// a cap on requests in flight). A cap's band holds, too, the caps its
+// blurred replays leave open and the mean service time's uncertainty: two
+// standard errors (see holdError) and the lead it was corrected by (see
+// capView), which a model of the noise gives, not the run. More of the
+// same evidence narrows it (see blur for what does not).
 func (m models) band(f familyFit) (lo, hi float64) {
 	v := m.v
-	service := v.meanService()
-	rate := rateOf(f.best.cfg, service-f.best.early)
+	hold := f.hold(v)
+	rate := rateOf(f.best.cfg, hold)
 	lo, hi = rate, rate
 	for _, n := range f.near {
-		r := rateOf(n.cfg, service-n.early)
+		h := hold + f.best.early - n.early
+		r := rateOf(n.cfg, h)
 		if f.kind == limiter.Concurrency {
-			r = rateOf(withCapacity(n.cfg, n.tieLo), service-n.early)
+			r = rateOf(withCapacity(n.cfg, n.tieLo), h)
 			lo = min(lo, r)
-			r = rateOf(withCapacity(n.cfg, n.tieHi), service-n.early)
+			r = rateOf(withCapacity(n.cfg, n.tieHi), h)
 		}
 		lo, hi = min(lo, r), max(hi, r)
 	}
-	if f.kind == limiter.Concurrency && len(v.service) > 1 {
-		rel := serviceSpread(v) / math.Sqrt(float64(len(v.service)))
-		lo, hi = min(lo, rate*(1-2*rel)), max(hi, rate*(1+2*rel))
+	if f.kind != limiter.Concurrency || len(v.service) < 2 || hold <= 0 {
+		return lo, hi
 	}
-	return lo, hi
+	if f.open[1] > 0 {
+		lo = min(lo, rateOf(withCapacity(f.best.cfg, f.open[0]), hold))
+		hi = max(hi, rateOf(withCapacity(f.best.cfg, f.open[1]), hold))
+	}
+	h, se, lead := hold.Seconds(), holdError(v), f.lead.Seconds()
+	short, long := h-max(0, lead)-2*se, h+max(0, -lead)+2*se
+	return lo * h / long, hi * h / max(short, h/2)
+}
+
+// hold is how long an admitted request held the limiter, for a cap: the
+// mean service time, what the admitted requests' lead hides of it, less
+// what the slot was freed early.
+func (f familyFit) hold(v *view) time.Duration {
+	return v.meanService() + f.lead - f.best.early
+}
+
+// holdError is the standard error, seconds, of the mean service time:
+// the services' spread over the root of their count, and the median round
+// trip's of the refusals, which every service time is read against (1.25
+// standard deviations over the root of the count; the round trips'
+// interquartile range is 1.35 of them).
+func holdError(v *view) float64 {
+	mean := v.meanService().Seconds()
+	svc := serviceSpread(v) * mean / math.Sqrt(float64(len(v.service)))
+	rtt := 1.2533 * 2 * v.spread.Seconds() / 1.349 / math.Sqrt(float64(max(1, v.refused)))
+	return math.Hypot(svc, rtt)
 }
 
 // canonical puts first, among explanations that admit alike, the one a

@@ -292,7 +292,7 @@ func (e *estimator) fitted() bool {
 //     as a bucket at 137/s): confidence 0.4 at most.
 func (e *estimator) goodputStands(m models, prev Summary, prevBase float64) bool {
 	best := m.fits[0].best.cfg
-	fit, rate, band, timing := describe(best), rateOf(best, m.v.meanService()), prev.EffectiveLimitBand, m.v.timing
+	fit, rate, band, timing := describe(best), rateOf(best, m.fits[0].hold(m.v)), prev.EffectiveLimitBand, m.v.timing
 	covered := blur(best, rate, timing)
 	outside := rate < 0.9*band.Low || rate > 1.1*band.High
 	spacedOne := e.spaced && capacityOf(best) <= 2

@@ -47,6 +47,11 @@ type familyFit struct {
 	// noise is how many outcomes a true cap's best fit gets wrong through
 	// the run's timing noise (see deblurCap); 0 for other families.
 	noise float64
+	// lead is what the run's mean service time lacks, and open the caps
+	// its readings cannot tell apart, for a cap read through timing noise
+	// (see deblurred); zero otherwise.
+	lead time.Duration
+	open [2]int
 }
 
 // seeds are where the parameter search starts: a rate and a window from
@@ -172,9 +177,9 @@ func moved(all []scan, best scan, near []scan, n int) (scan, []scan) {
 // deblur moves a cap's fit, and its near ones, to the cap that reads as
 // it through v's timing noise. How well it explains the run is the fit's.
 func (ff *familyFit) deblur(v *view) {
-	c, noise := deblurCap(v, ff.best.capacity, ff.best.early)
-	ff.noise = noise
-	d := c - ff.best.capacity
+	db := deblurCap(v, ff.best.capacity, ff.best.early)
+	ff.noise, ff.lead, ff.open = db.noise, db.lead, [2]int{db.lo, db.hi}
+	d := db.cap - ff.best.capacity
 	if d == 0 {
 		return
 	}

@@ -99,13 +99,15 @@ func TestRecordedRuns(t *testing.T) {
 		exact    bool // the cap itself, not within one
 		race     bool // fitted under -race too: a cap deblurred, a lockout, a queue
 		// conf is the least confidence the right reading must claim (a
-		// cap's band within a few per cent, its misses the noise's).
+		// cap's band within a few per cent, its misses the noise's: caps of
+		// 32 claimed 0.64–0.68 while their bands carried a blur allowance
+		// of ±6% rather than what the replays leave open).
 		conf float64
 	}{
-		{"cap32-200ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 32, false, false, 0.5},
-		{"cap32-200ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 32, false, true, 0.5},
-		{"cap32-200ms-toxiproxy-3.json", AlgorithmConcurrency, 160, 32, true, false, 0.5},
-		{"cap32-200ms-toxiproxy-4.json", AlgorithmConcurrency, 160, 32, true, false, 0.5},
+		{"cap32-200ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 32, false, false, 0.8},
+		{"cap32-200ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 32, false, true, 0.8},
+		{"cap32-200ms-toxiproxy-3.json", AlgorithmConcurrency, 160, 32, true, false, 0.8},
+		{"cap32-200ms-toxiproxy-4.json", AlgorithmConcurrency, 160, 32, true, false, 0.8},
 		{"cap8-200ms-early-release.json", AlgorithmConcurrency, 40, 8, true, true, 0.5},
 		{"cap8-50ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 8, false, false, 0},
 		{"cap8-50ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 8, false, false, 0},
