@@ -52,7 +52,7 @@ func (e *estimator) smoothRate(what string) bool {
 		}
 	}
 	s.EffectiveLimitRPS = units.Sig(rate, 3)
-	s.EffectiveLimitBand = Band{Low: units.Sig(lo, 3), High: units.Sig(hi, 3)}
+	s.EffectiveLimitBand = bandOf(lo, hi)
 	return true
 }
 

@@ -139,7 +139,7 @@ func (e *estimator) fromModels(m models) bool {
 	}
 	s.Algorithm = alg
 	s.EffectiveLimitRPS = units.Sig(rate, 3)
-	s.EffectiveLimitBand = Band{Low: units.Sig(lo, 3), High: units.Sig(hi, 3)}
+	s.EffectiveLimitBand = bandOf(lo, hi)
 	s.Burst = capacityOf(cfg)
 	s.WindowS = 0
 	s.MaxInFlight = 0

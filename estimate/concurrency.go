@@ -173,7 +173,7 @@ func (e *estimator) concurrency() bool {
 		rel = max(rel, 2*stddev(lats)/math.Sqrt(float64(len(lats)))/lat)
 	}
 	s.EffectiveLimitRPS = units.Sig(rate, 3)
-	s.EffectiveLimitBand = Band{Low: units.Sig(rate/(1+rel), 3), High: units.Sig(rate/(1-min(rel, 0.5)), 3)}
+	s.EffectiveLimitBand = bandOf(rate/(1+rel), rate/(1-min(rel, 0.5)))
 	var thrMS, okMS float64
 	for _, f := range e.sat {
 		thrMS = max(thrMS, f.s.ThrottleMS.P50)

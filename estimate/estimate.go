@@ -447,7 +447,7 @@ func (e *estimator) unknown(why string) {
 		best = max(best, g)
 	}
 	s.EffectiveLimitRPS = units.Sig(best, 3)
-	s.EffectiveLimitBand = Band{Low: units.Sig(best*0.5, 3), High: units.Sig(best*1.5, 3)}
+	s.EffectiveLimitBand = bandOf(best*0.5, best*1.5)
 	e.reason("%s; the rough goodput is %s", why, units.Rate(best))
 	e.base = 0.15
 }

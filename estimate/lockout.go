@@ -199,7 +199,7 @@ func (e *estimator) creepLock(l float64) (c *evidence.Step, span, after float64,
 func (e *estimator) lockoutLimit(rate, lo, hi float64) {
 	s := &e.sum
 	s.EffectiveLimitRPS = units.Sig(rate, 3)
-	s.EffectiveLimitBand = Band{Low: units.Sig(min(lo, rate), 3), High: units.Sig(max(hi, rate), 3)}
+	s.EffectiveLimitBand = bandOf(min(lo, rate), max(hi, rate))
 	e.reason("above the limit goodput falls to nothing until the client slows down for about a window")
 	gap := s.EffectiveLimitBand.High/max(s.EffectiveLimitBand.Low, 1e-9) - 1
 	e.base = 0.85 - min(0.45, 1.5*max(0, gap-0.05))

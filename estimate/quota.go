@@ -46,7 +46,7 @@ func (e *estimator) quota() bool {
 		if from != "advertised" {
 			rel = 0.1
 		}
-		s.EffectiveLimitBand = Band{Low: units.Sig(rate*(1-rel), 3), High: units.Sig(rate*(1+rel), 3)}
+		s.EffectiveLimitBand = bandOf(rate*(1-rel), rate*(1+rel))
 		e.reason("about %d requests succeeded per window, then nothing until the window ended (up to %s without success)", s.Burst, units.Seconds(maxBlocked))
 		e.reason("window %s (%s): effective limit %d per %s = %s", units.Seconds(w), from, s.Burst, units.Seconds(w), units.Rate(rate))
 		e.base = 0.7

@@ -251,7 +251,7 @@ func (e *estimator) replayCheck() {
 	}
 	rate := float64(l) / best.windowS
 	s.EffectiveLimitRPS = units.Sig(rate, 3)
-	s.EffectiveLimitBand = Band{Low: units.Sig(float64(l)/best.highW*0.99, 3), High: units.Sig(float64(l)/best.lowW*1.01, 3)}
+	s.EffectiveLimitBand = bandOf(float64(l)/best.highW*0.99, float64(l)/best.lowW*1.01)
 	s.WindowS = units.Sig(best.windowS, 3)
 	s.Burst = l
 	switch best.kind {

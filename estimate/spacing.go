@@ -107,7 +107,7 @@ func (e *estimator) spacing() bool {
 		// burst, which the faster arrivals use up.
 		g := top.ok / top.dur
 		s.EffectiveLimitRPS = units.Sig(g, 3)
-		s.EffectiveLimitBand = Band{Low: units.Sig(g*0.97, 3), High: units.Sig(rates[0], 3)}
+		s.EffectiveLimitBand = bandOf(g*0.97, rates[0])
 		// Small: at most what passed from idle, when auto's burst step ran.
 		s.Burst = 2
 		if hasCold {
@@ -130,7 +130,7 @@ func (e *estimator) spacing() bool {
 		// slot: the limiter admits one request per tickMS of its clock.
 		r := 1e3 / tickMS
 		s.EffectiveLimitRPS = units.Sig(r, 3)
-		s.EffectiveLimitBand = Band{Low: units.Sig(0.99*r, 3), High: units.Sig(1e3/(tickMS-1), 3)}
+		s.EffectiveLimitBand = bandOf(0.99*r, 1e3/(tickMS-1))
 		e.satOK = max(e.satOK, slotOK)
 		e.reason("after an accepted request, the next passed from %s on and always from %s (steps %s, by the send times), as often as not in between: the limiter counts time in whole milliseconds (nginx's limit_req does) and admits one request per %s of them, %s",
 			units.Seconds((tickMS-1)/1e3), units.Seconds(tickMS/1e3), intList(slotSteps), units.Seconds(tickMS/1e3), units.Rate(r))
@@ -161,7 +161,7 @@ func (e *estimator) spacing() bool {
 		}
 	}
 	s.EffectiveLimitRPS = units.Sig(rate, 3)
-	s.EffectiveLimitBand = Band{Low: units.Sig(max(0, rate-half), 3), High: units.Sig(rate+half, 3)}
+	s.EffectiveLimitBand = bandOf(max(0, rate-half), rate+half)
 	for i, g := range gs {
 		e.reason("with Poisson arrivals at %s, %s succeeded (steps %s): goodput G = 1/(1/r + 1/R), so r = G·R/(R−G) = %s",
 			units.Rate(g.offered), units.Rate(g.ok/g.dur), intList(g.steps), units.Rate(rates[i]))

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"limitprobe/limiter"
+	"limitprobe/units"
 )
 
 // Summary is the estimate of the limit and its explanation.
@@ -105,6 +106,13 @@ func ModelOf(s Summary) (m Model, ok bool) {
 type Band struct {
 	Low  float64 `json:"low"`
 	High float64 `json:"high"`
+}
+
+// bandOf is the band from lo to hi, rounded outward to three significant
+// digits: rounded to the nearest, a band of 159.27–159.32/s read 159–159,
+// which holds neither end.
+func bandOf(lo, hi float64) Band {
+	return Band{Low: units.FloorSig(lo, 3), High: units.CeilSig(hi, 3)}
 }
 
 // Algorithms Estimate can name, the values of Summary.Algorithm.

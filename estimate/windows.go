@@ -58,7 +58,7 @@ func (e *estimator) periodicWindows(periodic []*stepFacts) {
 		half = max(0.002*rate, half/3)
 	}
 	s.EffectiveLimitRPS = units.Sig(rate, 3)
-	s.EffectiveLimitBand = Band{Low: units.Sig(rate-half, 3), High: units.Sig(rate+half, 3)}
+	s.EffectiveLimitBand = bandOf(rate-half, rate+half)
 	s.WindowS = units.Sig(p, 3)
 	s.Burst = int(math.Round(l))
 	// Fixed or sliding: a fixed window's boundaries sit on the clock, so the
