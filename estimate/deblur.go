@@ -20,8 +20,9 @@ import (
 // requests came, which the run itself shows: letting caps near the fit
 // decide the run's requests where the network may have moved them, and
 // fitting again where the run saw them, gives what each cap reads as; the
-// cap whose reading matches the fit is the estimate. Only caps from the fit up are tried: the drift
-// lowers a reading.
+// cap from the fit up whose reading matches the fit is the estimate (the
+// drift lowers a reading), and the caps, from one below the fit, whose
+// readings cannot be told from the fit's are its band.
 
 // blurSeeds is how many blurred replays average each cap's reading.
 const blurSeeds = 4
@@ -46,7 +47,7 @@ type deblurred struct {
 // the fitted cap alone when the timing is sharp enough that no cap reads
 // as another: when fewer than a tenth of an admission or departure falls,
 // at saturation, within the spread of a pair of moments (a loopback's
-// tens of microseconds), which spares the 24 fits.
+// tens of microseconds), which spares the 25 fits.
 func deblurCap(v *view, fitted int, early time.Duration) deblurred {
 	d := deblurred{cap: fitted, lo: fitted, hi: fitted}
 	if fitted < 1 || v.timing <= 0 || len(v.service) == 0 {
