@@ -3,7 +3,6 @@ package estimate
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 	"time"
 
@@ -61,7 +60,7 @@ func TestDeblurCap(t *testing.T) {
 // in the mean over the cases): moving the arrivals after the bucket
 // decided them read 15–25% high in every case.
 func TestNoiseCost(t *testing.T) {
-	cond := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
+	cond := conditionNamed("50±20 ms away")
 	var sumTrue, sumCost float64
 	for _, rate := range []float64{100, 300} {
 		for _, burst := range []int{3, 10} {
@@ -97,16 +96,12 @@ func TestNoiseCost(t *testing.T) {
 // the cap decide the seen arrivals and moved them after, two (both caps of
 // 32 stayed at 31, one of 128 at 127; the cap of 8 of seed 1 stays at 7).
 func TestDeblurCapThroughTheNetwork(t *testing.T) {
-	cond := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
+	cond := conditionNamed("50±20 ms away")
 	right, runs := 0, 0
 	for _, name := range []string{"concurrency 8 @ 50ms", "concurrency 32 @ 200ms", "TGI 128 in flight"} {
-		c := fitCases()[slices.IndexFunc(fitCases(), func(c fitCase) bool { return c.name == name })]
+		c := fitCaseNamed(name)
 		for seed := uint64(1); seed <= 2; seed++ {
-			svc := cond.service
-			if c.service != nil {
-				svc = c.service
-			}
-			schedule := append(slices.Clone(c.steps), workersAround(c.want.inFlight, meanOf(svc, seed), 2*(cond.netS+cond.jitterS/2))...)
+			svc, schedule := c.under(cond, seed)
 			v := simulatedView(t, c.lim(), schedule, svc, cond, seed)
 			sc := newScanner(&v)
 			sc.bestMiss, sc.bestLL = math.MaxInt, math.Inf(-1)
@@ -133,14 +128,14 @@ func TestDeblurCapThroughTheNetwork(t *testing.T) {
 // the lead the cap's blurred replays measure, it must be within 0.5% in the
 // mean, and the caps the replays leave open must hold 32 in every seed.
 func TestLeadLengthensTheHold(t *testing.T) {
-	cond := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
-	c := fitCases()[slices.IndexFunc(fitCases(), func(c fitCase) bool { return c.name == "concurrency 32 @ 200ms" })]
+	cond := conditionNamed("50±20 ms away")
+	c := fitCaseNamed("concurrency 32 @ 200ms")
 	var sumErr float64
 	const seeds = 4
 	for seed := uint64(1); seed <= seeds; seed++ {
-		truth := meanOf(c.service, seed)
-		schedule := append(slices.Clone(c.steps), workersAround(c.want.inFlight, truth, 2*(cond.netS+cond.jitterS/2))...)
-		v := simulatedView(t, c.lim(), schedule, c.service, cond, seed)
+		svc, schedule := c.under(cond, seed)
+		truth := meanOf(svc, seed)
+		v := simulatedView(t, c.lim(), schedule, svc, cond, seed)
 		thin := v.thin(thinned)
 		sc := newScanner(thin)
 		sc.bestMiss, sc.bestLL = math.MaxInt, math.Inf(-1)

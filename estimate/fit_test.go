@@ -98,14 +98,7 @@ func workersAround(n int, service, rtt float64) []simStep {
 // runFit simulates c under cond with seed and estimates from every request.
 func runFit(c fitCase, cond condition, seed uint64) (Summary, float64) {
 	reqs := &evidence.Requests{}
-	svc := cond.service
-	if c.service != nil {
-		svc = c.service
-	}
-	schedule := c.steps
-	if c.want.inFlight > 0 {
-		schedule = append(slices.Clone(schedule), workersAround(c.want.inFlight, meanOf(svc, seed), 2*(cond.netS+cond.jitterS/2))...)
-	}
+	svc, schedule := c.under(cond, seed)
 	sr := simRun{lim: c.lim(), clock0: 1000.37 + float64(seed)*0.71, steps: schedule, seed: seed, netS: cond.netS, jitterS: cond.jitterS,
 		stallP: cond.stallP, stallS: cond.stallS, service: svc, record: reqs}
 	steps, tl := simulate(sr)
@@ -116,6 +109,31 @@ func runFit(c fitCase, cond condition, seed uint64) (Summary, float64) {
 		rate = float64(c.want.inFlight) / meanOf(svc, seed)
 	}
 	return s, rate
+}
+
+// under is how c is probed under cond: its service times (its own, for a
+// cap on requests in flight, or else the condition's backend) and its
+// schedule, with closed-loop workers around a cap's.
+func (c fitCase) under(cond condition, seed uint64) (func(*rand.Rand) float64, []simStep) {
+	svc := cond.service
+	if c.service != nil {
+		svc = c.service
+	}
+	schedule := c.steps
+	if c.want.inFlight > 0 {
+		schedule = append(slices.Clone(schedule), workersAround(c.want.inFlight, meanOf(svc, seed), 2*(cond.netS+cond.jitterS/2))...)
+	}
+	return svc, schedule
+}
+
+// fitCaseNamed and conditionNamed are the fit case and the condition of
+// that name.
+func fitCaseNamed(name string) fitCase {
+	return fitCases()[slices.IndexFunc(fitCases(), func(c fitCase) bool { return c.name == name })]
+}
+
+func conditionNamed(name string) condition {
+	return conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == name })]
 }
 
 // meanOf is the mean of a service distribution, by sampling.
@@ -190,10 +208,7 @@ func checkFit(t *testing.T, c fitCase, cond condition, seed uint64) {
 	if c.want.inFlight > 0 {
 		// The client holds each request for the service time plus the
 		// round trip.
-		f := cond.service
-		if c.service != nil {
-			f = c.service
-		}
+		f, _ := c.under(cond, seed)
 		svc := meanOf(f, seed)
 		want := float64(c.want.inFlight) * (svc + 2*(cond.netS+cond.jitterS/2)) / svc
 		if got := float64(s.ClientInFlight); math.Abs(got-want) > max(1.5, 0.1*want) {
@@ -224,8 +239,8 @@ func reasonsText(s Summary) string {
 // little to be set aside, as CI's toxiproxy once read a sliding log of 2
 // per 59.6 ms: a fit that small must agree with the goodput's band.
 func TestPoissonBehindJitter(t *testing.T) {
-	c := fitCases()[slices.IndexFunc(fitCases(), func(c fitCase) bool { return c.name == "token-bucket 50/s burst 1" })]
-	cond := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
+	c := fitCaseNamed("token-bucket 50/s burst 1")
+	cond := conditionNamed("50±20 ms away")
 	for _, seed := range []uint64{1, 2, 3, 16} {
 		s, rate := runFit(c, cond, seed)
 		if s.Algorithm != AlgorithmTokenBucket || !within(s.EffectiveLimitRPS, rate, 0.05) || s.Burst != 1 {
@@ -244,7 +259,7 @@ func TestPoissonBehindJitter(t *testing.T) {
 // not, and its replay read 18.5–18.9/s at 0.13 (see fitted): its rate is
 // the goodput's. Every seed within ±3%.
 func TestBucketOfOneBehindJitter(t *testing.T) {
-	cond := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
+	cond := conditionNamed("50±20 ms away")
 	for _, r := range []float64{5, 20} {
 		c := fitCase{fmt.Sprintf("token-bucket %g/s burst 1", r), func() limiter.Limiter {
 			return limiter.New(limiter.Config{Kind: limiter.TokenBucket, Rate: r, Burst: 1})
@@ -269,7 +284,7 @@ func TestBucketOfOneBehindJitter(t *testing.T) {
 // wrong through the run's noise is not held against it. Auto's schedule
 // as a live run took it: burst, polls, ramp, two seconds of saturation.
 func TestBucketBehindJitterClaimsWhatItKnows(t *testing.T) {
-	cond := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
+	cond := conditionNamed("50±20 ms away")
 	for _, k := range []struct {
 		rate  float64
 		burst int
@@ -298,7 +313,7 @@ func TestBucketBehindJitterClaimsWhatItKnows(t *testing.T) {
 // saturations at 823/s and 1090/s whose goodput held 204/s. Such a fit
 // gives way to the steps' goodput. The schedule is what auto sent live.
 func TestBlurredThroughKeepsGoodput(t *testing.T) {
-	cond := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
+	cond := conditionNamed("50±20 ms away")
 	c := fitCase{"token-bucket 200/s burst 3", func() limiter.Limiter {
 		return limiter.New(limiter.Config{Kind: limiter.TokenBucket, Rate: 200, Burst: 3})
 	}, truth{rate: 200, burst: 3, alg: AlgorithmTokenBucket}, []simStep{
@@ -371,7 +386,7 @@ func TestFitStalls(t *testing.T) {
 	cases := []fitCase{
 		{"queue 10/s with 20 waiting", func() limiter.Limiter { return limiter.New(limiter.Config{Kind: limiter.Queue, Rate: 10, Burst: 20}) },
 			truth{rate: 10, burst: -1, alg: AlgorithmQueue}, autoLike(100, 40, 14, 18), nil},
-		fitCases()[slices.IndexFunc(fitCases(), func(c fitCase) bool { return c.name == "concurrency 32 @ 200ms" })],
+		fitCaseNamed("concurrency 32 @ 200ms"),
 	}
 	for i, c := range cases {
 		for seed := uint64(1); seed <= 3; seed++ {
@@ -398,7 +413,7 @@ func TestFitManyAdmitted(t *testing.T) {
 	if raceDetector {
 		return // in the race-free pass (Makefile's WHOLE)
 	}
-	away := conditions[slices.IndexFunc(conditions, func(c condition) bool { return c.name == "50±20 ms away" })]
+	away := conditionNamed("50±20 ms away")
 	c := fitCase{"token-bucket 2000/s burst 2000", func() limiter.Limiter {
 		return limiter.New(limiter.Config{Kind: limiter.TokenBucket, Rate: 2000, Burst: 2000})
 	}, truth{rate: 2000, burst: 2000, alg: AlgorithmTokenBucket}, autoLike(4000, 2560, 2580, 9), nil}
