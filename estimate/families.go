@@ -421,20 +421,26 @@ func searchLockout(try func(limiter.Config) scan, w, f float64, n int, anchor ti
 	}
 	slices.SortFunc(grid, func(a, b scan) int { return cmp.Compare(b.ll, a.ll) })
 	// The best four; and when the grid's best gets few wrong (a lockout
-	// is likely), the best of each other window within two wrong outcomes
-	// of it: a plateau of windows can each get two wrong on the grid while
-	// the truth, between its points, gets none (a lockout of 100 per 5 s
-	// read 140 per 9.82 s when the best four were all on the plateau).
-	likely := len(grid) > 0 && grid[0].miss <= max(2, n/50)
+	// is likely), the best of each other window that gets few wrong too:
+	// a plateau of windows can each get two wrong on the grid while the
+	// truth, between its points, gets none (a lockout of 100 per 5 s read
+	// 140 per 9.82 s when the best four were all on the plateau), and a
+	// burst at 200/s crosses a boundary in 5 ms where the grid's phases
+	// lie 50 ms apart (one read 112 per 5.56 s, getting 7 wrong, where
+	// the truth gets none and its grid points 9 to 11).
+	few := max(2, n/50)
+	likely := len(grid) > 0 && grid[0].miss <= few
 	most := 4
 	if likely {
 		most = 12
 	}
-	slack := -2 * math.Log(missFloor)
 	var tops []limiter.Config
 	for _, s := range grid {
-		if len(tops) == most || math.IsInf(s.ll, -1) || len(tops) >= 4 && s.ll < grid[0].ll-slack {
+		if len(tops) == most || math.IsInf(s.ll, -1) {
 			break
+		}
+		if len(tops) >= 4 && s.miss > few {
+			continue
 		}
 		near := func(c limiter.Config) bool {
 			if len(tops) < 4 {

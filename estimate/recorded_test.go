@@ -66,7 +66,11 @@ func recorded(t *testing.T, name string) Input {
 //     one, in CI, read 93 per 4.16 s at 22.3/s: its creep locked from a
 //     clean start but its hold, four step lengths, was shorter than the
 //     creep's window, so the creep did not seed the search, which then
-//     stopped at 4.48 s;
+//     stopped at 4.48 s; and one, in CI, read 112 per 5.56 s at
+//     20.1/s, the rate right and the window 11% long: the truth at its
+//     phase gets none wrong, but the phase is sharp (a burst at 200/s
+//     crosses a boundary in 5 ms) and the grid's nearest points got 9 to
+//     11 wrong, too many to be refined (see searchLockout);
 //     and one on loopback whose burst from idle straddled a boundary of
 //     the counter's windows read 140 per 9.82 s, 14.3/s, getting two
 //     wrong, where 100 per 5 s gets none: the grid's best four windows all
@@ -103,28 +107,32 @@ func TestRecordedRuns(t *testing.T) {
 		// 32 claimed 0.64–0.68 while their bands carried a blur allowance
 		// of ±6% rather than what the replays leave open).
 		conf float64
+		// window is the truth's, seconds, which a lockout's reading must
+		// hold within 10%; 0 where the rate alone is checked.
+		window float64
 	}{
-		{"cap32-200ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 32, false, false, 0.8},
-		{"cap32-200ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 32, false, true, 0.8},
-		{"cap32-200ms-toxiproxy-3.json", AlgorithmConcurrency, 160, 32, true, false, 0.8},
-		{"cap32-200ms-toxiproxy-4.json", AlgorithmConcurrency, 160, 32, true, false, 0.8},
-		{"cap8-200ms-early-release.json", AlgorithmConcurrency, 40, 8, true, true, 0.5},
-		{"cap8-50ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 8, false, false, 0},
-		{"cap8-50ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 8, false, false, 0},
-		{"cap8-50ms-toxiproxy-pulses-1.json", AlgorithmConcurrency, 160, 8, true, false, 0},
-		{"cap8-50ms-toxiproxy-pulses-2.json", AlgorithmConcurrency, 160, 8, true, false, 0},
-		{"haproxy-admitted-50-per-5s-toxiproxy-1.json", AlgorithmSlidingWindow, 10, 0, false, false, 0.5},
-		{"haproxy-admitted-50-per-5s-toxiproxy-2.json", AlgorithmSlidingWindow, 10, 0, false, true, 0.5},
-		{"haproxy-every-request-50-per-5s-toxiproxy-1.json", AlgorithmLockout, 10, 0, false, false, 0.5},
-		{"haproxy-every-request-50-per-5s-toxiproxy-2.json", AlgorithmLockout, 10, 0, false, true, 0.5},
-		{"hf-endpoint-toxiproxy-1.json", AlgorithmConcurrency, 214, 128, false, false, 0.5},
-		{"lockout-100-per-5s-1.json", AlgorithmLockout, 20, 0, false, true, 0},
-		{"lockout-100-per-5s-2.json", AlgorithmLockout, 20, 0, false, false, 0},
-		{"lockout-100-per-5s-3.json", AlgorithmLockout, 20, 0, false, false, 0.5},
-		{"lockout-100-per-5s-slow-backend.json", AlgorithmLockout, 20, 0, false, false, 0},
-		{"lockout-100-per-5s-slow-backend-2.json", AlgorithmLockout, 20, 0, false, false, 0},
-		{"lockout-100-per-5s-short-hold.json", AlgorithmLockout, 20, 0, false, true, 0},
-		{"nginx-preset-queue-10-per-s-burst-20.json", AlgorithmQueue, 10, 0, false, true, 0},
+		{"cap32-200ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 32, false, false, 0.8, 0},
+		{"cap32-200ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 32, false, true, 0.8, 0},
+		{"cap32-200ms-toxiproxy-3.json", AlgorithmConcurrency, 160, 32, true, false, 0.8, 0},
+		{"cap32-200ms-toxiproxy-4.json", AlgorithmConcurrency, 160, 32, true, false, 0.8, 0},
+		{"cap8-200ms-early-release.json", AlgorithmConcurrency, 40, 8, true, true, 0.5, 0},
+		{"cap8-50ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 8, false, false, 0, 0},
+		{"cap8-50ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 8, false, false, 0, 0},
+		{"cap8-50ms-toxiproxy-pulses-1.json", AlgorithmConcurrency, 160, 8, true, false, 0, 0},
+		{"cap8-50ms-toxiproxy-pulses-2.json", AlgorithmConcurrency, 160, 8, true, false, 0, 0},
+		{"haproxy-admitted-50-per-5s-toxiproxy-1.json", AlgorithmSlidingWindow, 10, 0, false, false, 0.5, 0},
+		{"haproxy-admitted-50-per-5s-toxiproxy-2.json", AlgorithmSlidingWindow, 10, 0, false, true, 0.5, 0},
+		{"haproxy-every-request-50-per-5s-toxiproxy-1.json", AlgorithmLockout, 10, 0, false, false, 0.5, 5},
+		{"haproxy-every-request-50-per-5s-toxiproxy-2.json", AlgorithmLockout, 10, 0, false, true, 0.5, 5},
+		{"hf-endpoint-toxiproxy-1.json", AlgorithmConcurrency, 214, 128, false, false, 0.5, 0},
+		{"lockout-100-per-5s-1.json", AlgorithmLockout, 20, 0, false, true, 0, 5},
+		{"lockout-100-per-5s-2.json", AlgorithmLockout, 20, 0, false, false, 0, 5},
+		{"lockout-100-per-5s-3.json", AlgorithmLockout, 20, 0, false, false, 0.5, 5},
+		{"lockout-100-per-5s-4.json", AlgorithmLockout, 20, 0, false, false, 0.5, 5},
+		{"lockout-100-per-5s-slow-backend.json", AlgorithmLockout, 20, 0, false, false, 0, 5},
+		{"lockout-100-per-5s-slow-backend-2.json", AlgorithmLockout, 20, 0, false, false, 0, 5},
+		{"lockout-100-per-5s-short-hold.json", AlgorithmLockout, 20, 0, false, true, 0, 5},
+		{"nginx-preset-queue-10-per-s-burst-20.json", AlgorithmQueue, 10, 0, false, true, 0, 0},
 	}
 	for _, tt := range tests {
 		if raceDetector && !tt.race {
@@ -143,6 +151,9 @@ func TestRecordedRuns(t *testing.T) {
 			}
 			if tt.exact && s.MaxInFlight != tt.inFlight {
 				t.Errorf("got %d in flight, want %d", s.MaxInFlight, tt.inFlight)
+			}
+			if tt.window > 0 && !within(s.WindowS, tt.window, 0.1) {
+				t.Errorf("got %d per %gs, want a window of %gs ±10%%", s.Burst, s.WindowS, tt.window)
 			}
 			if s.Confidence < tt.conf {
 				t.Errorf("got confidence %g, want %g or more", s.Confidence, tt.conf)
