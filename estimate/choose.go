@@ -173,6 +173,10 @@ func (e *estimator) fromModels(m models) bool {
 		e.reason("%s deciding these arrivals, blurred as they were, gets %s wrong itself: the timing noise's share of the %d",
 			describe(cfg), units.Num(math.Round(noise)), best.best.miss)
 	}
+	if best.read > 0 && best.kind != limiter.Concurrency {
+		e.reason("the replay's best count is %d, which is what %s reads as through this timing noise (its arrivals, decided by it and blurred alike, fitted again)",
+			best.read, describe(cfg))
+	}
 	if best.kind == limiter.Concurrency {
 		if best.read > 0 {
 			e.reason("the replay's best cap is %d, which is what a cap of %d reads as through this timing noise (its arrivals, admitted by such a cap and blurred alike, fitted again)",
@@ -203,11 +207,12 @@ func (e *estimator) fromModels(m models) bool {
 
 // band is the range of rates that explain the run about as well as a
 // family's best fit: those of its near fits (every capacity in a tie, for
-// a cap on requests in flight). A cap's band holds, too, the caps its
-// blurred replays leave open and the mean service time's uncertainty: two
-// standard errors (see holdError) and the lead it was corrected by (see
-// capView), which a model of the noise gives, not the run. More of the
-// same evidence narrows it (see blur for what does not).
+// a cap on requests in flight), and the caps or window counts its blurred
+// replays leave open (see deblurred). A cap's band holds, too, the mean
+// service time's uncertainty: two standard errors (see holdError) and the
+// lead it was corrected by (see capView), which a model of the noise
+// gives, not the run. More of the same evidence narrows it (see blur for
+// what does not).
 func (m models) band(f familyFit) (lo, hi float64) {
 	v := m.v
 	hold := f.hold(v)
@@ -223,12 +228,12 @@ func (m models) band(f familyFit) (lo, hi float64) {
 		}
 		lo, hi = min(lo, r), max(hi, r)
 	}
-	if f.kind != limiter.Concurrency || len(v.service) < 2 || hold <= 0 {
-		return lo, hi
-	}
 	if f.open[1] > 0 {
 		lo = min(lo, rateOf(withCapacity(f.best.cfg, f.open[0]), hold))
 		hi = max(hi, rateOf(withCapacity(f.best.cfg, f.open[1]), hold))
+	}
+	if f.kind != limiter.Concurrency || len(v.service) < 2 || hold <= 0 {
+		return lo, hi
 	}
 	h, se, lead := hold.Seconds(), holdError(v), f.lead.Seconds()
 	short, long := h-max(0, lead)-2*se, h+max(0, -lead)+2*se

@@ -167,3 +167,25 @@ func simulatedView(t *testing.T, lim limiter.Limiter, steps []simStep, service f
 	}
 	return v
 }
+
+// TestDeblurWindow: a fixed window of 100 per 10 s probed as auto would,
+// behind 50±20 ms each way. Through that noise its count reads 99 (the
+// fit read 99 per 10 s, −1%, in three seeds of three, with bands that left
+// 10/s out); the count whose blurred replays read as the run does is the
+// estimate, and the counts they leave open are in its band.
+func TestDeblurWindow(t *testing.T) {
+	c := fitCaseNamed("fixed-window 100 per 10s")
+	for seed := uint64(1); seed <= 3; seed++ {
+		if raceDetector && seed > 1 {
+			break
+		}
+		s, rate := runFit(c, conditionNamed("50±20 ms away"), seed)
+		if s.Algorithm != c.want.alg || s.Burst != c.want.burst || !within(s.EffectiveLimitRPS, rate, 0.005) {
+			t.Errorf("seed %d: got %s of %d per %gs, %g/s, want %s of %d, %g/s ±0.5%%; reasons:\n%s",
+				seed, s.Algorithm, s.Burst, s.WindowS, s.EffectiveLimitRPS, c.want.alg, c.want.burst, rate, reasonsText(s))
+		}
+		if b := s.EffectiveLimitBand; b.Low > rate || b.High < rate {
+			t.Errorf("seed %d: band %g–%g/s, want it to hold the truth %g/s", seed, b.Low, b.High, rate)
+		}
+	}
+}

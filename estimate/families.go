@@ -41,15 +41,16 @@ type familyFit struct {
 	// parameters the evidence cannot tell apart from it.
 	near []scan
 	bic  float64
-	// read is the cap in flight the fit itself found, when timing noise
-	// made it read another (see deblurCap); 0 otherwise.
+	// read is the cap in flight or the window's count the fit itself
+	// found, when timing noise made it read another (see deblurCap,
+	// deblurWindow); 0 otherwise.
 	read int
 	// noise is how many outcomes a true cap's best fit gets wrong through
 	// the run's timing noise (see deblurCap); 0 for other families.
 	noise float64
-	// lead is what the run's mean service time lacks, and open the caps
-	// its readings cannot tell apart, for a cap read through timing noise
-	// (see deblurred); zero otherwise.
+	// lead is what the run's mean service time lacks, for a cap read
+	// through timing noise, and open the caps or counts its readings
+	// cannot tell apart (see deblurred); zero otherwise.
 	lead time.Duration
 	open [2]int
 }
@@ -154,8 +155,8 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 	}
 	if f.kind == limiter.Concurrency {
 		ff.best, ff.near = moved(all, ff.best, ff.near, len(sc.v.arrive))
-		ff.deblur(sc.v)
 	}
+	ff.deblur(sc.v)
 	return ff
 }
 
@@ -174,11 +175,21 @@ func moved(all []scan, best scan, near []scan, n int) (scan, []scan) {
 	return all[slices.IndexFunc(all, func(s scan) bool { return s.ll >= best.ll-1 })], near
 }
 
-// deblur moves a cap's fit, and its near ones, to the cap that reads as
-// it through v's timing noise. How well it explains the run is the fit's.
+// deblur moves a cap's or a window's fit, and its near ones, to the
+// capacity that reads as it through v's timing noise. How well it explains
+// the run is the fit's.
 func (ff *familyFit) deblur(v *view) {
-	db := deblurCap(v, ff.best.capacity, ff.best.early)
-	ff.noise, ff.lead, ff.open = db.noise, db.lead, [2]int{db.lo, db.hi}
+	var db deblurred
+	switch ff.kind {
+	case limiter.Concurrency:
+		db = deblurCap(v, ff.best.capacity, ff.best.early)
+		ff.noise, ff.lead = db.noise, db.lead
+	case limiter.FixedWindow, limiter.SlidingLog, limiter.SlidingCounter:
+		db = deblurWindow(v, ff.best.cfg)
+	default:
+		return
+	}
+	ff.open = [2]int{db.lo, db.hi}
 	d := db.cap - ff.best.capacity
 	if d == 0 {
 		return
