@@ -228,7 +228,7 @@ func (m models) band(f familyFit) (lo, hi float64) {
 		}
 		lo, hi = min(lo, r), max(hi, r)
 	}
-	if f.open[1] > 0 {
+	if f.open[1] > 0 && (f.kind != limiter.Concurrency || hold > 0) {
 		lo = min(lo, rateOf(withCapacity(f.best.cfg, f.open[0]), hold))
 		hi = max(hi, rateOf(withCapacity(f.best.cfg, f.open[1]), hold))
 	}

@@ -107,8 +107,8 @@ func TestRecordedRuns(t *testing.T) {
 		// 32 claimed 0.64–0.68 while their bands carried a blur allowance
 		// of ±6% rather than what the replays leave open).
 		conf float64
-		// window is the truth's, seconds, which a lockout's reading must
-		// hold within 10%; 0 where the rate alone is checked.
+		// window is the truth's, seconds, which a window's or a lockout's
+		// reading must hold within 10%; 0 where none is read.
 		window float64
 	}{
 		{"cap32-200ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 32, false, false, 0.8, 0},
@@ -120,8 +120,8 @@ func TestRecordedRuns(t *testing.T) {
 		{"cap8-50ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 8, false, false, 0, 0},
 		{"cap8-50ms-toxiproxy-pulses-1.json", AlgorithmConcurrency, 160, 8, true, false, 0, 0},
 		{"cap8-50ms-toxiproxy-pulses-2.json", AlgorithmConcurrency, 160, 8, true, false, 0, 0},
-		{"haproxy-admitted-50-per-5s-toxiproxy-1.json", AlgorithmSlidingWindow, 10, 0, false, false, 0.5, 0},
-		{"haproxy-admitted-50-per-5s-toxiproxy-2.json", AlgorithmSlidingWindow, 10, 0, false, true, 0.5, 0},
+		{"haproxy-admitted-50-per-5s-toxiproxy-1.json", AlgorithmSlidingWindow, 10, 0, false, false, 0.5, 5},
+		{"haproxy-admitted-50-per-5s-toxiproxy-2.json", AlgorithmSlidingWindow, 10, 0, false, true, 0.5, 5},
 		{"haproxy-every-request-50-per-5s-toxiproxy-1.json", AlgorithmLockout, 10, 0, false, false, 0.5, 5},
 		{"haproxy-every-request-50-per-5s-toxiproxy-2.json", AlgorithmLockout, 10, 0, false, true, 0.5, 5},
 		{"hf-endpoint-toxiproxy-1.json", AlgorithmConcurrency, 214, 128, false, false, 0.5, 0},
