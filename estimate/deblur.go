@@ -57,20 +57,48 @@ func deblurCap(v *view, fitted int, early time.Duration) deblurred {
 		return d
 	}
 	read, _ := capReading(v, early)
-	bestGap := math.Inf(1)
-	d.lo, d.hi = math.MaxInt, 0
+	ch := newChoice(read, fitted)
 	for c := max(1, fitted-1); c <= fitted+4; c++ {
 		b := blurredReading(v, c, early)
-		gap := math.Abs(b.read - read)
-		if c >= fitted && gap < bestGap-0.05 {
-			bestGap, d.cap, d.noise, d.lead = gap, c, b.miss, b.lead
-		}
-		if gap <= 0.5+2*b.sd {
-			d.lo, d.hi = min(d.lo, c), max(d.hi, c)
+		if ch.weigh(c, b.read, b.sd, c >= fitted) {
+			d.noise, d.lead = b.miss, b.lead
 		}
 	}
-	d.lo, d.hi = min(d.lo, d.cap), max(d.hi, d.cap)
+	d.cap, d.lo, d.hi = ch.result()
 	return d
+}
+
+// choice keeps, over the capacities tried, the one whose blurred replays
+// read nearest the run's reading, and the range of those whose readings
+// cannot be told from it (within half a capacity and two of their
+// replays' standard deviations).
+type choice struct {
+	read, bestGap float64
+	best, lo, hi  int
+}
+
+func newChoice(read float64, fitted int) choice {
+	return choice{read: read, bestGap: math.Inf(1), best: fitted, lo: math.MaxInt}
+}
+
+// weigh considers capacity c, whose replays read mean ± sd; it may become
+// the best only when eligible, and only by reading closer than the best so
+// far by more than the replays' rounding. It reports whether c did.
+func (ch *choice) weigh(c int, mean, sd float64, eligible bool) bool {
+	gap := math.Abs(mean - ch.read)
+	if gap <= 0.5+2*sd {
+		ch.lo, ch.hi = min(ch.lo, c), max(ch.hi, c)
+	}
+	if !eligible || gap >= ch.bestGap-0.05 {
+		return false
+	}
+	ch.bestGap, ch.best = gap, c
+	return true
+}
+
+// result is the capacity chosen and the range left open, which holds it.
+func (ch choice) result() (best, lo, hi int) {
+	return ch.best, min(ch.lo, ch.best), max(ch.hi, ch.best)
 }
 
 // reading is a cap's blurred replays (see blurredReading).
@@ -139,8 +167,7 @@ func deblurWindow(v *view, cfg limiter.Config) deblurred {
 		return d
 	}
 	read, _ := reads(v, cfg, 0)
-	bestGap := math.Inf(1)
-	d.lo, d.hi = math.MaxInt, 0
+	ch := newChoice(read, fitted)
 	// The fit first: another count must read closer by more than the
 	// replays' rounding to be taken.
 	for _, c := range []int{fitted, fitted + 1, fitted - 1, fitted + 2} {
@@ -153,15 +180,9 @@ func deblurWindow(v *view, cfg limiter.Config) deblurred {
 			rs = append(rs, r)
 		}
 		mean, sd := meanSD(rs)
-		gap := math.Abs(mean - read)
-		if gap < bestGap-0.05 {
-			bestGap, d.cap = gap, c
-		}
-		if gap <= 0.5+2*sd {
-			d.lo, d.hi = min(d.lo, c), max(d.hi, c)
-		}
+		ch.weigh(c, mean, sd, true)
 	}
-	d.lo, d.hi = min(d.lo, d.cap), max(d.hi, d.cap)
+	d.cap, d.lo, d.hi = ch.result()
 	return d
 }
 
