@@ -33,11 +33,14 @@ func minCapacity(k limiter.Kind) int {
 // scan is one model's replay: its best capacity, how many requests it
 // gets wrong, and the log-likelihood of the outcomes under it.
 type scan struct {
-	cfg      limiter.Config // with its capacity set
-	miss     int            // requests predicted wrong
-	ll       float64        // log-likelihood (see scanner.loglik)
-	tieLo    int            // capacities that predict as few wrong, lowest
-	tieHi    int            // and highest
+	cfg  limiter.Config // with its capacity set
+	miss int            // requests predicted wrong
+	ll   float64        // log-likelihood (see scanner.loglik)
+	// blunt is the log-likelihood with a full count's refusals a coin
+	// toss (see scanner.likelihoods).
+	blunt    float64
+	tieLo    int // capacities that predict as few wrong, lowest
+	tieHi    int // and highest
 	capacity int
 	// early is, for a cap in flight, how long before the view's departure
 	// the server freed each slot (see fitFamily).
@@ -129,7 +132,7 @@ func (s *scanner) replay(cfg limiter.Config) scan {
 	for c := cmin; c <= int(top); c++ {
 		above += s.adm[c]
 	}
-	best := scan{cfg: cfg, miss: math.MaxInt, ll: math.Inf(-1), early: s.early}
+	best := scan{cfg: cfg, miss: math.MaxInt, ll: math.Inf(-1), blunt: math.Inf(-1), early: s.early}
 	var refBelow int32
 	for c := cmin; c <= min(s.maxCap, int(top)); c++ {
 		above -= s.adm[c]
@@ -177,7 +180,7 @@ func (s *scanner) weigh(cfg limiter.Config) scan {
 	// the most likely: its likelihood is not worth computing.
 	s.bestMiss = min(s.bestMiss, sc.miss)
 	if 2*sc.miss > 3*s.bestMiss+len(s.v.arrive)/20 {
-		sc.ll = math.Inf(-1)
+		sc.ll, sc.blunt = math.Inf(-1), math.Inf(-1)
 		return sc
 	}
 	s.edges = s.edges[:0]
@@ -194,8 +197,8 @@ func (s *scanner) weigh(cfg limiter.Config) scan {
 			continue
 		}
 		tried[c] = true
-		if ll := s.loglik(cfg, c); ll > sc.ll {
-			sc.ll, sc.capacity = ll, c
+		if ll, blunt := s.likelihoods(cfg, c); ll > sc.ll {
+			sc.ll, sc.blunt, sc.capacity = ll, blunt, c
 		}
 		if i == 0 && sc.ll < s.bestLL-30 {
 			break
@@ -219,8 +222,26 @@ const missFloor = 0.002
 // window beside it: each window's requests are weighed under the three
 // counts, by their chances (see boundaries).
 func (s *scanner) loglik(cfg limiter.Config, c int) float64 {
+	ll, _ := s.likelihoods(cfg, c)
+	return ll
+}
+
+// likelihoods is loglik and a blunt log-likelihood beside it. A sliding
+// counter's or a lockout's level mixes in the window before by the time
+// into the window, which the timing blurs, so its edge sits at the
+// capacity itself; but a level that is a whole number has none of the
+// window before in it (a first window, a burst from idle) and is as sure
+// as its count, so its edge lies half-way between the last count admitted
+// and the first refused. At the capacity, each refusal at a full count
+// would be a coin toss: a counter of 50 per 5 s from first use behind
+// 50±20 ms read 49 per 4.93 s: the truth got fewer outcomes wrong but lost
+// 150 in likelihood on its burst from idle, the fit 12. Blunt keeps that
+// edge; it leans to one less, but the coarse window search ranks by it
+// (see searchWindow).
+func (s *scanner) likelihoods(cfg limiter.Config, c int) (ll, blunt float64) {
 	edge, scale := s.soft(withCapacity(cfg, c))
-	logp := func(i int, l float64) float64 {
+	whole := cfg.Kind == limiter.SlidingCounter || cfg.Kind == limiter.Lockout
+	logp := func(i int, l, edge float64) float64 {
 		sc := scale
 		if r := s.v.reorder[i]; r > 0 {
 			sc = math.Sqrt(scale*scale + r)
@@ -245,12 +266,16 @@ func (s *scanner) loglik(cfg limiter.Config, c int) float64 {
 		}
 		return w * math.Log(p)
 	}
-	var ll float64
 	if len(s.edges) == 0 {
 		for i, l := range s.levels(cfg, c) {
-			ll += logp(i, l)
+			p := logp(i, l, edge)
+			blunt += p
+			if whole && l == math.Trunc(l) {
+				p = logp(i, l, float64(c)-0.5)
+			}
+			ll += p
 		}
-		return ll
+		return ll, blunt
 	}
 	var by [3]float64 // the window's log-likelihood with its count one less, as seen, one more
 	win := int32(-1)
@@ -268,15 +293,15 @@ func (s *scanner) loglik(cfg limiter.Config, c int) float64 {
 			win = w
 		}
 		if sh := s.shifts[win]; sh.up == 0 && sh.down == 0 {
-			by[1] += logp(i, l) // no admission near its boundaries: the count is sure
+			by[1] += logp(i, l, edge) // no admission near its boundaries: the count is sure
 			continue
 		}
 		for o := range by {
-			by[o] += logp(i, l+float64(o-1))
+			by[o] += logp(i, l+float64(o-1), edge)
 		}
 	}
 	flush()
-	return ll
+	return ll, ll
 }
 
 // levels are the requests' levels for capacity c of cfg. A bucket of one
