@@ -237,13 +237,13 @@ func searchRate(try func(limiter.Config) scan, sd seeds) {
 // the best few in three rounds (1%, 0.25% and 0.06% apart): a window a
 // little off drifts against the boundaries over a run of many windows, so
 // the best fit is sharp. The grid is ranked by the blunt likelihood (see
-// scanner.likelihoods), the rounds by the likelihood itself: ranked by
-// that, the grid's best four led a counter of 50 per 5 s on loopback to
-// 32 per 3.2 s, its truth's needle (5 ms of phase wide, the truth getting
-// none wrong) lying between the grid's points. A clock-aligned
-// window's phase is tried at even fractions of the window, just before
-// moments admissions resumed after refusals (marks, where boundaries tend
-// to lie), and, in the later rounds, around the best phase so far.
+// scanner.likelihoods) and the rounds by the likelihood itself: with the
+// grid ranked by that too, a counter of 50 per 5 s on loopback read 32 per
+// 3.2 s, its truth's needle (5 ms of phase wide, where the truth gets
+// none wrong) lying between the grid's points. A clock-aligned window's
+// phase is tried at even fractions of the window, just before moments
+// admissions resumed after refusals (marks, where boundaries tend to lie),
+// and, in the later rounds, around the best phase so far.
 func searchWindow(try func(limiter.Config) scan, kind limiter.Kind, seeds []float64, marks []time.Duration, phased bool, n int) {
 	type pt struct {
 		w  float64

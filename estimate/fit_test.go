@@ -463,18 +463,5 @@ func TestFitEarlyRelease(t *testing.T) {
 // the full count was a coin toss, and the fit read 49 per 4.93–4.94 s
 // (−0.6 to −0.8%), the band in seed 1 leaving 10/s out.
 func TestWholeCountIsSure(t *testing.T) {
-	c := fitCaseNamed("sliding-counter 50 per 5s from first use")
-	for seed := uint64(1); seed <= 3; seed++ {
-		if raceDetector && seed > 1 {
-			break
-		}
-		s, rate := runFit(c, conditionNamed("50±20 ms away"), seed)
-		if s.Algorithm != c.want.alg || s.Burst != c.want.burst || !within(s.EffectiveLimitRPS, rate, 0.005) {
-			t.Errorf("seed %d: got %s of %d per %gs, %g/s, want %s of %d, %g/s ±0.5%%; reasons:\n%s",
-				seed, s.Algorithm, s.Burst, s.WindowS, s.EffectiveLimitRPS, c.want.alg, c.want.burst, rate, reasonsText(s))
-		}
-		if b := s.EffectiveLimitBand; b.Low > rate || b.High < rate {
-			t.Errorf("seed %d: band %g–%g/s, want it to hold the truth %g/s", seed, b.Low, b.High, rate)
-		}
-	}
+	exactBehindJitter(t, "sliding-counter 50 per 5s from first use")
 }
