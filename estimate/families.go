@@ -116,6 +116,7 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 		searchRate(try, sd)
 	case limiter.SlidingLog:
 		searchWindow(try, f.kind, sd.windows, nil, false, len(sc.v.arrive))
+		spanLog(try, all)
 	default:
 		searchWindow(try, f.kind, sd.windows, sc.v.resumptions(24), true, len(sc.v.arrive))
 		if f.kind == limiter.SlidingCounter {
@@ -153,8 +154,11 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 			ff.near = append(ff.near, s)
 		}
 	}
-	if f.kind == limiter.Concurrency {
+	switch f.kind {
+	case limiter.Concurrency:
 		ff.best, ff.near = moved(all, ff.best, ff.near, len(sc.v.arrive))
+	case limiter.SlidingLog:
+		ff.best = middleLog(try, all, ff.best)
 	}
 	ff.deblur(sc.v)
 	return ff
@@ -203,6 +207,68 @@ func (ff *familyFit) deblur(v *view) {
 	for i := range ff.near {
 		move(&ff.near[i])
 	}
+}
+
+// spanLog finds how far either side of the best the windows of a sliding
+// log reach that explain the run about as well (within 2 of
+// log-likelihood, as near ones do), bisecting from the nearest window
+// tried beyond. Evenly paced requests are admitted alike by every window
+// between two multiples of their spacing (a saturation at 8/s, against a
+// log of 6 per 1 s, by every window from 875 ms to 1 s), wider than the
+// search's grid, which refines around its best and left such a span's
+// far end out of the band: a log of 15 per 1 s saturated at 19.9/s read
+// 15.7/s with a band of 15.1–15.8/s.
+func spanLog(try func(limiter.Config) scan, all []scan) {
+	if len(all) == 0 {
+		return
+	}
+	best := slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) })
+	if math.IsInf(best.ll, -1) {
+		return
+	}
+	w := windowOf(best.cfg)
+	good := func(s scan) bool { return s.ll >= best.ll-2 }
+	for _, up := range []bool{false, true} {
+		out := 0.0 // the nearest window tried beyond, on this side, that is not near
+		for _, s := range all {
+			x := windowOf(s.cfg)
+			if !good(s) && (up && x > w || !up && x < w) && (out == 0 || math.Abs(x-w) < math.Abs(out-w)) {
+				out = x
+			}
+		}
+		in := w
+		for range 12 {
+			if out == 0 || out/in < 1.0005 && in/out < 1.0005 {
+				break
+			}
+			m := math.Sqrt(in * out)
+			if good(try(limiter.Config{Kind: limiter.SlidingLog, Window: dur(m)})) {
+				in = m
+			} else {
+				out = m
+			}
+		}
+	}
+}
+
+// middleLog is the sliding log whose window lies in the middle of those
+// that explain the run as well as best (its count, within a twentieth of
+// its log-likelihood): like a capacity's tie (see replay), a tie of
+// windows is broken at its middle, not where the search met it first.
+func middleLog(try func(limiter.Config) scan, all []scan, best scan) scan {
+	lo, hi := math.Inf(1), 0.0
+	for _, s := range all {
+		if s.capacity == best.capacity && s.ll >= best.ll-0.05 {
+			lo, hi = min(lo, windowOf(s.cfg)), max(hi, windowOf(s.cfg))
+		}
+	}
+	if hi <= lo {
+		return best
+	}
+	if m := try(limiter.Config{Kind: limiter.SlidingLog, Window: dur(math.Sqrt(lo * hi))}); m.capacity == best.capacity && m.ll >= best.ll-0.05 {
+		return m
+	}
+	return best
 }
 
 // searchRate scans bucket rates: 3% apart from a quarter to four times the

@@ -465,3 +465,32 @@ func TestFitEarlyRelease(t *testing.T) {
 func TestWholeCountIsSure(t *testing.T) {
 	exactBehindJitter(t, "sliding-counter 50 per 5s from first use")
 }
+
+// TestPacedLogSpan: a sliding log of 15 per 1 s saturated at 19.9/s, evenly
+// paced. Every window from 955 ms to 1,005 ms admits those requests alike;
+// the fit took the first the search met, 955 ms (15.7/s, +4.7%), and its
+// band, 15.1–15.8/s, left the truth out. Both ends of the span are in the
+// band now, and the estimate is its middle.
+func TestPacedLogSpan(t *testing.T) {
+	c := fitCase{name: "sliding-log 15 per 1s",
+		lim: func() limiter.Limiter {
+			return limiter.New(limiter.Config{Kind: limiter.SlidingLog, Limit: 15, Window: simDur(1)})
+		},
+		want:  truth{rate: 15, burst: 15, alg: AlgorithmSlidingWindow, windowS: 1},
+		steps: autoLike(150, 20, 19.9, 4)}
+	for _, cond := range []string{"loopback", "slow backend"} {
+		for seed := uint64(1); seed <= 3; seed++ {
+			if raceDetector && seed > 1 {
+				break
+			}
+			s, rate := runFit(c, conditionNamed(cond), seed)
+			if s.Algorithm != c.want.alg || s.Burst != c.want.burst || !within(s.EffectiveLimitRPS, rate, 0.03) {
+				t.Errorf("%s, seed %d: got %s of %d per %gs, %g/s, want %s of %d, %g/s ±3%%; reasons:\n%s",
+					cond, seed, s.Algorithm, s.Burst, s.WindowS, s.EffectiveLimitRPS, c.want.alg, c.want.burst, rate, reasonsText(s))
+			}
+			if b := s.EffectiveLimitBand; b.Low > rate || b.High < rate {
+				t.Errorf("%s, seed %d: band %g–%g/s, want it to hold the truth %g/s", cond, seed, b.Low, b.High, rate)
+			}
+		}
+	}
+}
