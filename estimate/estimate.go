@@ -262,7 +262,15 @@ func (e *estimator) fitted() bool {
 	prev, prevBase := e.sum, e.base
 	e.sum = Summary{Limited: true, OnsetRPS: prev.OnsetRPS, Reasons: prev.Reasons[:min(1, len(prev.Reasons))]}
 	if !e.fromModels(m) {
-		e.sum = prev
+		// No limiter's replay explains the refusals better than refusing
+		// at random: the steps' reading stands, its name unconfirmed. (A
+		// sliding counter of 200 per 10 s, whose window and phase the
+		// search missed, read so as a token bucket at 0.85.)
+		e.sum, e.base = prev, min(prevBase, 0.4)
+		if len(m.fits) > 1 {
+			e.reason("replayed, no limiter explains the refusals better than refusing at random would (the closest, %s, gets %d wrong): the steps' reading stands, its name unconfirmed",
+				describe(m.fits[1].best.cfg), m.fits[1].best.miss)
+		}
 		return false
 	}
 	if e.goodputStands(m, prev, prevBase) {

@@ -269,3 +269,20 @@ func requestsOf(reqs []evidence.Request) *evidence.Requests {
 	}
 	return rs
 }
+
+// TestUnconfirmedNameStaysUnsure: a sliding counter of 200 per 10 s on
+// loopback, 100 ms at the backend, recorded. The window search missed the
+// truth's window and phase (it fits 10.00 s at one phase within a few ms,
+// where 9.95 and 10.05 s fit worse than refusing at random), so no
+// limiter's replay beat random refusals, and the steps' reading, a token
+// bucket at 19.6/s, stood at confidence 0.85. Whatever it names, a wrong
+// name must not claim more than 0.5, and the rate stays within 3%.
+func TestUnconfirmedNameStaysUnsure(t *testing.T) {
+	s := Estimate(recorded(t, "sliding-counter-200-per-10s-100ms.json"))
+	if !within(s.EffectiveLimitRPS, 20, 0.03) {
+		t.Errorf("%g/s, want 20/s ±3%%; reasons:\n%s", s.EffectiveLimitRPS, reasonsText(s))
+	}
+	if s.Algorithm != AlgorithmSlidingWindow && s.Confidence > 0.5 {
+		t.Errorf("%s at %g, a wrong name above 0.5; reasons:\n%s", s.Algorithm, s.Confidence, reasonsText(s))
+	}
+}
