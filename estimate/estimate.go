@@ -264,8 +264,8 @@ func (e *estimator) fitted() bool {
 	if !e.fromModels(m) {
 		// No limiter's replay explains the refusals better than refusing
 		// at random: the steps' reading stands, its name unconfirmed. (A
-		// sliding counter of 200 per 10 s, whose window and phase the
-		// search missed, read so as a token bucket at 0.85.)
+		// sliding counter of 200 per 10 s read so as a token bucket at
+		// 0.85.)
 		e.sum, e.base = prev, min(prevBase, 0.4)
 		if len(m.fits) > 1 {
 			e.reason("replayed, no limiter explains the refusals better than refusing at random would (the closest, %s, gets %d wrong): the steps' reading stands, its name unconfirmed",
