@@ -272,10 +272,13 @@ func requestsOf(reqs []evidence.Request) *evidence.Requests {
 
 // TestUnconfirmedNameStaysUnsure: a sliding counter of 200 per 10 s on
 // loopback, 100 ms at the backend, recorded. No limiter's replay beat
-// random refusals (even the truth's, at its best phase, gets 173 of 1,235
-// wrong here), and the steps' reading, a token bucket at 19.6/s, stood at
-// confidence 0.85. Whatever it names, a wrong name must not claim more
-// than 0.5, and the rate stays within 3%.
+// random refusals: the truth's fit is a needle the window search steps
+// past (its burst from idle straddled a window boundary, and at the
+// boundary's moment to a quarter of a millisecond the truth gets 1 of
+// 1,235 outcomes wrong, a quarter of a millisecond later 155), and the
+// steps' reading, a token bucket at 19.6/s, stood at confidence 0.85.
+// Whatever it names, a wrong name must not claim more than 0.5, and the
+// rate stays within 3%.
 func TestUnconfirmedNameStaysUnsure(t *testing.T) {
 	s := Estimate(recorded(t, "sliding-counter-200-per-10s-100ms.json"))
 	if !within(s.EffectiveLimitRPS, 20, 0.03) {
