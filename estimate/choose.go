@@ -36,7 +36,7 @@ func fitModels(v *view, sd seeds) models {
 	for i, f := range families {
 		wg.Go(func() {
 			ff := fitFamily(newScanner(thin), f, sd)
-			ff.bic = -2*ff.best.ll + float64(f.params)*math.Log(n)
+			ff.bic = -2*ff.best.ll + f.penalty(ff.best.cfg, n)
 			m.fits[i] = ff
 		})
 	}
@@ -90,7 +90,7 @@ func describe(cfg limiter.Config) string {
 	what := map[limiter.Kind]string{limiter.FixedWindow: "a fixed window", limiter.SlidingLog: "a sliding log",
 		limiter.SlidingCounter: "a sliding counter", limiter.Lockout: "a lockout"}[cfg.Kind]
 	from := ""
-	if cfg.FirstUse && cfg.Kind != limiter.FixedWindow {
+	if cfg.FirstUse {
 		from = ", its windows counted from a request rather than the clock"
 	}
 	return fmt.Sprintf("%s of %d per %s%s", what, cfg.Limit, units.Seconds(cfg.Window.Seconds()), from)

@@ -33,6 +33,18 @@ var families = []family{
 	{limiter.Lockout, 3},
 }
 
+// penalty is BIC's for cfg among n requests: the log of n for each
+// parameter fitted. A window counted from first use (a fixed window, a
+// sliding counter or a lockout) has one fewer than the family's, the
+// phase, which its first request sets.
+func (f family) penalty(cfg limiter.Config, n float64) float64 {
+	k := f.params
+	if cfg.FirstUse {
+		k--
+	}
+	return float64(k) * math.Log(n)
+}
+
 // familyFit is the best fit of one family and the fits close to it.
 type familyFit struct {
 	family
@@ -121,8 +133,25 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 		searchWindow(try, f.kind, sd.windows, sc.v.resumptions(24), true, len(sc.v.arrive))
 		if f.kind == limiter.SlidingCounter {
 			searchSplit(try, sd.allowances, sc.v.gaps(sd.cold, 32), len(sc.v.arrive))
-			if len(all) > 0 {
-				searchFirstUse(try, f.kind, sd.windows, windowOf(slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) }).cfg))
+		}
+		if (f.kind == limiter.SlidingCounter || f.kind == limiter.FixedWindow) && len(all) > 0 {
+			// A counter's fit on the clock can be twice the window off;
+			// a fixed window's, the gaps between its windows.
+			ws := sd.windows
+			if f.kind == limiter.FixedWindow {
+				ws = nil
+			}
+			searchFirstUse(try, f.kind, ws, windowOf(slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) }).cfg))
+		}
+		if f.kind == limiter.FixedWindow {
+			fu := -1 // the best window counted from first use
+			for j, s := range all {
+				if s.cfg.FirstUse && (fu < 0 || s.ll > all[fu].ll) {
+					fu = j
+				}
+			}
+			if fu >= 0 {
+				searchOpenings(try, sc.v, all[fu].cfg.Window)
 			}
 		}
 		if f.kind == limiter.Lockout && len(all) > 0 {
@@ -148,7 +177,12 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 			}
 		}
 	}
-	ff.best = slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) })
+	// A window counted from first use has no phase to fit: it must beat
+	// one on the clock only by what that parameter is worth.
+	n := float64(len(sc.v.arrive))
+	ff.best = slices.MaxFunc(all, func(a, b scan) int {
+		return cmp.Compare(a.ll-f.penalty(a.cfg, n)/2, b.ll-f.penalty(b.cfg, n)/2)
+	})
 	for _, s := range all {
 		if s.ll >= ff.best.ll-2 {
 			ff.near = append(ff.near, s)
@@ -382,10 +416,10 @@ func searchWindow(try func(limiter.Config) scan, kind limiter.Kind, seeds []floa
 	}
 }
 
-// searchFirstUse scans windows counted from first use 0.5% apart, from a
-// quarter of the shortest seed to four times the longest and within 40%
-// of w, the best window on the clock; then 0.05% apart within 1% of the
-// best three. HAProxy's stick counters count so: a period starts at a
+// searchFirstUse scans windows counted from first use 0.5% apart, within
+// 40% of w, the best window on the clock, and from a quarter of the
+// shortest seed to four times the longest; then 0.05% apart within 1% of
+// the best three. HAProxy's stick counters count so: a period starts at a
 // request, the next where it ends, and anew at a request after a whole
 // period with none, as after auto's burst from idle (see searchLockout for
 // the lockout's). On the clock, a counter of 50 per 5 s counted so read 29
@@ -413,6 +447,36 @@ func searchFirstUse(try func(limiter.Config) scan, kind limiter.Kind, seeds []fl
 		for _, x := range geometric(windowOf(c.cfg)/1.01, windowOf(c.cfg)*1.01, 41) {
 			try(cfg(x))
 		}
+	}
+}
+
+// searchOpenings tries the fixed windows counted from first use that end
+// on a request: each request's time after the last window opened under w,
+// within 1% of w, and a little more, so that it falls either side of
+// the end. A window counted so opens on a request, and a probe paced at
+// round rates sends on round moments, so requests meet the windows' ends
+// to within the network's noise, a needle a grid 0.05% apart steps past: a
+// window of 30 per 3 s, paced at 13/s, got two outcomes wrong at every
+// window the grid tried below 3 s and six above, while a window on the
+// clock 1% longer got none wrong.
+func searchOpenings(try func(limiter.Config) scan, v *view, w time.Duration) {
+	var ends []time.Duration
+	open := false
+	var start time.Duration
+	for i, at := range v.arrive {
+		if open && at >= start+w {
+			open = false
+		}
+		if v.ok[i] && !open {
+			open, start = true, at
+		}
+		if d := at - start; float64(d) >= float64(w)/1.01 && float64(d) <= float64(w)*1.01 {
+			ends = append(ends, d, d+time.Microsecond)
+		}
+	}
+	slices.Sort(ends)
+	for _, e := range slices.Compact(ends) {
+		try(limiter.Config{Kind: limiter.FixedWindow, Window: e, FirstUse: true})
 	}
 }
 

@@ -184,7 +184,10 @@ func (s *scanner) weigh(cfg limiter.Config) scan {
 		return sc
 	}
 	s.edges = s.edges[:0]
-	if cfg.Kind == limiter.FixedWindow {
+	switch {
+	case cfg.Kind == limiter.FixedWindow && cfg.FirstUse:
+		s.firstUseEnds(cfg)
+	case cfg.Kind == limiter.FixedWindow:
 		s.boundaries(cfg)
 	}
 	cmin := minCapacity(cfg.Kind)
@@ -414,6 +417,50 @@ func (s *scanner) boundaries(cfg limiter.Config) {
 		s.edges[i] = e
 		if s.v.ok[i] {
 			cur++
+		}
+	}
+}
+
+// firstUseEnds finds what the ends of fixed windows counted from first
+// use make uncertain (see edgeAlt). A window ends its length after the
+// request that opened it, and a request within three pair spreads of that
+// end may have arrived on its other side: one just before it, in a new
+// window that had admitted none; one just after it, before a new window
+// opened, in the old one at its count. The windows' counts are sure (no
+// shifts): the replay follows the admissions as the limiter made them.
+// Without this, auto's paced steps, which send on round moments, put a
+// request on the end of a window of 30 per 3 s to within the network's
+// noise, and the truth got it wrong where a window on the clock 1% longer
+// did not.
+func (s *scanner) firstUseEnds(cfg limiter.Config) {
+	s.edges = slices.Grow(s.edges[:0], len(s.v.arrive))[:len(s.v.arrive)]
+	s.shifts = append(s.shifts[:0], shift{})
+	pair := s.timing * math.Sqrt2
+	reach := time.Duration(3 * pair * float64(time.Second))
+	if pair <= 0 || cfg.Window <= 2*reach {
+		reach = 0
+	}
+	open := false // a window is counting
+	var start time.Duration
+	count := 0
+	for i, at := range s.v.arrive {
+		e := edgeAlt{}
+		if open && at >= start+cfg.Window {
+			open = false
+		}
+		end := start + cfg.Window
+		switch {
+		case open && end-at < reach:
+			e.chance = 1 - phiApprox((end-at).Seconds()/pair)
+		case !open && count > 0 && at-end < reach:
+			e.chance, e.level = 1-phiApprox((at-end).Seconds()/pair), float64(count)
+		}
+		s.edges[i] = e
+		if s.v.ok[i] {
+			if !open {
+				open, start, count = true, at, 0
+			}
+			count++
 		}
 	}
 }

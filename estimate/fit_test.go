@@ -79,6 +79,10 @@ func fitCases() []fitCase {
 		// HAProxy's gpc0_rate(5s) incremented past its deny rule.
 		{"sliding-counter 50 per 5s from first use", cfg(limiter.Config{Kind: limiter.SlidingCounter, Limit: 50, Window: simDur(5), FirstUse: true}),
 			truth{rate: 10, burst: 50, alg: AlgorithmSlidingWindow, windowS: 5}, autoLike(500, 40, 13, 15), nil},
+		// A quota counted from a client's first call, as Redis's INCR and
+		// EXPIRE count one.
+		{"fixed-window 30 per 3s from first use", cfg(limiter.Config{Kind: limiter.FixedWindow, Limit: 30, Window: simDur(3), FirstUse: true}),
+			truth{rate: 10, burst: 30, alg: AlgorithmFixedWindow, windowS: 3}, autoLike(300, 40, 13, 10), nil},
 	}
 }
 
