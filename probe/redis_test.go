@@ -1,0 +1,81 @@
+package probe_test
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"limitprobe/estimate"
+	"limitprobe/internal/redistest"
+	"limitprobe/probe"
+	"limitprobe/scenarios"
+)
+
+// startRedis runs Redis behind the INCR-and-PEXPIRE front with cfg for one
+// test; it skips when redis-server is not installed, except in CI where a
+// missing one is a failure.
+func startRedis(t *testing.T, cfg redistest.Config) string {
+	t.Helper()
+	if _, ok := redistest.Binary(); !ok {
+		if redistest.Required() {
+			t.Fatal("redis-server is required here (CI or LIMITPROBE_REQUIRE_REDIS) but not installed; .ci/run installs it")
+		}
+		t.Skip("redis-server not installed (apt-get install redis-server); CI runs this test")
+	}
+	s, err := redistest.Start(context.Background(), t.TempDir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s.URL
+}
+
+// auto against the home-made limit most often written: Redis's INCR, and
+// PEXPIRE on the first count, 30 per 3 s; a fixed window counted from the
+// first request after the last expired, by Redis's clock. On loopback and
+// in front of a backend with log-normal latency (median 300 ms, p99
+// 1.93 s), where fits on the clock alone read the mock's windows counted
+// so as a sliding window at 0.98–1.00, or 9.59/s with a band short of
+// 10/s.
+func TestRedisAuto(t *testing.T) {
+	for _, slow := range []bool{false, true} {
+		name := "loopback"
+		if slow {
+			name = "slow backend"
+		}
+		t.Run(name, func(t *testing.T) {
+			cfg := redistest.Config{Limit: 30, Window: 3 * time.Second}
+			if slow {
+				_, cfg.Upstream = serveMock(t, "algorithm=none,latency=lognormal:300ms,1929ms")
+			}
+			url := startRedis(t, cfg)
+			sc := scenario(t, url, func(sc *scenarios.Scenario) {
+				sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: 100}
+			})
+			run, err := probe.Execute(context.Background(), sc, probe.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := run.Summary
+			t.Logf("%s %.4g/s (band %.4g–%.4g), burst %d, window %.3g s, confidence %.2f; %d requests", s.Algorithm, s.EffectiveLimitRPS,
+				s.EffectiveLimitBand.Low, s.EffectiveLimitBand.High, s.Burst, s.WindowS, s.Confidence, run.RequestsSent)
+			if !within(s.EffectiveLimitRPS, 10, 0.03) || s.Algorithm != estimate.AlgorithmFixedWindow {
+				t.Errorf("got %s %.4g/s, want %s 10/s ±3%%\n%s", s.Algorithm, s.EffectiveLimitRPS, estimate.AlgorithmFixedWindow, strings.Join(s.Reasons, "\n"))
+			}
+			if b := s.EffectiveLimitBand; s.Confidence >= 0.8 && (b.Low > 10 || b.High < 10) {
+				t.Errorf("band %.4g–%.4g/s at %.2f, want it to hold 10/s", b.Low, b.High, s.Confidence)
+			}
+			if math.Abs(float64(s.Burst-30)) > 3 {
+				t.Errorf("burst %d, want 30 ±10%%", s.Burst)
+			}
+			if !within(s.WindowS, 3, 0.05) {
+				t.Errorf("window %.3g s, want 3 s ±5%%", s.WindowS)
+			}
+			if t.Failed() {
+				keepFailedRun(t, run)
+			}
+		})
+	}
+}
