@@ -54,6 +54,20 @@ func scenario(t *testing.T, url string, mod func(*scenarios.Scenario)) *scenario
 	return sc
 }
 
+// needServer skips a test whose server program (name, Debian's package
+// pkg) is not installed, except where it is required (CI, or env set),
+// where that fails it: .ci/run installs it.
+func needServer(t *testing.T, found, required bool, name, pkg, env string) {
+	t.Helper()
+	switch {
+	case found:
+	case required:
+		t.Fatalf("%s is required here (CI or %s) but not installed; .ci/run installs %s", name, env, pkg)
+	default:
+		t.Skipf("%s not installed (apt-get install %s); CI runs this test", name, pkg)
+	}
+}
+
 func within(got, want, tol float64) bool { return math.Abs(got-want) <= tol*want }
 
 func TestStepsAgainstTokenBucket(t *testing.T) {

@@ -18,12 +18,8 @@ import (
 // is not installed, except in CI where a missing haproxy is a failure.
 func startHAProxy(t *testing.T, cfg haproxytest.Config) string {
 	t.Helper()
-	if _, ok := haproxytest.Binary(); !ok {
-		if haproxytest.Required() {
-			t.Fatal("haproxy is required here (CI or LIMITPROBE_REQUIRE_HAPROXY) but not installed; .ci/run installs it")
-		}
-		t.Skip("haproxy not installed (apt-get install haproxy); CI runs this test")
-	}
+	_, ok := haproxytest.Binary()
+	needServer(t, ok, haproxytest.Required(), "haproxy", "haproxy", "LIMITPROBE_REQUIRE_HAPROXY")
 	s, err := haproxytest.Start(context.Background(), t.TempDir(), cfg)
 	if err != nil {
 		t.Fatal(err)

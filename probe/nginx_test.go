@@ -16,12 +16,8 @@ import (
 // installed, except in CI where a missing nginx is a failure.
 func startNginx(t *testing.T, cfg nginxtest.Config) string {
 	t.Helper()
-	if _, ok := nginxtest.Binary(); !ok {
-		if nginxtest.Required() {
-			t.Fatal("nginx is required here (CI or LIMITPROBE_REQUIRE_NGINX) but not installed; .ci/run installs nginx-light")
-		}
-		t.Skip("nginx not installed (apt-get install nginx-light); CI runs this test")
-	}
+	_, ok := nginxtest.Binary()
+	needServer(t, ok, nginxtest.Required(), "nginx", "nginx-light", "LIMITPROBE_REQUIRE_NGINX")
 	s, err := nginxtest.Start(context.Background(), t.TempDir(), cfg)
 	if err != nil {
 		t.Fatal(err)

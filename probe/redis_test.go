@@ -18,12 +18,8 @@ import (
 // missing one is a failure.
 func startRedis(t *testing.T, cfg redistest.Config) string {
 	t.Helper()
-	if _, ok := redistest.Binary(); !ok {
-		if redistest.Required() {
-			t.Fatal("redis-server is required here (CI or LIMITPROBE_REQUIRE_REDIS) but not installed; .ci/run installs it")
-		}
-		t.Skip("redis-server not installed (apt-get install redis-server); CI runs this test")
-	}
+	_, ok := redistest.Binary()
+	needServer(t, ok, redistest.Required(), "redis-server", "redis-server", "LIMITPROBE_REQUIRE_REDIS")
 	s, err := redistest.Start(context.Background(), t.TempDir(), cfg)
 	if err != nil {
 		t.Fatal(err)
