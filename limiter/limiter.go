@@ -63,6 +63,10 @@ type Config struct {
 	// the last window ended, instead of at the clock: a quota counted from
 	// a client's first call (fixed-window; Phase is then unused).
 	FirstUse bool
+	// Log makes a lockout count every request in a sliding log, their
+	// times themselves, instead of a sliding counter: a sorted set of
+	// request times in Redis, trimmed to the window, the usual recipe.
+	Log bool
 	// MaxInFlight is how many requests are served at once (concurrency).
 	MaxInFlight int
 }
@@ -160,8 +164,13 @@ func New(c Config) Limiter {
 		return NewBucket(c)
 	case FixedWindow:
 		return &Window{cfg: c}
-	case SlidingCounter, Lockout:
-		return &Window{cfg: c, sliding: true, countDenied: c.Kind == Lockout}
+	case Lockout:
+		if c.Log {
+			return NewLog(c)
+		}
+		return &Window{cfg: c, sliding: true, countDenied: true}
+	case SlidingCounter:
+		return &Window{cfg: c, sliding: true}
 	case SlidingLog:
 		return NewLog(c)
 	case Concurrency:
@@ -178,8 +187,13 @@ func NewMeter(c Config) Meter {
 		return NewBucket(c)
 	case FixedWindow:
 		return &Window{cfg: c}
-	case SlidingCounter, Lockout:
-		return &Window{cfg: c, sliding: true, countDenied: c.Kind == Lockout}
+	case Lockout:
+		if c.Log {
+			return NewLog(c)
+		}
+		return &Window{cfg: c, sliding: true, countDenied: true}
+	case SlidingCounter:
+		return &Window{cfg: c, sliding: true}
 	case SlidingLog:
 		return NewLog(c)
 	case Concurrency:

@@ -263,3 +263,29 @@ func TestStack(t *testing.T) {
 		t.Errorf("after the quota: got ok %v, retry after %v; want a refusal until the hour ends", d.OK, d.RetryAfter)
 	}
 }
+
+// TestLockoutLog: a lockout kept as a log of every request's time admits
+// Limit per Window from idle, then refuses a client that keeps sending
+// faster, its refusals logged too, until all but Limit−1 of its requests
+// are a window old.
+func TestLockoutLog(t *testing.T) {
+	ms := time.Millisecond
+	l := New(Config{Kind: Lockout, Limit: 3, Window: time.Second, Log: true})
+	var got []bool
+	for i := range 25 { // every 100 ms for 2.4 s
+		got = append(got, l.Admit(time.Duration(i)*100*ms).OK)
+	}
+	for i, ok := range got {
+		if want := i < 3; ok != want {
+			t.Fatalf("request %d at %v: admitted %v, want %v (all: %v)", i, time.Duration(i)*100*ms, ok, want, got)
+		}
+	}
+	// The log ends 2.2, 2.3 and 2.4 s: a slot comes back when 2.2 s
+	// leaves it, at 3.2 s.
+	if d := l.Peek(3199 * ms); d.OK || d.RetryAfter != ms {
+		t.Errorf("at 3.199 s: admitted %v, retry after %v; want refused, retry after 1ms", d.OK, d.RetryAfter)
+	}
+	if d := l.Admit(3200 * ms); !d.OK {
+		t.Errorf("refused at 3.2 s, a window after the third last request")
+	}
+}

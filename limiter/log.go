@@ -5,7 +5,9 @@ import "time"
 // Log is a sliding log: it keeps the times of admitted requests and admits
 // a request while fewer than Limit were admitted in (t−Window, t], so each
 // slot comes back exactly one window after it was used. Its ring grows as
-// needed, up to Limit entries as a limiter, without bound as a meter.
+// needed, up to Limit entries as a limiter, without bound as a meter. As a
+// lockout (Config.Log) it keeps every request's time, refused ones too:
+// a client that keeps sending faster than Limit per Window stays shut out.
 type Log struct {
 	cfg  Config
 	buf  []time.Duration // ring of admission times
@@ -31,14 +33,15 @@ func (l *Log) Level(t time.Duration) float64 {
 	return float64(l.n)
 }
 
-// Record logs an admitted request.
+// Record logs an admitted request, and a refused one as a lockout.
 func (l *Log) Record(t time.Duration, admitted bool) {
-	if !admitted {
+	every := l.cfg.Kind == Lockout
+	if !admitted && !every {
 		return
 	}
 	if l.n == len(l.buf) {
 		size := 2 * len(l.buf)
-		if lim := l.cfg.Limit; lim > l.n && size > lim {
+		if lim := l.cfg.Limit; !every && lim > l.n && size > lim {
 			size = lim // a limiter never holds more than Limit
 		}
 		grown := make([]time.Duration, size)
@@ -66,7 +69,8 @@ func (l *Log) Admit(t time.Duration) Decision {
 func (l *Log) Peek(t time.Duration) Decision {
 	l.expire(t)
 	if l.n >= l.cfg.Limit {
-		oldest := l.buf[l.head]
+		// A slot comes back when all but Limit−1 of the logged have left.
+		oldest := l.buf[(l.head+l.n-l.cfg.Limit)%len(l.buf)]
 		newest := l.buf[(l.head+l.n-1)%len(l.buf)]
 		return Decision{RetryAfter: oldest + l.cfg.Window - t, Reset: newest + l.cfg.Window - t}
 	}
