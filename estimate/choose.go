@@ -90,8 +90,11 @@ func describe(cfg limiter.Config) string {
 	what := map[limiter.Kind]string{limiter.FixedWindow: "a fixed window", limiter.SlidingLog: "a sliding log",
 		limiter.SlidingCounter: "a sliding counter", limiter.Lockout: "a lockout"}[cfg.Kind]
 	from := ""
-	if cfg.FirstUse {
+	switch {
+	case cfg.FirstUse:
 		from = ", its windows counted from a request rather than the clock"
+	case cfg.Log:
+		from = ", every request's time kept in a sliding log"
 	}
 	return fmt.Sprintf("%s of %d per %s%s", what, cfg.Limit, units.Seconds(cfg.Window.Seconds()), from)
 }

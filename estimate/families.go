@@ -36,10 +36,10 @@ var families = []family{
 // penalty is BIC's for cfg among n requests: the log of n for each
 // parameter fitted. A window counted from first use (a fixed window, a
 // sliding counter or a lockout) has one fewer than the family's, the
-// phase, which its first request sets.
+// phase, which its first request sets; so has a lockout kept as a log.
 func (f family) penalty(cfg limiter.Config, n float64) float64 {
 	k := f.params
-	if cfg.FirstUse {
+	if cfg.FirstUse || cfg.Log {
 		k--
 	}
 	return float64(k) * math.Log(n)
@@ -571,7 +571,8 @@ func searchLockout(try func(limiter.Config) scan, w, f float64, n int, anchor ti
 		for k := range phases {
 			grid = append(grid, try(limiter.Config{Kind: limiter.Lockout, Window: W, Phase: W * time.Duration(k) / time.Duration(phases)}))
 		}
-		grid = append(grid, try(limiter.Config{Kind: limiter.Lockout, Window: W, FirstUse: true}))
+		grid = append(grid, try(limiter.Config{Kind: limiter.Lockout, Window: W, FirstUse: true}),
+			try(limiter.Config{Kind: limiter.Lockout, Window: W, Log: true}))
 	}
 	slices.SortFunc(grid, func(a, b scan) int { return cmp.Compare(b.ll, a.ll) })
 	// The best four; and when the grid's best gets few wrong (a lockout
@@ -607,9 +608,9 @@ func searchLockout(try func(limiter.Config) scan, w, f float64, n int, anchor ti
 		}
 	}
 	for _, c := range tops {
-		if c.FirstUse {
+		if c.FirstUse || c.Log {
 			for j := -20; j <= 20; j++ {
-				try(limiter.Config{Kind: limiter.Lockout, Window: dur(windowOf(c) * (1 + 0.002*float64(j))), FirstUse: true})
+				try(limiter.Config{Kind: limiter.Lockout, Window: dur(windowOf(c) * (1 + 0.002*float64(j))), FirstUse: c.FirstUse, Log: c.Log})
 			}
 			continue
 		}
@@ -648,8 +649,8 @@ func (v *view) lastRefusal() time.Duration {
 // window.
 func sameLockout(a, b limiter.Config) bool {
 	w := windowOf(a)
-	if a.FirstUse || b.FirstUse {
-		return a.FirstUse == b.FirstUse && math.Abs(windowOf(b)/w-1) < 0.006
+	if a.FirstUse || b.FirstUse || a.Log || b.Log {
+		return a.FirstUse == b.FirstUse && a.Log == b.Log && math.Abs(windowOf(b)/w-1) < 0.006
 	}
 	d := math.Abs(a.Phase.Seconds() - b.Phase.Seconds())
 	return math.Abs(windowOf(b)/w-1) < 0.006 && min(d, w-d) < 0.01*w

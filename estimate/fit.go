@@ -359,7 +359,9 @@ func (s *scanner) soft(cfg limiter.Config) (edge, scale float64) {
 	case limiter.Queue:
 		return c + 1e-9, max(0.02, moves)
 	case limiter.SlidingCounter, limiter.Lockout:
-		return c - 1e-9, max(0.02, moves)
+		if !cfg.Log { // a log's count moves in whole requests (below)
+			return c - 1e-9, max(0.02, moves)
+		}
 	case limiter.FixedWindow:
 		// Within a window the count moves only by admissions, which the
 		// view sees; its uncertainty is at the boundaries (boundaries).

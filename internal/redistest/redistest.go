@@ -1,13 +1,18 @@
-// Package redistest runs a real Redis on a loopback port behind the most
-// common home-made rate limit, for limitprobe's tests: a front that, for
-// each request, INCRs a counter and, when the count is 1, sets it to
-// expire a window later (PEXPIRE); a count above the limit is refused.
-// The window is counted from the first request after the last one
-// expired, by Redis's clock: a fixed window from first use.
+// Package redistest runs a real Redis on a loopback port behind the two
+// most common home-made rate limits, for limitprobe's tests. The counter:
+// for each request the front INCRs a key and, when the count is 1, sets it
+// to expire a window later (PEXPIRE); a count above the limit is refused.
+// Its window is counted from the first request after the last one
+// expired, by Redis's clock: a fixed window from first use. The log: for
+// each request the front drops the times older than a window from a
+// sorted set (ZREMRANGEBYSCORE), adds its own (ZADD) and counts them
+// (ZCARD), refusing a count above the limit; refused requests stay in the
+// set, so a client that keeps sending faster stays shut out.
 package redistest
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +42,8 @@ func Required() bool {
 type Config struct {
 	Limit  int
 	Window time.Duration
+	// Log limits with the sorted set of request times; else the counter.
+	Log bool
 	// Upstream, when set (http://host:port), is where admitted requests
 	// are passed (a slow backend); else the front answers them itself.
 	Upstream string
@@ -48,6 +55,8 @@ type Server struct {
 	redis *daemontest.Proc
 	db    *client
 	http  *http.Server
+	seq   sync.Mutex // one log update at a time
+	n     int64      // log members made so far
 }
 
 // Start starts redis-server in dir (nothing saved) and the front on free
@@ -83,12 +92,12 @@ func Start(ctx context.Context, dir string, cfg Config) (*Server, error) {
 		}
 		next = httputil.NewSingleHostReverseProxy(u)
 	}
-	ms := strconv.FormatInt(cfg.Window.Milliseconds(), 10)
+	count := s.counter
+	if cfg.Log {
+		count = s.log
+	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n, err := s.db.do("INCR", "limitprobe:count")
-		if err == nil && n == 1 {
-			_, err = s.db.do("PEXPIRE", "limitprobe:count", ms)
-		}
+		n, err := count(cfg.Window)
 		switch {
 		case err != nil:
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -109,6 +118,41 @@ func Start(ctx context.Context, dir string, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// counter is the request's count in its window, by INCR and PEXPIRE.
+func (s *Server) counter(w time.Duration) (int64, error) {
+	n, err := s.db.do("INCR", "limitprobe:count")
+	if err == nil && n == 1 {
+		_, err = s.db.do("PEXPIRE", "limitprobe:count", strconv.FormatInt(w.Milliseconds(), 10))
+	}
+	return n, err
+}
+
+// log is the number of requests in the window up to this one, by a
+// sorted set of their times in microseconds, its commands one after
+// another as MULTI would run them.
+func (s *Server) log(w time.Duration) (int64, error) {
+	s.seq.Lock()
+	defer s.seq.Unlock()
+	now := time.Now().UnixMicro()
+	s.n++
+	key := "limitprobe:log"
+	var n int64
+	var err error
+	for _, cmd := range [][]string{
+		{"ZREMRANGEBYSCORE", key, "0", strconv.FormatInt(now-w.Microseconds(), 10)},
+		{"ZADD", key, strconv.FormatInt(now, 10), strconv.FormatInt(now, 10) + "-" + strconv.FormatInt(s.n, 10)},
+		{"ZCARD", key},
+		{"PEXPIRE", key, strconv.FormatInt(w.Milliseconds(), 10)},
+	} {
+		r, e := s.db.do(cmd...)
+		if cmd[0] == "ZCARD" {
+			n = r
+		}
+		err = cmp.Or(err, e)
+	}
+	return n, err
+}
+
 // Stop ends the front and redis-server.
 func (s *Server) Stop() {
 	if s.http != nil {
@@ -121,7 +165,7 @@ func (s *Server) Stop() {
 }
 
 // client speaks Redis's protocol (RESP) over one connection, a command at
-// a time: enough for INCR and PEXPIRE, whose replies are integers.
+// a time: enough for commands whose replies are integers.
 type client struct {
 	mu sync.Mutex
 	c  net.Conn
