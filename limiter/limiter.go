@@ -162,21 +162,26 @@ func New(c Config) Limiter {
 	switch c.Kind {
 	case TokenBucket, GCRA, Queue:
 		return NewBucket(c)
-	case FixedWindow:
-		return &Window{cfg: c}
-	case Lockout:
-		if c.Log {
-			return NewLog(c)
-		}
-		return &Window{cfg: c, sliding: true, countDenied: true}
-	case SlidingCounter:
-		return &Window{cfg: c, sliding: true}
-	case SlidingLog:
-		return NewLog(c)
+	case FixedWindow, SlidingLog, SlidingCounter, Lockout:
+		return windowed(c)
 	case Concurrency:
 		return &InFlight{max: c.MaxInFlight}
 	}
 	return none{}
+}
+
+// windowed is the limiter, and meter, of a window kind.
+func windowed(c Config) interface {
+	Limiter
+	Meter
+} {
+	switch {
+	case c.Kind == FixedWindow:
+		return &Window{cfg: c}
+	case c.Kind == SlidingLog, c.Kind == Lockout && c.Log:
+		return NewLog(c)
+	}
+	return &Window{cfg: c, sliding: true, countDenied: c.Kind == Lockout}
 }
 
 // NewMeter returns the meter of c's kind with c's parameters other than
@@ -185,17 +190,8 @@ func NewMeter(c Config) Meter {
 	switch c.Kind {
 	case TokenBucket, GCRA, Queue:
 		return NewBucket(c)
-	case FixedWindow:
-		return &Window{cfg: c}
-	case Lockout:
-		if c.Log {
-			return NewLog(c)
-		}
-		return &Window{cfg: c, sliding: true, countDenied: true}
-	case SlidingCounter:
-		return &Window{cfg: c, sliding: true}
-	case SlidingLog:
-		return NewLog(c)
+	case FixedWindow, SlidingLog, SlidingCounter, Lockout:
+		return windowed(c)
 	case Concurrency:
 		return &InFlight{}
 	}
