@@ -49,8 +49,9 @@ func (f family) penalty(cfg limiter.Config, n float64) float64 {
 type familyFit struct {
 	family
 	best scan
-	// near are the scans whose miss is within tolerance of the best: the
-	// parameters the evidence cannot tell apart from it.
+	// near are the scans whose score (log-likelihood less half the
+	// penalty) is within 2 of the best's: the parameters the evidence
+	// cannot tell apart from it.
 	near []scan
 	bic  float64
 	// read is the cap in flight or the window's count the fit itself
@@ -180,14 +181,14 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 			}
 		}
 	}
-	// A window counted from first use has no phase to fit: it must beat
-	// one on the clock only by what that parameter is worth.
+	// A window counted from first use, or a log, has no phase to fit: it
+	// must beat one on the clock only by what that parameter is worth,
+	// and the fits near the best are near by the same score.
 	n := float64(len(sc.v.arrive))
-	ff.best = slices.MaxFunc(all, func(a, b scan) int {
-		return cmp.Compare(a.ll-f.penalty(a.cfg, n)/2, b.ll-f.penalty(b.cfg, n)/2)
-	})
+	score := func(s scan) float64 { return s.ll - f.penalty(s.cfg, n)/2 }
+	ff.best = slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(score(a), score(b)) })
 	for _, s := range all {
-		if s.ll >= ff.best.ll-2 {
+		if score(s) >= score(ff.best)-2 {
 			ff.near = append(ff.near, s)
 		}
 	}
