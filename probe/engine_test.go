@@ -305,6 +305,40 @@ func TestLinearRampIsOneLine(t *testing.T) {
 	}
 }
 
+// autoReadsWindow runs auto from 5 to 100/s against url and checks that it
+// read alg at limit per window seconds: the rate within 3%, its band
+// holding it at a confidence of 0.8 or more, the burst within 10%, the
+// window within 5%. A failed run's evidence is kept.
+func autoReadsWindow(t *testing.T, url, alg string, limit int, window float64) {
+	t.Helper()
+	sc := scenario(t, url, func(sc *scenarios.Scenario) {
+		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: 100}
+	})
+	run, err := probe.Execute(context.Background(), sc, probe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := run.Summary
+	rate := float64(limit) / window
+	t.Logf("%s %.4g/s (band %.4g–%.4g), burst %d, window %.3g s, confidence %.2f; %d requests", s.Algorithm, s.EffectiveLimitRPS,
+		s.EffectiveLimitBand.Low, s.EffectiveLimitBand.High, s.Burst, s.WindowS, s.Confidence, run.RequestsSent)
+	if !within(s.EffectiveLimitRPS, rate, 0.03) || s.Algorithm != alg {
+		t.Errorf("got %s %.4g/s, want %s %.4g/s ±3%%\n%s", s.Algorithm, s.EffectiveLimitRPS, alg, rate, strings.Join(s.Reasons, "\n"))
+	}
+	if b := s.EffectiveLimitBand; s.Confidence >= 0.8 && (b.Low > rate || b.High < rate) {
+		t.Errorf("band %.4g–%.4g/s at %.2f, want it to hold %.4g/s", b.Low, b.High, s.Confidence, rate)
+	}
+	if math.Abs(float64(s.Burst-limit)) > 0.1*float64(limit) {
+		t.Errorf("burst %d, want %d ±10%%", s.Burst, limit)
+	}
+	if !within(s.WindowS, window, 0.05) {
+		t.Errorf("window %.3g s, want %g s ±5%%", s.WindowS, window)
+	}
+	if t.Failed() {
+		keepFailedRun(t, run)
+	}
+}
+
 // keepFailedRun logs a failed run's steps and writes its evidence (its
 // steps, timeline and every request, as estimate's recorded runs keep
 // them) to a file named in the log, so that it can join estimate's

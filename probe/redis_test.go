@@ -2,15 +2,11 @@ package probe_test
 
 import (
 	"context"
-	"math"
-	"strings"
 	"testing"
 	"time"
 
 	"limitprobe/estimate"
 	"limitprobe/internal/redistest"
-	"limitprobe/probe"
-	"limitprobe/scenarios"
 )
 
 // startRedis runs Redis behind the INCR-and-PEXPIRE front with cfg for one
@@ -58,32 +54,7 @@ func TestRedisAuto(t *testing.T) {
 			if tt.slow {
 				_, cfg.Upstream = serveMock(t, "algorithm=none,latency=lognormal:300ms,1929ms")
 			}
-			url := startRedis(t, cfg)
-			sc := scenario(t, url, func(sc *scenarios.Scenario) {
-				sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: 100}
-			})
-			run, err := probe.Execute(context.Background(), sc, probe.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := run.Summary
-			t.Logf("%s %.4g/s (band %.4g–%.4g), burst %d, window %.3g s, confidence %.2f; %d requests", s.Algorithm, s.EffectiveLimitRPS,
-				s.EffectiveLimitBand.Low, s.EffectiveLimitBand.High, s.Burst, s.WindowS, s.Confidence, run.RequestsSent)
-			if !within(s.EffectiveLimitRPS, 10, 0.03) || s.Algorithm != tt.alg {
-				t.Errorf("got %s %.4g/s, want %s 10/s ±3%%\n%s", s.Algorithm, s.EffectiveLimitRPS, tt.alg, strings.Join(s.Reasons, "\n"))
-			}
-			if b := s.EffectiveLimitBand; s.Confidence >= 0.8 && (b.Low > 10 || b.High < 10) {
-				t.Errorf("band %.4g–%.4g/s at %.2f, want it to hold 10/s", b.Low, b.High, s.Confidence)
-			}
-			if math.Abs(float64(s.Burst-30)) > 3 {
-				t.Errorf("burst %d, want 30 ±10%%", s.Burst)
-			}
-			if !within(s.WindowS, 3, 0.05) {
-				t.Errorf("window %.3g s, want 3 s ±5%%", s.WindowS)
-			}
-			if t.Failed() {
-				keepFailedRun(t, run)
-			}
+			autoReadsWindow(t, startRedis(t, cfg), tt.alg, 30, 3)
 		})
 	}
 }
