@@ -32,10 +32,10 @@ build:
 # estimate and probe), enough to race the parallel fits and auto's steps,
 # and whole in the race-free pass. RACEFREE runs only there: the quota
 # budget tests (-race slows the engine's reading of a burst's first
-# refusal), auto behind toxiproxy's jitter and against nginx, HAProxy and Redis
-# (the engine is the one the mock's slice races), and two estimator tables
-# whose code TestFitConditions' slice already races.
-RACEFREE = TestQuotaUnadvertised|TestQuotaOutright|TestAutoBehindJitter|TestNginxAuto|TestHAProxyAuto|TestRedisAuto|TestPoissonBehindJitter|TestBucketOfOneBehindJitter|TestBucketBehindJitterClaimsWhatItKnows|TestBlurredThroughKeepsGoodput|TestEstimateReplayNeverConfidentlyWrong
+# refusal), auto behind toxiproxy's jitter and against nginx, HAProxy, Redis
+# and two Go libraries (the engine is the one the mock's slice races), and
+# two estimator tables whose code TestFitConditions' slice already races.
+RACEFREE = TestQuotaUnadvertised|TestQuotaOutright|TestAutoBehindJitter|TestNginxAuto|TestHAProxyAuto|TestRedisAuto|TestLibrariesAuto|TestPoissonBehindJitter|TestBucketOfOneBehindJitter|TestBucketBehindJitterClaimsWhatItKnows|TestBlurredThroughKeepsGoodput|TestEstimateReplayNeverConfidentlyWrong
 WHOLE    = TestFitConditions|TestFitBurstSplit|TestFitStalls|TestFitManyAdmitted|TestFitEarlyRelease|TestEstimateAccuracy|TestRecordedRuns|TestAutoFindsTheTruth|TestQueueBehindSlowBackend
 
 ## test: vet plus the race-enabled test suite. Packages run one at a time
