@@ -24,6 +24,7 @@ import (
 	"limitprobe/mock"
 	"limitprobe/probe"
 	"limitprobe/scenarios"
+	"limitprobe/units"
 )
 
 // serveMock starts the mock with spec on a loopback port for one test.
@@ -305,19 +306,26 @@ func TestLinearRampIsOneLine(t *testing.T) {
 	}
 }
 
+// runAuto runs auto from 5/s up to top against url.
+func runAuto(t *testing.T, url string, top units.Rate) *probe.Run {
+	t.Helper()
+	sc := scenario(t, url, func(sc *scenarios.Scenario) {
+		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: top}
+	})
+	run, err := probe.Execute(context.Background(), sc, probe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
 // autoReadsWindow runs auto from 5 to 100/s against url and checks that it
 // read alg at limit per window seconds: the rate within 3%, its band
 // holding it at a confidence of 0.8 or more, the burst within 10%, the
 // window within 5%. A failed run's evidence is kept.
 func autoReadsWindow(t *testing.T, url, alg string, limit int, window float64) {
 	t.Helper()
-	sc := scenario(t, url, func(sc *scenarios.Scenario) {
-		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: 100}
-	})
-	run, err := probe.Execute(context.Background(), sc, probe.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := runAuto(t, url, 100)
 	s := run.Summary
 	rate := float64(limit) / window
 	t.Logf("%s %.4g/s (band %.4g–%.4g), burst %d, window %.3g s, confidence %.2f; %d requests", s.Algorithm, s.EffectiveLimitRPS,

@@ -10,8 +10,6 @@ import (
 	"limitprobe/estimate"
 	"limitprobe/internal/haproxytest"
 	"limitprobe/internal/toxitest"
-	"limitprobe/probe"
-	"limitprobe/scenarios"
 )
 
 // startHAProxy runs haproxy with cfg for one test; it skips when haproxy
@@ -64,13 +62,7 @@ func TestHAProxyAuto(t *testing.T) {
 				}
 				url = "http://" + addr + "/" + path
 			}
-			sc := scenario(t, url, func(sc *scenarios.Scenario) {
-				sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: 100}
-			})
-			run, err := probe.Execute(context.Background(), sc, probe.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			run := runAuto(t, url, 100)
 			s := run.Summary
 			t.Logf("%s %.4g/s, burst %d, window %.3g s, confidence %.2f; %d requests", s.Algorithm, s.EffectiveLimitRPS, s.Burst, s.WindowS, s.Confidence, run.RequestsSent)
 			tol := 0.03

@@ -85,13 +85,7 @@ func TestNginxAuto(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			url := startNginx(t, tt.cfg)
-			sc := scenario(t, url, func(sc *scenarios.Scenario) {
-				sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyAuto, Start: 5, Max: 500}
-			})
-			run, err := probe.Execute(context.Background(), sc, probe.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			run := runAuto(t, url, 500)
 			s := run.Summary
 			if r := s.EffectiveLimitRPS; r < tt.rate*0.97 || r > tt.top*1.03 || s.Algorithm != estimate.AlgorithmTokenBucket {
 				t.Errorf("got %s %.1f/s, want token-bucket %.1f–%.1f/s ±3%%\n%s", s.Algorithm, r, tt.rate, tt.top, strings.Join(s.Reasons, "\n"))
