@@ -657,10 +657,11 @@ func bestLog(all []scan) *scan {
 // windows between two spans predict alike, and the middle of the best
 // stretch is the fit. A probe paced at round rates sends on round moments
 // and spans meet a round window to within the network's noise: a log of 30
-// per 3 s on loopback got none wrong from 2.995 s to 3.005 s and one or
-// more everywhere else within 6%, a needle the grid and its refinement
-// (0.65% and 0.2% apart) stepped past, and a lockout on the clock of 30
-// per 3.08 s, which also got none wrong, left 10/s out of its band.
+// per 3 s on loopback got none wrong at 3 s and one or more at every other
+// window 10 ms apart from 2.9 s to 3.2 s (another needle aside, 31 per
+// 3.12 s); the grid and its refinement (0.65% and 0.2% apart) stepped
+// past it, and a lockout on the clock of 30 per 3.08 s, which also got
+// none wrong, left 10/s out of its band.
 func searchLogSpans(try func(limiter.Config) scan, v *view, c int, lo, hi float64) {
 	type flip struct {
 		span time.Duration

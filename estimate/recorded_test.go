@@ -97,9 +97,10 @@ func recorded(t *testing.T, name string) Input {
 //     less, though the waits were the queue's;
 //   - a Redis sorted set logging every request, 30 per 3 s on loopback (in
 //     CI, TestRedisAuto), read 9.73/s, band 9.58–9.88/s, as 30 per 3.08 s
-//     on the clock: the log's window is a needle 10 ms wide that the
-//     search stepped past (see searchLogSpans), and a lockout on the
-//     clock, with its phase fitted, got none wrong as well.
+//     on the clock: the log's window is a needle (3 s gets none wrong,
+//     2.99 s and 3.01 s one each) that the search stepped past (see
+//     searchLogSpans), and a lockout on the clock, with its phase
+//     fitted, got none wrong as well.
 func TestRecordedRuns(t *testing.T) {
 	tests := []struct {
 		file     string
