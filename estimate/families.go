@@ -145,16 +145,10 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 			searchFirstUse(try, f.kind, ws, windowOf(slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) }).cfg))
 		}
 		if f.kind == limiter.FixedWindow {
-			fu := -1 // the best window counted from first use
-			for j, s := range all {
-				if s.cfg.FirstUse && (fu < 0 || s.ll > all[fu].ll) {
-					fu = j
-				}
+			if fu := bestWhere(all, func(c limiter.Config) bool { return c.FirstUse }); fu != nil {
+				searchOpenings(try, sc.v, fu.cfg.Window)
 			}
-			if fu >= 0 {
-				searchOpenings(try, sc.v, all[fu].cfg.Window)
-			}
-			searchAnchored(try, sc.v, bestOnClock(all))
+			searchAnchored(try, sc.v, bestWhere(all, func(c limiter.Config) bool { return !c.FirstUse }))
 		}
 		if f.kind == limiter.Lockout && len(all) > 0 {
 			// Within 30% of the creep's window, or else within a factor
@@ -177,7 +171,7 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 				searched = append(searched, [2]float64{g / 1.3, g * 1.3})
 				searchLockout(try, g, 1.3, len(sc.v.arrive), sc.v.lastRefusal())
 			}
-			if l := bestLog(all); l != nil {
+			if l := bestWhere(all, func(c limiter.Config) bool { return c.Log }); l != nil {
 				searchLogSpans(try, sc.v, l.capacity, windowOf(l.cfg)/1.3, windowOf(l.cfg)*1.3)
 			}
 		}
@@ -455,17 +449,6 @@ func searchFirstUse(try func(limiter.Config) scan, kind limiter.Kind, seeds []fl
 	}
 }
 
-// bestOnClock is the most likely fixed window on the clock in all, or nil.
-func bestOnClock(all []scan) *scan {
-	var b *scan
-	for i, s := range all {
-		if s.cfg.Kind == limiter.FixedWindow && !s.cfg.FirstUse && !math.IsInf(s.ll, -1) && (b == nil || s.ll > b.ll) {
-			b = &all[i]
-		}
-	}
-	return b
-}
-
 // searchAnchored tries fixed windows 0.05% apart within 2% of best's, each
 // with a boundary on the first request: windows that follow one another
 // from a client's first request however long it stays away
@@ -671,11 +654,12 @@ func searchLockout(try func(limiter.Config) scan, w, f float64, n int, anchor ti
 	}
 }
 
-// bestLog is the most likely lockout kept as a log in all, or nil.
-func bestLog(all []scan) *scan {
+// bestWhere is the most likely scan in all whose configuration keep
+// accepts, or nil.
+func bestWhere(all []scan, keep func(limiter.Config) bool) *scan {
 	var b *scan
 	for i, s := range all {
-		if s.cfg.Kind == limiter.Lockout && s.cfg.Log && !math.IsInf(s.ll, -1) && (b == nil || s.ll > b.ll) {
+		if keep(s.cfg) && (b == nil || s.ll > b.ll) {
 			b = &all[i]
 		}
 	}
