@@ -26,8 +26,8 @@ import (
 // after the last expired. Both send X-RateLimit-Limit, -Remaining and
 // -Reset, the reset to the second: an HTTP date and a Unix time. In front
 // of a backend with log-normal latency (median 300 ms, p99 1.93 s); on
-// loopback they read alike (10.1/s and 9.89–10.1/s when this was written),
-// and cost CI less to leave out.
+// loopback both read 10.1/s when this was written, and cost CI less to
+// leave out.
 func TestLibrariesAuto(t *testing.T) {
 	libs := []struct {
 		name  string
