@@ -359,10 +359,10 @@ func (x *experiments) lateRefusals(st evidence.Step) int64 {
 // of 5 or so at 155/s, was saturated at 202/s, admitted 179/s, and read
 // 186/s (−7%); three runs of six read 182–192/s. In the simulator the same
 // run read −6% to −10% on three seeds, and with 400/s in place of 202/s
-// 199–200/s on two of them. So is a blurred window of a few: the same
-// bucket, led as something else at 234/s (a sliding counter of 8 per
-// 39 ms came next), was saturated at 304/s in CI, admitted 195/s and read
-// 193/s.
+// 199–200/s on two of them. A blurred lead of another kind that holds a
+// few at once goes at twice its rate too: the same bucket, led at 234/s
+// as something other than a bucket of three or more, was saturated at
+// 304/s in CI, admitted 195/s and read 193/s.
 func (x *experiments) saturation(lead estimate.Candidate, d time.Duration) float64 {
 	top := float64(x.e.sc.Probe.Max)
 	rate := x.satRate(lead)
