@@ -27,12 +27,16 @@ func TestMeterAgreesWithAdmit(t *testing.T) {
 		{Kind: SlidingCounter, Limit: 7, Window: w, FirstUse: true},
 		{Kind: Lockout, Limit: 7, Window: w, Phase: 700 * time.Millisecond},
 		{Kind: Lockout, Limit: 7, Window: w, FirstUse: true},
+		{Kind: Lockout, Limit: 7, Window: w, Log: true},
 		{Kind: Concurrency, MaxInFlight: 3},
 	}
 	for _, c := range configs {
 		name := string(c.Kind)
 		if c.FirstUse {
 			name += " from first use"
+		}
+		if c.Log {
+			name += " as a log"
 		}
 		t.Run(name, func(t *testing.T) {
 			if err := c.Check(); err != nil {
@@ -287,5 +291,12 @@ func TestLockoutLog(t *testing.T) {
 	}
 	if d := l.Admit(3200 * ms); !d.OK {
 		t.Errorf("refused at 3.2 s, a window after the third last request")
+	}
+	// Hammered, it keeps the newest Limit times, no more.
+	for i := range 100_000 {
+		l.Admit(4*time.Second + time.Duration(i)*ms)
+	}
+	if n := len(l.(*Log).buf); n > 3 {
+		t.Errorf("hammered 100,000 times: the log holds room for %d times, want 3", n)
 	}
 }

@@ -5,7 +5,8 @@ import "time"
 // Log is a sliding log: it keeps the times of admitted requests and admits
 // a request while fewer than Limit were admitted in (t−Window, t], so each
 // slot comes back exactly one window after it was used. Its ring grows as
-// needed, up to Limit entries as a limiter, without bound as a meter. As a
+// needed, up to Limit entries as a limiter (Admit), without bound as a
+// meter (Record). As a
 // lockout (Config.Log) it keeps every request's time, refused ones too:
 // a client that keeps sending faster than Limit per Window stays shut out.
 type Log struct {
@@ -57,9 +58,15 @@ func (l *Log) Record(t time.Duration, admitted bool) {
 // Done does nothing: a log does not count requests in flight.
 func (l *Log) Done(time.Duration) {}
 
-// Admit decides about a request at t.
+// Admit decides about a request at t. A lockout's log, as a limiter,
+// keeps only the newest Limit times: they decide whether Limit fell in the
+// window, and a client hammering a long window does not grow it.
 func (l *Log) Admit(t time.Duration) Decision {
 	d := l.Peek(t)
+	if l.cfg.Kind == Lockout && l.n >= l.cfg.Limit {
+		l.head = (l.head + 1) % len(l.buf)
+		l.n--
+	}
 	l.Record(t, d.OK)
 	return d
 }
