@@ -46,6 +46,7 @@ var mockFlags = []struct{ name, usage string }{
 	{"max-in-flight", "`N` requests served at once (concurrency)"},
 	{"quota", "a fixed-window quota `N/PERIOD` under the algorithm, e.g. 2000/1h"},
 	{"window-start", "windows (fixed, sliding-counter, lockout, the quota's) start on the `clock` (default) or at first-use"},
+	{"lockout-count", "a lockout counts in a sliding `counter` of two windows (default) or keeps every request's time in a log (a Redis sorted set)"},
 	{"latency", "service time `DIST` of admitted requests: 20ms, 20ms..80ms or lognormal:50ms,400ms"},
 	{"throttle-status", "`STATUS` of throttled responses (default 429)"},
 	{"headers", "rate-limit header `STYLE`: none, ietf, ietf-legacy, x-ratelimit, openai, hf-hub"},

@@ -55,6 +55,18 @@ const (
 	WindowStartFirstUse = "first-use"
 )
 
+// Lockout counts accepted in Config.LockoutCount.
+const (
+	// LockoutCounter counts a lockout's requests in a sliding counter of
+	// two windows, as HAProxy's stick-table rates do.
+	LockoutCounter = "counter"
+	// LockoutLog keeps every request's time in a sliding log, as a Redis
+	// sorted set of request times trimmed to the window does (the usual
+	// recipe): a request is refused while Limit fell in the window before
+	// it, refused ones included.
+	LockoutLog = "log"
+)
+
 // Key modes accepted in Config.KeyBy, besides "header:NAME".
 const (
 	KeyNone = "none"
@@ -89,6 +101,9 @@ type Config struct {
 	// WindowStartFirstUse; it applies to fixed-window, sliding-counter,
 	// lockout and to Quota.
 	WindowStart string
+	// LockoutCount is LockoutCounter (also the empty string) or LockoutLog;
+	// it applies to lockout only.
+	LockoutCount string
 	// Quota, when its Limit is set, is a fixed-window quota under the
 	// algorithm: a request passes only when both admit it, and only then
 	// counts against both (a per-second bucket under an hourly quota).
@@ -258,6 +273,27 @@ func (c *Config) validateQuota() error {
 	default:
 		return paramErr("window_start", "%q is not a window start; write clock or first-use", c.WindowStart)
 	}
+	return c.validateLockoutCount()
+}
+
+// validateLockoutCount checks the lockout's count and fills its default.
+func (c *Config) validateLockoutCount() error {
+	switch c.LockoutCount {
+	case "":
+		if c.Algorithm == limiter.Lockout {
+			c.LockoutCount = LockoutCounter
+		}
+	case LockoutCounter:
+	case LockoutLog:
+		if c.WindowStart == WindowStartFirstUse {
+			return paramErr("lockout_count", "a log has no windows to start at first use; write window_start=clock, or lockout_count=counter")
+		}
+	default:
+		return paramErr("lockout_count", "%q is not a lockout count; write counter or log", c.LockoutCount)
+	}
+	if c.LockoutCount != "" && c.Algorithm != limiter.Lockout {
+		return paramErr("lockout_count", "applies to algorithm lockout only; write algorithm=lockout, or leave lockout_count out")
+	}
 	return nil
 }
 
@@ -282,7 +318,7 @@ func (f Faults) validate() error {
 func (c *Config) limiterConfigs() []limiter.Config {
 	firstUse := c.WindowStart == WindowStartFirstUse
 	cs := []limiter.Config{{Kind: c.Algorithm, Rate: c.Rate, Burst: c.Burst, Limit: c.Limit, Window: c.Window, MaxInFlight: c.MaxInFlight,
-		FirstUse: firstUse && anchorable(c.Algorithm)}}
+		FirstUse: firstUse && anchorable(c.Algorithm), Log: c.LockoutCount == LockoutLog}}
 	if c.Quota.Limit > 0 {
 		cs = append(cs, limiter.Config{Kind: limiter.FixedWindow, Limit: c.Quota.Limit, Window: c.Quota.Window, FirstUse: firstUse})
 	}

@@ -102,6 +102,16 @@ var configKeys = []configKey{
 			return nil
 		},
 		spec: func(c Config) string { return nonDefault(c.WindowStart, WindowStartClock, c.WindowStart) }},
+	{name: "lockout_count", uses: []limiter.Kind{limiter.Lockout},
+		set: func(c *Config, v string) error {
+			lc := strings.ToLower(v)
+			if err := oneOf("lockout count", lc, v, []string{LockoutCounter, LockoutLog}); err != nil {
+				return err
+			}
+			c.LockoutCount = lc
+			return nil
+		},
+		spec: func(c Config) string { return nonDefault(c.LockoutCount, LockoutCounter, c.LockoutCount) }},
 	{name: "latency", uses: []limiter.Kind{limiter.Concurrency}, every: true,
 		set: func(c *Config, v string) error {
 			l, err := ParseLatency(v)

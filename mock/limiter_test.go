@@ -241,6 +241,45 @@ func TestLockoutStaysLockedWhileHammered(t *testing.T) {
 	}
 }
 
+// A lockout kept as a log refuses while Limit requests fell in the window
+// before, where the counter weighs the last window by its overlap: ten
+// requests late in one window, then one half a window later, which the
+// counter (10 × 0.5) admits and the log refuses. Hammered, the log stays
+// shut; idle a window, it admits again.
+func TestLockoutLog(t *testing.T) {
+	base := time.Unix(1_700_000_000, 0) // on a whole second: the counter's windows
+	cfg := Config{Algorithm: limiter.Lockout, Limit: 10, Window: time.Second}
+	counter := mustLimiter(t, cfg)
+	cfg.LockoutCount = LockoutLog
+	log := mustLimiter(t, cfg)
+	for i := range 10 {
+		at := base.Add(900*time.Millisecond + time.Duration(i)*10*time.Millisecond)
+		if !counter.Admit("", at).OK || !log.Admit("", at).OK {
+			t.Fatalf("request %d of the first 10: refused, want admitted", i)
+		}
+	}
+	later := base.Add(1500 * time.Millisecond)
+	if !counter.Admit("", later).OK {
+		t.Errorf("counter half a window on: refused, want admitted (10 × 0.5 below 10)")
+	}
+	if log.Admit("", later).OK {
+		t.Errorf("log half a window on: admitted, want refused (10 in the window before)")
+	}
+	ok := 0
+	for i := range 5000 {
+		if log.Admit("", later.Add(time.Duration(i+1)*25*time.Millisecond)).OK {
+			ok++
+		}
+	}
+	if ok != 0 {
+		t.Errorf("log hammered at 40/s for 125 s: %d admitted, want none", ok)
+	}
+	last := later.Add(5000 * 25 * time.Millisecond)
+	if !log.Admit("", last.Add(time.Second)).OK {
+		t.Errorf("log idle a window after hammering: refused, want admitted")
+	}
+}
+
 // TestWindowInvariants drives every algorithm with random arrivals and checks
 // the invariant of its definition against a brute-force count.
 func TestWindowInvariants(t *testing.T) {

@@ -72,6 +72,9 @@ type Truth struct {
 	// WindowStart is how windows (the algorithm's and the quota's) are
 	// counted: clock or first-use; empty when there are none.
 	WindowStart string `json:"window_start,omitempty"`
+	// LockoutCount is how a lockout counts: counter or log; empty for
+	// other algorithms.
+	LockoutCount string `json:"lockout_count,omitempty"`
 	// KeyBy says what the limit is per: none, ip or header:NAME.
 	KeyBy string `json:"key_by"`
 	// Spec is the configuration in ParseSpec's syntax.
@@ -171,6 +174,7 @@ func (s *Server) Truth() Truth {
 	if anchorable(c.Algorithm) || c.Quota.Limit > 0 {
 		t.WindowStart = c.WindowStart
 	}
+	t.LockoutCount = c.LockoutCount
 	t.Requests = s.requests.Load()
 	t.Accepted = s.accepted.Load()
 	t.Throttled = s.throttled.Load()

@@ -168,8 +168,9 @@ func TestTruth(t *testing.T) {
 		{"algorithm=none,quota=10000/d", Truth{Algorithm: "none", EffectiveLimitRPS: 10000.0 / 86400, QuotaLimit: 10000, QuotaWindowS: 86400, WindowStart: "clock"}},
 		{"algorithm=sliding-log,limit=30,window=1m", Truth{Algorithm: "sliding-log", EffectiveLimitRPS: 0.5, Burst: 30, WindowS: 60}},
 		{"algorithm=sliding-counter,limit=30,window=1m", Truth{Algorithm: "sliding-counter", EffectiveLimitRPS: 0.5, Burst: 30, WindowS: 60, WindowStart: "clock"}},
-		{"algorithm=lockout,limit=100,window=10s", Truth{Algorithm: "lockout", EffectiveLimitRPS: 10, Burst: 100, WindowS: 10, WindowStart: "clock"}},
-		{"algorithm=lockout,limit=50,window=5s,window_start=first-use", Truth{Algorithm: "lockout", EffectiveLimitRPS: 10, Burst: 50, WindowS: 5, WindowStart: "first-use"}},
+		{"algorithm=lockout,limit=100,window=10s", Truth{Algorithm: "lockout", EffectiveLimitRPS: 10, Burst: 100, WindowS: 10, WindowStart: "clock", LockoutCount: "counter"}},
+		{"algorithm=lockout,limit=50,window=5s,window_start=first-use", Truth{Algorithm: "lockout", EffectiveLimitRPS: 10, Burst: 50, WindowS: 5, WindowStart: "first-use", LockoutCount: "counter"}},
+		{"algorithm=lockout,limit=30,window=3s,lockout_count=log", Truth{Algorithm: "lockout", EffectiveLimitRPS: 10, Burst: 30, WindowS: 3, WindowStart: "clock", LockoutCount: "log"}},
 		{"algorithm=concurrency,max_in_flight=8,latency=100ms", Truth{Algorithm: "concurrency", EffectiveLimitRPS: 80, Burst: 8, MaxInFlight: 8}},
 		{"algorithm=concurrency,max_in_flight=8,latency=50ms..150ms", Truth{Algorithm: "concurrency", EffectiveLimitRPS: 80, Burst: 8, MaxInFlight: 8}},
 		{"algorithm=queue,rate=10/s,burst=20", Truth{Algorithm: "queue", EffectiveLimitRPS: 10, Burst: 20}},
@@ -398,6 +399,9 @@ func TestNewRejectsIncompleteConfigs(t *testing.T) {
 		{Config{Algorithm: limiter.TokenBucket, Rate: 1, WindowStart: WindowStartFirstUse}, "window_start"},
 		{Config{Algorithm: limiter.SlidingLog, Limit: 5, Window: time.Second, WindowStart: WindowStartFirstUse}, "window_start"},
 		{Config{Algorithm: limiter.None, Quota: Quota{Limit: 5}}, "quota"},
+		{Config{Algorithm: limiter.SlidingLog, Limit: 5, Window: time.Second, LockoutCount: LockoutLog}, "lockout_count"},
+		{Config{Algorithm: limiter.Lockout, Limit: 5, Window: time.Second, LockoutCount: "sorted-set"}, "lockout_count"},
+		{Config{Algorithm: limiter.Lockout, Limit: 5, Window: time.Second, LockoutCount: LockoutLog, WindowStart: WindowStartFirstUse}, "lockout_count"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%+v", tt.cfg), func(t *testing.T) {
