@@ -105,7 +105,15 @@ func (e *engine) spendWindow(ctx context.Context, next func() int, rate float64,
 	var wait float64
 	watch := func(res *vegeta.Result, out evidence.Outcome) bool {
 		if out == evidence.Throttled && wait == 0 {
-			wait = refusalWait(e.reading(res, out))
+			// The wait runs from the answer, the spend's refusal is timed
+			// from its sending: polled at the sending plus the wait, the
+			// window was early by the refusal's round trip and could still
+			// be shut (a poll 3.3 ms before a reset under -race, then the
+			// next half a second later, read 100 per 10 s as per 10.8 s).
+			r := e.reading(res, out)
+			if w := refusalWait(r); w > 0 {
+				wait = w + r.AtS - r.SentS
+			}
 		}
 		return false
 	}
