@@ -67,6 +67,9 @@ const (
 	LockoutLog = "log"
 )
 
+// LockoutCounts lists the accepted lockout counts.
+var LockoutCounts = []string{LockoutCounter, LockoutLog}
+
 // Key modes accepted in Config.KeyBy, besides "header:NAME".
 const (
 	KeyNone = "none"
@@ -214,8 +217,12 @@ func (c *Config) Validate() error {
 		return &ParamError{Key: "key_by", Err: err}
 	}
 	c.KeyBy = kb
-	if c.Algorithm == limiter.SlidingLog && kb != KeyNone && c.Limit > maxKeyedLogLimit {
-		return paramErr("limit", "a sliding log keeps limit timestamps per key, too many for %d with key_by; write limit=%d or less, or use sliding-counter", c.Limit, maxKeyedLogLimit)
+	if c.logs() && kb != KeyNone && c.Limit > maxKeyedLogLimit {
+		instead := "use sliding-counter"
+		if c.Algorithm == limiter.Lockout {
+			instead = "lockout_count=counter"
+		}
+		return paramErr("limit", "a log keeps limit timestamps per key, too many for %d with key_by; write limit=%d or less, or %s", c.Limit, maxKeyedLogLimit, instead)
 	}
 	if err := c.Latency.validate(); err != nil {
 		return &ParamError{Key: "latency", Err: err}
@@ -276,6 +283,12 @@ func (c *Config) validateQuota() error {
 	return c.validateLockoutCount()
 }
 
+// logs reports whether the limiter keeps a timestamp per request counted:
+// a sliding log, or a lockout kept as a log.
+func (c *Config) logs() bool {
+	return c.Algorithm == limiter.SlidingLog || c.Algorithm == limiter.Lockout && c.LockoutCount == LockoutLog
+}
+
 // validateLockoutCount checks the lockout's count and fills its default.
 func (c *Config) validateLockoutCount() error {
 	switch c.LockoutCount {
@@ -289,7 +302,7 @@ func (c *Config) validateLockoutCount() error {
 			return paramErr("lockout_count", "a log has no windows to start at first use; write window_start=clock, or lockout_count=counter")
 		}
 	default:
-		return paramErr("lockout_count", "%q is not a lockout count; write counter or log", c.LockoutCount)
+		return &ParamError{Key: "lockout_count", Err: oneOf("lockout count", c.LockoutCount, c.LockoutCount, LockoutCounts)}
 	}
 	if c.LockoutCount != "" && c.Algorithm != limiter.Lockout {
 		return paramErr("lockout_count", "applies to algorithm lockout only; write algorithm=lockout, or leave lockout_count out")

@@ -105,7 +105,7 @@ var configKeys = []configKey{
 	{name: "lockout_count", uses: []limiter.Kind{limiter.Lockout},
 		set: func(c *Config, v string) error {
 			lc := strings.ToLower(v)
-			if err := oneOf("lockout count", lc, v, []string{LockoutCounter, LockoutLog}); err != nil {
+			if err := oneOf("lockout count", lc, v, LockoutCounts); err != nil {
 				return err
 			}
 			c.LockoutCount = lc

@@ -41,11 +41,12 @@ func instant(t time.Time) time.Duration { return time.Duration(t.UnixNano()) }
 // oldest key is forgotten (its client starts afresh).
 const maxKeys = 10_000
 
-// maxLogEntries bounds the memory of a keyed sliding log: keys × limit
+// maxLogEntries bounds the memory of a keyed log (a sliding log, a lockout
+// kept as a log): keys × limit
 // timestamps of 8 bytes each (32 MB).
 const maxLogEntries = 4_000_000
 
-// maxKeyedLogLimit is the largest limit of a keyed sliding log, so that one
+// maxKeyedLogLimit is the largest limit of a keyed log, so that one
 // key per shard still fits in maxLogEntries.
 const maxKeyedLogLimit = maxLogEntries / nShards
 
@@ -80,7 +81,7 @@ func newKeyed(cfg *Config) *keyed {
 		return l
 	}
 	keys := maxKeys
-	if cfg.Algorithm == limiter.SlidingLog {
+	if cfg.logs() {
 		keys = min(keys, max(nShards, maxLogEntries/cfg.Limit))
 	}
 	l.seed = maphash.MakeSeed()

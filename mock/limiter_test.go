@@ -391,16 +391,27 @@ func TestKeysAreIndependentAndBounded(t *testing.T) {
 	}
 
 	const big = maxKeyedLogLimit
-	log := mustLimiter(t, Config{Algorithm: limiter.SlidingLog, Limit: big, Window: time.Minute, KeyBy: "header:X-Key"})
-	for i := range 200 {
-		log.Admit(fmt.Sprint(i), t0)
+	logs := []struct {
+		cfg     Config
+		instead string
+	}{
+		{Config{Algorithm: limiter.SlidingLog, Limit: big, Window: time.Minute}, "use sliding-counter"},
+		{Config{Algorithm: limiter.Lockout, Limit: big, Window: time.Minute, LockoutCount: LockoutLog}, "lockout_count=counter"},
 	}
-	if n := log.keys(); n*big > maxLogEntries {
-		t.Errorf("sliding-log with limit %d: got %d keys remembered, want at most %d timestamps", big, n, maxLogEntries)
-	}
-	cfg := Config{Algorithm: limiter.SlidingLog, Limit: big + 1, Window: time.Minute, KeyBy: "ip"}
-	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "use sliding-counter") {
-		t.Errorf("keyed sliding-log with limit %d: got %v, want an error suggesting sliding-counter", big+1, err)
+	for _, lg := range logs {
+		cfg := lg.cfg
+		cfg.KeyBy = "header:X-Key"
+		log := mustLimiter(t, cfg)
+		for i := range 200 {
+			log.Admit(fmt.Sprint(i), t0)
+		}
+		if n := log.keys(); n*big > maxLogEntries {
+			t.Errorf("%s with limit %d: got %d keys remembered, want at most %d timestamps", cfg.Algorithm, big, n, maxLogEntries)
+		}
+		cfg.Limit, cfg.KeyBy = big+1, "ip"
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), lg.instead) {
+			t.Errorf("keyed %s with limit %d: got %v, want an error suggesting %s", cfg.Algorithm, big+1, err, lg.instead)
+		}
 	}
 }
 
