@@ -54,7 +54,9 @@ type Spend struct {
 	// refusal: the quota, when the window was fresh.
 	Admitted int64 `json:"admitted"`
 	// RefusedS is when the first refused request was sent; RetryAfterS
-	// the wait its response advertised (Retry-After or a reset), 0 if none.
+	// the wait its response advertised (Retry-After or a reset), 0 if none,
+	// counted from RefusedS: the wait runs from the answer, so a spend's
+	// adds the refusal's round trip.
 	RefusedS    float64 `json:"refused_s"`
 	RetryAfterS float64 `json:"retry_after_s"`
 	// LastRefusedS is when the last request refused before the window

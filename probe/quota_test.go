@@ -3,8 +3,11 @@ package probe_test
 import (
 	"context"
 	"math"
+	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -281,5 +284,80 @@ func TestQuotaShortWindowStaysAuto(t *testing.T) {
 	}
 	if !within(run.Summary.EffectiveLimitRPS, 10, 0.1) {
 		t.Errorf("effective limit %.2f/s, want 10/s", run.Summary.EffectiveLimitRPS)
+	}
+}
+
+// slowFirstRefusal is a window of limit requests that shuts at its first
+// refusal: that refusal is decided late (the server was busy with the
+// spend), and says to wait 1 s from its decision; the polls after it are
+// decided at once. It records, per window, when it reopened and when the
+// first poll after that arrived.
+type slowFirstRefusal struct {
+	mu       sync.Mutex
+	limit    int
+	decide   time.Duration // from the first refusal's arrival to its decision
+	count    int           // admitted in the open window
+	until    time.Time     // shut until; zero while open
+	late     []time.Duration
+	refusals int // answered while shut, the slow one included
+}
+
+func (s *slowFirstRefusal) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if !s.until.IsZero() && !now.Before(s.until) {
+		s.late = append(s.late, now.Sub(s.until))
+		s.until, s.count = time.Time{}, 0
+	}
+	if s.until.IsZero() && s.count < s.limit {
+		s.count++
+		return
+	}
+	if s.until.IsZero() {
+		time.Sleep(s.decide)
+		s.until = time.Now().Add(time.Second)
+	}
+	s.refusals++
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(time.Until(s.until).Seconds()))))
+	w.WriteHeader(http.StatusTooManyRequests)
+}
+
+// TestQuotaWaitsFromTheRefusalsAnswer: a spend's refusal says how long to
+// wait from when it was decided, which may be well after it was sent; the
+// poll goes after its answer came, so it does not find the window still
+// shut (it did, 300 ms early, when the wait ran from the sending).
+func TestQuotaWaitsFromTheRefusalsAnswer(t *testing.T) {
+	srv := &slowFirstRefusal{limit: 3, decide: 300 * time.Millisecond}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	sc := scenario(t, ts.URL+"/", func(sc *scenarios.Scenario) {
+		// One request in flight at a time: 2/s leaves the refusal 200 ms.
+		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategyQuota, Start: 2, Max: 2}
+		sc.Limits.MaxQuotaShare = 1
+	})
+	run, err := probe.Execute(context.Background(), sc, probe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := run.Quota
+	if q == nil || len(q.Spends) != 2 {
+		t.Fatalf("quota evidence %+v, want two spends", q)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for i, sp := range q.Spends {
+		if !sp.Reopened() || sp.Polls != 1 {
+			t.Errorf("spend %d: %+v, want the window reopened at its first poll", i+1, sp)
+		}
+	}
+	if len(srv.late) != 2 || srv.refusals != 2 {
+		t.Fatalf("the server reopened %d windows and refused %d requests, want 2 and 2 (the spends' refusals)", len(srv.late), srv.refusals)
+	}
+	for i, l := range srv.late {
+		// After the answer by its round trip and the engine's timer.
+		if l < 0 || l > 150*time.Millisecond {
+			t.Errorf("window %d: its first poll came %v after it reopened, want within 150 ms", i+1, l)
+		}
 	}
 }
