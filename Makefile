@@ -35,19 +35,30 @@ build:
 # refusal), auto behind toxiproxy's jitter and against nginx, HAProxy, Redis
 # and two Go libraries (the engine is the one the mock's slice races), and
 # two estimator tables whose code TestFitConditions' slice already races.
-RACEFREE = TestQuotaUnadvertised|TestQuotaOutright|TestAutoBehindJitter|TestNginxAuto|TestHAProxyAuto|TestRedisAuto|TestLibrariesAuto|TestPoissonBehindJitter|TestBucketOfOneBehindJitter|TestBucketBehindJitterClaimsWhatItKnows|TestBlurredThroughKeepsGoodput|TestEstimateReplayNeverConfidentlyWrong
+# QUOTA are the quota budget tests: they mostly wait for windows of minutes.
+QUOTA    = TestQuotaUnadvertised|TestQuotaOutright
+RACEFREE = $(QUOTA)|TestAutoBehindJitter|TestNginxAuto|TestHAProxyAuto|TestRedisAuto|TestLibrariesAuto|TestPoissonBehindJitter|TestBucketOfOneBehindJitter|TestBucketBehindJitterClaimsWhatItKnows|TestBlurredThroughKeepsGoodput|TestEstimateReplayNeverConfidentlyWrong
 WHOLE    = TestFitConditions|TestFitBurstSplit|TestFitStalls|TestFitManyAdmitted|TestFitEarlyRelease|TestEstimateAccuracy|TestRecordedRuns|TestAutoFindsTheTruth|TestQueueBehindSlowBackend
 
 ## test: vet plus the race-enabled test suite. Packages run one at a time
-## (-p 1): several measure rates over loopback and must not share 2 cores.
-## Then the race-free pass (RACEFREE and WHOLE above; -parallel 4 lets the
-## two quota tests, which mostly wait for windows, wait side by side), then
-## every fuzz target for TESTFUZZTIME.
+## (-p 1): several measure rates over loopback and must not share 2 cores;
+## their test binaries are built first, in parallel. Then the race-free
+## pass (RACEFREE and WHOLE above) and every fuzz target for TESTFUZZTIME.
+## The quota tests, which mostly wait, run in a process of their own beside
+## the estimator's race-free pass and the fuzzing, which touch no network
+## and run niced, so that a quota burst still reads its refusal in time;
+## -parallel 4 lets the quota tests wait side by side. Then the rest of
+## probe's race-free pass, alone.
 test:
 	$(GO) vet ./...
+	$(GO) test -race -count=1 -run '^$$' ./...
 	$(GO) test -race -count=1 -p 1 -timeout 30m -skip '^($(RACEFREE))$$' ./...
-	$(GO) test -count=1 -p 1 -parallel 4 -timeout 30m -run '^($(RACEFREE)|$(WHOLE))$$' ./estimate ./probe
-	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TESTFUZZTIME)
+	$(GO) test -count=1 -run '^$$' ./estimate ./probe
+	$(GO) test -count=1 -parallel 4 -timeout 30m -run '^($(QUOTA))$$' ./probe & quota=$$!; \
+	  nice -n 10 $(GO) test -count=1 -parallel 4 -timeout 30m -run '^($(RACEFREE)|$(WHOLE))$$' ./estimate && \
+	  nice -n 10 $(MAKE) --no-print-directory fuzz FUZZTIME=$(TESTFUZZTIME); rc=$$?; \
+	  wait $$quota || rc=1; exit $$rc
+	$(GO) test -count=1 -parallel 4 -timeout 30m -run '^($(RACEFREE)|$(WHOLE))$$' -skip '^($(QUOTA))$$' ./probe
 
 ## bench: limitprobe against its peers, one table each (bench/main.go):
 ## accuracy and cost vs a vegeta ramp, generator headroom vs vegeta and wrk,
