@@ -42,8 +42,9 @@ WHOLE    = TestFitConditions|TestFitBurstSplit|TestFitStalls|TestFitManyAdmitted
 
 ## test: vet plus the race-enabled test suite. Packages run one at a time
 ## (-p 1): several measure rates over loopback and must not share 2 cores;
-## their test binaries are built first, in parallel. Then the race-free
-## pass (RACEFREE and WHOLE above) and every fuzz target for TESTFUZZTIME.
+## their test binaries are built first, in parallel (-exec true: built,
+## not run). Then the race-free pass (RACEFREE and WHOLE above) and every
+## fuzz target for TESTFUZZTIME.
 ## The quota tests, which mostly wait, run in a process of their own beside
 ## the estimator's race-free pass and the fuzzing, which touch no network
 ## and run niced, so that a quota burst still reads its refusal in time;
@@ -51,9 +52,9 @@ WHOLE    = TestFitConditions|TestFitBurstSplit|TestFitStalls|TestFitManyAdmitted
 ## probe's race-free pass, alone.
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -run '^$$' ./...
+	$(GO) test -race -count=1 -exec true ./...
 	$(GO) test -race -count=1 -p 1 -timeout 30m -skip '^($(RACEFREE))$$' ./...
-	$(GO) test -count=1 -run '^$$' ./estimate ./probe
+	$(GO) test -count=1 -exec true ./estimate ./probe
 	$(GO) test -count=1 -parallel 4 -timeout 30m -run '^($(QUOTA))$$' ./probe & quota=$$!; \
 	  nice -n 10 $(GO) test -count=1 -parallel 4 -timeout 30m -run '^($(RACEFREE)|$(WHOLE))$$' ./estimate && \
 	  nice -n 10 $(MAKE) --no-print-directory fuzz FUZZTIME=$(TESTFUZZTIME); rc=$$?; \
