@@ -42,8 +42,7 @@ func instant(t time.Time) time.Duration { return time.Duration(t.UnixNano()) }
 const maxKeys = 10_000
 
 // maxLogEntries bounds the memory of a keyed log (a sliding log, a lockout
-// kept as a log): keys × limit
-// timestamps of 8 bytes each (32 MB).
+// kept as a log): keys × limit timestamps of 8 bytes each (32 MB).
 const maxLogEntries = 4_000_000
 
 // maxKeyedLogLimit is the largest limit of a keyed log, so that one
