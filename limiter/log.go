@@ -6,9 +6,9 @@ import "time"
 // a request while fewer than Limit were admitted in (t−Window, t], so each
 // slot comes back exactly one window after it was used. Its ring grows as
 // needed, up to Limit entries as a limiter (Admit), without bound as a
-// meter (Record). As a
-// lockout (Config.Log) it keeps every request's time, refused ones too:
-// a client that keeps sending faster than Limit per Window stays shut out.
+// meter (Record). As a lockout (Config.Log) it keeps every request's time,
+// refused ones too: a client that keeps sending faster than Limit per
+// Window stays shut out.
 type Log struct {
 	cfg  Config
 	buf  []time.Duration // ring of admission times

@@ -54,8 +54,8 @@
 // idling about a window; its effective limit is the highest rate that does
 // not trigger the lockout, limit/window. With lockout_count=log it keeps
 // every request's time instead, as a Redis sorted set trimmed to the window
-// does: a request is refused while limit fell in the window before it. none never limits (for measuring the
-// load generator).
+// does: a request is refused while limit fell in the window before it.
+// none never limits (for measuring the load generator).
 //
 // Fixed windows are aligned to the clock unless window_start is first-use:
 // then a window starts with the first request admitted after the last one
@@ -146,9 +146,10 @@
 // Set takes one key=value of the vocabulary shared with the command line and
 // scenario files: algorithm, rate ("50/s", "600/m"), burst, limit, window
 // ("10s"), max_in_flight, quota ("2000/1h"), window_start (clock |
-// first-use), lockout_count (counter | log), latency, throttle_status, headers, retry_after
-// (seconds | http-date | off), body (json | tgi | html), key_by (none | ip |
-// header:NAME), error_rate, reset_rate, hang_rate ("1%" or "0.01") and preset.
+// first-use), lockout_count (counter | log), latency, throttle_status,
+// headers, retry_after (seconds | http-date | off), body (json | tgi |
+// html), key_by (none | ip | header:NAME), error_rate, reset_rate,
+// hang_rate ("1%" or "0.01") and preset.
 // ParseSpec reads "preset=nginx,rate=20/s" or
 // "algorithm=token-bucket,rate=50/s,burst=10".
 package mock
