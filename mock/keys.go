@@ -103,14 +103,7 @@ var configKeys = []configKey{
 		},
 		spec: func(c Config) string { return nonDefault(c.WindowStart, WindowStartClock, c.WindowStart) }},
 	{name: "lockout_count", uses: []limiter.Kind{limiter.Lockout},
-		set: func(c *Config, v string) error {
-			lc := strings.ToLower(v)
-			if err := oneOf("lockout count", lc, v, LockoutCounts); err != nil {
-				return err
-			}
-			c.LockoutCount = lc
-			return nil
-		},
+		set:  choose("lockout count", LockoutCounts, func(c *Config) *string { return &c.LockoutCount }),
 		spec: func(c Config) string { return nonDefault(c.LockoutCount, LockoutCounter, c.LockoutCount) }},
 	{name: "latency", uses: []limiter.Kind{limiter.Concurrency}, every: true,
 		set: func(c *Config, v string) error {
@@ -148,14 +141,7 @@ var configKeys = []configKey{
 		spec: func(c Config) string { return nonDefault(c.Headers, HeadersNone, c.Headers) }},
 	{name: "retry_after", set: setRetryAfter, spec: func(c Config) string { return c.RetryAfter }},
 	{name: "body",
-		set: func(c *Config, v string) error {
-			b := strings.ToLower(v)
-			if err := oneOf("body style", b, v, BodyStyles); err != nil {
-				return err
-			}
-			c.Body = b
-			return nil
-		},
+		set:  choose("body style", BodyStyles, func(c *Config) *string { return &c.Body }),
 		spec: func(c Config) string { return nonDefault(c.Body, BodyJSON, c.Body) }},
 	{name: "key_by",
 		set: func(c *Config, v string) error {
@@ -273,6 +259,19 @@ func oneOf(what, norm, v string, list []string) error {
 		return fmt.Errorf("unknown %s %q; write one of %s", what, v, strings.Join(list, ", "))
 	}
 	return nil
+}
+
+// choose sets a key whose value is one of list, in any case: field is
+// where it goes.
+func choose(what string, list []string, field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		s := strings.ToLower(v)
+		if err := oneOf(what, s, v, list); err != nil {
+			return err
+		}
+		*field(c) = s
+		return nil
+	}
 }
 
 // lookupKey returns the key named k, normalised.
