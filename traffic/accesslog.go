@@ -108,7 +108,11 @@ func parseLogTime(s string) (int64, error) {
 	if t.Day() != day {
 		return 0, fmt.Errorf("%q is not a date: %s has no day %d", s, mon, day)
 	}
-	return t.Add(-time.Duration(off) * time.Second).UnixNano(), nil
+	ns, ok := unixNano(t.Add(-time.Duration(off) * time.Second))
+	if !ok {
+		return 0, fmt.Errorf("%q is not between 1970 and 2262", s)
+	}
+	return ns, nil
 }
 
 // isAccessLog reports whether line looks like the common log format: three

@@ -43,11 +43,25 @@ func parseTime(s string) (ns int64, whole bool, err error) {
 	if err != nil {
 		return 0, false, fmt.Errorf("%q is not a time; %s", s, timeHint)
 	}
-	ns = t.UnixNano()
-	if ns <= 0 {
-		return 0, false, fmt.Errorf("%q is before 1970; %s", s, timeHint)
+	ns, ok := unixNano(t)
+	if !ok {
+		return 0, false, fmt.Errorf("%q is not between 1970 and 2262; %s", s, timeHint)
 	}
 	return ns, !strings.Contains(s, "."), nil
+}
+
+// latest is the last instant that nanoseconds since the epoch hold, in
+// 2262.
+var latest = time.Unix(0, math.MaxInt64)
+
+// unixNano is t in nanoseconds since the epoch; false unless t lies after
+// the epoch and no later than latest (beyond it UnixNano wraps: a log time
+// in 2500 read as before 1970).
+func unixNano(t time.Time) (int64, bool) {
+	if !t.After(time.Unix(0, 0)) || t.After(latest) {
+		return 0, false
+	}
+	return t.UnixNano(), true
 }
 
 // parseUnix reads a Unix time in digits with an optional fraction, exactly

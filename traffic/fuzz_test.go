@@ -30,6 +30,8 @@ func FuzzRead(f *testing.F) {
 		"time,latency\n1714564800,1s\n",
 		"{\"@timestamp\":\"2024-05-01T12:00:00Z\",\"count\":\"7\"}\n",
 		"a - - [01/May/2024:12:00:00 +0000] \"GET /\" 200 1 rt=0.5\n",
+		// Found in CI: 2500 wrapped to before 1970.
+		"0   [01/May/2500:00:00:00 +0000] \"\n[01/May/2000:00:00:00 +0000] \"\n[00/May/0000:00:00:00 0000A] \"",
 	} {
 		f.Add([]byte(s))
 	}

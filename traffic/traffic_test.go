@@ -209,6 +209,10 @@ func TestErrors(t *testing.T) {
 		{"json bare latency", "{\"time\": 1714564800.5, \"latency\": 120}\n", "t.txt:1: latency 120 has no unit"},
 		{"access log", "1.2.3.4 - - [01/May/2024:12:00:00 +0000] \"GET / HTTP/1.1\" 200 1\n1.2.3.4 - - [01/May/2024:12:00:00] \"GET /\n", "t.txt:2: \"01/May/2024:12:00:00\" is not a log time"},
 		{"access log date", "1.2.3.4 - - [01/May/2024:12:00:00 +0000] \"GET / HTTP/1.1\" 200 1\n1.2.3.4 - - [31/Apr/2024:12:00:00 +0000] \"GET /\n", "t.txt:2: \"31/Apr/2024:12:00:00 +0000\" is not a date: April has no day 31"},
+		// Beyond 2262 nanoseconds since 1970 wrap: May 2500 read as October 1915.
+		{"access log after 2262", "1.2.3.4 - - [01/May/2024:12:00:00 +0000] \"GET /\n1.2.3.4 - - [01/May/2500:00:00:00 +0000] \"GET /\n", "t.txt:2: \"01/May/2500:00:00:00 +0000\" is not between 1970 and 2262"},
+		{"access log before 1970", "1.2.3.4 - - [01/May/2024:12:00:00 +0000] \"GET /\n1.2.3.4 - - [01/Jan/1970:00:30:00 +0100] \"GET /\n", "t.txt:2: \"01/Jan/1970:00:30:00 +0100\" is not between 1970 and 2262"},
+		{"time after 2262", "2024-05-01T12:00:00Z\n2500-05-01T12:00:00Z\n", "t.txt:2: \"2500-05-01T12:00:00Z\" is not between 1970 and 2262"},
 		{"vegeta binary", "\x00\x01\x02garbage", "t.txt: record 1: not vegeta's binary results"},
 		{"long line", "1714564800.5\n" + strings.Repeat("9", 2<<20), "t.txt:2: line longer than 1 MB"},
 	}
