@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"bytes"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
@@ -303,5 +304,20 @@ func TestSpill(t *testing.T) {
 	}
 	if err := s.Write([]Request{{At: 1, Cost: 1}}); err == nil {
 		t.Error("a request earlier than the last was accepted")
+	}
+}
+
+// TestVegetaTimestampRange: a result timed after 2262, which nanoseconds
+// since 1970 cannot hold, is an error, as one without a time is.
+func TestVegetaTimestampRange(t *testing.T) {
+	for _, at := range []time.Time{{}, time.Date(2500, 5, 1, 0, 0, 0, 0, time.UTC)} {
+		var buf bytes.Buffer
+		if err := gob.NewEncoder(&buf).Encode(vegetaResult{Timestamp: at}); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := newVegetaBinary(&buf, "results.bin").next()
+		if err == nil || !strings.Contains(err.Error(), "results.bin: record 1: a result without a timestamp between 1970 and 2262") {
+			t.Errorf("timestamp %v: got %v, want it refused", at, err)
+		}
 	}
 }

@@ -43,9 +43,9 @@ func (p *vegetaBinary) next() (Request, bool, error) {
 	case err != nil:
 		return Request{}, false, &LineError{File: p.name, Line: p.n, Record: true, Err: fmt.Errorf("not vegeta's binary results (results.bin): %w", err)}
 	}
-	ns := res.Timestamp.UnixNano()
-	if res.Timestamp.IsZero() || ns <= 0 {
-		return Request{}, false, &LineError{File: p.name, Line: p.n, Record: true, Err: errors.New("a result without a timestamp")}
+	ns, ok := unixNano(res.Timestamp)
+	if !ok {
+		return Request{}, false, &LineError{File: p.name, Line: p.n, Record: true, Err: errors.New("a result without a timestamp between 1970 and 2262")}
 	}
 	return Request{At: time.Duration(ns), Latency: max(res.Latency, 0), Cost: 1}, false, nil
 }
