@@ -67,6 +67,10 @@ type Config struct {
 	// times themselves, instead of a sliding counter: a sorted set of
 	// request times in Redis, trimmed to the window, the usual recipe.
 	Log bool
+	// Round makes a sliding counter admit while its count rounds to less
+	// than Limit, half a request short of the count itself below it:
+	// go-chi/httprate's round(prev·(1−f) + curr) < Limit (sliding-counter).
+	Round bool
 	// MaxInFlight is how many requests are served at once (concurrency).
 	MaxInFlight int
 }
@@ -149,7 +153,12 @@ func Capacity(c Config) float64 {
 		return float64(max(c.Burst, 1)) - 1 + hair
 	case Queue:
 		return float64(c.Burst) + hair
-	case FixedWindow, SlidingLog, SlidingCounter, Lockout:
+	case SlidingCounter:
+		if c.Round {
+			return float64(c.Limit) - 0.5 // half-way rounds up: refused
+		}
+		return float64(c.Limit) - hair
+	case FixedWindow, SlidingLog, Lockout:
 		return float64(c.Limit) - hair
 	case Concurrency:
 		return float64(c.MaxInFlight) - hair

@@ -25,6 +25,7 @@ func TestMeterAgreesWithAdmit(t *testing.T) {
 		{Kind: SlidingLog, Limit: 7, Window: w},
 		{Kind: SlidingCounter, Limit: 7, Window: w},
 		{Kind: SlidingCounter, Limit: 7, Window: w, FirstUse: true},
+		{Kind: SlidingCounter, Limit: 7, Window: w, Round: true},
 		{Kind: Lockout, Limit: 7, Window: w, Phase: 700 * time.Millisecond},
 		{Kind: Lockout, Limit: 7, Window: w, FirstUse: true},
 		{Kind: Lockout, Limit: 7, Window: w, Log: true},
@@ -37,6 +38,9 @@ func TestMeterAgreesWithAdmit(t *testing.T) {
 		}
 		if c.Log {
 			name += " as a log"
+		}
+		if c.Round {
+			name += " rounded"
 		}
 		t.Run(name, func(t *testing.T) {
 			if err := c.Check(); err != nil {
@@ -298,5 +302,41 @@ func TestLockoutLog(t *testing.T) {
 	}
 	if n := len(l.(*Log).buf); n > 3 {
 		t.Errorf("hammered 100,000 times: the log holds room for %d times, want 3", n)
+	}
+}
+
+// TestRoundedCounter: a sliding counter that rounds its count, as
+// go-chi/httprate does (round(prev·(1−f) + curr) < Limit), admits a full
+// window from idle as the plain counter does, but refuses a count that
+// rounds up to the limit; its RetryAfter is the moment the count rounds
+// down again.
+func TestRoundedCounter(t *testing.T) {
+	w := 3 * time.Second
+	plain := New(Config{Kind: SlidingCounter, Limit: 30, Window: w})
+	round := New(Config{Kind: SlidingCounter, Limit: 30, Window: w, Round: true})
+	for i := range 31 {
+		at := time.Duration(i) * time.Millisecond
+		p, r := plain.Admit(at), round.Admit(at)
+		if p.OK != r.OK || p.OK != (i < 30) {
+			t.Fatalf("request %d from idle: plain %v, rounded %v; want both %v", i, p.OK, r.OK, i < 30)
+		}
+	}
+	// 40 ms into the next window the first window's 30 weigh 29.6: below
+	// 30, but rounding to it; 60 ms in, 29.4.
+	if p, r := plain.Peek(w+40*time.Millisecond), round.Peek(w+40*time.Millisecond); !p.OK || r.OK {
+		t.Fatalf("at a count of 29.6: plain admits %v, rounded %v; want true, false", p.OK, r.OK)
+	}
+	d := round.Peek(w + 40*time.Millisecond)
+	// 30·(1−f) < 29.5 from f = 1/60: 50 ms into the window.
+	if got, want := d.RetryAfter, 10*time.Millisecond; got < want || got > want+time.Microsecond {
+		t.Fatalf("rounded RetryAfter at 29.6 = %v, want %v", got, want)
+	}
+	if round.Peek(w+40*time.Millisecond+d.RetryAfter-time.Microsecond).OK || !round.Peek(w+40*time.Millisecond+d.RetryAfter).OK {
+		t.Fatalf("rounded counter does not open at its RetryAfter %v", d.RetryAfter)
+	}
+	// At 28.6 the request is admitted; the next would meet 29.6.
+	at := w + 140*time.Millisecond
+	if p, r := plain.Peek(at), round.Peek(at); !p.OK || !r.OK || p.Remaining != 1 || r.Remaining != 0 {
+		t.Fatalf("at a count of 28.6: plain %+v, rounded %+v; want both admitted, 1 and 0 remaining", p, r)
 	}
 }

@@ -137,7 +137,7 @@ func (w *Window) Peek(t time.Duration) Decision {
 		curr++
 	}
 	const eps = 1e-9
-	d := Decision{OK: ok, Remaining: max(0, int(math.Ceil(float64(w.cfg.Limit)-level-eps)))}
+	d := Decision{OK: ok, Remaining: max(0, int(math.Ceil(w.edge()-level-eps)))}
 	// Back to idle when the current window's count has faded too, at the
 	// end of the next window; the previous window's fades by the end of
 	// this one.
@@ -151,11 +151,20 @@ func (w *Window) Peek(t time.Duration) Decision {
 	return d
 }
 
+// edge is the count a sliding window admits below: Limit, or half a
+// request less for a counter that rounds.
+func (w *Window) edge() float64 {
+	if w.cfg.Round {
+		return float64(w.cfg.Limit) - 0.5
+	}
+	return float64(w.cfg.Limit)
+}
+
 // untilAdmitted is how long, with no further requests, until a sliding
-// window would admit a request (the count falls below Limit), elapsed into
-// the current window whose count is curr.
+// window would admit a request (the count falls below its edge), elapsed
+// into the current window whose count is curr.
 func (w *Window) untilAdmitted(elapsed time.Duration, curr int) time.Duration {
-	l := float64(w.cfg.Limit)
+	l := w.edge()
 	win := w.cfg.Window
 	if curr < w.cfg.Limit && w.prev > 0 {
 		// prev·(1−f) + curr < limit  ⇔  f > 1 − (limit−curr)/prev.
@@ -167,7 +176,7 @@ func (w *Window) untilAdmitted(elapsed time.Duration, curr int) time.Duration {
 	}
 	// In the next window curr becomes prev: curr·(1−f) < limit.
 	rest := win - elapsed
-	if curr < w.cfg.Limit {
+	if curr < w.cfg.Limit { // a whole count below the edge
 		return rest
 	}
 	f := 1 - l/float64(curr)
