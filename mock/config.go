@@ -70,6 +70,19 @@ const (
 // LockoutCounts lists the accepted lockout counts.
 var LockoutCounts = []string{LockoutCounter, LockoutLog}
 
+// Sliding counts accepted in Config.Count.
+const (
+	// CountExact admits while a sliding counter's weighted count is below
+	// the limit, as Cloudflare's counter does.
+	CountExact = "exact"
+	// CountRounded admits while the count rounds to less than the limit,
+	// half a request lower, as go-chi/httprate does.
+	CountRounded = "rounded"
+)
+
+// Counts lists the accepted sliding counts.
+var Counts = []string{CountExact, CountRounded}
+
 // Key modes accepted in Config.KeyBy, besides "header:NAME".
 const (
 	KeyNone = "none"
@@ -107,6 +120,9 @@ type Config struct {
 	// LockoutCount is LockoutCounter (also the empty string) or LockoutLog;
 	// it applies to lockout only.
 	LockoutCount string
+	// Count is CountExact (also the empty string) or CountRounded; it
+	// applies to sliding-counter only.
+	Count string
 	// Quota, when its Limit is set, is a fixed-window quota under the
 	// algorithm: a request passes only when both admit it, and only then
 	// counts against both (a per-second bucket under an hourly quota).
@@ -307,6 +323,23 @@ func (c *Config) validateLockoutCount() error {
 	if c.LockoutCount != "" && c.Algorithm != limiter.Lockout {
 		return paramErr("lockout_count", "applies to algorithm lockout only; write algorithm=lockout, or leave lockout_count out")
 	}
+	return c.validateCount()
+}
+
+// validateCount checks a sliding counter's count and fills its default.
+func (c *Config) validateCount() error {
+	switch c.Count {
+	case "":
+		if c.Algorithm == limiter.SlidingCounter {
+			c.Count = CountExact
+		}
+	case CountExact, CountRounded:
+	default:
+		return &ParamError{Key: "count", Err: oneOf("sliding count", c.Count, c.Count, Counts)}
+	}
+	if c.Count != "" && c.Algorithm != limiter.SlidingCounter {
+		return paramErr("count", "applies to algorithm sliding-counter only; write algorithm=sliding-counter, or leave count out")
+	}
 	return nil
 }
 
@@ -331,7 +364,7 @@ func (f Faults) validate() error {
 func (c *Config) limiterConfigs() []limiter.Config {
 	firstUse := c.WindowStart == WindowStartFirstUse
 	cs := []limiter.Config{{Kind: c.Algorithm, Rate: c.Rate, Burst: c.Burst, Limit: c.Limit, Window: c.Window, MaxInFlight: c.MaxInFlight,
-		FirstUse: firstUse && anchorable(c.Algorithm), Log: c.LockoutCount == LockoutLog}}
+		FirstUse: firstUse && anchorable(c.Algorithm), Log: c.LockoutCount == LockoutLog, Round: c.Count == CountRounded}}
 	if c.Quota.Limit > 0 {
 		cs = append(cs, limiter.Config{Kind: limiter.FixedWindow, Limit: c.Quota.Limit, Window: c.Quota.Window, FirstUse: firstUse})
 	}

@@ -105,6 +105,9 @@ var configKeys = []configKey{
 	{name: "lockout_count", uses: []limiter.Kind{limiter.Lockout},
 		set:  choose("lockout count", LockoutCounts, func(c *Config) *string { return &c.LockoutCount }),
 		spec: func(c Config) string { return nonDefault(c.LockoutCount, LockoutCounter, c.LockoutCount) }},
+	{name: "count", uses: []limiter.Kind{limiter.SlidingCounter},
+		set:  choose("sliding count", Counts, func(c *Config) *string { return &c.Count }),
+		spec: func(c Config) string { return nonDefault(c.Count, CountExact, c.Count) }},
 	{name: "latency", uses: []limiter.Kind{limiter.Concurrency}, every: true,
 		set: func(c *Config, v string) error {
 			l, err := ParseLatency(v)

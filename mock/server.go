@@ -75,6 +75,9 @@ type Truth struct {
 	// LockoutCount is how a lockout counts: counter or log; empty for
 	// other algorithms.
 	LockoutCount string `json:"lockout_count,omitempty"`
+	// Count is how a sliding counter counts: exact or rounded; empty for
+	// other algorithms.
+	Count string `json:"count,omitempty"`
 	// KeyBy says what the limit is per: none, ip or header:NAME.
 	KeyBy string `json:"key_by"`
 	// Spec is the configuration in ParseSpec's syntax.
@@ -175,6 +178,7 @@ func (s *Server) Truth() Truth {
 		t.WindowStart = c.WindowStart
 	}
 	t.LockoutCount = c.LockoutCount
+	t.Count = c.Count
 	t.Requests = s.requests.Load()
 	t.Accepted = s.accepted.Load()
 	t.Throttled = s.throttled.Load()

@@ -167,7 +167,8 @@ func TestTruth(t *testing.T) {
 		{"algorithm=token-bucket,rate=20/s,burst=40,quota=2000/1h", Truth{Algorithm: "token-bucket", EffectiveLimitRPS: 2000.0 / 3600, Burst: 40, QuotaLimit: 2000, QuotaWindowS: 3600, WindowStart: "clock"}},
 		{"algorithm=none,quota=10000/d", Truth{Algorithm: "none", EffectiveLimitRPS: 10000.0 / 86400, QuotaLimit: 10000, QuotaWindowS: 86400, WindowStart: "clock"}},
 		{"algorithm=sliding-log,limit=30,window=1m", Truth{Algorithm: "sliding-log", EffectiveLimitRPS: 0.5, Burst: 30, WindowS: 60}},
-		{"algorithm=sliding-counter,limit=30,window=1m", Truth{Algorithm: "sliding-counter", EffectiveLimitRPS: 0.5, Burst: 30, WindowS: 60, WindowStart: "clock"}},
+		{"algorithm=sliding-counter,limit=30,window=1m", Truth{Algorithm: "sliding-counter", EffectiveLimitRPS: 0.5, Burst: 30, WindowS: 60, WindowStart: "clock", Count: "exact"}},
+		{"algorithm=sliding-counter,limit=30,window=3s,count=rounded", Truth{Algorithm: "sliding-counter", EffectiveLimitRPS: 10, Burst: 30, WindowS: 3, WindowStart: "clock", Count: "rounded"}},
 		{"algorithm=lockout,limit=100,window=10s", Truth{Algorithm: "lockout", EffectiveLimitRPS: 10, Burst: 100, WindowS: 10, WindowStart: "clock", LockoutCount: "counter"}},
 		{"algorithm=lockout,limit=50,window=5s,window_start=first-use", Truth{Algorithm: "lockout", EffectiveLimitRPS: 10, Burst: 50, WindowS: 5, WindowStart: "first-use", LockoutCount: "counter"}},
 		{"algorithm=lockout,limit=30,window=3s,lockout_count=log", Truth{Algorithm: "lockout", EffectiveLimitRPS: 10, Burst: 30, WindowS: 3, WindowStart: "clock", LockoutCount: "log"}},
@@ -401,6 +402,8 @@ func TestNewRejectsIncompleteConfigs(t *testing.T) {
 		{Config{Algorithm: limiter.None, Quota: Quota{Limit: 5}}, "quota"},
 		{Config{Algorithm: limiter.SlidingLog, Limit: 5, Window: time.Second, LockoutCount: LockoutLog}, "lockout_count"},
 		{Config{Algorithm: limiter.Lockout, Limit: 5, Window: time.Second, LockoutCount: "sorted-set"}, "lockout_count"},
+		{Config{Algorithm: limiter.SlidingLog, Limit: 5, Window: time.Second, Count: CountRounded}, "count"},
+		{Config{Algorithm: limiter.SlidingCounter, Limit: 5, Window: time.Second, Count: "floor"}, "count"},
 		{Config{Algorithm: limiter.Lockout, Limit: 5, Window: time.Second, LockoutCount: LockoutLog, WindowStart: WindowStartFirstUse}, "lockout_count"},
 	}
 	for _, tt := range tests {
