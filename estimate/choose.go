@@ -96,6 +96,9 @@ func describe(cfg limiter.Config) string {
 	case cfg.Log:
 		from = ", every request's time kept in a sliding log"
 	}
+	if cfg.Round {
+		from += ", its count rounded (admitting below " + units.Exact(float64(cfg.Limit)-0.5) + ")"
+	}
 	return fmt.Sprintf("%s of %d per %s%s", what, cfg.Limit, units.Seconds(cfg.Window.Seconds()), from)
 }
 

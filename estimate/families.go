@@ -36,11 +36,15 @@ var families = []family{
 // penalty is BIC's for cfg among n requests: the log of n for each
 // parameter fitted. A window counted from first use (a fixed window, a
 // sliding counter or a lockout) has one fewer than the family's, the
-// phase, which its first request sets; so has a lockout kept as a log.
+// phase, which its first request sets; so has a lockout kept as a log. A
+// counter that rounds has one more.
 func (f family) penalty(cfg limiter.Config, n float64) float64 {
 	k := f.params
 	if cfg.FirstUse || cfg.Log {
 		k--
+	}
+	if cfg.Round {
+		k++
 	}
 	return float64(k) * math.Log(n)
 }
@@ -143,6 +147,12 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 				ws = nil
 			}
 			searchFirstUse(try, f.kind, ws, windowOf(slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) }).cfg))
+		}
+		if f.kind == limiter.SlidingCounter {
+			// Half a request is told from the timing's blur only when
+			// that moves a level by far less (see scanner.soft).
+			rounds := sd.rate*sc.timing*math.Sqrt2 < 0.125
+			searchRound(try, all, sd.windows, len(sc.v.arrive), rounds)
 		}
 		if f.kind == limiter.FixedWindow {
 			if fu := bestWhere(all, func(c limiter.Config) bool { return c.FirstUse }); fu != nil {
@@ -447,6 +457,80 @@ func searchFirstUse(try func(limiter.Config) scan, kind limiter.Kind, seeds []fl
 			try(cfg(x))
 		}
 	}
+}
+
+// searchRound scans the round windows (see roundWindows) within 30% of
+// the best window so far or of a seed at every phase, as plain counters
+// and, when rounds, as ones that round (limiter.Config.Round), and refines
+// the best three phases of each. A window configured in whole seconds and started
+// on the limiter's own clock (go-chi/httprate's, at its creation) is a
+// needle in phase that the grid steps past, and a counter that rounds
+// fits a longer window best when its edge is put half a request high:
+// httprate's 30 per 3 s read 35 per 3.62 s. The phases lie a 2000th of
+// the window apart, or fewer for a long run (the replays cost n each).
+func searchRound(try func(limiter.Config) scan, all []scan, seeds []float64, n int, rounds bool) {
+	if len(all) == 0 {
+		return
+	}
+	near := []float64{windowOf(slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) }).cfg)}
+	for _, s := range seeds {
+		if s > 0 {
+			near = append(near, s)
+		}
+	}
+	var ws []time.Duration
+	for _, w := range near {
+		for _, W := range roundWindows(w/1.3, w*1.3) {
+			if !slices.Contains(ws, W) {
+				ws = append(ws, W)
+			}
+		}
+	}
+	for _, W := range ws {
+		step := max(time.Millisecond/2, W/2000, time.Duration(float64(W)*float64(n)/3e6))
+		for _, round := range []bool{false, true} {
+			if round && !rounds {
+				break
+			}
+			cfg := limiter.Config{Kind: limiter.SlidingCounter, Window: W, Round: round}
+			var pts []scan
+			for p := time.Duration(0); p < W; p += step {
+				cfg.Phase = p
+				pts = append(pts, try(cfg))
+			}
+			slices.SortFunc(pts, func(a, b scan) int { return cmp.Compare(b.ll, a.ll) })
+			for _, c := range pts[:min(3, len(pts))] {
+				if math.IsInf(c.ll, -1) {
+					break
+				}
+				for k := -9; k <= 9; k++ {
+					cfg.Phase = ((c.cfg.Phase+time.Duration(k)*step/10)%W + W) % W
+					try(cfg)
+				}
+			}
+		}
+	}
+}
+
+// roundWindows are the windows from lo to hi seconds that people
+// configure: whole tens and hundreds of milliseconds, 1–10, 12, 15, 20,
+// 30 and 45 seconds, as many minutes, and 1–4, 6, 8, 12 and 24 hours.
+func roundWindows(lo, hi float64) []time.Duration {
+	var out []time.Duration
+	add := func(unit time.Duration, ks ...int) {
+		for _, m := range ks {
+			w := time.Duration(m) * unit
+			if w.Seconds() >= lo && w.Seconds() <= hi && !slices.Contains(out, w) {
+				out = append(out, w)
+			}
+		}
+	}
+	add(10*time.Millisecond, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+	add(100*time.Millisecond, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+	add(time.Second, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20, 30, 45)
+	add(time.Minute, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20, 30, 45)
+	add(time.Hour, 1, 2, 3, 4, 6, 8, 12, 24)
+	return out
 }
 
 // searchAnchored tries fixed windows 0.05% apart within 2% of best's, each

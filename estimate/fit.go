@@ -15,11 +15,10 @@ import (
 // rest, and its capacity (burst, limit, cap) is read off the levels the
 // requests met: the capacity that best splits admitted from refused.
 
-// capacityOffset is where a kind's capacity C sits against its meter's
+// capacityOffset is where cfg's capacity C sits against its meter's
 // level: a request is admitted when level < C + offset.
-func capacityOffset(k limiter.Kind) float64 {
-	c := limiter.Config{Kind: k, Burst: 1, Limit: 1, MaxInFlight: 1}
-	return limiter.Capacity(c) - 1
+func capacityOffset(cfg limiter.Config) float64 {
+	return limiter.Capacity(withCapacity(cfg, 1)) - 1
 }
 
 // minCapacity is the smallest capacity a kind can have.
@@ -88,7 +87,7 @@ func newScanner(v *view) *scanner {
 func (s *scanner) replay(cfg limiter.Config) scan {
 	v := s.v
 	m := limiter.NewMeter(cfg)
-	off := capacityOffset(cfg.Kind)
+	off := capacityOffset(cfg)
 	cmin := minCapacity(cfg.Kind)
 	top := int32(cmin) // the highest bin used
 	d := 0             // next departure
@@ -360,7 +359,7 @@ func (s *scanner) soft(cfg limiter.Config) (edge, scale float64) {
 		return c + 1e-9, max(0.02, moves)
 	case limiter.SlidingCounter, limiter.Lockout:
 		if !cfg.Log { // a log's count moves in whole requests (below)
-			return c - 1e-9, max(0.02, moves)
+			return limiter.Capacity(cfg), max(0.02, moves)
 		}
 	case limiter.FixedWindow:
 		// Within a window the count moves only by admissions, which the

@@ -86,6 +86,9 @@ func fitCases() []fitCase {
 		// Redis's sorted set of every request's time, refused ones too.
 		{"lockout 30 per 3s kept as a log", cfg(limiter.Config{Kind: limiter.Lockout, Limit: 30, Window: simDur(3), Log: true}),
 			truth{rate: 10, burst: 30, alg: AlgorithmLockout}, append(autoLike(300, 40, 13, 4), simStep{rate: 5, slope: 0.5, dur: 20, idle: 7}), nil},
+		// go-chi/httprate's: admits while its count rounds below the limit.
+		{"sliding-counter 30 per 3s rounded", cfg(limiter.Config{Kind: limiter.SlidingCounter, Limit: 30, Window: simDur(3), Round: true}),
+			truth{rate: 10, burst: 30, alg: AlgorithmSlidingWindow, windowS: 3}, autoLike(300, 40, 13, 10), nil},
 	}
 }
 

@@ -49,6 +49,7 @@ type Model struct {
 	PhaseS      float64      `json:"phase_s,omitempty"`       // where clock-aligned windows start, seconds past whole windows of Unix time
 	FirstUse    bool         `json:"first_use,omitempty"`     // windows counted from a request instead (limiter.Config.FirstUse)
 	Log         bool         `json:"log,omitempty"`           // a lockout kept as a log of every request (limiter.Config.Log)
+	Round       bool         `json:"round,omitempty"`         // a sliding counter whose count rounds (limiter.Config.Round)
 	MaxInFlight int          `json:"max_in_flight,omitempty"` // concurrency
 	// ServiceS is the mean time an admitted request held its slot at the
 	// server, seconds: a cap on requests in flight admits MaxInFlight ÷
@@ -60,7 +61,7 @@ type Model struct {
 // request held a cap's slot. A window's phase is left out: it was fitted
 // on the run's own clock.
 func modelOf(cfg limiter.Config, service time.Duration) *Model {
-	m := &Model{Kind: cfg.Kind, RateRPS: cfg.Rate, Burst: cfg.Burst, Limit: cfg.Limit, WindowS: cfg.Window.Seconds(), FirstUse: cfg.FirstUse, Log: cfg.Log, MaxInFlight: cfg.MaxInFlight}
+	m := &Model{Kind: cfg.Kind, RateRPS: cfg.Rate, Burst: cfg.Burst, Limit: cfg.Limit, WindowS: cfg.Window.Seconds(), FirstUse: cfg.FirstUse, Log: cfg.Log, Round: cfg.Round, MaxInFlight: cfg.MaxInFlight}
 	if cfg.Kind == limiter.Concurrency {
 		m.ServiceS = service.Seconds()
 	}
@@ -71,7 +72,7 @@ func modelOf(cfg limiter.Config, service time.Duration) *Model {
 func (m Model) Config() limiter.Config {
 	return limiter.Config{Kind: m.Kind, Rate: m.RateRPS, Burst: m.Burst, Limit: m.Limit,
 		Window: time.Duration(m.WindowS * float64(time.Second)), Phase: time.Duration(m.PhaseS * float64(time.Second)),
-		FirstUse: m.FirstUse, Log: m.Log, MaxInFlight: m.MaxInFlight}
+		FirstUse: m.FirstUse, Log: m.Log, Round: m.Round, MaxInFlight: m.MaxInFlight}
 }
 
 // ModelOf is the model of s: s.Model when the estimate fitted one, else

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/httprate"
 	sethvargo "github.com/sethvargo/go-limiter/httplimit"
 	"github.com/sethvargo/go-limiter/memorystore"
 	ulule "github.com/ulule/limiter/v3"
@@ -18,22 +19,25 @@ import (
 	"limitprobe/estimate"
 )
 
-// auto against two Go rate-limiting libraries, each set up as its README
-// does in front of a handler, 30 per 3 s: sethvargo/go-limiter (memorystore
-// and httplimit), whose windows follow one another from the client's first
-// request, however long it then stays away, and ulule/limiter (the memory
-// store and its net/http middleware), whose counter starts at a request
-// after the last expired. Both send X-RateLimit-Limit, -Remaining and
-// -Reset, the reset to the second: an HTTP date and a Unix time. In front
-// of a backend with log-normal latency (median 300 ms, p99 1.93 s); on
-// loopback both read 10.1/s when this was written, and cost CI less to
-// leave out.
+// auto against three Go rate-limiting libraries, each set up as its
+// README does in front of a handler, 30 per 3 s: sethvargo/go-limiter
+// (memorystore and httplimit), whose windows follow one another from the
+// client's first request, however long it then stays away; ulule/limiter
+// (the memory store and its net/http middleware), whose counter starts at
+// a request after the last expired; both send X-RateLimit-Limit,
+// -Remaining and -Reset, the reset to the second: an HTTP date and a Unix
+// time. And go-chi/httprate (LimitByIP), a sliding counter that admits
+// while its count rounds below the limit, its windows starting when the
+// limiter was made. In front of a backend with log-normal latency (median
+// 300 ms, p99 1.93 s); on loopback the first two read 10.1/s when this was
+// written, and cost CI less to leave out.
 func TestLibrariesAuto(t *testing.T) {
 	libs := []struct {
 		name  string
+		alg   string
 		guard func(t *testing.T, next http.Handler) http.Handler
 	}{
-		{"sethvargo/go-limiter", func(t *testing.T, next http.Handler) http.Handler {
+		{"sethvargo/go-limiter", estimate.AlgorithmFixedWindow, func(t *testing.T, next http.Handler) http.Handler {
 			store, err := memorystore.New(&memorystore.Config{Tokens: 30, Interval: 3 * time.Second})
 			if err != nil {
 				t.Fatal(err)
@@ -45,9 +49,12 @@ func TestLibrariesAuto(t *testing.T) {
 			}
 			return mw.Handle(next)
 		}},
-		{"ulule/limiter", func(t *testing.T, next http.Handler) http.Handler {
+		{"ulule/limiter", estimate.AlgorithmFixedWindow, func(t *testing.T, next http.Handler) http.Handler {
 			lim := ulule.New(memory.NewStore(), ulule.Rate{Period: 3 * time.Second, Limit: 30})
 			return stdlib.NewMiddleware(lim).Handler(next)
+		}},
+		{"go-chi/httprate", estimate.AlgorithmSlidingWindow, func(t *testing.T, next http.Handler) http.Handler {
+			return httprate.LimitByIP(30, 3*time.Second)(next)
 		}},
 	}
 	for _, lib := range libs {
@@ -59,7 +66,7 @@ func TestLibrariesAuto(t *testing.T) {
 			}
 			ts := httptest.NewServer(lib.guard(t, httputil.NewSingleHostReverseProxy(u)))
 			t.Cleanup(ts.Close)
-			autoReadsWindow(t, ts.URL+"/api", estimate.AlgorithmFixedWindow, 30, 3)
+			autoReadsWindow(t, ts.URL+"/api", lib.alg, 30, 3)
 		})
 	}
 }
