@@ -6,9 +6,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"limitprobe/mock"
 )
 
 // runCLI runs limitprobe with args and returns its exit code and output.
@@ -159,5 +162,20 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("output lacks %q:\n%s%s", tt.wantText, stdout, stderr)
 			}
 		})
+	}
+}
+
+// TestMockFlagsCoverKeys: every key of the mock's vocabulary, which a
+// scenario's mock and --mock take, is a flag of limitprobe mock too.
+func TestMockFlagsCoverKeys(t *testing.T) {
+	for _, k := range mock.Keys {
+		name := strings.ReplaceAll(k, "_", "-")
+		if !slices.ContainsFunc(mockFlags, func(f struct{ name, usage string }) bool { return f.name == name }) {
+			t.Errorf("mock key %s has no flag --%s", k, name)
+		}
+	}
+	code, _, stderr := runCLI(t, "mock", "--algorithm", "fixed-window", "--limit", "5", "--window", "1s", "--count", "rounded")
+	if code != exitUsage || !strings.Contains(stderr, "--count") {
+		t.Errorf("--count rounded on a fixed window: exit %d, %q; want %d naming --count", code, stderr, exitUsage)
 	}
 }

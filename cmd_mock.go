@@ -47,6 +47,7 @@ var mockFlags = []struct{ name, usage string }{
 	{"quota", "a fixed-window quota `N/PERIOD` under the algorithm, e.g. 2000/1h"},
 	{"window-start", "windows (fixed, sliding-counter, lockout, the quota's) start on the `clock` (default) or at first-use"},
 	{"lockout-count", "a lockout counts in a sliding `counter` of two windows (default) or keeps every request's time in a log (a Redis sorted set)"},
+	{"count", "a sliding counter admits while its count is below the limit (`exact`, default) or while it rounds below it (rounded, as go-chi/httprate)"},
 	{"latency", "service time `DIST` of admitted requests: 20ms, 20ms..80ms or lognormal:50ms,400ms"},
 	{"throttle-status", "`STATUS` of throttled responses (default 429)"},
 	{"headers", "rate-limit header `STYLE`: none, ietf, ietf-legacy, x-ratelimit, openai, hf-hub"},
