@@ -322,7 +322,7 @@ func TestRoundedCounter(t *testing.T) {
 		}
 	}
 	// 40 ms into the next window the first window's 30 weigh 29.6: below
-	// 30, but rounding to it; 60 ms in, 29.4.
+	// 30, but rounding to it.
 	if p, r := plain.Peek(w+40*time.Millisecond), round.Peek(w+40*time.Millisecond); !p.OK || r.OK {
 		t.Fatalf("at a count of 29.6: plain admits %v, rounded %v; want true, false", p.OK, r.OK)
 	}

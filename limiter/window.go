@@ -152,9 +152,9 @@ func (w *Window) Peek(t time.Duration) Decision {
 }
 
 // edge is the count a sliding window admits below: Limit, or half a
-// request less for a counter that rounds.
+// request less for a counter that rounds (see Capacity).
 func (w *Window) edge() float64 {
-	if w.cfg.Round {
+	if w.cfg.Round && w.cfg.Kind == SlidingCounter {
 		return float64(w.cfg.Limit) - 0.5
 	}
 	return float64(w.cfg.Limit)
