@@ -5,10 +5,15 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	neturl "net/url"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/go-chi/httprate"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"limitprobe/internal/haproxytest"
@@ -22,10 +27,13 @@ import (
 
 // benchCase is one limiter with a known truth.
 type benchCase struct {
-	name     string
-	mock     string            // mock spec; or
-	nginx    *nginxtest.Config // a real nginx; or
-	haproxy  *haproxytest.Config
+	name    string
+	mock    string            // mock spec; or
+	nginx   *nginxtest.Config // a real nginx; or
+	haproxy *haproxytest.Config
+	// guard is a Go library's middleware, served in this process in front
+	// of the backend (or of a handler that answers at once); or
+	guard    func(http.Handler) http.Handler
 	truth    float64 // effective limit, requests per second (nginx: its configured rate; a mock's comes from its Truth)
 	burst    int     // true burst; -1 when not meaningful
 	inFlight int     // a cap's requests in flight at the server; 0 for other limiters
@@ -67,6 +75,9 @@ func cases() []benchCase {
 			note: "HAProxy's gpc0_rate(5s), a sliding counter, incremented only past the deny rule"},
 		benchCase{name: "haproxy 50 per 5s every request", haproxy: &haproxytest.Config{Limit: 50, Period: 5 * time.Second, CountRefused: true}, truth: 10, burst: 50, algo: "lockout",
 			note: "HAProxy's sc_http_req_rate(0) gt 50, a sliding counter of every request, refused ones too: a client that goes on sending stays shut out"},
+		benchCase{name: "go-chi/httprate 30 per 3s", guard: func(next http.Handler) http.Handler { return httprate.LimitByIP(30, 3*time.Second)(next) },
+			truth: 10, burst: 30, algo: "sliding-window",
+			note: "go-chi/httprate's LimitByIP(30, 3s): a sliding counter that admits while its count rounds below 30, its windows from the limiter's making"},
 		benchCase{name: "preset hf-endpoint (TGI, 128 in flight)", mock: "preset=hf-endpoint", burst: -1, inFlight: 128, algo: "concurrency"},
 		benchCase{name: "preset openai (bucket 50/s burst 100)", mock: "preset=openai", truth: 50, burst: 100, algo: "token-bucket"},
 		benchCase{name: "preset nginx (queue 10/s burst 20)", mock: "preset=nginx", truth: 10, burst: -1, algo: "queue", throttle: []int{503}},
@@ -353,6 +364,20 @@ func startLimiter(ctx context.Context, c benchCase, cond condition) (url string,
 				return "", nil, err
 			}
 			return s.URL, s.Stop, nil
+		})
+	case c.guard != nil:
+		return startReal("library", func(_, upstream string) (string, func(), error) {
+			var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+			if upstream != "" {
+				next = httputil.NewSingleHostReverseProxy(&neturl.URL{Scheme: "http", Host: upstream})
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return "", nil, err
+			}
+			srv := &http.Server{Handler: c.guard(next), ReadHeaderTimeout: 10 * time.Second}
+			go srv.Serve(ln)
+			return "http://" + ln.Addr().String() + "/", func() { srv.Close() }, nil
 		})
 	}
 	spec := c.mock
