@@ -146,7 +146,7 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 			if f.kind == limiter.FixedWindow {
 				ws = nil
 			}
-			searchFirstUse(try, f.kind, ws, windowOf(slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) }).cfg))
+			searchFirstUse(try, f.kind, ws, windowOf(mostLikely(all).cfg))
 		}
 		if f.kind == limiter.SlidingCounter {
 			// Half a request is told from the timing's blur only when
@@ -167,7 +167,7 @@ func fitFamily(sc *scanner, f family, sd seeds) familyFit {
 			// lockout of 100 per 5 s read 205 per 12.1 s).
 			w, f := sd.lockout, 1.3
 			if w <= 0 {
-				w, f = windowOf(slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) }).cfg), 2.5
+				w, f = windowOf(mostLikely(all).cfg), 2.5
 			}
 			searched := [][2]float64{{w / f, w * f}}
 			searchLockout(try, w, f, len(sc.v.arrive), sc.v.lastRefusal())
@@ -265,7 +265,7 @@ func spanLog(try func(limiter.Config) scan, all []scan) {
 	if len(all) == 0 {
 		return
 	}
-	best := slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) })
+	best := mostLikely(all)
 	if math.IsInf(best.ll, -1) {
 		return
 	}
@@ -448,7 +448,7 @@ func searchFirstUse(try func(limiter.Config) scan, kind limiter.Kind, seeds []fl
 	for _, x := range geometric(lo, hi, int(math.Ceil(math.Log(hi/lo)/0.005))+1) {
 		grid = append(grid, try(cfg(x)))
 	}
-	slices.SortFunc(grid, func(a, b scan) int { return cmp.Compare(b.ll, a.ll) })
+	slices.SortFunc(grid, moreLikely)
 	for _, c := range grid[:min(3, len(grid))] {
 		if math.IsInf(c.ll, -1) {
 			break
@@ -472,7 +472,7 @@ func searchRound(try func(limiter.Config) scan, all []scan, seeds []float64, n i
 	if len(all) == 0 {
 		return
 	}
-	near := []float64{windowOf(slices.MaxFunc(all, func(a, b scan) int { return cmp.Compare(a.ll, b.ll) }).cfg)}
+	near := []float64{windowOf(mostLikely(all).cfg)}
 	for _, s := range seeds {
 		if s > 0 {
 			near = append(near, s)
@@ -498,7 +498,7 @@ func searchRound(try func(limiter.Config) scan, all []scan, seeds []float64, n i
 				cfg.Phase = p
 				pts = append(pts, try(cfg))
 			}
-			slices.SortFunc(pts, func(a, b scan) int { return cmp.Compare(b.ll, a.ll) })
+			slices.SortFunc(pts, moreLikely)
 			for _, c := range pts[:min(3, len(pts))] {
 				if math.IsInf(c.ll, -1) {
 					break
@@ -678,7 +678,7 @@ func searchLockout(try func(limiter.Config) scan, w, f float64, n int, anchor ti
 		grid = append(grid, try(limiter.Config{Kind: limiter.Lockout, Window: W, FirstUse: true}),
 			try(limiter.Config{Kind: limiter.Lockout, Window: W, Log: true}))
 	}
-	slices.SortFunc(grid, func(a, b scan) int { return cmp.Compare(b.ll, a.ll) })
+	slices.SortFunc(grid, moreLikely)
 	// The best four; and when the grid's best gets few wrong (a lockout
 	// is likely), the best of each other window that gets few wrong too:
 	// a plateau of windows can each get two wrong on the grid while the
@@ -737,6 +737,15 @@ func searchLockout(try func(limiter.Config) scan, w, f float64, n int, anchor ti
 		}
 	}
 }
+
+// mostLikely is the scan of all with the highest log-likelihood; all is
+// not empty.
+func mostLikely(all []scan) scan {
+	return slices.MinFunc(all, moreLikely)
+}
+
+// moreLikely orders scans from the most likely: a sort's comparison.
+func moreLikely(a, b scan) int { return cmp.Compare(b.ll, a.ll) }
 
 // bestWhere is the most likely scan in all whose configuration keep
 // accepts, or nil.
