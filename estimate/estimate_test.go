@@ -438,6 +438,9 @@ type truth struct {
 	alg      string
 	windowS  float64 // 0: not checked
 	inFlight int     // 0: not checked
+	// round is a sliding counter that rounds its count: where the timing
+	// tells half a request, its model must say so.
+	round bool
 }
 
 // estimateSim simulates sr and estimates from what it recorded.

@@ -472,14 +472,14 @@ func searchRound(try func(limiter.Config) scan, all []scan, seeds []float64, n i
 	if len(all) == 0 {
 		return
 	}
-	near := []float64{windowOf(mostLikely(all).cfg)}
+	centres := []float64{windowOf(mostLikely(all).cfg)}
 	for _, s := range seeds {
 		if s > 0 {
-			near = append(near, s)
+			centres = append(centres, s)
 		}
 	}
 	var ws []time.Duration
-	for _, w := range near {
+	for _, w := range centres {
 		for _, W := range roundWindows(w/1.3, w*1.3) {
 			if !slices.Contains(ws, W) {
 				ws = append(ws, W)
