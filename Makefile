@@ -37,7 +37,7 @@ build:
 # two estimator tables whose code TestFitConditions' slice already races.
 # QUOTA are the quota budget tests: they mostly wait for windows of minutes.
 QUOTA    = TestQuotaUnadvertised|TestQuotaOutright
-RACEFREE = $(QUOTA)|TestAutoBehindJitter|TestNginxAuto|TestHAProxyAuto|TestRedisAuto|TestLibrariesAuto|TestPoissonBehindJitter|TestBucketOfOneBehindJitter|TestBucketBehindJitterClaimsWhatItKnows|TestBlurredThroughKeepsGoodput|TestEstimateReplayNeverConfidentlyWrong
+RACEFREE = $(QUOTA)|TestAutoBehindJitter|TestNginxAuto|TestHAProxyAuto|TestRedisAuto|TestLibrariesAuto|TestPoissonBehindJitter|TestBucketOfOneBehindJitter|TestBucketOfOneFastArrivals|TestBucketBehindJitterClaimsWhatItKnows|TestBlurredThroughKeepsGoodput|TestEstimateReplayNeverConfidentlyWrong
 WHOLE    = TestFitConditions|TestFitBurstSplit|TestFitStalls|TestFitManyAdmitted|TestFitEarlyRelease|TestEstimateAccuracy|TestRecordedRuns|TestAutoFindsTheTruth|TestQueueBehindSlowBackend
 
 ## test: vet plus the race-enabled test suite. Packages run one at a time

@@ -10,6 +10,7 @@ package estimate
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"limitprobe/evidence"
 	"limitprobe/headers"
@@ -260,7 +261,7 @@ func (e *estimator) fitted() bool {
 		return false
 	}
 	prev, prevBase := e.sum, e.base
-	e.sum = Summary{Limited: true, OnsetRPS: prev.OnsetRPS, Reasons: prev.Reasons[:min(1, len(prev.Reasons))]}
+	e.sum = Summary{Limited: true, OnsetRPS: prev.OnsetRPS, Reasons: slices.Clone(prev.Reasons[:min(1, len(prev.Reasons))])}
 	if !e.fromModels(m) {
 		// No limiter's replay explains the refusals better than refusing
 		// at random: the steps' reading stands, its name unconfirmed. (A
