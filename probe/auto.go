@@ -1,8 +1,8 @@
 package probe
 
 import (
+	"cmp"
 	"context"
-	"math"
 	"time"
 
 	"limitprobe/estimate"
@@ -116,26 +116,39 @@ func (e *engine) input() estimate.Input {
 		Precision: e.sc.Probe.Precision}
 }
 
-// saturateRandom measures a limiter without burst with Poisson arrivals:
-// first at four times the hot step's rate, then at a second rate (four
-// times the slot rate found, when the first was under three times it; else
-// half the first) so that Estimate can check that the slot stays put, as it
-// does only without burst; then, when the slower step read the larger
-// rate (the faster arrivals came in clumps), at about twice that rate for
-// at least two seconds, or else once more at the top rate while the
-// estimate is looser than probe.precision. Each step is long enough for
-// about 150 admissions.
+// saturateRandom measures a limiter without burst with Poisson arrivals.
+// A step at R with n admissions reads the slot rate r = G·R/(R−G) to a
+// relative error of r/(R·√n): faster arrivals read it closer, per request
+// and per second. First at eight times the hot step's rate, long enough
+// for that error to be within spread (a fraction of probe.precision); then
+// at a second rate well apart, about twice r (or half the first), for
+// about 100 admissions, so that Estimate can check that the slot stays
+// put, as it does only without burst. Then, when the slower step read the
+// larger rate and lies above twice it (the faster arrivals came in
+// clumps), at about twice that rate for at least two seconds; else, while
+// the readings' combined error is more than spread, at the first rate
+// again, as long as that takes.
 func (e *engine) saturateRandom(ctx context.Context, next func() int, hot evidence.Step) error {
 	pr := e.sc.Probe
-	rate := min(float64(pr.Max), 4*hot.OfferedRPS)
-	guess := max(hot.GoodputRPS, 1) // goodput expected at rate
-	top, topOK := 0.0, int64(0)
-	r0, clumped := 0.0, false
-	for round := 0; round < 3; round++ {
-		d := scenarios.ClampDuration(time.Duration(150/guess*float64(time.Second)), time.Second, 2*pr.Step)
-		if clumped {
-			d = max(d, min(2*time.Second, 2*pr.Step)) // its √n sets the estimate's noise
+	spread := cmp.Or(pr.Precision, scenarios.DefaultPrecision) / 2.5
+	type reading struct{ rate, r, n float64 }
+	var reads []reading
+	// info is 1/error² of the readings so far: R²·n/r² a step.
+	info := func() float64 {
+		sum := 0.0
+		for _, x := range reads {
+			sum += x.rate * x.rate * x.n / (x.r * x.r)
 		}
+		return sum
+	}
+	// need is the admissions at rate that bring the error to spread.
+	need := func(r, rate float64) float64 { return (1/(spread*spread) - info()) * r * r / (rate * rate) }
+	r := max(hot.OfferedRPS, 1) // the slot rate as far as known
+	fast := min(float64(pr.Max), 8*r)
+	rate, admissions := fast, need(r, fast)
+	for round := 0; round < 3; round++ {
+		guess := 1 / (1/r + 1/rate) // goodput expected at rate
+		d := scenarios.ClampDuration(time.Duration(min(admissions/guess, 3600)*float64(time.Second)), time.Second, 2*pr.Step)
 		st, sent, err := e.send(ctx, stepSpec{index: next(), phase: evidence.PhaseSaturate, rate: rate, duration: d, random: true})
 		if !sent || err != nil {
 			return err
@@ -144,36 +157,31 @@ func (e *engine) saturateRandom(ctx context.Context, next func() int, hot eviden
 		if st.OK < 5 || g >= 0.95*rate {
 			return nil // not a limiter without burst: Estimate says what it can
 		}
-		r := estimate.SpacingRate(g, estimate.ArrivalRate(float64(st.Requests), st.DurationS, rate))
+		r = estimate.SpacingRate(g, estimate.ArrivalRate(float64(st.Requests), st.DurationS, rate))
+		reads = append(reads, reading{rate, r, float64(st.OK)})
 		switch {
-		case rate > top:
-			top, topOK = rate, st.OK
-		case rate == top:
-			topOK += st.OK
-		}
-		if round == 1 && r > 1.03*r0 && 2*r < 0.85*rate {
-			// The faster arrivals read a smaller slot rate: they reached
-			// the limiter in clumps. At about twice the rate they clump
-			// least; Estimate counts the slowest step.
-			rate, clumped = 2*r, true
-			guess = 1 / (1/r + 1/rate)
-			continue
-		}
-		if round == 1 && r/(top*math.Sqrt(float64(topOK))) <= pr.Precision {
-			return nil // the relative error of r from n gaps at R is r/(R·√n)
-		}
-		if round == 0 {
-			r0 = r
-			// A second rate, clearly apart from the first.
-			if r2 := min(float64(pr.Max), 4*r); rate < min(float64(pr.Max), 3*r) && r2 > 1.5*rate {
-				rate = r2
+		case round == 0:
+			// A second rate, well apart from the first.
+			if rate >= 3*r {
+				rate = 2 * r
 			} else {
 				rate /= 2
 			}
-		} else {
-			rate = top
+			admissions = 100
+		case round == 2:
+			return nil
+		case r > 1.03*reads[0].r && 2*r < 0.85*rate:
+			// The faster arrivals read a smaller slot rate: they reached
+			// the limiter in clumps. At about twice the rate they clump
+			// least; Estimate counts the slowest step.
+			rate = 2 * r
+			admissions = max(150, 2*(1/(1/r+1/rate))) // two seconds at least: its √n sets the estimate's noise
+		case info() >= 1/(spread*spread):
+			return nil
+		default:
+			r, rate = reads[0].r, reads[0].rate
+			admissions = need(r, rate)
 		}
-		guess = 1 / (1/r + 1/rate)
 	}
 	return nil
 }
