@@ -126,8 +126,8 @@ func (e *engine) input() estimate.Input {
 // put, as it does only without burst. Then, when the slower step read the
 // larger rate and lies above twice it (the faster arrivals came in
 // clumps), at about twice that rate for at least two seconds; else, while
-// the readings' combined error is more than spread, at the first rate
-// again, as long as that takes.
+// the readings' combined error is more than spread, at eight times the
+// first reading (or the first rate, if faster), as long as that takes.
 func (e *engine) saturateRandom(ctx context.Context, next func() int, hot evidence.Step) error {
 	pr := e.sc.Probe
 	spread := cmp.Or(pr.Precision, scenarios.DefaultPrecision) / 2.5
@@ -179,7 +179,11 @@ func (e *engine) saturateRandom(ctx context.Context, next func() int, hot eviden
 		case info() >= 1/(spread*spread):
 			return nil
 		default:
-			r, rate = reads[0].r, reads[0].rate
+			// Eight times the slot rate reads it well per request and per
+			// second; the first step may have run slower, its rate a guess
+			// from the hot step.
+			r = reads[0].r
+			rate = max(reads[0].rate, min(float64(pr.Max), 8*r))
 			admissions = need(r, rate)
 		}
 	}
