@@ -190,6 +190,35 @@ func TestRecordedRuns(t *testing.T) {
 	}
 }
 
+// TestCapTiedStaysRival: a run of auto against a cap of 8 at 200 ms on
+// loopback (CI's race-free pass, one run in several) that stopped at a
+// fixed window of 8 per 200 ms: the window's fit and the cap's each got 3
+// of 188 outcomes wrong, and the likelihood put the cap 11 behind in BIC,
+// past Ruled. A cap that gets no more outcomes wrong than the lead stays
+// a rival, so auto is not decided and runs its workers.
+func TestCapTiedStaysRival(t *testing.T) {
+	a, ok := Assess(recorded(t, "cap8-200ms-window-tie.json"))
+	if !ok {
+		t.Fatal("nothing to assess")
+	}
+	lead := a.Lead()
+	var cap Candidate
+	for _, c := range a.Rivals() {
+		if c.Algorithm == AlgorithmConcurrency {
+			cap = c
+		}
+	}
+	if cap.Algorithm == "" || cap.Config.MaxInFlight != 8 || cap.Miss > lead.Miss {
+		t.Errorf("rivals %+v behind %s (%d wrong), want the cap of 8 among them", a.Rivals(), describe(lead.Config), lead.Miss)
+	}
+	if cap.Behind < Ruled {
+		t.Errorf("the cap is %.1f behind, want a run the likelihood alone rules it out of (%d or more)", cap.Behind, Ruled)
+	}
+	if a.Decided(0.03) {
+		t.Error("decided, want the cap in question")
+	}
+}
+
 // TestRoundedCounterRead: go-chi/httprate's counter, recorded, reads as
 // what it is, 30 per 3 s with its count rounded, a parameter that pays
 // for itself.

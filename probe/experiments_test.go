@@ -135,7 +135,7 @@ func TestShutCreepEndsInOneRelock(t *testing.T) {
 // once; a cap that leads, or one behind a sharp lead, no pulses. Behind a
 // blurred lead a cap the likelihoods rule out stays in question while it
 // admits near the lead's rate; behind a sharp lead, or far from that
-// rate, not.
+// rate, not, unless it gets no more outcomes wrong than the lead.
 func TestCapInQuestion(t *testing.T) {
 	bucket := estimate.Candidate{Algorithm: estimate.AlgorithmTokenBucket,
 		Config: limiter.Config{Kind: limiter.TokenBucket, Rate: 142, Burst: 4}, RateRPS: 142, Blurred: true}
@@ -150,6 +150,11 @@ func TestCapInQuestion(t *testing.T) {
 	far.Behind, far.Miss, far.RateRPS = 183, 215, 10000
 	lead := bucket
 	lead.Miss, lead.RateRPS = 157, 134
+	// A cap that the likelihood rules out behind a sharp lead but that
+	// gets no more outcomes wrong (see estimate.Assessment.Rivals).
+	sharp3, tied := sharp, cap
+	sharp3.Miss = 3
+	tied.Behind, tied.Miss, tied.Blurred = 11, 3, false
 	for _, tt := range []struct {
 		name    string
 		cands   []estimate.Candidate
@@ -166,6 +171,7 @@ func TestCapInQuestion(t *testing.T) {
 		{"and after the workers", []estimate.Candidate{lead, trailing}, 2, 0, expPulse},
 		{"and after the pulses", []estimate.Candidate{lead, trailing}, 2, 1, expSaturate},
 		{"ruled out, behind a sharp lead", []estimate.Candidate{sharp, trailing}, 0, 0, expSaturate},
+		{"tied in outcomes, behind a sharp lead", []estimate.Candidate{sharp3, tied}, 0, 0, expWorkers},
 		{"ruled out, far from the lead's rate", []estimate.Candidate{lead, far}, 0, 0, expSaturate},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
