@@ -181,9 +181,12 @@ func (e *engine) saturateRandom(ctx context.Context, next func() int, hot eviden
 		default:
 			// Eight times the slot rate reads it well per request and per
 			// second; the first step may have run slower, its rate a guess
-			// from the hot step.
-			r = reads[0].r
-			rate = max(reads[0].rate, min(float64(pr.Max), 8*r))
+			// from the hot step. Near the first rate, at the first rate:
+			// the estimate pools steps at one rate, not at two close ones.
+			r, rate = reads[0].r, reads[0].rate
+			if eight := min(float64(pr.Max), 8*r); eight > 1.25*rate {
+				rate = eight
+			}
 			admissions = need(r, rate)
 		}
 	}
