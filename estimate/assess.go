@@ -98,7 +98,11 @@ func (a Assessment) Lead() Candidate { return a.Candidates[0] }
 // fixed window of its service time 260). A sliding log whose window is the
 // service time is no rival to a cap on requests in flight of the same
 // size: with even service times the two admit alike (see
-// models.canonical). Nor does the likelihood alone rule out a cap on
+// models.canonical). Nor is a sliding log of one to a bucket of one: a
+// log of one per W is a bucket of one at 1/W, and no step tells them
+// apart (a bucket of one at 5/s on loopback, a log of one per 200 ms
+// within Ruled, sent auto to idle and burst and saturate again, 75 s in
+// place of 48). Nor does the likelihood alone rule out a cap on
 // requests in flight that gets no more outcomes wrong than the lead: on a
 // short run it weighs how sure each fit was of its few misses, and only
 // the workers tell a cap from a window of its service time (a cap of 8 at
@@ -110,6 +114,9 @@ func (a Assessment) Rivals() []Candidate {
 	seen := map[string]bool{lead.Algorithm: true}
 	for _, c := range a.Candidates[1:] {
 		if lead.Config.Kind == limiter.Concurrency && sameAsCap(c.Config, lead.Config.MaxInFlight, a.Service, a.Timing) {
+			continue
+		}
+		if bucketOfOne(lead.Config) && c.Config.Kind == limiter.SlidingLog && c.Config.Limit <= 1 {
 			continue
 		}
 		near := lead.Blurred && 3*c.Miss <= 4*lead.Miss+15 ||
@@ -144,4 +151,10 @@ func (a Assessment) Has(algorithm string) (Candidate, bool) {
 		}
 	}
 	return Candidate{}, false
+}
+
+// bucketOfOne reports whether cfg is a token bucket or GCRA that keeps no
+// burst.
+func bucketOfOne(cfg limiter.Config) bool {
+	return (cfg.Kind == limiter.TokenBucket || cfg.Kind == limiter.GCRA) && cfg.Burst <= 1
 }

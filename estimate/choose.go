@@ -49,6 +49,7 @@ func fitModels(v *view, sd seeds) models {
 		total += w[i]
 	}
 	for i, f := range m.fits {
+		m.fits[i].weight = w[i] / total
 		m.share[algorithmOf(f.kind)] += w[i] / total
 	}
 	m.canonical()
@@ -271,7 +272,8 @@ func holdError(v *view) float64 {
 // that time does: a winning log of that size is read as the cap, the
 // common limiter of the two (text-generation-inference's router, Stripe's
 // endpoint concurrency). A sliding log of one per W admits exactly as a
-// bucket of one at 1/W does: it is read as the bucket. A queue of N (a
+// bucket of one at 1/W does: it is read as the bucket, and behind a
+// bucket of one its share of the evidence is the bucket's. A queue of N (a
 // bucket whose admitted requests wait their turn) holds at most N + 1 at
 // the server, so a cap of about that many admits as it does, with a
 // parameter less, and on timing noise a couple of outcomes better; the
@@ -281,6 +283,15 @@ func holdError(v *view) float64 {
 // (nginx's limit_req with a burst and no nodelay).
 func (m *models) canonical() {
 	best := m.fits[0]
+	if bucketOfOne(best.best.cfg) {
+		for _, f := range m.fits {
+			if f.kind == limiter.SlidingLog && f.best.cfg.Limit <= 1 {
+				m.share[AlgorithmTokenBucket] += f.weight
+				m.share[AlgorithmSlidingWindow] -= f.weight
+			}
+		}
+		return
+	}
 	first := func(i int, alg, from string) {
 		f := m.fits[i]
 		m.fits = append([]familyFit{f}, append(m.fits[:i:i], m.fits[i+1:]...)...)

@@ -58,6 +58,8 @@ type familyFit struct {
 	// cannot tell apart from it.
 	near []scan
 	bic  float64
+	// weight is the fit's share of the evidence (see models.share).
+	weight float64
 	// read is the cap in flight or the window's count the fit itself
 	// found, when timing noise made it read another (see deblurCap,
 	// deblurWindow); 0 otherwise.
