@@ -126,8 +126,9 @@ func (e *engine) input() estimate.Input {
 // put, as it does only without burst. Then, when the slower step read the
 // larger rate and lies above twice it (the faster arrivals came in
 // clumps), at about twice that rate for at least two seconds; else, while
-// the readings' combined error is more than spread, at eight times the
-// first reading (or the first rate, if faster), as long as that takes.
+// the readings' combined error is more than spread, as long as that
+// takes, at eight times the first reading, or at the first rate when that
+// is not a quarter slower.
 func (e *engine) saturateRandom(ctx context.Context, next func() int, hot evidence.Step) error {
 	pr := e.sc.Probe
 	spread := cmp.Or(pr.Precision, scenarios.DefaultPrecision) / 2.5
