@@ -271,9 +271,14 @@ func holdError(v *view) float64 {
 // the server, a cap of N in flight admits exactly as a sliding log of N per
 // that time does: a winning log of that size is read as the cap, the
 // common limiter of the two (text-generation-inference's router, Stripe's
-// endpoint concurrency). A sliding log of one per W admits exactly as a
-// bucket of one at 1/W does: it is read as the bucket, and behind a
-// bucket of one its share of the evidence is the bucket's. A queue of N (a
+// endpoint concurrency), unless the cap's own fit is far worse: then the
+// service times were not even, or not known (a bucket of one at 50/s
+// behind 50±20 ms, its service time a guess within the jitter, read as a
+// counter of 1 per 42 ms, 270 outcomes wrong, then as a cap of 1 that
+// got 548 wrong, and auto sent no Poisson steps). A sliding log of one
+// per W admits exactly as a bucket of one at 1/W does: it is read as the
+// bucket, and behind a bucket of one its share of the evidence is the
+// bucket's. A queue of N (a
 // bucket whose admitted requests wait their turn) holds at most N + 1 at
 // the server, so a cap of about that many admits as it does, with a
 // parameter less, and on timing noise a couple of outcomes better; the
@@ -310,7 +315,8 @@ func (m *models) canonical() {
 		}
 	}
 	for i, f := range m.fits {
-		if f.kind == limiter.Concurrency && sameAsCap(best.best.cfg, f.best.capacity, m.v.meanService(), m.v.timing) {
+		if f.kind == limiter.Concurrency && sameAsCap(best.best.cfg, f.best.capacity, m.v.meanService(), m.v.timing) &&
+			(f.bic-best.bic < Ruled || 3*f.best.miss <= 4*best.best.miss+15) {
 			first(i, AlgorithmConcurrency, AlgorithmSlidingWindow)
 			return
 		}

@@ -219,6 +219,28 @@ func TestCapTiedStaysRival(t *testing.T) {
 	}
 }
 
+// TestNoCapOfOneFarWorse: a run of auto against a bucket of one at 50/s
+// behind toxiproxy at 50±20 ms each way, whose service time is a guess
+// within that jitter. A counter of 1 per 42 ms fitted best (270 outcomes
+// wrong), and a cap of 1 in flight, getting 548 wrong, was put first as
+// the counter's like at that service time: the lead was no limiter
+// without burst, so auto sent workers, not Poisson arrivals, and stopped
+// at 39.2/s. A cap that far behind is not put first.
+func TestNoCapOfOneFarWorse(t *testing.T) {
+	a, ok := Assess(recorded(t, "bucket1-50-toxiproxy-no-cap.json"))
+	if !ok {
+		t.Fatal("nothing to assess")
+	}
+	if lead := a.Lead(); lead.Algorithm == AlgorithmConcurrency {
+		t.Errorf("lead %s, %d outcomes wrong; want no cap first", describe(lead.Config), lead.Miss)
+	}
+	for _, c := range a.Candidates[1:] {
+		if c.Miss < a.Lead().Miss/2 {
+			t.Errorf("%s gets %d wrong behind a lead that gets %d", describe(c.Config), c.Miss, a.Lead().Miss)
+		}
+	}
+}
+
 // TestRoundedCounterRead: go-chi/httprate's counter, recorded, reads as
 // what it is, 30 per 3 s with its count rounded, a parameter that pays
 // for itself.
