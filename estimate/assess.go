@@ -119,7 +119,7 @@ func (a Assessment) Rivals() []Candidate {
 		if bucketOfOne(lead.Config) && c.Config.Kind == limiter.SlidingLog && c.Config.Limit <= 1 {
 			continue
 		}
-		near := lead.Blurred && 3*c.Miss <= 4*lead.Miss+15 ||
+		near := lead.Blurred && fewMore(c.Miss, lead.Miss) ||
 			c.Config.Kind == limiter.Concurrency && c.Miss <= lead.Miss
 		if (c.Behind < Ruled || near) && !seen[c.Algorithm] {
 			seen[c.Algorithm] = true
@@ -158,3 +158,7 @@ func (a Assessment) Has(algorithm string) (Candidate, bool) {
 func bucketOfOne(cfg limiter.Config) bool {
 	return (cfg.Kind == limiter.TokenBucket || cfg.Kind == limiter.GCRA) && cfg.Burst <= 1
 }
+
+// fewMore reports whether a fit that gets miss outcomes wrong is near one
+// that gets best wrong: at most a third more, and 15 to spare on few.
+func fewMore(miss, best int) bool { return 3*miss <= 4*best+15 }

@@ -316,7 +316,7 @@ func (m *models) canonical() {
 	}
 	for i, f := range m.fits {
 		if f.kind == limiter.Concurrency && sameAsCap(best.best.cfg, f.best.capacity, m.v.meanService(), m.v.timing) &&
-			(f.bic-best.bic < Ruled || 3*f.best.miss <= 4*best.best.miss+15) {
+			(f.bic-best.bic < Ruled || fewMore(f.best.miss, best.best.miss)) {
 			first(i, AlgorithmConcurrency, AlgorithmSlidingWindow)
 			return
 		}
