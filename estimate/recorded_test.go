@@ -25,15 +25,11 @@ func recorded(t *testing.T, name string) Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var run struct {
-		Steps    []evidence.Step
-		Timeline evidence.Timeline
-		Requests []evidence.Request
-	}
+	var run evidence.Recording
 	if err := json.Unmarshal(b, &run); err != nil {
 		t.Fatal(err)
 	}
-	return Input{Steps: run.Steps, Timeline: run.Timeline, Threshold: 0.01, MaxOfferedRPS: 4000, Requests: requestsOf(run.Requests)}
+	return Input{Steps: run.Steps, Timeline: run.Timeline, Threshold: 0.01, MaxOfferedRPS: 4000, Requests: evidence.Compact(run.Requests)}
 }
 
 // TestRecordedRuns estimates runs of auto recorded against the mock, where
@@ -304,7 +300,7 @@ func TestRelockPinsTheCount(t *testing.T) {
 				reqs[i] = answer(r)
 			}
 			a, ok := Assess(Input{Steps: in.Steps, Timeline: in.Timeline, Threshold: in.Threshold, MaxOfferedRPS: in.MaxOfferedRPS,
-				Requests: requestsOf(reqs), Precision: 0.03})
+				Requests: evidence.Compact(reqs), Precision: 0.03})
 			if !ok || a.Lead().Algorithm != AlgorithmLockout {
 				t.Fatalf("the replayed run is not led by a lockout: %+v", a.Candidates)
 			}
@@ -353,7 +349,7 @@ func TestRelockPinsTheCount(t *testing.T) {
 				all = append(all, sent...)
 			}
 			s := Estimate(Input{Steps: steps, Timeline: simTimeline(all, all[len(all)-1].send+1), Threshold: in.Threshold,
-				MaxOfferedRPS: in.MaxOfferedRPS, Requests: requestsOf(reqs), Precision: 0.03})
+				MaxOfferedRPS: in.MaxOfferedRPS, Requests: evidence.Compact(reqs), Precision: 0.03})
 			if s.Algorithm != AlgorithmLockout || !within(s.EffectiveLimitRPS, 20, 0.05) || !within(s.WindowS, 5, 0.05) {
 				t.Errorf("got %s %.4g/s, window %.3g s; want lockout 20/s ±5%%, window 5 s ±5%%; reasons:\n%s", s.Algorithm, s.EffectiveLimitRPS, s.WindowS, reasonsText(s))
 			}
@@ -362,15 +358,6 @@ func TestRelockPinsTheCount(t *testing.T) {
 			}
 		})
 	}
-}
-
-// requestsOf keeps reqs as a run does.
-func requestsOf(reqs []evidence.Request) *evidence.Requests {
-	rs := &evidence.Requests{}
-	for _, r := range reqs {
-		rs.Add(r)
-	}
-	return rs
 }
 
 // TestCounterNeedle: a sliding counter of 200 per 10 s on loopback, 100 ms

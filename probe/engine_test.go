@@ -358,17 +358,7 @@ func keepFailedRun(t *testing.T, run *probe.Run) {
 		t.Logf("step %d %s: offered %.1f/s with %d workers, %d sent, %d ok, %d throttled in %.2f s, first throttle at %.3f s",
 			st.Index+1, st.Phase, st.OfferedRPS, st.Concurrency, st.Requests, st.OK, st.Throttled, st.DurationS, st.FirstThrottleS)
 	}
-	kept := struct {
-		Steps    []evidence.Step
-		Timeline evidence.Timeline
-		Requests []evidence.Request
-	}{Steps: run.Steps, Timeline: run.Timeline}
-	if rs := run.Requests; rs != nil {
-		for i := range rs.Len() {
-			kept.Requests = append(kept.Requests, rs.At(i))
-		}
-	}
-	b, err := json.Marshal(kept)
+	b, err := json.Marshal(evidence.Record(run.Steps, run.Timeline, run.Requests))
 	if err != nil {
 		t.Logf("keeping the run: %v", err)
 		return
