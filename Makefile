@@ -67,7 +67,8 @@ test:
 ## simulate on a day of 1M and 10M timestamps.
 ## bench/setup.sh installs nginx and wrk when missing. BENCH_QUICK=1 runs a
 ## subset; BENCH_TABLES=2,3 picks tables; BENCH_WRITE=1 also writes
-## bench/RESULTS.md.
+## bench/RESULTS.md; BENCH_KEEP=dir keeps the evidence of table 1's wrong
+## readings there, for estimate's recorded runs.
 bench:
 	./bench/setup.sh
 	$(GO) run ./bench

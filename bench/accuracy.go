@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -10,12 +11,14 @@ import (
 	"net/http/httputil"
 	neturl "net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/go-chi/httprate"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"limitprobe/evidence"
 	"limitprobe/internal/haproxytest"
 	"limitprobe/internal/nginxtest"
 	"limitprobe/internal/toxitest"
@@ -112,6 +115,8 @@ type outcome struct {
 	requests int64
 	seconds  float64
 	err      error
+	// run is auto's run, for its evidence (see keepRun); nil for the ramp.
+	run *probe.Run
 }
 
 // score sums one tool's results over the cases of a condition.
@@ -174,6 +179,11 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 				scores[cond.short] = sc
 			}
 			writeRow(w, c, cond, truth, a, b, sc)
+			if o.keep != "" && !right(c, truth, a) {
+				if err := keepRun(o.keep, c.name+" "+cond.short, a.run); err != nil {
+					fmt.Fprintf(e.log, "bench: keeping the run: %v\n", err)
+				}
+			}
 		}
 	}
 	fmt.Fprintln(w)
@@ -212,6 +222,7 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 func writeRow(w io.Writer, c benchCase, cond condition, truth float64, a, b outcome, sc *score) {
 	ae, be := relErr(a.estimate, truth), relErr(b.estimate, truth)
 	named := a.algo == c.algo
+	right := right(c, truth, a)
 	burst := "—"
 	if c.inFlight > 0 {
 		burst = fmt.Sprintf("cap %d (%d)", a.inFlight, c.inFlight)
@@ -234,7 +245,6 @@ func writeRow(w io.Writer, c benchCase, cond condition, truth float64, a, b outc
 	}
 	sc.n++
 	sc.absErr += math.Abs(ae)
-	right := named && math.Abs(ae) <= 0.03
 	if right {
 		sc.within3++
 	}
@@ -283,6 +293,34 @@ func rate(r float64) string {
 func relErr(got, want float64) float64 { return (got - want) / want }
 
 type tool func(ctx context.Context, url string, c benchCase, truth float64) outcome
+
+// right reports whether auto's reading of c is right: the algorithm
+// named, the rate within ±3% of the truth.
+func right(c benchCase, truth float64, a outcome) bool {
+	return a.algo == c.algo && math.Abs(relErr(a.estimate, truth)) <= 0.03
+}
+
+// keepRun writes run's evidence to dir, in a file named after the case,
+// as estimate's recorded runs keep it.
+func keepRun(dir, name string, run *probe.Run) error {
+	if run == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.Marshal(evidence.Record(run.Steps, run.Timeline, run.Requests))
+	if err != nil {
+		return err
+	}
+	file := strings.Map(func(r rune) rune {
+		if r == '/' || r == ' ' || r == '±' {
+			return '-'
+		}
+		return r
+	}, name) + ".json"
+	return os.WriteFile(filepath.Join(dir, file), b, 0o644)
+}
 
 // measure starts a fresh limiter for c under cond (so each tool meets it
 // idle), runs t against it and returns the truth and t's outcome.
@@ -434,7 +472,7 @@ func runAuto(ctx context.Context, url string, c benchCase, truth float64) outcom
 	}
 	s := run.Summary
 	est := s.EffectiveLimitRPS
-	return outcome{estimate: est, burst: s.Burst, inFlight: s.MaxInFlight, algo: s.Algorithm, conf: s.Confidence, requests: run.RequestsSent, seconds: run.DurationS}
+	return outcome{estimate: est, burst: s.Burst, inFlight: s.MaxInFlight, algo: s.Algorithm, conf: s.Confidence, requests: run.RequestsSent, seconds: run.DurationS, run: run}
 }
 
 // runRamp is the baseline: vegeta's linear pacer from start to max over

@@ -48,6 +48,7 @@ type options struct {
 	only   string
 	tables []int
 	write  string // file to write the Markdown to; "" for none
+	keep   string // directory for the evidence of table 1's wrong readings; "" for none
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	fs.BoolVar(&o.quick, "quick", os.Getenv("BENCH_QUICK") != "", "run the quick subset (also BENCH_QUICK=1)")
 	fs.StringVar(&o.only, "only", "", "table 1: run only cases whose name contains this, or one of these comma-separated parts (alone, it selects table 1 only)")
+	fs.StringVar(&o.keep, "keep", os.Getenv("BENCH_KEEP"), "table 1: write the evidence of each reading auto gets wrong to this directory, as estimate's recorded runs (also BENCH_KEEP)")
 	tables := fs.String("tables", os.Getenv("BENCH_TABLES"), "comma-separated tables to run, e.g. 2,3 (default all; also BENCH_TABLES)")
 	write := fs.Bool("write", os.Getenv("BENCH_WRITE") != "", "also write the Markdown to bench/RESULTS.md (also BENCH_WRITE=1)")
 	fs.Parse(os.Args[1:])
