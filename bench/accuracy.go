@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -11,14 +10,12 @@ import (
 	"net/http/httputil"
 	neturl "net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/go-chi/httprate"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"limitprobe/evidence"
 	"limitprobe/internal/haproxytest"
 	"limitprobe/internal/nginxtest"
 	"limitprobe/internal/toxitest"
@@ -115,7 +112,7 @@ type outcome struct {
 	requests int64
 	seconds  float64
 	err      error
-	// run is auto's run, for its evidence (see keepRun); nil for the ramp.
+	// run is auto's run, for its evidence; nil for the ramp.
 	run *probe.Run
 }
 
@@ -167,6 +164,14 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 				break
 			}
 			truth, a := measure(ctx, c, cond, tox, runAuto)
+			if o.keep != "" && a.err == nil && !right(c, truth, a) {
+				if file, _, err := a.run.Recording().Save(o.keep, c.name+" "+cond.short); err != nil {
+					fmt.Fprintf(e.log, "bench: keeping the run: %v\n", err)
+				} else {
+					fmt.Fprintf(e.log, "bench: %s %s read wrong; its evidence is in %s\n", c.name, cond.short, file)
+				}
+			}
+			a.run = nil
 			_, b := measure(ctx, c, cond, tox, runRamp)
 			if a.err != nil || b.err != nil {
 				fmt.Fprintf(w, "| %s | %s | %s | error: %v | | | | | | | %v | | | |\n", c.name, cond.short, rate(truth), a.err, b.err)
@@ -179,11 +184,6 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 				scores[cond.short] = sc
 			}
 			writeRow(w, c, cond, truth, a, b, sc)
-			if o.keep != "" && !right(c, truth, a) {
-				if err := keepRun(o.keep, c.name+" "+cond.short, a.run); err != nil {
-					fmt.Fprintf(e.log, "bench: keeping the run: %v\n", err)
-				}
-			}
 		}
 	}
 	fmt.Fprintln(w)
@@ -222,7 +222,7 @@ func accuracyTable(ctx context.Context, e *env, o options) int {
 func writeRow(w io.Writer, c benchCase, cond condition, truth float64, a, b outcome, sc *score) {
 	ae, be := relErr(a.estimate, truth), relErr(b.estimate, truth)
 	named := a.algo == c.algo
-	right := right(c, truth, a)
+	good := right(c, truth, a)
 	burst := "—"
 	if c.inFlight > 0 {
 		burst = fmt.Sprintf("cap %d (%d)", a.inFlight, c.inFlight)
@@ -245,12 +245,12 @@ func writeRow(w io.Writer, c benchCase, cond condition, truth float64, a, b outc
 	}
 	sc.n++
 	sc.absErr += math.Abs(ae)
-	if right {
+	if good {
 		sc.within3++
 	}
 	if a.conf >= 0.8 {
 		sc.sure++
-		if right {
+		if good {
 			sc.sureRight++
 		}
 	}
@@ -298,28 +298,6 @@ type tool func(ctx context.Context, url string, c benchCase, truth float64) outc
 // named, the rate within ±3% of the truth.
 func right(c benchCase, truth float64, a outcome) bool {
 	return a.algo == c.algo && math.Abs(relErr(a.estimate, truth)) <= 0.03
-}
-
-// keepRun writes run's evidence to dir, in a file named after the case,
-// as estimate's recorded runs keep it.
-func keepRun(dir, name string, run *probe.Run) error {
-	if run == nil {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	b, err := json.Marshal(evidence.Record(run.Steps, run.Timeline, run.Requests))
-	if err != nil {
-		return err
-	}
-	file := strings.Map(func(r rune) rune {
-		if r == '/' || r == ' ' || r == '±' {
-			return '-'
-		}
-		return r
-	}, name) + ".json"
-	return os.WriteFile(filepath.Join(dir, file), b, 0o644)
 }
 
 // measure starts a fresh limiter for c under cond (so each tool meets it

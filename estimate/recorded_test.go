@@ -25,11 +25,11 @@ func recorded(t *testing.T, name string) Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var run evidence.Recording
+	var run Recording
 	if err := json.Unmarshal(b, &run); err != nil {
 		t.Fatal(err)
 	}
-	return Input{Steps: run.Steps, Timeline: run.Timeline, Threshold: 0.01, MaxOfferedRPS: 4000, Requests: evidence.Compact(run.Requests)}
+	return run.Input()
 }
 
 // TestRecordedRuns estimates runs of auto recorded against the mock, where
@@ -305,7 +305,7 @@ func TestRelockPinsTheCount(t *testing.T) {
 				reqs[i] = answer(r)
 			}
 			a, ok := Assess(Input{Steps: in.Steps, Timeline: in.Timeline, Threshold: in.Threshold, MaxOfferedRPS: in.MaxOfferedRPS,
-				Requests: evidence.Compact(reqs), Precision: 0.03})
+				Requests: Compact(reqs), Precision: 0.03})
 			if !ok || a.Lead().Algorithm != AlgorithmLockout {
 				t.Fatalf("the replayed run is not led by a lockout: %+v", a.Candidates)
 			}
@@ -354,7 +354,7 @@ func TestRelockPinsTheCount(t *testing.T) {
 				all = append(all, sent...)
 			}
 			s := Estimate(Input{Steps: steps, Timeline: simTimeline(all, all[len(all)-1].send+1), Threshold: in.Threshold,
-				MaxOfferedRPS: in.MaxOfferedRPS, Requests: evidence.Compact(reqs), Precision: 0.03})
+				MaxOfferedRPS: in.MaxOfferedRPS, Requests: Compact(reqs), Precision: 0.03})
 			if s.Algorithm != AlgorithmLockout || !within(s.EffectiveLimitRPS, 20, 0.05) || !within(s.WindowS, 5, 0.05) {
 				t.Errorf("got %s %.4g/s, window %.3g s; want lockout 20/s ±5%%, window 5 s ±5%%; reasons:\n%s", s.Algorithm, s.EffectiveLimitRPS, s.WindowS, reasonsText(s))
 			}

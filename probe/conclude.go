@@ -73,10 +73,11 @@ func (e *engine) inconclusive(run *Run) string {
 func (e *engine) conclude(run *Run, err error) error {
 	e.checkLastWait(run.Steps)
 	run.Inconclusive = e.inconclusive(run)
+	run.input = estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
+		Threshold: e.sc.Probe.Threshold, MaxOfferedRPS: float64(e.sc.Probe.Max), Requests: run.Requests, Quota: run.Quota,
+		Precision: e.sc.Probe.Precision}
 	if run.Inconclusive == "" {
-		run.Summary = estimate.Estimate(estimate.Input{Steps: run.Steps, Timeline: run.Timeline, Advertised: run.Advertised,
-			Threshold: e.sc.Probe.Threshold, MaxOfferedRPS: float64(e.sc.Probe.Max), Requests: run.Requests, Quota: run.Quota,
-			Precision: e.sc.Probe.Precision})
+		run.Summary = estimate.Estimate(run.input)
 		return err
 	}
 	run.Summary = estimate.Summary{Algorithm: estimate.AlgorithmUnknown, Reasons: []string{run.Inconclusive}}

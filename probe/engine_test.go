@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -347,38 +346,22 @@ func autoReadsWindow(t *testing.T, url, alg string, limit int, window float64) {
 	}
 }
 
-// keepFailedRun logs a failed run's steps and writes its evidence (its
-// steps, timeline and every request, as estimate's recorded runs keep
-// them) to a file named in the log, so that it can join estimate's
-// TestRecordedRuns. In CI, where files are lost, the log carries it too,
-// gzipped and base64-encoded.
+// keepFailedRun logs a failed run's steps and writes its evidence (see
+// estimate.Recording) to a file named in the log, so that it can join
+// estimate's TestRecordedRuns. In CI, where files are lost, the log
+// carries it too, gzipped and base64-encoded.
 func keepFailedRun(t *testing.T, run *probe.Run) {
 	t.Helper()
 	for _, st := range run.Steps {
 		t.Logf("step %d %s: offered %.1f/s with %d workers, %d sent, %d ok, %d throttled in %.2f s, first throttle at %.3f s",
 			st.Index+1, st.Phase, st.OfferedRPS, st.Concurrency, st.Requests, st.OK, st.Throttled, st.DurationS, st.FirstThrottleS)
 	}
-	b, err := json.Marshal(evidence.Record(run.Steps, run.Timeline, run.Requests))
+	file, b, err := run.Recording().Save("", t.Name())
 	if err != nil {
 		t.Logf("keeping the run: %v", err)
 		return
 	}
-	name := strings.Map(func(r rune) rune {
-		if r == '/' || r == ' ' {
-			return '-'
-		}
-		return r
-	}, t.Name())
-	f, err := os.CreateTemp("", name+"-*.json")
-	if err == nil {
-		_, err = f.Write(b)
-		err = errors.Join(err, f.Close())
-	}
-	if err != nil {
-		t.Logf("keeping the run: %v", err)
-	} else {
-		t.Logf("the run's evidence is in %s", f.Name())
-	}
+	t.Logf("the run's evidence is in %s", file)
 	if os.Getenv("CI") == "" {
 		return
 	}

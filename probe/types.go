@@ -41,7 +41,12 @@ type Run struct {
 	// not run.
 	Quota   *evidence.Quota  `json:"quota,omitempty"`
 	Summary estimate.Summary `json:"summary"`
+	// input is what the estimator read (see Recording).
+	input estimate.Input
 }
+
+// Recording is the run's evidence as the estimator read it, to keep.
+func (r *Run) Recording() estimate.Recording { return estimate.Record(r.input) }
 
 // ScenarioRef is what a report keeps of its scenario: nothing secret.
 type ScenarioRef struct {
