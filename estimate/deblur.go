@@ -155,10 +155,12 @@ func reads(v *view, cfg limiter.Config, early time.Duration) (float64, int) {
 // A window's count fitted through timing noise reads low too: behind
 // 50±20 ms each way a fixed window of 100 per 10 s reads 99, as the run's
 // blurred replays do. deblurWindow reads it as deblurCap reads a cap, at
-// the fit's window and phase: the count whose replays, decided by it where
-// the network may have moved the requests and fitted again, read as the
-// run does, and the counts whose readings cannot be told from the run's
-// (within half a count and two of their replays' standard deviations).
+// the fit's window and phase moved off the edge of the span that fits (see
+// centred; the fit keeps its own): the count whose replays, decided by it
+// where the network may have moved the requests and fitted again, read as
+// the run does, and the counts whose readings cannot be told from the
+// run's (within half a count and two of their replays' standard
+// deviations).
 // A thinned view's arrivals are not all there to decide: the fit stands.
 func deblurWindow(v *view, cfg limiter.Config) deblurred {
 	fitted := cfg.Limit
@@ -188,20 +190,22 @@ func deblurWindow(v *view, cfg limiter.Config) deblurred {
 }
 
 // centred moves cfg's free edge (the length of a window counted from a
-// request or a sliding log's, the phase of one on the clock) to the middle
-// of the span where cfg's count gets no more of the run's outcomes wrong.
-// The fit leaves it on a request (see searchOpenings), where any blur at
-// all moves that request across in a replay: behind a slow backend, 0.1 ms
-// of timing noise, a window of 30 per 3 s counted from a request read 29.6
-// in the run and 28.7 in every replay of 30, and was raised to 31.
+// request, the phase of one on the clock) to the middle of the span, within
+// 1% of the fit, where cfg's count gets no more of the run's outcomes
+// wrong. The fit may leave it at the span's edge (searchOpenings ends a
+// window counted from a request on a request), where any blur at all moves
+// a request across in a replay: behind a slow backend, 0.1 ms of timing
+// noise, a window of 30 per 3 s counted from a request read 29.6 in the
+// run and 28.7 in every replay of 30, and was raised to 31. A sliding
+// log's window is in the middle already (see middleLog).
 func centred(v *view, cfg limiter.Config) limiter.Config {
 	step := cfg.Window / 10000
-	if step <= 0 {
+	if step <= 0 || cfg.Kind == limiter.SlidingLog {
 		return cfg
 	}
 	move := func(k int) limiter.Config {
 		c := cfg
-		if cfg.FirstUse || cfg.Kind == limiter.SlidingLog {
+		if cfg.FirstUse {
 			c.Window += time.Duration(k) * step
 		} else {
 			c.Phase += time.Duration(k) * step
