@@ -240,7 +240,7 @@ func (e *engine) creep(ctx context.Context, next func() int, hot evidence.Step, 
 	dur := min(secs(5*span), 4*pr.Step)
 	slope := (to - from) / dur.Seconds()
 	sp := stepSpec{index: next(), phase: evidence.PhaseCreep, rate: from, slope: slope, duration: dur, stopOnThrottle: true}
-	if !e.pause(ctx, min(secs(2.2*span), scenarios.MaxCooldown), sp) {
+	if !e.rest(ctx, min(secs(2.2*span), scenarios.MaxCooldown), sp) {
 		return false, false, nil
 	}
 	st, ok, err := e.send(ctx, sp)

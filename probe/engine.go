@@ -72,6 +72,7 @@ type engine struct {
 	steps   int // planned step count, for progress
 	raw     vegeta.Encoder
 	last    time.Time // last progress call
+	quiet   time.Time // when the last step's last request was sent (see rest)
 	// quota is quota mode's state (quota.go); nil until it is armed.
 	quota *quotaRun
 	// watch, when set, sees every result of every step; it stops the step
@@ -263,6 +264,9 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 	e.progress(sp, begin, 0, nil, true)
 	p.done = stepCtx.Done()
 	for res := range atk.Attack(e.targets, p, dur, e.sc.Name) {
+		if res.Timestamp.After(e.quiet) {
+			e.quiet = res.Timestamp
+		}
 		out := e.rec.add(res)
 		stop := out == evidence.Throttled && sp.stopOnThrottle || out == evidence.OK && sp.stopOnOK
 		if out != evidence.Canceled {
@@ -342,9 +346,11 @@ func (e *engine) progress(sp stepSpec, begin time.Time, cool time.Duration, done
 }
 
 // cooldown waits between steps: the scenario's fixed pause, or with
-// cooldown auto, after a throttled step, the longest Retry-After or reset
-// it saw, at least MinCooldown and at most MaxCooldown (a step that was
-// never throttled spent nothing that needs to refill). It returns false when ctx
+// cooldown rests (see rest) the scenario's cooldown before the next step;
+// auto, after a throttled step, at least MinCooldown, or waits the longest
+// Retry-After or reset it saw, at most MaxCooldown, from now: the answer
+// that asked came back after the last request left (a step that was never
+// throttled spent nothing that needs to refill). It returns false when ctx
 // ended or the time cap would be passed.
 func (e *engine) cooldown(ctx context.Context, prev evidence.Step, next stepSpec) bool {
 	d := e.sc.Probe.Cooldown
@@ -358,9 +364,21 @@ func (e *engine) cooldown(ctx context.Context, prev evidence.Step, next stepSpec
 			if e.waitTooLong(asked) {
 				return false
 			}
-			d = max(d, asked)
+			if asked > d {
+				return e.pause(ctx, min(asked, scenarios.MaxCooldown), next)
+			}
 		}
-		d = min(d, scenarios.MaxCooldown)
+	}
+	return e.rest(ctx, d, next)
+}
+
+// rest pauses until d has passed since the last step's last request was
+// sent: what a limiter in front of the backend sees idle. The step ended
+// when its slowest answer came back, which behind a slow backend (median
+// 300 ms, σ 0.8) takes 1–3 s of d.
+func (e *engine) rest(ctx context.Context, d time.Duration, next stepSpec) bool {
+	if !e.quiet.IsZero() {
+		d -= time.Since(e.quiet)
 	}
 	return e.pause(ctx, d, next)
 }

@@ -111,6 +111,41 @@ func TestStepsAgainstTokenBucket(t *testing.T) {
 	}
 }
 
+// TestCooldownCountsFromTheLastSend: behind a backend that answers in
+// 1.5 s, a cooldown of 1 s between steps is idle time at the limiter, from
+// the last request sent, not a second more after the last answer is back.
+func TestCooldownCountsFromTheLastSend(t *testing.T) {
+	_, url := serveMock(t, "algorithm=token-bucket,rate=100/s,burst=5,latency=1500ms")
+	sc := scenario(t, url, func(sc *scenarios.Scenario) {
+		sc.Probe = scenarios.Probe{Strategy: scenarios.StrategySteps, Start: 10, Max: 20, Factor: 2, Step: time.Second, Cooldown: time.Second, StopAfter: 5}
+	})
+	run, err := probe.Execute(context.Background(), sc, probe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Steps) != 2 {
+		t.Fatalf("got %d steps, want 2 (10, 20/s)", len(run.Steps))
+	}
+	var lastSent, lastBack time.Duration
+	next := time.Duration(math.MaxInt64)
+	for _, r := range run.Recording().Requests {
+		if r.Step == 0 {
+			lastSent, lastBack = max(lastSent, r.Sent), max(lastBack, r.Sent+r.Latency)
+		} else {
+			next = min(next, r.Sent)
+		}
+	}
+	if lastBack-lastSent < time.Second {
+		t.Fatalf("the first step's last answer came back %v after its last request, want the backend's 1.5 s", lastBack-lastSent)
+	}
+	if next-lastSent < time.Second {
+		t.Errorf("the second step began %v after the first step's last request, want the cooldown of 1 s at least", next-lastSent)
+	}
+	if next-lastBack > 500*time.Millisecond {
+		t.Errorf("the second step began %v after the first step's last answer, want it within 0.5 s: the cooldown began with the last request", next-lastBack)
+	}
+}
+
 func TestConcurrencyFindsCap(t *testing.T) {
 	_, url := serveMock(t, "algorithm=concurrency,max_in_flight=6,latency=50ms")
 	sc := scenario(t, url, func(sc *scenarios.Scenario) {

@@ -487,7 +487,7 @@ func (x *experiments) idle(ctx context.Context, a estimate.Assessment) (bool, er
 	pr := x.e.sc.Probe
 	w := time.Duration(1.05 * x.window(a) * float64(time.Second))
 	sp := stepSpec{index: x.next(), phase: evidence.PhaseBurst, rate: float64(pr.Max), duration: scenarios.BurstStep(pr.Step), stopOnThrottle: true}
-	if !x.e.pause(ctx, scenarios.ClampDuration(w, time.Second, scenarios.MaxCooldown), sp) {
+	if !x.e.rest(ctx, scenarios.ClampDuration(w, time.Second, scenarios.MaxCooldown), sp) {
 		return false, nil
 	}
 	_, ok, err := x.e.send(ctx, sp)
@@ -507,7 +507,7 @@ func (x *experiments) calm(ctx context.Context, lead estimate.Candidate) (bool, 
 	sp := stepSpec{index: x.next(), phase: evidence.PhaseCalm, rate: r,
 		duration: scenarios.ClampDuration(time.Duration(100/r*float64(time.Second)), 2*time.Second, 4*pr.Step)}
 	drain := time.Duration(2 * float64(burstOf(lead.Config)) / lead.RateRPS * float64(time.Second))
-	if !x.e.pause(ctx, scenarios.ClampDuration(drain, 500*time.Millisecond, scenarios.MaxCooldown), sp) {
+	if !x.e.rest(ctx, scenarios.ClampDuration(drain, 500*time.Millisecond, scenarios.MaxCooldown), sp) {
 		return false, nil
 	}
 	_, ok, err := x.e.send(ctx, sp)
@@ -524,7 +524,7 @@ func (x *experiments) relock(ctx context.Context, lead estimate.Candidate) error
 	x.done[expRelock]++
 	pr := x.e.sc.Probe
 	sp := stepSpec{index: x.next(), phase: evidence.PhaseBurst, rate: float64(pr.Max), duration: scenarios.BurstStep(pr.Step), stopOnThrottle: true}
-	if !x.e.pause(ctx, scenarios.ClampDuration(2*lead.Config.Window+lead.Config.Window/10, time.Second, scenarios.MaxCooldown), sp) {
+	if !x.e.rest(ctx, scenarios.ClampDuration(2*lead.Config.Window+lead.Config.Window/10, time.Second, scenarios.MaxCooldown), sp) {
 		return nil
 	}
 	st, ok, err := x.e.send(ctx, sp)

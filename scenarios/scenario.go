@@ -126,7 +126,7 @@ type Probe struct {
 	// StartConcurrency and MaxConcurrency bound the concurrency strategy.
 	StartConcurrency, MaxConcurrency int
 	Step                             time.Duration // length of one step
-	Cooldown                         time.Duration // pause between steps; see CooldownAuto
+	Cooldown                         time.Duration // idle between steps, from the last request sent; see CooldownAuto
 	CooldownAuto                     bool          // honour Retry-After and reset headers, at least MinCooldown
 	Threshold                        float64       // throttled share that marks onset
 	Precision                        float64       // relative width of the limit's band the auto strategy aims for
