@@ -192,12 +192,13 @@ func deblurWindow(v *view, cfg limiter.Config) deblurred {
 // centred moves cfg's free edge (the length of a window counted from a
 // request, the phase of one on the clock) to the middle of the span, within
 // 1% of the fit, where cfg's count gets no more of the run's outcomes
-// wrong. A fit may lie at the span's edge (a phase on the clock; a window
-// counted from a request before middle took its tie's middle), where any
-// blur at all moves a request across in a replay: behind a slow backend,
-// 0.1 ms of timing noise, a window of 30 per 3 s counted from a request
-// read 29.6 in the run and 28.7 in every replay of 30, and was raised to
-// 31. A sliding log's window is in the middle already (see middle).
+// wrong. A fit may lie at that span's edge (a phase on the clock; a window
+// counted from a request is the middle of its likelihood's tie, see
+// middle, which need not be this span's), where any blur at all moves a
+// request across in a replay: behind a slow backend, 0.1 ms of timing
+// noise, a window of 30 per 3 s counted from a request, fitted to end on a
+// request, read 29.6 in the run and 28.7 in every replay of 30, and was
+// raised to 31. A sliding log's window is in the middle already.
 func centred(v *view, cfg limiter.Config) limiter.Config {
 	step := cfg.Window / 10000
 	if step <= 0 || cfg.Kind == limiter.SlidingLog {

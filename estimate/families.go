@@ -285,78 +285,74 @@ func spanLog(try func(limiter.Config) scan, all []scan) {
 				out = x
 			}
 		}
-		in := w
-		for range 12 {
-			if out == 0 || out/in < 1.0005 && in/out < 1.0005 {
-				break
-			}
-			m := math.Sqrt(in * out)
-			if good(try(limiter.Config{Kind: limiter.SlidingLog, Window: dur(m)})) {
-				in = m
-			} else {
-				out = m
-			}
-		}
+		reach(w, out, func(x float64) bool { return good(try(limiter.Config{Kind: limiter.SlidingLog, Window: dur(x)})) })
 	}
 }
 
+// reach bisects from window in, where good holds, towards out, where it
+// does not, to 0.05%, in 12 tries at most, and returns the farthest window
+// found good; in when out is 0 (none tried beyond).
+func reach(in, out float64, good func(float64) bool) float64 {
+	for range 12 {
+		if out == 0 || out/in < 1.0005 && in/out < 1.0005 {
+			break
+		}
+		m := math.Sqrt(in * out)
+		if good(m) {
+			in = m
+		} else {
+			out = m
+		}
+	}
+	return in
+}
+
 // middle is the fit of best's kind whose window lies in the middle of
-// those that explain the run as well as best (its count, within a
-// twentieth of its log-likelihood), for a sliding log and a window counted
-// from first use, whose window is their one parameter. Like a capacity's
-// tie (see replay), a tie of windows is broken at its middle, not where
-// the search met it first; its ends are bisected from the nearest window
-// tried beyond on each side, since the search's grid refines around its
-// best, not to the tie's far end. A fixed window of 30 per 3 s from first
-// use behind the slow backend got none wrong from 2.927 s to 3.000 s and
-// read 30 per 2.94 s, 10.2/s.
+// those next to it that explain the run as well as best (its count, within
+// a twentieth of its log-likelihood), for a sliding log and a window
+// counted from first use, whose window is their one parameter. Like a
+// capacity's tie (see replay), a tie of windows is broken at its middle,
+// not where the search met it first; its ends are bisected from the
+// nearest window tried beyond on each side (see reach), since the search's
+// grid refines around its best, not to the tie's far end. A fixed window
+// of 30 per 3 s from first use behind the slow backend, which got none
+// wrong from 2.927 s to 3.000 s, read 2.94 s, 10.2/s, at the edge.
 func middle(try func(limiter.Config) scan, all []scan, best scan) scan {
+	if math.IsInf(best.ll, -1) {
+		return best
+	}
 	at := func(x float64) limiter.Config {
 		return limiter.Config{Kind: best.cfg.Kind, Window: dur(x), FirstUse: best.cfg.FirstUse}
 	}
 	kin := func(s scan) bool { return s.cfg.Kind == best.cfg.Kind && s.cfg.FirstUse == best.cfg.FirstUse }
 	tied := func(s scan) bool { return kin(s) && s.capacity == best.capacity && s.ll >= best.ll-0.05 }
-	lo, hi := math.Inf(1), 0.0
+	var xs []scan
 	for _, s := range all {
-		if tied(s) {
-			lo, hi = min(lo, windowOf(s.cfg)), max(hi, windowOf(s.cfg))
+		if kin(s) {
+			xs = append(xs, s)
 		}
 	}
-	if hi == 0 {
+	slices.SortStableFunc(xs, func(a, b scan) int { return cmp.Compare(a.cfg.Window, b.cfg.Window) })
+	i := slices.IndexFunc(xs, func(s scan) bool { return s.cfg.Window == best.cfg.Window })
+	if i < 0 {
 		return best
 	}
-	for _, up := range []bool{false, true} {
-		in, out := lo, 0.0 // the tie's end on this side, and the nearest window tried beyond it
-		if up {
-			in = hi
+	var ends [2]float64
+	for k, step := range []int{-1, 1} {
+		j := i
+		for j+step >= 0 && j+step < len(xs) && tied(xs[j+step]) {
+			j += step
 		}
-		for _, s := range all {
-			x := windowOf(s.cfg)
-			if kin(s) && !tied(s) && (up && x > in || !up && x < in) && (out == 0 || math.Abs(x-in) < math.Abs(out-in)) {
-				out = x
-			}
+		out := 0.0 // the nearest window tried beyond the tie on this side
+		if n := j + step; n >= 0 && n < len(xs) {
+			out = windowOf(xs[n].cfg)
 		}
-		for range 12 {
-			if out == 0 || out/in < 1.0005 && in/out < 1.0005 {
-				break
-			}
-			m := math.Sqrt(in * out)
-			if tied(try(at(m))) {
-				in = m
-			} else {
-				out = m
-			}
-		}
-		if up {
-			hi = in
-		} else {
-			lo = in
-		}
+		ends[k] = reach(windowOf(xs[j].cfg), out, func(x float64) bool { return tied(try(at(x))) })
 	}
-	if hi <= lo {
+	if ends[1] <= ends[0] {
 		return best
 	}
-	if m := try(at(math.Sqrt(lo * hi))); tied(m) {
+	if m := try(at(math.Sqrt(ends[0] * ends[1]))); tied(m) {
 		return m
 	}
 	return best
