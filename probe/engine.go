@@ -72,7 +72,7 @@ type engine struct {
 	steps   int // planned step count, for progress
 	raw     vegeta.Encoder
 	last    time.Time // last progress call
-	quiet   time.Time // when the last step's last request was sent (see rest)
+	quiet   time.Time // when the latest step's last request may have reached the server (see rest)
 	// quota is quota mode's state (quota.go); nil until it is armed.
 	quota *quotaRun
 	// watch, when set, sees every result of every step; it stops the step
@@ -263,11 +263,10 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 	}
 	e.progress(sp, begin, 0, nil, true)
 	p.done = stepCtx.Done()
+	var quiet lull
 	for res := range atk.Attack(e.targets, p, dur, e.sc.Name) {
-		if res.Timestamp.After(e.quiet) {
-			e.quiet = res.Timestamp
-		}
 		out := e.rec.add(res)
+		quiet.add(res, out)
 		stop := out == evidence.Throttled && sp.stopOnThrottle || out == evidence.OK && sp.stopOnOK
 		if out != evidence.Canceled {
 			stop = sp.watch != nil && sp.watch(res, out) || stop
@@ -285,6 +284,9 @@ func (e *engine) runStep(ctx context.Context, sp stepSpec) (evidence.Step, bool)
 		sent = dur
 	}
 	st := e.rec.close(w, sent)
+	if at := quiet.at(); !at.IsZero() {
+		e.quiet = at
+	}
 	e.progress(sp, begin, 0, &st, true)
 	return st, true
 }
@@ -345,13 +347,13 @@ func (e *engine) progress(sp stepSpec, begin time.Time, cool time.Duration, done
 	})
 }
 
-// cooldown waits between steps: the scenario's fixed pause, or with
 // cooldown rests (see rest) the scenario's cooldown before the next step;
-// auto, after a throttled step, at least MinCooldown, or waits the longest
-// Retry-After or reset it saw, at most MaxCooldown, from now: the answer
-// that asked came back after the last request left (a step that was never
-// throttled spent nothing that needs to refill). It returns false when ctx
-// ended or the time cap would be passed.
+// auto, after a throttled step, MinCooldown, or waits the longest
+// Retry-After or reset the step saw, at most MaxCooldown, from now: it
+// counts from the answer that asked, which came back after the requests
+// left (a step that was never throttled spent nothing that needs to
+// refill). It returns false when ctx ended or the time cap would be
+// passed.
 func (e *engine) cooldown(ctx context.Context, prev evidence.Step, next stepSpec) bool {
 	d := e.sc.Probe.Cooldown
 	if e.sc.Probe.CooldownAuto {
@@ -364,7 +366,7 @@ func (e *engine) cooldown(ctx context.Context, prev evidence.Step, next stepSpec
 			if e.waitTooLong(asked) {
 				return false
 			}
-			if asked > d {
+			if asked >= d {
 				return e.pause(ctx, min(asked, scenarios.MaxCooldown), next)
 			}
 		}
@@ -372,15 +374,54 @@ func (e *engine) cooldown(ctx context.Context, prev evidence.Step, next stepSpec
 	return e.rest(ctx, d, next)
 }
 
-// rest pauses until d has passed since the last step's last request was
-// sent: what a limiter in front of the backend sees idle. The step ended
-// when its slowest answer came back, which behind a slow backend (median
-// 300 ms, σ 0.8) takes 1–3 s of d.
+// rest pauses until the server has seen no request for d, as far as the
+// last step shows (see lull). A step ends when its slowest answer is back,
+// which behind a slow backend (median 300 ms, σ 0.8) takes 1–3 s that a
+// limiter in front of it has spent idle.
 func (e *engine) rest(ctx context.Context, d time.Duration, next stepSpec) bool {
 	if !e.quiet.IsZero() {
 		d -= time.Since(e.quiet)
 	}
 	return e.pause(ctx, d, next)
+}
+
+// lull finds when a step's last request may have reached the server: not
+// after its answer came back, and, on its way there, no later after it was
+// sent than the step's slowest refusal took there and back (a new
+// connection's set-up included), or with none refused its quickest answer.
+type lull struct {
+	sent, back     time.Time
+	refusal, quick time.Duration
+}
+
+func (l *lull) add(res *vegeta.Result, out evidence.Outcome) {
+	if out == evidence.Canceled {
+		return
+	}
+	if res.Timestamp.After(l.sent) {
+		l.sent = res.Timestamp
+	}
+	if at := res.Timestamp.Add(res.Latency); at.After(l.back) {
+		l.back = at
+	}
+	if out == evidence.Throttled {
+		l.refusal = max(l.refusal, res.Latency)
+	}
+	if l.quick == 0 || res.Latency < l.quick {
+		l.quick = res.Latency
+	}
+}
+
+// at is that moment; zero when nothing was sent.
+func (l lull) at() time.Time {
+	reach := l.refusal
+	if reach == 0 {
+		reach = l.quick
+	}
+	if by := l.sent.Add(reach); by.Before(l.back) {
+		return by
+	}
+	return l.back
 }
 
 // pause waits d before the next step, showing it; false when ctx ended or
