@@ -385,10 +385,11 @@ func (e *engine) rest(ctx context.Context, d time.Duration, next stepSpec) bool 
 	return e.pause(ctx, d, next)
 }
 
-// lull finds when a step's last request may have reached the server: not
-// after its answer came back, and, on its way there, no later after it was
-// sent than the step's slowest refusal took there and back (a new
-// connection's set-up included), or with none refused its quickest answer.
+// lull finds the latest moment a step's requests can have reached the
+// server: the last one's send plus the longest a request of the step took
+// to get there, taken as its slowest refusal's round trip (a new
+// connection's set-up included) or, with none refused, its quickest answer;
+// never after the last answer came back.
 type lull struct {
 	sent, back     time.Time
 	refusal, quick time.Duration
