@@ -81,7 +81,11 @@ func recorded(t *testing.T, name string) Input {
 //     another from the first request and start anew at a request after a
 //     whole period with none (auto's holds), which no phase on the clock
 //     fits; the truth at its best phase got 6 and 12 wrong, HAProxy's own
-//     counter 3 and 2;
+//     counter 3 and 2; and one, in CI, read 9.8/s at 0.99 as 50 per 5.1 s
+//     from a request, band 9.62–9.97/s: the search refined the tops of
+//     its grid, all phases on the clock (50 per 5.18 s, none wrong), not
+//     its best counted from a request (one wrong at 5.08 s, none at
+//     5.03 s), and the phases, near by score, drew the middle down;
 //     and HAProxy's gpc0_rate(5s) incremented past its deny rule (the
 //     admitted requests counted) behind the same proxy read 9.89/s and
 //     9.9/s at 0.47–0.49, as 50 per 5.05 s on the clock, bands 9.87–
@@ -148,6 +152,7 @@ func TestRecordedRuns(t *testing.T) {
 		{"haproxy-admitted-50-per-5s-toxiproxy-2.json", AlgorithmSlidingWindow, 10, 0, false, true, 0.5, 5},
 		{"haproxy-every-request-50-per-5s-toxiproxy-1.json", AlgorithmLockout, 10, 0, false, false, 0.5, 5},
 		{"haproxy-every-request-50-per-5s-toxiproxy-2.json", AlgorithmLockout, 10, 0, false, true, 0.5, 5},
+		{"haproxy-every-request-50-per-5s-toxiproxy-3.json", AlgorithmLockout, 10, 0, false, false, 0.5, 5},
 		{"hf-endpoint-toxiproxy-1.json", AlgorithmConcurrency, 214, 128, false, false, 0.5, 0},
 		{"httprate-30-per-3s-slow-1.json", AlgorithmSlidingWindow, 10, 0, false, true, 0.8, 3},
 		{"httprate-30-per-3s-slow-2.json", AlgorithmSlidingWindow, 10, 0, false, false, 0.8, 3},
