@@ -90,6 +90,10 @@ func fitCases() []fitCase {
 		// go-chi/httprate's: admits while its count rounds below the limit.
 		{"sliding-counter 30 per 3s rounded", cfg(limiter.Config{Kind: limiter.SlidingCounter, Limit: 30, Window: simDur(3), Round: true}),
 			truth{rate: 10, burst: 30, alg: AlgorithmSlidingWindow, windowS: 3, round: true}, autoLike(300, 40, 13, 10), nil},
+		// HAProxy's http_req_rate(5s): every request counted, refused ones
+		// too, its periods following one another from the first.
+		{"lockout 50 per 5s from first use", cfg(limiter.Config{Kind: limiter.Lockout, Limit: 50, Window: simDur(5), FirstUse: true}),
+			truth{rate: 10, burst: 50, alg: AlgorithmLockout}, append(autoLike(500, 40, 13, 4), simStep{rate: 5, slope: 0.5, dur: 20, idle: 11}), nil},
 	}
 }
 

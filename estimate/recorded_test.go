@@ -84,8 +84,9 @@ func recorded(t *testing.T, name string) Input {
 //     counter 3 and 2; and one, in CI, read 9.8/s at 0.99 as 50 per 5.1 s
 //     from a request, band 9.62–9.97/s: the search refined the tops of
 //     its grid, all phases on the clock (50 per 5.18 s, none wrong), not
-//     its best counted from a request (one wrong at 5.08 s, none at
-//     5.03 s), and the phases, near by score, drew the middle down;
+//     its best counted from a request (one wrong at 5.08 s; none only
+//     from 5.033 s to 5.037 s, between the steps of a 0.2% refinement),
+//     and the phases, near by score, drew the middle down;
 //     and HAProxy's gpc0_rate(5s) incremented past its deny rule (the
 //     admitted requests counted) behind the same proxy read 9.89/s and
 //     9.9/s at 0.47–0.49, as 50 per 5.05 s on the clock, bands 9.87–
