@@ -1,6 +1,7 @@
 package estimate
 
 import (
+	"math"
 	"time"
 
 	"limitprobe/limiter"
@@ -103,11 +104,13 @@ func (a Assessment) Lead() Candidate { return a.Candidates[0] }
 // apart (a bucket of one at 5/s on loopback, a log of one per 200 ms
 // within Ruled, sent auto to idle and burst and saturate again, 75 s in
 // place of 48). Nor does the likelihood alone rule out a cap on
-// requests in flight that gets no more outcomes wrong than the lead: on a
-// short run it weighs how sure each fit was of its few misses, and only
-// the workers tell a cap from a window of its service time (a cap of 8 at
-// 200 ms and a fixed window of 8 per 200 ms each got 3 of 188 wrong, the
-// window 11 ahead in BIC).
+// requests in flight that gets about as many outcomes wrong as the lead
+// (see chanceMore): on a short run it weighs how sure each fit was of its
+// few misses, and only the workers tell a cap from a window of its
+// service time (a cap of 8 at 200 ms and a fixed window of 8 per 200 ms
+// each got 3 of 188 wrong, the window 11 ahead in BIC; a cap of 8 at 50 ms
+// got 11 of 752 wrong, a fixed window of 8 per 50.1 ms from first use 9,
+// 37 ahead).
 func (a Assessment) Rivals() []Candidate {
 	var out []Candidate
 	lead := a.Lead()
@@ -120,7 +123,7 @@ func (a Assessment) Rivals() []Candidate {
 			continue
 		}
 		near := lead.Blurred && fewMore(c.Miss, lead.Miss) ||
-			c.Config.Kind == limiter.Concurrency && c.Miss <= lead.Miss
+			c.Config.Kind == limiter.Concurrency && chanceMore(c.Miss, lead.Miss)
 		if (c.Behind < Ruled || near) && !seen[c.Algorithm] {
 			seen[c.Algorithm] = true
 			out = append(out, c)
@@ -162,3 +165,11 @@ func bucketOfOne(cfg limiter.Config) bool {
 // fewMore reports whether a fit that gets miss outcomes wrong is near one
 // that gets best wrong: at most a third more, and 15 to spare on few.
 func fewMore(miss, best int) bool { return 3*miss <= 4*best+15 }
+
+// chanceMore reports whether a fit that gets miss outcomes wrong gets no
+// more wrong than one that gets best, or more by no more than chance: two
+// standard deviations of the difference were every miss one fit's alone,
+// the root of both counts (McNemar's, at its widest).
+func chanceMore(miss, best int) bool {
+	return miss <= best || float64(miss-best) <= 2*math.Sqrt(float64(miss+best))
+}
