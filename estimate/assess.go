@@ -110,7 +110,8 @@ func (a Assessment) Lead() Candidate { return a.Candidates[0] }
 // service time (a cap of 8 at 200 ms and a fixed window of 8 per 200 ms
 // each got 3 of 188 wrong, the window 11 ahead in BIC; a cap of 8 at 50 ms
 // got 11 of 752 wrong, a fixed window of 8 per 50.1 ms from first use 9,
-// 37 ahead).
+// 37 ahead: windows of the cap's size, which are read as the cap now, see
+// models.canonical).
 func (a Assessment) Rivals() []Candidate {
 	var out []Candidate
 	lead := a.Lead()
