@@ -21,6 +21,10 @@ type models struct {
 	// families' weights from their penalised likelihoods, summed by the
 	// name the report gives them.
 	share map[string]float64
+	// alike is the fixed window of a cap's size that canonical read as the
+	// cap, which admits nearly as the cap does (see sameAsCap); zero
+	// otherwise.
+	alike limiter.Config
 }
 
 // fitModels fits every family to the view and weighs them. Each family's
@@ -169,6 +173,12 @@ func (e *estimator) fromModels(m models) bool {
 		noise = noiseCost(v, best.best.cfg)
 	}
 	e.base = m.share[alg] * fitQuality(best.best.miss-int(math.Round(noise)), v.refused) * e.withinPrecision(rel)
+	if m.alike.Kind != "" {
+		// Only closed-loop workers tell them apart (see Assessment.Rivals).
+		e.base = min(e.base, 0.5)
+		e.reason("%s admits nearly as this cap does, fitting the run as well or better; only a closed-loop step (workers) tells the two apart",
+			describe(m.alike))
+	}
 	if unsure {
 		// A queue admits as the bucket does; only its waits tell it apart.
 		e.base = min(e.base, 0.5)
@@ -272,9 +282,10 @@ func holdError(v *view) float64 {
 // that time does, and a fixed window nearly (a cap of 8 at 50 ms on
 // loopback fitted best as a fixed window of 8 per 50.1 ms from first use,
 // 9 of 752 outcomes wrong to the cap's 11): a winning window of that size
-// is read as the cap, the common limiter of them
-// (text-generation-inference's router, Stripe's endpoint concurrency),
-// unless the cap's own fit is far worse: then the
+// is read as the cap, the more common limiter (text-generation-inference's
+// router, Stripe's endpoint concurrency), a fixed window's claiming 0.5 at
+// most, unless the cap's own fit is far worse (Ruled behind and more than
+// a third again as many wrong, see fewMore): then the
 // service times were not even, or not known (a bucket of one at 50/s
 // behind 50±20 ms, its service time a guess within the jitter, read as a
 // counter of 1 per 42 ms, 270 outcomes wrong, then as a cap of 1 that
@@ -321,6 +332,9 @@ func (m *models) canonical() {
 		if f.kind == limiter.Concurrency && sameAsCap(best.best.cfg, f.best.capacity, m.v.meanService(), m.v.timing) &&
 			(f.bic-best.bic < Ruled || fewMore(f.best.miss, best.best.miss)) {
 			first(i, AlgorithmConcurrency, algorithmOf(best.kind))
+			if best.kind == limiter.FixedWindow {
+				m.alike = best.best.cfg
+			}
 			return
 		}
 	}
@@ -345,7 +359,8 @@ func abs(x int) int { return max(x, -x) }
 // sameAsCap reports whether cfg is a window (a sliding log or counter, a
 // fixed window) that admits as a cap of n in flight does, or nearly (a
 // fixed window frees its n at once where the cap frees them one by one,
-// which paced steps rarely tell apart): n per the mean service time, within
+// which paced steps tell apart by a few outcomes, workers clearly): n per
+// the mean service time, within
 // 5% and one request, or within what the timing noise blurs (timing,
 // seconds: the spread of a request's moment at the limiter): two spreads
 // of a pair of moments in the window, and the requests that pass in one in

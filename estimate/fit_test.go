@@ -572,3 +572,29 @@ func TestBucketOfOneFastArrivals(t *testing.T) {
 		}
 	}
 }
+
+// TestFixedWindowOfItsServiceTime: a fixed window of 8 per 50 ms counted
+// from first use, in front of a backend that answers in 50 ms, admits on
+// auto's paced steps nearly as a cap of 8 in flight does. Read as the cap
+// there (see models.canonical), it claims 0.5 at most, with auto's workers
+// too: with every answer 50 ms after its request, they admit alike.
+func TestFixedWindowOfItsServiceTime(t *testing.T) {
+	cfg := limiter.Config{Kind: limiter.FixedWindow, Limit: 8, Window: simDur(0.05), FirstUse: true}
+	loopback := conditions[0]
+	paced := autoLike(1000, 320, 210, 3)
+	for seed := uint64(1); seed <= 5; seed++ {
+		for _, workers := range []bool{false, true} {
+			steps := paced
+			if workers {
+				steps = append(slices.Clone(paced), workersAround(8, 0.05, 2*(loopback.netS+loopback.jitterS/2))...)
+			}
+			c := fitCase{lim: func() limiter.Limiter { return limiter.New(cfg) }, steps: steps, service: fixedLatency(0.05),
+				want: truth{rate: 160, burst: 8, alg: AlgorithmFixedWindow, windowS: 0.05}}
+			s, _ := runFit(c, loopback, seed)
+			if !within(s.EffectiveLimitRPS, 160, 0.03) || s.Algorithm != AlgorithmFixedWindow && s.Confidence > 0.5 {
+				t.Errorf("seed %d, workers %v: got %s %.4g/s at %g, want 160/s ±3%%, named a fixed window or claiming 0.5 at most; reasons:\n%s",
+					seed, workers, s.Algorithm, s.EffectiveLimitRPS, s.Confidence, reasonsText(s))
+			}
+		}
+	}
+}

@@ -50,9 +50,9 @@ func recorded(t *testing.T, name string) Input {
 //     service time from first use: at 200 ms 8 per 200 ms, getting 3 of
 //     188 outcomes wrong as the cap's fit did, 11 ahead in BIC; at 50 ms
 //     8 per 50.1 ms, 9 of 752 wrong to the cap's 11, 37 ahead, and auto,
-//     sure of it, ran no workers, which alone tell the two apart (see
-//     chanceMore). Such a window is read as the cap (see
-//     models.canonical);
+//     sure of it, ran no workers, which alone tell the two apart. Such a
+//     window is read as the cap, claiming 0.5 at most, and stays its
+//     rival (see models.canonical, TestCapOrItsFixedWindow);
 //   - a cap of 8 at 50 ms behind toxiproxy as above read as a sliding counter
 //     of 7 per 46 ms (a window of the service time, as above, but a
 //     counter's); and, in four runs of five, as a bucket of 4 at
@@ -152,8 +152,8 @@ func TestRecordedRuns(t *testing.T) {
 		{"cap32-200ms-toxiproxy-3.json", AlgorithmConcurrency, 160, 32, true, false, 0.8, 0},
 		{"cap32-200ms-toxiproxy-4.json", AlgorithmConcurrency, 160, 32, true, false, 0.8, 0},
 		{"cap8-200ms-early-release.json", AlgorithmConcurrency, 40, 8, true, true, 0.5, 0},
-		{"cap8-200ms-window-tie.json", AlgorithmConcurrency, 40, 8, true, true, 0.5, 0},
-		{"cap8-50ms-window-from-first-use.json", AlgorithmConcurrency, 160, 8, true, false, 0.5, 0},
+		{"cap8-200ms-window-tie.json", AlgorithmConcurrency, 40, 8, true, true, 0, 0},
+		{"cap8-50ms-window-from-first-use.json", AlgorithmConcurrency, 160, 8, true, false, 0, 0},
 		{"cap8-50ms-toxiproxy-1.json", AlgorithmConcurrency, 160, 8, false, false, 0, 0},
 		{"cap8-50ms-toxiproxy-2.json", AlgorithmConcurrency, 160, 8, false, false, 0, 0},
 		{"cap8-50ms-toxiproxy-pulses-1.json", AlgorithmConcurrency, 160, 8, true, false, 0, 0},
@@ -203,6 +203,27 @@ func TestRecordedRuns(t *testing.T) {
 				t.Errorf("got confidence %g, want %g or more", s.Confidence, tt.conf)
 			}
 		})
+	}
+}
+
+// TestCapOrItsFixedWindow: the two runs of caps of 8 on loopback that
+// read as fixed windows of their service time (see TestRecordedRuns) read
+// as the caps, claiming 0.5 at most, and the windows stay rivals: auto
+// runs its workers rather than stop.
+func TestCapOrItsFixedWindow(t *testing.T) {
+	for _, f := range []string{"cap8-200ms-window-tie.json", "cap8-50ms-window-from-first-use.json"} {
+		in := recorded(t, f)
+		if s := Estimate(in); s.Confidence > 0.5 {
+			t.Errorf("%s: got %s at %g, want 0.5 at most", f, s.Algorithm, s.Confidence)
+		}
+		a, ok := Assess(in)
+		if !ok {
+			t.Fatalf("%s: nothing to assess", f)
+		}
+		if _, rival := a.Has(AlgorithmFixedWindow); a.Lead().Config.MaxInFlight != 8 || !rival || a.Decided(0.03) {
+			t.Errorf("%s: lead %s, rivals %+v, decided %v; want the cap of 8 ahead of a fixed window, undecided",
+				f, describe(a.Lead().Config), a.Rivals(), a.Decided(0.03))
+		}
 	}
 }
 

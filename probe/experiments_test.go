@@ -135,7 +135,7 @@ func TestShutCreepEndsInOneRelock(t *testing.T) {
 // once; a cap that leads, or one behind a sharp lead, no pulses. Behind a
 // blurred lead a cap the likelihoods rule out stays in question while it
 // admits near the lead's rate; behind a sharp lead, or far from that
-// rate, not, unless it gets no more outcomes wrong than the lead.
+// rate, not, unless it gets about as many outcomes wrong as the lead.
 func TestCapInQuestion(t *testing.T) {
 	bucket := estimate.Candidate{Algorithm: estimate.AlgorithmTokenBucket,
 		Config: limiter.Config{Kind: limiter.TokenBucket, Rate: 142, Burst: 4}, RateRPS: 142, Blurred: true}
@@ -151,7 +151,8 @@ func TestCapInQuestion(t *testing.T) {
 	lead := bucket
 	lead.Miss, lead.RateRPS = 157, 134
 	// A cap that the likelihood rules out behind a sharp lead but that
-	// gets no more outcomes wrong (see estimate.Assessment.Rivals).
+	// gets no more outcomes wrong (see estimate.Assessment.Rivals: about
+	// as many would do).
 	sharp3, tied := sharp, cap
 	sharp3.Miss = 3
 	tied.Behind, tied.Miss, tied.Blurred = 11, 3, false
