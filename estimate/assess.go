@@ -99,13 +99,11 @@ func (a Assessment) Lead() Candidate { return a.Candidates[0] }
 // fixed window of its service time 260). A sliding window whose window is
 // the service time is no rival to a cap on requests in flight of the same
 // size: with even service times the two admit alike (see
-// models.canonical). A fixed window of that size is, and the cap read
-// over it claims 0.5 at most: the two admit nearly alike, a few outcomes
-// apart (a fixed window of 8 per 50 ms from first use in front of a
-// backend answering in 50 ms, simulated, reads as the cap, with auto's
-// workers too).
-// Nor is a sliding log of one to a bucket of one: a
-// log of one per W is a bucket of one at 1/W, and no step tells them
+// models.canonical). A fixed window of that size is, so that auto runs
+// its workers, the closed-loop evidence a cap's advice rests on; the two
+// admit nearly alike, a few outcomes apart, and the cap read over such a
+// window claims 0.5 at most. Nor is a sliding log of one to a bucket of
+// one: a log of one per W is a bucket of one at 1/W, and no step tells them
 // apart (a bucket of one at 5/s on loopback, a log of one per 200 ms
 // within Ruled, sent auto to idle and burst and saturate again, 75 s in
 // place of 48). Nor does the likelihood alone rule out a cap on

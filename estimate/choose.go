@@ -174,9 +174,10 @@ func (e *estimator) fromModels(m models) bool {
 	}
 	e.base = m.share[alg] * fitQuality(best.best.miss-int(math.Round(noise)), v.refused) * e.withinPrecision(rel)
 	if m.alike.Kind != "" {
-		// Only closed-loop workers tell them apart (see Assessment.Rivals).
+		// With even service times the two admit alike but for a few
+		// outcomes, workers or not (see TestFixedWindowOfItsServiceTime).
 		e.base = min(e.base, 0.5)
-		e.reason("%s admits nearly as this cap does, fitting the run as well or better; only a closed-loop step (workers) tells the two apart",
+		e.reason("%s admits nearly as this cap does and fits the run as well or better: the cap, the more common limiter, is named, but the run does not tell the two apart",
 			describe(m.alike))
 	}
 	if unsure {
@@ -359,9 +360,8 @@ func abs(x int) int { return max(x, -x) }
 // sameAsCap reports whether cfg is a window (a sliding log or counter, a
 // fixed window) that admits as a cap of n in flight does, or nearly (a
 // fixed window frees its n at once where the cap frees them one by one,
-// which paced steps tell apart by a few outcomes, workers clearly): n per
-// the mean service time, within
-// 5% and one request, or within what the timing noise blurs (timing,
+// a few outcomes apart): n per the mean service time, within 5% and one
+// request, or within what the timing noise blurs (timing,
 // seconds: the spread of a request's moment at the limiter): two spreads
 // of a pair of moments in the window, and the requests that pass in one in
 // the count. Behind
