@@ -50,9 +50,9 @@ func recorded(t *testing.T, name string) Input {
 //     service time from first use: at 200 ms 8 per 200 ms, getting 3 of
 //     188 outcomes wrong as the cap's fit did, 11 ahead in BIC; at 50 ms
 //     8 per 50.1 ms, 9 of 752 wrong to the cap's 11, 37 ahead, and auto,
-//     sure of it, ran no workers, which alone tell the two apart. Such a
-//     window is read as the cap, claiming 0.5 at most, and stays its
-//     rival (see models.canonical, TestCapOrItsFixedWindow);
+//     sure of it, ran no workers. Such a window is read as the cap,
+//     claiming 0.5 at most, and stays its rival (see models.canonical,
+//     TestCapOrItsFixedWindow);
 //   - a cap of 8 at 50 ms behind toxiproxy as above read as a sliding counter
 //     of 7 per 46 ms (a window of the service time, as above, but a
 //     counter's); and, in four runs of five, as a bucket of 4 at
